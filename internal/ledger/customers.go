@@ -1,0 +1,249 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/psd2bank/psd2bank/internal/money"
+)
+
+// Segment is the kind of customer.
+type Segment string
+
+const (
+	Retail    Segment = "retail"
+	Company   Segment = "company"
+	Corporate Segment = "corporate"
+)
+
+// Customer is a holder of accounts: a person (retail) or a firm (company,
+// corporate). For a firm, PESEL is that of the person who acts for it.
+type Customer struct {
+	ID           string
+	Segment      Segment
+	Name         string
+	Login        string
+	PasswordHash string
+	PESEL        string
+	NIP          string
+	REGON        string
+	Phone        string
+	Address      string
+	CreatedAt    time.Time
+}
+
+// Account is a bank account. Booked is the balance of booked items;
+// Available is Booked less active holds, plus nothing else: an overdraft
+// limit is shown separately.
+type Account struct {
+	ID             string
+	NRB            string
+	CustomerID     string // empty for the bank's own accounts
+	Currency       string
+	Type           string
+	Name           string
+	Booked         money.Amount
+	Available      money.Amount
+	OverdraftLimit money.Amount
+	AllowNegative  bool
+	LastSeq        int64
+	OpenedOn       string
+	CreatedAt      time.Time
+}
+
+// Account types.
+const (
+	TypePersonal  = "personal"
+	TypeSavings   = "savings"
+	TypeBusiness  = "business"
+	TypeVAT       = "vat" // the VAT account of the split payment mechanism
+	TypeCorporate = "corporate"
+	TypeClearing  = "clearing" // the bank's own: the other side of money leaving or entering the bank
+)
+
+// CreateCustomer stores a new customer; an empty ID gets a new one.
+func (l *Ledger) CreateCustomer(ctx context.Context, c Customer) (Customer, error) {
+	if c.ID == "" {
+		c.ID = NewID()
+	}
+	switch c.Segment {
+	case Retail, Company, Corporate:
+	default:
+		return Customer{}, errorf(CodeInvalid, "customer segment %q is not one of retail, company, corporate", c.Segment)
+	}
+	if c.Name == "" || c.Login == "" {
+		return Customer{}, errorf(CodeInvalid, "a customer needs a name and a login")
+	}
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = l.clock.Now()
+	}
+	_, err := l.db.ExecContext(ctx, `INSERT INTO customers
+		(id, segment, name, login, password_hash, pesel, nip, regon, phone, address, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		c.ID, string(c.Segment), c.Name, c.Login, c.PasswordHash, c.PESEL, c.NIP, c.REGON, c.Phone, c.Address, micros(c.CreatedAt))
+	if err != nil {
+		return Customer{}, fmt.Errorf("create customer %s: %w", c.Login, err)
+	}
+	return c, nil
+}
+
+const customerColumns = `id, segment, name, login, password_hash, pesel, nip, regon, phone, address, created_at`
+
+func scanCustomer(row interface{ Scan(...any) error }) (Customer, error) {
+	var c Customer
+	var seg string
+	var created int64
+	err := row.Scan(&c.ID, &seg, &c.Name, &c.Login, &c.PasswordHash, &c.PESEL, &c.NIP, &c.REGON, &c.Phone, &c.Address, &created)
+	c.Segment = Segment(seg)
+	c.CreatedAt = fromMicros(created)
+	return c, err
+}
+
+// Customer returns the customer with the given id.
+func (l *Ledger) Customer(ctx context.Context, id string) (Customer, error) {
+	c, err := scanCustomer(l.db.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Customer{}, errorf(CodeNotFound, "no customer with id %s", id)
+	}
+	return c, err
+}
+
+// CustomerByLogin returns the customer who logs in with login.
+func (l *Ledger) CustomerByLogin(ctx context.Context, login string) (Customer, error) {
+	c, err := scanCustomer(l.db.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE login = $1`, login))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Customer{}, errorf(CodeNotFound, "no customer with login %q", login)
+	}
+	return c, err
+}
+
+// Customers lists every customer, by login.
+func (l *Ledger) Customers(ctx context.Context) ([]Customer, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers ORDER BY login`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Customer
+	for rows.Next() {
+		c, err := scanCustomer(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// OpenAccount opens an account with a zero balance.
+func (l *Ledger) OpenAccount(ctx context.Context, a Account) (Account, error) {
+	if a.ID == "" {
+		a.ID = NewID()
+	}
+	if err := money.ValidCurrency(a.Currency); err != nil {
+		return Account{}, errorf(CodeInvalid, "open account: %v", err)
+	}
+	if a.NRB == "" || a.Type == "" {
+		return Account{}, errorf(CodeInvalid, "open account: number and type are required")
+	}
+	now := l.clock.Now()
+	if a.OpenedOn == "" {
+		a.OpenedOn = DateOf(now)
+	}
+	if a.CreatedAt.IsZero() {
+		a.CreatedAt = now
+	}
+	a.Booked, a.Available, a.LastSeq = 0, 0, 0
+	var owner any
+	if a.CustomerID != "" {
+		owner = a.CustomerID
+	}
+	_, err := l.db.ExecContext(ctx, `INSERT INTO accounts
+		(id, nrb, customer_id, currency, type, name, overdraft_limit, allow_negative, opened_on, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		a.ID, a.NRB, owner, a.Currency, a.Type, a.Name, amt(a.OverdraftLimit), a.AllowNegative, a.OpenedOn, micros(a.CreatedAt))
+	if err != nil {
+		return Account{}, fmt.Errorf("open account: %w", err)
+	}
+	return a, nil
+}
+
+const accountColumns = `id, nrb, COALESCE(customer_id, ''), currency, type, name, booked_balance, available_balance,
+	overdraft_limit, allow_negative, last_seq, opened_on, created_at`
+
+func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
+	var a Account
+	var booked, avail, od, created int64
+	err := row.Scan(&a.ID, &a.NRB, &a.CustomerID, &a.Currency, &a.Type, &a.Name, &booked, &avail, &od,
+		&a.AllowNegative, &a.LastSeq, &a.OpenedOn, &created)
+	a.Booked, a.Available, a.OverdraftLimit = money.Amount(booked), money.Amount(avail), money.Amount(od)
+	a.CreatedAt = fromMicros(created)
+	return a, err
+}
+
+// Account returns the account with the given id.
+func (l *Ledger) Account(ctx context.Context, id string) (Account, error) {
+	a, err := scanAccount(l.db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Account{}, errorf(CodeNotFound, "no account with id %s", id)
+	}
+	return a, err
+}
+
+// AccountByNRB returns the account with the given 26-digit number.
+func (l *Ledger) AccountByNRB(ctx context.Context, nrb string) (Account, error) {
+	a, err := scanAccount(l.db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE nrb = $1`, nrb))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Account{}, errorf(CodeNotFound, "no account with number %s", maskNRB(nrb))
+	}
+	return a, err
+}
+
+// AccountsOf lists a customer's accounts, by number.
+func (l *Ledger) AccountsOf(ctx context.Context, customerID string) ([]Account, error) {
+	return l.queryAccounts(ctx, `SELECT `+accountColumns+` FROM accounts WHERE customer_id = $1 ORDER BY nrb`, customerID)
+}
+
+// Accounts lists every account, by number.
+func (l *Ledger) Accounts(ctx context.Context) ([]Account, error) {
+	return l.queryAccounts(ctx, `SELECT `+accountColumns+` FROM accounts ORDER BY nrb`)
+}
+
+func (l *Ledger) queryAccounts(ctx context.Context, q string, args ...any) ([]Account, error) {
+	rows, err := l.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// ClearingAccount returns the bank's clearing account for a currency.
+func (l *Ledger) ClearingAccount(ctx context.Context, currency string) (Account, error) {
+	a, err := scanAccount(l.db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts
+		WHERE type = $1 AND currency = $2 AND customer_id IS NULL ORDER BY id LIMIT 1`, TypeClearing, currency))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Account{}, errorf(CodeNotFound, "the bank has no clearing account in %s", currency)
+	}
+	return a, err
+}
+
+// maskNRB shows only the last four digits of an account number, for
+// messages and logs.
+func maskNRB(nrb string) string {
+	if len(nrb) <= 4 {
+		return "****"
+	}
+	return "…" + nrb[len(nrb)-4:]
+}

@@ -1,0 +1,305 @@
+// Package store opens the bank's database — SQLite (embedded default) or
+// PostgreSQL — applies the embedded migrations, and runs business
+// transactions with retries. Domain packages write their SQL against the
+// Querier interface; the SQL they use is the common subset of SQLite,
+// PostgreSQL and PostgreSQL-compatible distributed engines:
+//
+//   - placeholders are $1, $2, ...;
+//   - identifiers are TEXT (UUIDv7), amounts BIGINT minor units;
+//   - instants are BIGINT microseconds since the Unix epoch (UTC) and
+//     calendar dates TEXT "YYYY-MM-DD", so that both engines compare them
+//     the same way;
+//   - no triggers, no advisory locks, no LISTEN/NOTIFY, no sequences.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Engine names a database engine.
+type Engine string
+
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// Querier is what domain code needs to run SQL: a *DB outside a
+// transaction, a *Tx inside one.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// DB is an open database. It is safe for concurrent use.
+type DB struct {
+	engine Engine
+	// write runs transactions. On SQLite it holds a single connection, so
+	// writers queue in Go instead of failing with SQLITE_BUSY; reads go to
+	// read, which WAL lets run beside the writer.
+	write *sql.DB
+	read  *sql.DB
+
+	queries atomic.Int64
+	hook    atomic.Pointer[Hook]
+}
+
+// Hook is called before every statement run inside a transaction; when it
+// returns an error the statement fails with it. Tests use it to inject a
+// failure at each step of a business transaction.
+type Hook func(query string) error
+
+// SetHook installs h (nil removes it).
+func (db *DB) SetHook(h Hook) {
+	if h == nil {
+		db.hook.Store(nil)
+		return
+	}
+	db.hook.Store(&h)
+}
+
+func (db *DB) fault(q string) error {
+	if h := db.hook.Load(); h != nil {
+		return (*h)(q)
+	}
+	return nil
+}
+
+// Open opens the database named by dsn:
+//
+//	postgres://user@host:5432/db?search_path=schema   PostgreSQL (pgx)
+//	sqlite:/path/to/file.db  or a plain file path     SQLite, WAL mode
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return openPostgres(ctx, dsn)
+	default:
+		return openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+	}
+}
+
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(32)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to postgres at %s: %w", redact(dsn), err)
+	}
+	return &DB{engine: Postgres, write: db, read: db}, nil
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("open sqlite: empty file path")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+	}
+	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	r.SetConnMaxIdleTime(0)
+	return &DB{engine: SQLite, write: w, read: r}, nil
+}
+
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// Engine tells which engine this is.
+func (db *DB) Engine() Engine { return db.engine }
+
+// Close closes every connection.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Queries is the number of SQL statements run so far (for queries/op in
+// benchmarks). Statements run by migrations are not counted.
+func (db *DB) Queries() int64 { return db.queries.Load() }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.write.PingContext(ctx) }
+
+// ExecContext runs a statement outside a transaction.
+func (db *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	db.queries.Add(1)
+	return db.write.ExecContext(ctx, q, args...)
+}
+
+// QueryContext runs a read outside a transaction.
+func (db *DB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	db.queries.Add(1)
+	return db.read.QueryContext(ctx, q, args...)
+}
+
+// QueryRowContext runs a single-row read outside a transaction.
+func (db *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	db.queries.Add(1)
+	return db.read.QueryRowContext(ctx, q, args...)
+}
+
+// Tx is a transaction in progress.
+type Tx struct {
+	tx *sql.Tx
+	db *DB
+}
+
+func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	t.db.queries.Add(1)
+	if err := t.db.fault(q); err != nil {
+		return nil, err
+	}
+	return t.tx.ExecContext(ctx, q, args...)
+}
+
+func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	t.db.queries.Add(1)
+	if err := t.db.fault(q); err != nil {
+		return nil, err
+	}
+	return t.tx.QueryContext(ctx, q, args...)
+}
+
+func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	t.db.queries.Add(1)
+	if err := t.db.fault(q); err != nil {
+		// A *sql.Row cannot be built with an error from outside database/sql;
+		// a cancelled context makes the row carry one.
+		cctx, cancel := context.WithCancelCause(ctx)
+		cancel(err)
+		return t.tx.QueryRowContext(cctx, q, args...)
+	}
+	return t.tx.QueryRowContext(ctx, q, args...)
+}
+
+// Engine tells which engine the transaction runs on.
+func (t *Tx) Engine() Engine { return t.db.engine }
+
+// maxAttempts bounds the retries of a transaction that lost a conflict.
+const maxAttempts = 10
+
+// InTx runs fn in one transaction and commits it, or rolls it back when fn
+// returns an error. A transaction that fails on a serialization conflict or a
+// deadlock is retried from the start, so fn must have no side effects outside
+// the transaction.
+func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
+	var err error
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		err = db.inTxOnce(ctx, fn)
+		if err == nil || !retryable(err) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(attempt*attempt) * time.Millisecond)
+	}
+	return fmt.Errorf("transaction gave up after %d attempts: %w", maxAttempts, err)
+}
+
+func (db *DB) inTxOnce(ctx context.Context, fn func(*Tx) error) (err error) {
+	db.queries.Add(2) // BEGIN and COMMIT/ROLLBACK
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	tx := &Tx{tx: sqlTx, db: db}
+	defer func() {
+		if p := recover(); p != nil {
+			sqlTx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+			return errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
+		}
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// retryable tells whether err is a conflict that a new attempt may resolve.
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "40001", "40P01": // serialization_failure, deadlock_detected
+			return true
+		}
+	}
+	var sqlErr *sqlite.Error
+	if errors.As(err, &sqlErr) {
+		switch sqlErr.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return true
+		}
+	}
+	return false
+}
+
+// IsUniqueViolation tells whether err comes from a UNIQUE or PRIMARY KEY
+// constraint, on either engine.
+func IsUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	var sqlErr *sqlite.Error
+	if errors.As(err, &sqlErr) {
+		c := sqlErr.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
