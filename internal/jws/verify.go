@@ -1,0 +1,175 @@
+package jws
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"math/big"
+)
+
+// minRSABits is the smallest RSA modulus accepted for RS256 and PS256.
+const minRSABits = 2048
+
+// VerifyDetached verifies the compact JWS against payload, the message that
+// was signed, with the public key of cert, and returns the checked header.
+//
+// The signing input is BASE64URL(header) + "." + BASE64URL(payload), or
+// BASE64URL(header) + "." + payload when the header has b64=false. The
+// header is checked as by ParseHeader; then:
+//
+//   - when the header has x5c, x5c[0] must be cert, and when it has
+//     x5t#S256, it must be cert's thumbprint (else ReasonKeyMismatch);
+//   - alg must fit the key: RS256 and PS256 need RSA of at least 2048 bits,
+//     ES256 needs P-256 and a 64-byte R||S signature (not DER);
+//   - the signature must verify (else ReasonBadSignature);
+//   - in the attached form h.p.s, which is accepted but reported in
+//     Header.Attached, the embedded payload must be exactly payload
+//     (else ReasonPayloadMismatch).
+//
+// The caller chooses cert: x5c[0] after validating its chain, or a
+// registered certificate found by x5t#S256 or kid. Neither the chain, the
+// validity period nor the key usage of cert is checked here. Every error is
+// an *Error.
+func VerifyDetached(compact string, payload []byte, cert *x509.Certificate) (*Header, error) {
+	p, err := parse(compact)
+	if err != nil {
+		return nil, err
+	}
+	h := p.header
+	if cert == nil {
+		return nil, newError(ReasonMissing, `No certificate is known for this JWS signature: send your QSealC in "x5c", or register it and name it by "x5t#S256".`)
+	}
+	if len(h.X5C) > 0 && !bytes.Equal(h.X5C[0].Raw, cert.Raw) {
+		return nil, newError(ReasonKeyMismatch, `The JWS "x5c"[0] is not the certificate %s that the bank checks this signature with.`, describe(cert))
+	}
+	if h.X5TS256 != "" && h.X5TS256 != ThumbprintS256(cert) {
+		return nil, newError(ReasonKeyMismatch, `The JWS "x5t#S256" does not designate the certificate %s that the bank checks this signature with; its thumbprint is %s.`, describe(cert), ThumbprintS256(cert))
+	}
+	if err := checkKey(h.Alg, cert); err != nil {
+		return nil, err
+	}
+
+	var digest [sha256.Size]byte
+	if h.Attached {
+		digest = hashSigningInput(p.headerSeg, []byte(p.payloadSeg), true)
+	} else {
+		digest = hashSigningInput(p.headerSeg, payload, h.Unencoded())
+	}
+	if err := verifySignature(h, cert, digest[:], p.sig); err != nil {
+		return nil, err
+	}
+	if h.Attached && !bytes.Equal(h.Payload, payload) {
+		return nil, newError(ReasonPayloadMismatch, "The JWS carries a payload (attached form) that differs from the message the bank received, first at byte %d (signed %d bytes, received %d); sign exactly the message you send and send the detached form BASE64URL(header)..BASE64URL(signature).",
+			firstDifference(h.Payload, payload), len(h.Payload), len(payload))
+	}
+	return h, nil
+}
+
+// checkKey checks that alg fits cert's public key.
+func checkKey(alg string, cert *x509.Certificate) error {
+	switch pub := cert.PublicKey.(type) {
+	case *rsa.PublicKey:
+		if alg == ES256 {
+			return newError(ReasonKeyMismatch, "The JWS alg is ES256 but the certificate %s has an RSA key; use RS256 or PS256 with it.", describe(cert))
+		}
+		if bits := pub.N.BitLen(); bits < minRSABits {
+			return newError(ReasonWeakKey, "The certificate %s has a %d-bit RSA key; signatures need at least %d bits.", describe(cert), bits, minRSABits)
+		}
+	case *ecdsa.PublicKey:
+		if alg != ES256 {
+			return newError(ReasonKeyMismatch, "The JWS alg is %s but the certificate %s has an EC key; use ES256 with it.", alg, describe(cert))
+		}
+		if pub.Curve != elliptic.P256() {
+			return newError(ReasonKeyMismatch, "The certificate %s has an EC key on %s; ES256 needs P-256.", describe(cert), pub.Curve.Params().Name)
+		}
+	default:
+		return newError(ReasonKeyMismatch, "The certificate %s has a %s key; JWS signatures need RSA (RS256, PS256) or EC P-256 (ES256).", describe(cert), cert.PublicKeyAlgorithm)
+	}
+	return nil
+}
+
+// verifySignature checks sig over digest with cert's key; checkKey has
+// already matched h.Alg and the key type.
+func verifySignature(h *Header, cert *x509.Certificate, digest, sig []byte) error {
+	switch alg := h.Alg; alg {
+	case RS256, PS256:
+		key := cert.PublicKey.(*rsa.PublicKey)
+		if len(sig) != key.Size() {
+			return newError(ReasonBadSignature, "The %s signature is %d bytes long; with this %d-bit key it must be %d.", alg, len(sig), key.N.BitLen(), key.Size())
+		}
+		var err error
+		if alg == RS256 {
+			err = rsa.VerifyPKCS1v15(key, crypto.SHA256, digest, sig)
+		} else {
+			err = rsa.VerifyPSS(key, crypto.SHA256, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
+		}
+		if err != nil {
+			return badSignature(h, cert)
+		}
+	case ES256:
+		if len(sig) != 64 {
+			return newError(ReasonBadSignature, "The ES256 signature is %d bytes long; JWS uses the 64-byte R||S form (RFC 7518 §3.4), not DER.", len(sig))
+		}
+		r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+		if !ecdsa.Verify(cert.PublicKey.(*ecdsa.PublicKey), digest, r, s) {
+			return badSignature(h, cert)
+		}
+	default: // unreachable: parseHeaderJSON allows nothing else
+		return newError(ReasonAlgNotAllowed, "The JWS alg %q is not allowed; use %s.", h.Alg, allowedAlgs)
+	}
+	return nil
+}
+
+func badSignature(h *Header, cert *x509.Certificate) error {
+	input := `BASE64URL(header) + "." + BASE64URL(message)`
+	if h.Unencoded() {
+		input = `BASE64URL(header) + "." + message`
+	}
+	return newError(ReasonBadSignature, "The %s signature does not verify with the key of the certificate %s over %s; sign exactly the message sent, with this certificate's key.", h.Alg, describe(cert), input)
+}
+
+// hashSigningInput returns the SHA-256 of headerSeg + "." + payload, with the
+// payload base64url-encoded unless raw (RFC 7797 b64=false, or a payload
+// segment already in its encoded form). It streams the encoding into the
+// hash instead of building the signing input.
+func hashSigningInput(headerSeg string, payload []byte, raw bool) [sha256.Size]byte {
+	h := sha256.New()
+	io.WriteString(h, headerSeg)
+	h.Write([]byte{'.'})
+	if raw {
+		h.Write(payload)
+	} else {
+		enc := base64.NewEncoder(base64.RawURLEncoding, h)
+		enc.Write(payload)
+		enc.Close()
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// describe names a certificate in a message by subject and serial number.
+func describe(cert *x509.Certificate) string {
+	serial := "?"
+	if cert.SerialNumber != nil {
+		serial = cert.SerialNumber.Text(16)
+	}
+	return fmt.Sprintf("%q (serial %s)", cert.Subject.String(), serial)
+}
+
+func firstDifference(a, b []byte) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
+}
