@@ -1,0 +1,328 @@
+package gateway
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/psd2bank/psd2bank/internal/eidas"
+	"github.com/psd2bank/psd2bank/internal/jws"
+	"github.com/psd2bank/psd2bank/internal/store"
+)
+
+// Signature headers of the dialects, on requests and responses.
+const (
+	HeaderPolishAPISignature = "X-JWS-SIGNATURE"
+	HeaderPolishAPIRequestID = "X-REQUEST-ID"
+	HeaderMBankSignature     = "JWS-Signature"
+	HeaderMBankRequestID     = "TPP-Request-ID"
+	HeaderMBankTPPID         = "TPP-ID"
+)
+
+// requestIdentity finds the request id (and checks the TPP id the request
+// names) in the dialect's places.
+func (g *Gateway) requestIdentity(r *http.Request, req *request) *Refusal {
+	switch req.op.Dialect {
+	case PolishAPI:
+		headerID := r.Header.Get(HeaderPolishAPIRequestID)
+		req.requestID = headerID
+		var body struct {
+			RequestHeader *struct {
+				RequestID string `json:"requestId"`
+				TPPID     string `json:"tppId"`
+			} `json:"requestHeader"`
+		}
+		if err := json.Unmarshal(req.caller.Body, &body); err != nil {
+			return refuse(http.StatusBadRequest, CodeFormatError, "the request body is not valid JSON", "treść żądania nie jest poprawnym JSON-em", err)
+		}
+		if body.RequestHeader == nil || body.RequestHeader.RequestID == "" {
+			return refuse(http.StatusBadRequest, CodeRequestIDMissing,
+				"the body has no requestHeader.requestId", "w treści brak requestHeader.requestId")
+		}
+		if req.requestID == "" {
+			req.requestID = body.RequestHeader.RequestID
+			return refuse(http.StatusBadRequest, CodeRequestIDMissing,
+				"the X-REQUEST-ID header is missing: send the same UUID as requestHeader.requestId",
+				"brak nagłówka X-REQUEST-ID: wyślij ten sam UUID co requestHeader.requestId")
+		}
+		if headerID != body.RequestHeader.RequestID {
+			return refuse(http.StatusBadRequest, CodeRequestIDMismatch,
+				"X-REQUEST-ID must equal requestHeader.requestId", "X-REQUEST-ID musi być równy requestHeader.requestId",
+				fmt.Sprintf("header %q, body %q", headerID, body.RequestHeader.RequestID))
+		}
+		if t := body.RequestHeader.TPPID; t != "" && !sameOrg(t, req.caller.OrgID) {
+			return refuse(http.StatusForbidden, CodeOrganisationMismatch,
+				"requestHeader.tppId names another organisation than your QWAC", "requestHeader.tppId wskazuje inną organizację niż Twój certyfikat QWAC",
+				fmt.Sprintf("tppId %q, QWAC %q", t, req.caller.OrgID))
+		}
+	case MBank:
+		req.requestID = r.Header.Get(HeaderMBankRequestID)
+		if req.requestID == "" {
+			return refuse(http.StatusBadRequest, CodeRequestIDMissing,
+				"the TPP-Request-ID header is missing: send a new UUID with every request",
+				"brak nagłówka TPP-Request-ID: wysyłaj nowy UUID z każdym żądaniem")
+		}
+		if t := r.Header.Get(HeaderMBankTPPID); t == "" {
+			return refuse(http.StatusBadRequest, CodeFormatError, "the TPP-ID header is missing: send your organizationIdentifier",
+				"brak nagłówka TPP-ID: wyślij swój organizationIdentifier")
+		} else if !sameOrg(t, req.caller.OrgID) {
+			return refuse(http.StatusForbidden, CodeOrganisationMismatch,
+				"the TPP-ID header names another organisation than your QWAC", "nagłówek TPP-ID wskazuje inną organizację niż Twój certyfikat QWAC",
+				fmt.Sprintf("TPP-ID %q, QWAC %q", t, req.caller.OrgID))
+		}
+	}
+	if _, err := uuid.Parse(req.requestID); err != nil || len(req.requestID) != 36 {
+		return refuse(http.StatusBadRequest, CodeFormatError, "the request id must be a UUID (RFC 4122, e.g. 3f1c5b2e-8a4d-11ef-9f2b-0242ac120002)",
+			"identyfikator żądania musi być identyfikatorem UUID (RFC 4122)", fmt.Sprintf("got %q", req.requestID))
+	}
+	req.caller.RequestID = req.requestID
+	return nil
+}
+
+// sameOrg compares organisation identifiers, treating the Polish NCA's two
+// names (KNF and PFSA) as one.
+func sameOrg(a, b string) bool {
+	if a == b {
+		return true
+	}
+	oa, err1 := eidas.ParseOrganizationID(a)
+	ob, err2 := eidas.ParseOrganizationID(b)
+	return err1 == nil && err2 == nil && oa.Normalized() == ob.Normalized()
+}
+
+// verifySignature checks the request's JWS: by a QSealC of the same
+// organisation as the QWAC, with the roles the service needs, over the
+// dialect's signing input.
+func (g *Gateway) verifySignature(r *http.Request, req *request) *Refusal {
+	name, payload := HeaderPolishAPISignature, req.caller.Body
+	if req.op.Dialect == MBank {
+		name = HeaderMBankSignature
+		payload = jws.MBankPayload(jws.MBankRequestURI(r), r.Header, req.caller.Body)
+	}
+	compact := r.Header.Get(name)
+	if compact == "" {
+		return refuse(http.StatusUnauthorized, CodeSignatureMissing,
+			"the "+name+" header is missing: sign every request with your QSealC (detached JWS)",
+			"brak nagłówka "+name+": podpisuj każde żądanie pieczęcią QSealC (odłączony JWS)")
+	}
+	h, err := jws.ParseHeader(compact)
+	if err != nil {
+		return signatureRefusal(err)
+	}
+	var chain []*x509.Certificate
+	switch {
+	case len(h.X5C) > 0:
+		chain = h.X5C
+	case h.X5TS256 != "":
+		cert, err := g.Directory.QSealC(r.Context(), req.caller.OrgID, h.X5TS256)
+		if err != nil {
+			return g.unavailable(err)
+		}
+		if cert == nil {
+			return refuse(http.StatusUnauthorized, CodeSignatureCert,
+				"the x5t#S256 of the signature names no QSealC your organisation registered: send the certificate in x5c, or register it",
+				"x5t#S256 podpisu nie wskazuje żadnego zarejestrowanego certyfikatu QSealC Twojej organizacji: wyślij certyfikat w x5c lub go zarejestruj")
+		}
+		chain = []*x509.Certificate{cert}
+	default:
+		return refuse(http.StatusUnauthorized, CodeSignatureCert,
+			"the signature's header names no certificate: give your QSealC in x5c (or its x5t#S256)",
+			"nagłówek podpisu nie wskazuje certyfikatu: podaj certyfikat QSealC w x5c (lub jego x5t#S256)")
+	}
+	info, ref := g.verify(r.Context(), g.QSealCs, chain, eidas.KindQSealC)
+	if ref != nil {
+		return ref
+	}
+	if !sameOrg(info.OrganizationID, req.caller.OrgID) {
+		return refuse(http.StatusForbidden, CodeOrganisationMismatch,
+			"the request is sealed with a QSealC of another organisation than your QWAC",
+			"żądanie opatrzono pieczęcią QSealC innej organizacji niż certyfikat QWAC",
+			fmt.Sprintf("QWAC %q, QSealC %q", req.caller.OrgID, info.OrganizationID))
+	}
+	if ref := g.allowed(info, req.op.Service, "QSealC"); ref != nil {
+		return ref
+	}
+	if _, err := jws.VerifyDetached(compact, payload, chain[0]); err != nil {
+		return signatureRefusal(err)
+	}
+	req.caller.QSealC = chain[0]
+	return nil
+}
+
+func signatureRefusal(err error) *Refusal {
+	switch jws.ReasonOf(err) {
+	case jws.ReasonBadSignature, jws.ReasonPayloadMismatch:
+		return refuse(http.StatusUnauthorized, CodeSignatureInvalid,
+			"the signature does not match the request: sign the exact bytes you send, with your QSealC's key",
+			"podpis nie pasuje do żądania: podpisz dokładnie wysyłane bajty kluczem certyfikatu QSealC", err.Error())
+	case jws.ReasonKeyMismatch:
+		return refuse(http.StatusUnauthorized, CodeSignatureInvalid,
+			"the request is signed with a key that is not your QSealC's", "żądanie podpisano kluczem innym niż klucz certyfikatu QSealC", err.Error())
+	default:
+		return refuse(http.StatusUnauthorized, CodeSignatureInvalid,
+			"the signature is not an acceptable detached JWS", "podpis nie jest akceptowalnym odłączonym JWS", err.Error())
+	}
+}
+
+// remember records the request id; a second use by the same TPP is a replay.
+func (g *Gateway) remember(ctx context.Context, req *request) *Refusal {
+	_, err := g.DB.ExecContext(ctx, `INSERT INTO seen_requests (tpp_id, request_id, seen_at) VALUES ($1, $2, $3)`,
+		normalOrg(req.caller.OrgID), req.requestID, req.started.UnixMicro())
+	if store.IsUniqueViolation(err) {
+		return refuse(http.StatusConflict, CodeRequestReplayed,
+			"this request id was already used: send a new request id with every request",
+			"ten identyfikator żądania został już użyty: każde żądanie wysyłaj z nowym identyfikatorem", req.requestID)
+	}
+	if err != nil {
+		return g.unavailable(err)
+	}
+	return nil
+}
+
+func normalOrg(id string) string {
+	if o, err := eidas.ParseOrganizationID(id); err == nil {
+		return o.Normalized()
+	}
+	return id
+}
+
+// renderRefusal writes the dialect's error body.
+func (g *Gateway) renderRefusal(w *bufferedWriter, req *request) {
+	ref := req.refusal
+	msg := ref.Message(req.caller.Lang)
+	var body any
+	switch req.op.Dialect {
+	case PolishAPI:
+		body = polishAPIError{
+			ResponseHeader: ResponseHeader{RequestID: req.requestID, SendDate: FormatDateTime(g.Clock.Now()), IsCallback: false},
+			Code:           string(ref.Code), Message: msg,
+		}
+	default:
+		body = mbankError{Code: string(ref.Code), Message: msg}
+	}
+	data, _ := json.Marshal(body)
+	w.header.Set("Content-Type", "application/json; charset=utf-8")
+	w.status = ref.Status
+	w.body.Write(data)
+}
+
+// ResponseHeader is PolishAPI's responseHeader.
+type ResponseHeader struct {
+	RequestID  string `json:"requestId,omitempty"`
+	SendDate   string `json:"sendDate"`
+	IsCallback bool   `json:"isCallback"`
+}
+
+// FormatDateTime is PolishAPI's date-time: YYYY-MM-DDThh:mm:ss.mmmZ.
+func FormatDateTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+type polishAPIError struct {
+	ResponseHeader ResponseHeader `json:"responseHeader"`
+	Code           string         `json:"code"`
+	Message        string         `json:"message"`
+}
+
+type mbankError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// finish signs the response with the bank's seal, sends it, and audits the
+// decision.
+func (g *Gateway) finish(w http.ResponseWriter, r *http.Request, req *request, rw *bufferedWriter) {
+	for k, v := range rw.header {
+		w.Header()[k] = v
+	}
+	if rw.status == 0 {
+		rw.status = http.StatusNoContent
+	}
+	if rw.body.Len() > 0 || rw.status != http.StatusNoContent {
+		sig, err := g.Signer.SignDetached(rw.body.Bytes())
+		if err != nil {
+			g.Log.Error("signing the response failed", "err", err)
+		} else if req.op.Dialect == MBank {
+			w.Header().Set(HeaderMBankSignature, sig)
+		} else {
+			w.Header().Set(HeaderPolishAPISignature, sig)
+		}
+	}
+	if rw.body.Len() > 0 {
+		w.Header().Set("Content-Length", strconv.Itoa(rw.body.Len()))
+	}
+	w.WriteHeader(rw.status)
+	w.Write(rw.body.Bytes())
+	g.audit(r, req, rw.status)
+}
+
+func (g *Gateway) audit(r *http.Request, req *request, status int) {
+	decision, code, reason := "allowed", "", ""
+	if req.refusal != nil {
+		decision, code, reason = "refused", string(req.refusal.Code), req.refusal.Error()
+	}
+	serial := ""
+	if req.caller.QWAC != nil {
+		serial = req.caller.QWAC.SerialNumber.Text(16)
+	}
+	// The audit must not depend on the client still listening.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+	defer cancel()
+	_, err := g.DB.ExecContext(ctx, `INSERT INTO request_audit
+		(id, at, tpp_id, cert_serial, request_id, dialect, operation, method, path, remote_addr, decision, code, reason, status)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		uuid.Must(uuid.NewV7()).String(), req.started.UnixMicro(), req.caller.OrgID, serial, req.requestID,
+		string(req.op.Dialect), req.op.Name, r.Method, r.URL.Path, r.RemoteAddr, decision, code, reason, status)
+	if err != nil {
+		g.Log.Error("audit write failed", "err", err, "tpp", req.caller.OrgID, "operation", req.op.Name)
+	}
+}
+
+// parseForwardedCert reads a client certificate forwarded by a proxy:
+// URL-encoded PEM (nginx $ssl_client_escaped_cert), plain PEM, or base64 DER.
+func parseForwardedCert(v string) ([]*x509.Certificate, error) {
+	if strings.Contains(v, "%") {
+		u, err := url.QueryUnescape(v)
+		if err != nil {
+			return nil, err
+		}
+		v = u
+	}
+	if strings.Contains(v, "-----BEGIN") {
+		var certs []*x509.Certificate
+		rest := []byte(v)
+		for {
+			var block *pem.Block
+			block, rest = pem.Decode(rest)
+			if block == nil {
+				break
+			}
+			c, err := x509.ParseCertificate(block.Bytes)
+			if err != nil {
+				return nil, err
+			}
+			certs = append(certs, c)
+		}
+		if len(certs) == 0 {
+			return nil, fmt.Errorf("no certificate in the PEM")
+		}
+		return certs, nil
+	}
+	der, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
+	if err != nil {
+		return nil, err
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	return []*x509.Certificate{c}, nil
+}
