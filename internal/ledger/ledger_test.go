@@ -25,7 +25,9 @@ type bank struct {
 	clearing ledger.Account
 }
 
-func newBank(t *testing.T, db *store.DB) *bank {
+func newBank(t *testing.T, db *store.DB) *bank { return newBankTB(t, db) }
+
+func newBankTB(t testing.TB, db *store.DB) *bank {
 	t.Helper()
 	c := clock.NewFixed(t0)
 	l := ledger.New(db, c)
@@ -43,6 +45,11 @@ var nrbCounter int
 // open opens an account for a new customer and pays in funded grosze from
 // outside the bank.
 func (b *bank) open(t *testing.T, name string, funded money.Amount) ledger.Account {
+	t.Helper()
+	return b.openTB(t, name, funded)
+}
+
+func (b *bank) openTB(t testing.TB, name string, funded money.Amount) ledger.Account {
 	t.Helper()
 	ctx := context.Background()
 	nrbCounter++

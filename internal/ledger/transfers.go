@@ -117,38 +117,53 @@ func (l *Ledger) prepare(ctx context.Context, q store.Querier, req TransferReque
 	if t.TradeDate == "" {
 		t.TradeDate = today
 	}
+	rows, err := q.QueryContext(ctx, `SELECT a.id, a.nrb, a.currency, a.type, COALESCE(c.name, '')
+		FROM accounts a LEFT JOIN customers c ON c.id = a.customer_id WHERE a.id IN ($1, $2)`,
+		req.DebitAccountID, req.CreditAccountID)
+	if err != nil {
+		return Transfer{}, err
+	}
+	type acct struct{ nrb, currency, typ, owner string }
+	found := map[string]acct{}
+	for rows.Next() {
+		var id string
+		var a acct
+		if err := rows.Scan(&id, &a.nrb, &a.currency, &a.typ, &a.owner); err != nil {
+			rows.Close()
+			return Transfer{}, err
+		}
+		found[id] = a
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return Transfer{}, err
+	}
 	for _, side := range []struct {
 		id    string
 		party *Party
 		role  string
 	}{{req.DebitAccountID, &t.Debtor, "debit"}, {req.CreditAccountID, &t.Creditor, "credit"}} {
-		var nrb, currency, typ, owner string
-		err := q.QueryRowContext(ctx, `SELECT a.nrb, a.currency, a.type, COALESCE(c.name, '')
-			FROM accounts a LEFT JOIN customers c ON c.id = a.customer_id WHERE a.id = $1`, side.id).
-			Scan(&nrb, &currency, &typ, &owner)
-		if errors.Is(err, sql.ErrNoRows) {
+		a, ok := found[side.id]
+		if !ok {
 			return Transfer{}, errorf(CodeNotFound, "the %s account %s does not exist", side.role, side.id)
 		}
-		if err != nil {
-			return Transfer{}, err
-		}
 		if t.Currency == "" {
-			t.Currency = currency
+			t.Currency = a.currency
 		}
-		if currency != t.Currency {
-			return Transfer{}, errorf(CodeCurrencyMismatch, "the %s account is kept in %s, the transfer is in %s", side.role, currency, t.Currency)
+		if a.currency != t.Currency {
+			return Transfer{}, errorf(CodeCurrencyMismatch, "the %s account is kept in %s, the transfer is in %s", side.role, a.currency, t.Currency)
 		}
-		if typ == TypeClearing {
+		if a.typ == TypeClearing {
 			if side.party.Name == "" {
 				return Transfer{}, errorf(CodeInvalid, "a transfer leaving or entering the bank needs the outside party's name")
 			}
 			continue
 		}
 		if side.party.Name == "" {
-			side.party.Name = owner
+			side.party.Name = a.owner
 		}
 		if side.party.Account == "" {
-			side.party.Account = nrb
+			side.party.Account = a.nrb
 		}
 	}
 	return t, nil
@@ -218,6 +233,7 @@ func book(ctx context.Context, q store.Querier, t Transfer, now time.Time, held 
 		legs = []leg{credit, debit}
 	}
 	bookingDate := DateOf(now)
+	postings := make([]any, 0, 28)
 	for _, lg := range legs {
 		var balance, seq int64
 		var err error
@@ -243,14 +259,15 @@ func book(ctx context.Context, q store.Querier, t Transfer, now time.Time, held 
 		if err != nil {
 			return fmt.Errorf("book transfer %s on account %s: %w", t.ID, lg.account, err)
 		}
-		if _, err := q.ExecContext(ctx, `INSERT INTO postings
-			(id, account_id, seq, transfer_id, amount, balance_after, currency, kind, title,
-			 counterparty_name, counterparty_account, trade_date, booking_date, booked_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-			lg.id, lg.account, seq, t.ID, lg.delta, balance, t.Currency, t.Kind, t.Title,
-			lg.other.Name, lg.other.Account, t.TradeDate, bookingDate, micros(now)); err != nil {
-			return fmt.Errorf("write posting of transfer %s: %w", t.ID, err)
-		}
+		postings = append(postings, lg.id, lg.account, seq, t.ID, lg.delta, balance, t.Currency, t.Kind, t.Title,
+			lg.other.Name, lg.other.Account, t.TradeDate, bookingDate, micros(now))
+	}
+	if _, err := q.ExecContext(ctx, `INSERT INTO postings
+		(id, account_id, seq, transfer_id, amount, balance_after, currency, kind, title,
+		 counterparty_name, counterparty_account, trade_date, booking_date, booked_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14),
+		       ($15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)`, postings...); err != nil {
+		return fmt.Errorf("write postings of transfer %s: %w", t.ID, err)
 	}
 	return nil
 }
