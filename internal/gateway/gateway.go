@@ -237,13 +237,13 @@ func (g *Gateway) check(r *http.Request, req *request) *Refusal {
 	if err != nil {
 		return g.unavailable(err)
 	}
-	if !st.Known {
+	if !st.Known && !(req.op.Service == Register && g.Mode == Sandbox) {
 		return refuse(http.StatusUnauthorized, CodeTPPUnknown,
 			"your organisation is not registered with this bank: register in the developer portal (or, in the sandbox, with `psd2bank certs issue --register`)",
 			"Twoja organizacja nie jest zarejestrowana w tym banku: zarejestruj się w portalu dla deweloperów (w sandboksie: `psd2bank certs issue --register`)",
 			"organizationIdentifier ", info.OrganizationID)
 	}
-	if !st.Active {
+	if st.Known && !st.Active {
 		return refuse(http.StatusForbidden, CodeTPPSuspended,
 			"the bank has suspended your organisation's access; contact the bank",
 			"bank zawiesił dostęp Twojej organizacji; skontaktuj się z bankiem", st.Reason)
@@ -259,9 +259,13 @@ func (g *Gateway) check(r *http.Request, req *request) *Refusal {
 		return ref
 	}
 
-	// 6-7: the signature, by a QSealC of the same organisation.
-	if ref := g.verifySignature(r, req); ref != nil {
-		return ref
+	// 6-7: the signature, by a QSealC of the same organisation. Dynamic
+	// registration carries its signature inside the body (the software
+	// statement), which its handler verifies with VerifySealed.
+	if req.op.Service != Register {
+		if ref := g.verifySignature(r, req); ref != nil {
+			return ref
+		}
 	}
 
 	// 10: a request id is accepted once per TPP, on every node.

@@ -72,7 +72,9 @@ func (g *Gateway) requestIdentity(r *http.Request, req *request) *Refusal {
 				"the TPP-Request-ID header is missing: send a new UUID with every request",
 				"brak nagłówka TPP-Request-ID: wysyłaj nowy UUID z każdym żądaniem")
 		}
-		if t := r.Header.Get(HeaderMBankTPPID); t == "" {
+		if t := r.Header.Get(HeaderMBankTPPID); t == "" && req.op.Service == Register {
+			// mBank's registration call carries no TPP-ID: the software statement names the TPP.
+		} else if t == "" {
 			return refuse(http.StatusBadRequest, CodeFormatError, "the TPP-ID header is missing: send your organizationIdentifier",
 				"brak nagłówka TPP-ID: wyślij swój organizationIdentifier")
 		} else if !sameOrg(t, req.caller.OrgID) {
@@ -115,48 +117,60 @@ func (g *Gateway) verifySignature(r *http.Request, req *request) *Refusal {
 			"the "+name+" header is missing: sign every request with your QSealC (detached JWS)",
 			"brak nagłówka "+name+": podpisuj każde żądanie pieczęcią QSealC (odłączony JWS)")
 	}
+	cert, ref := g.VerifySealed(r.Context(), compact, payload, req.caller.OrgID, req.op.Service)
+	if ref != nil {
+		return ref
+	}
+	req.caller.QSealC = cert
+	return nil
+}
+
+// VerifySealed verifies a compact JWS whose payload the caller has (a
+// detached signature over payload, or an attached JWS whose payload is
+// payload) as sealed by a QSealC of orgID with a role for service. It is
+// for signed objects inside bodies, such as mBank's software statement.
+func (g *Gateway) VerifySealed(ctx context.Context, compact string, payload []byte, orgID string, service Service) (*x509.Certificate, *Refusal) {
 	h, err := jws.ParseHeader(compact)
 	if err != nil {
-		return signatureRefusal(err)
+		return nil, signatureRefusal(err)
 	}
 	var chain []*x509.Certificate
 	switch {
 	case len(h.X5C) > 0:
 		chain = h.X5C
 	case h.X5TS256 != "":
-		cert, err := g.Directory.QSealC(r.Context(), req.caller.OrgID, h.X5TS256)
+		cert, err := g.Directory.QSealC(ctx, orgID, h.X5TS256)
 		if err != nil {
-			return g.unavailable(err)
+			return nil, g.unavailable(err)
 		}
 		if cert == nil {
-			return refuse(http.StatusUnauthorized, CodeSignatureCert,
-				"the x5t#S256 of the signature names no QSealC your organisation registered: send the certificate in x5c, or register it",
-				"x5t#S256 podpisu nie wskazuje żadnego zarejestrowanego certyfikatu QSealC Twojej organizacji: wyślij certyfikat w x5c lub go zarejestruj")
+			return nil, refuse(http.StatusUnauthorized, CodeSignatureCert,
+				"the x5t#S256 of the signature names no QSealC your organisation registered: send the certificate in x5c",
+				"x5t#S256 podpisu nie wskazuje zarejestrowanego certyfikatu QSealC Twojej organizacji: wyślij certyfikat w x5c")
 		}
 		chain = []*x509.Certificate{cert}
 	default:
-		return refuse(http.StatusUnauthorized, CodeSignatureCert,
-			"the signature's header names no certificate: give your QSealC in x5c (or its x5t#S256)",
-			"nagłówek podpisu nie wskazuje certyfikatu: podaj certyfikat QSealC w x5c (lub jego x5t#S256)")
+		return nil, refuse(http.StatusUnauthorized, CodeSignatureCert,
+			"the signature's header names no certificate: give your QSealC in x5c",
+			"nagłówek podpisu nie wskazuje certyfikatu: podaj certyfikat QSealC w x5c")
 	}
-	info, ref := g.verify(r.Context(), g.QSealCs, chain, eidas.KindQSealC)
+	info, ref := g.verify(ctx, g.QSealCs, chain, eidas.KindQSealC)
 	if ref != nil {
-		return ref
+		return nil, ref
 	}
-	if !sameOrg(info.OrganizationID, req.caller.OrgID) {
-		return refuse(http.StatusForbidden, CodeOrganisationMismatch,
-			"the request is sealed with a QSealC of another organisation than your QWAC",
-			"żądanie opatrzono pieczęcią QSealC innej organizacji niż certyfikat QWAC",
-			fmt.Sprintf("QWAC %q, QSealC %q", req.caller.OrgID, info.OrganizationID))
+	if !sameOrg(info.OrganizationID, orgID) {
+		return nil, refuse(http.StatusForbidden, CodeOrganisationMismatch,
+			"the signature is made with a QSealC of another organisation than your QWAC",
+			"podpis złożono pieczęcią QSealC innej organizacji niż certyfikat QWAC",
+			fmt.Sprintf("QWAC %q, QSealC %q", orgID, info.OrganizationID))
 	}
-	if ref := g.allowed(info, req.op.Service, "QSealC"); ref != nil {
-		return ref
+	if ref := g.allowed(info, service, "QSealC"); ref != nil {
+		return nil, ref
 	}
 	if _, err := jws.VerifyDetached(compact, payload, chain[0]); err != nil {
-		return signatureRefusal(err)
+		return nil, signatureRefusal(err)
 	}
-	req.caller.QSealC = chain[0]
-	return nil
+	return chain[0], nil
 }
 
 func signatureRefusal(err error) *Refusal {
