@@ -254,6 +254,9 @@ func (b *bulk) flush(ctx context.Context) error {
 	}
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "INSERT INTO %s (%s) VALUES ", b.table, b.columns)
+	// SQLite resolves $N parameters by a linear search that makes a statement
+	// with thousands of them quadratic; plain ? placeholders bind in order.
+	positional := b.tx.Engine() == store.SQLite
 	for r := 0; r < len(b.args)/b.width; r++ {
 		if r > 0 {
 			sb.WriteByte(',')
@@ -263,7 +266,11 @@ func (b *bulk) flush(ctx context.Context) error {
 			if c > 0 {
 				sb.WriteByte(',')
 			}
-			fmt.Fprintf(&sb, "$%d", r*b.width+c+1)
+			if positional {
+				sb.WriteByte('?')
+			} else {
+				fmt.Fprintf(&sb, "$%d", r*b.width+c+1)
+			}
 		}
 		sb.WriteByte(')')
 	}

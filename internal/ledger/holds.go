@@ -42,7 +42,9 @@ func (l *Ledger) PlaceHold(ctx context.Context, h Hold) (Hold, error) {
 		if h.Kind == "" {
 			h.Kind = "card"
 		}
-		h.CreatedAt = now
+		if h.CreatedAt.IsZero() || h.CreatedAt.After(now) {
+			h.CreatedAt = now // an authorisation made earlier keeps its time
+		}
 		if h.ExpiresAt.IsZero() {
 			h.ExpiresAt = now.Add(7 * 24 * time.Hour)
 		}

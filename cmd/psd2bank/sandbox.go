@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+
+	"github.com/psd2bank/psd2bank/internal/sandbox"
+)
+
+func runSandbox(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("sandbox", stderr)
+	var cfg sandbox.Config
+	var hosts listFlag
+	fs.StringVar(&cfg.DataDir, "data", sandbox.DefaultDataDir, "data `directory`, created on first start and reused later")
+	fs.StringVar(&cfg.APIAddr, "api-addr", sandbox.DefaultAPIAddr, "TPP API listener (HTTPS, client certificates)")
+	fs.StringVar(&cfg.WebAddr, "web-addr", sandbox.DefaultWebAddr, "web listener: internet banking, portal, back office, sandbox tools, /healthz, /metrics")
+	fs.Var(&hosts, "api-host", "extra host `name` for the API's server certificate (repeatable)")
+	fs.StringVar(&cfg.DB, "db", "", "PostgreSQL `URL` to keep the bank in, instead of the SQLite file in the data directory")
+	fs.Int64Var(&cfg.Seed, "seed", sandbox.DefaultSeed, "seed of the synthetic customers and history (first start only)")
+	if err := parse(fs, args, getenv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	cfg.APIHosts = hosts
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	bank, err := sandbox.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer bank.Close()
+	return bank.Serve(ctx, stdout)
+}

@@ -1,0 +1,362 @@
+// Package sandbox runs the sandbox bank: it creates (on first start) or
+// reuses (later) a data directory with a database full of synthetic
+// customers and history, and serves the TPP API and the web pages on two
+// listeners, as SANDBOX-CONTRACT.md describes.
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/psd2bank/psd2bank/internal/clock"
+	"github.com/psd2bank/psd2bank/internal/gateway"
+	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/sandbox/synth"
+	"github.com/psd2bank/psd2bank/internal/sca"
+	"github.com/psd2bank/psd2bank/internal/store"
+	"github.com/psd2bank/psd2bank/internal/tpp"
+)
+
+// Config is what `psd2bank sandbox` is started with.
+type Config struct {
+	DataDir  string   // default ./psd2bank-data
+	APIAddr  string   // default 127.0.0.1:8443
+	WebAddr  string   // default 127.0.0.1:8080
+	APIHosts []string // extra host names for the API's server certificate
+	DB       string   // optional PostgreSQL URL instead of the SQLite file in DataDir
+	Seed     int64    // seed of the synthetic data (first start only)
+}
+
+// Defaults of the contract.
+const (
+	DefaultDataDir = "./psd2bank-data"
+	DefaultAPIAddr = "127.0.0.1:8443"
+	DefaultWebAddr = "127.0.0.1:8080"
+	DefaultSeed    = 1
+)
+
+// The sandbox's back-office account (the hotline and TPP review pages).
+const (
+	BackofficeLogin    = "backoffice"
+	BackofficePassword = "sandbox-backoffice"
+)
+
+// settings keys
+const (
+	settingSeed      = "sandbox.seed"
+	settingCreatedAt = "sandbox.created_at"
+	settingClock     = "sandbox.clock_offset"
+)
+
+// Bank is a started sandbox: its database, ledger and clock.
+type Bank struct {
+	cfg      Config
+	DB       *store.DB
+	Ledger   *ledger.Ledger
+	Clock    *clock.Adjustable
+	Registry *tpp.Registry
+	Gateway  *gateway.Gateway
+	trust    *trust
+	log      *slog.Logger
+	dir      string // DataDir/sandbox
+}
+
+// Open prepares the data directory and the database: on the first start it
+// generates the synthetic bank; later it reuses what is there.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bank, error) {
+	if cfg.DataDir == "" {
+		cfg.DataDir = DefaultDataDir
+	}
+	if cfg.Seed == 0 {
+		cfg.Seed = DefaultSeed
+	}
+	dir := filepath.Join(cfg.DataDir, "sandbox")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	b := &Bank{cfg: cfg, log: log, dir: dir}
+	db, err := b.openDB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b.DB = db
+	offset, err := b.setting(ctx, settingClock)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	d, _ := time.ParseDuration(offset)
+	b.Clock = clock.NewAdjustable(clock.System{}, d)
+	b.Ledger = ledger.New(db, b.Clock)
+	if err := b.writePSUs(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	registerPath := filepath.Join(dir, tpp.SandboxRegisterFile)
+	if err := tpp.EnsureRegisterFile(registerPath); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sandbox register: %w", err)
+	}
+	fr, err := tpp.OpenFileRegister(registerPath, b.Clock)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sandbox register: %w", err)
+	}
+	b.Registry = tpp.New(db, b.Clock, fr)
+	if b.trust, err = b.bootstrapTrust(ctx, fr); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := b.Registry.EnsureStaff(ctx, BackofficeLogin, BackofficePassword, tpp.RoleBackoffice); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("back-office account: %w", err)
+	}
+	b.Gateway = b.gateway(b.trust)
+	return b, nil
+}
+
+// Close closes the database.
+func (b *Bank) Close() error { return b.DB.Close() }
+
+// Dir is DataDir/sandbox, where the contract's files are.
+func (b *Bank) Dir() string { return b.dir }
+
+// openDB opens the database, creating the synthetic bank when it is new.
+// With SQLite the new bank is built in a temporary file and renamed into
+// place, so that an interrupted first start leaves nothing half-made.
+func (b *Bank) openDB(ctx context.Context) (*store.DB, error) {
+	if b.cfg.DB != "" {
+		db, err := store.Open(ctx, b.cfg.DB)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+		var seeded string
+		err = db.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, settingSeed).Scan(&seeded)
+		if err == nil {
+			return db, nil
+		}
+		if err := b.populate(ctx, db); err != nil {
+			db.Close()
+			return nil, err
+		}
+		return db, nil
+	}
+	path := filepath.Join(b.cfg.DataDir, "psd2bank.db")
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		tmp := path + ".new"
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			os.Remove(tmp + suffix)
+		}
+		db, err := store.Open(ctx, tmp)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+		if err := b.populate(ctx, db); err != nil {
+			db.Close()
+			return nil, err
+		}
+		if err := db.Close(); err != nil {
+			return nil, err
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			return nil, err
+		}
+	}
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// populate fills a new database with the synthetic bank.
+func (b *Bank) populate(ctx context.Context, db *store.DB) error {
+	start := time.Now()
+	now := clock.System{}.Now()
+	ds := synth.Generate(b.cfg.Seed, now)
+	l := ledger.New(db, clock.System{})
+	hashes := map[string]string{}
+	hash := func(p string) (string, error) {
+		if h, ok := hashes[p]; ok {
+			return h, nil
+		}
+		h, err := sca.HashPassword(p)
+		hashes[p] = h
+		return h, err
+	}
+	if err := synth.Load(ctx, l, ds, hash); err != nil {
+		return fmt.Errorf("load synthetic data: %w", err)
+	}
+	for k, v := range map[string]string{
+		settingSeed:      strconv.FormatInt(b.cfg.Seed, 10),
+		settingCreatedAt: now.UTC().Format(time.RFC3339Nano),
+	} {
+		if _, err := db.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2)`, k, v); err != nil {
+			return err
+		}
+	}
+	b.log.Info("sandbox bank created", "customers", len(ds.Customers), "accounts", len(ds.Accounts),
+		"transfers", len(ds.History), "seed", b.cfg.Seed, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func (b *Bank) setting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := b.DB.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&v)
+	if err != nil && !errors.Is(err, errNoRows) {
+		return "", err
+	}
+	return v, nil
+}
+
+func (b *Bank) setSetting(ctx context.Context, name, value string) error {
+	return b.DB.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM settings WHERE name = $1`, name); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2)`, name, value)
+		return err
+	})
+}
+
+// psuFile is the shape of psus.json (SANDBOX-CONTRACT.md).
+type psuFile struct {
+	Login    string       `json:"login"`
+	Password string       `json:"password"`
+	PESEL    string       `json:"pesel"`
+	Phone    string       `json:"phone"`
+	Segment  string       `json:"segment"`
+	Name     string       `json:"name"`
+	NIP      string       `json:"nip,omitempty"`
+	REGON    string       `json:"regon,omitempty"`
+	Accounts []psuAccount `json:"accounts"`
+}
+
+type psuAccount struct {
+	Number   string `json:"number"`
+	Currency string `json:"currency"`
+	Type     string `json:"type"`
+	Name     string `json:"name,omitempty"`
+}
+
+// writePSUs writes psus.json from the seed the bank was created with. The
+// generator is deterministic, so the file can always be made again.
+func (b *Bank) writePSUs(ctx context.Context) error {
+	seed, err := b.setting(ctx, settingSeed)
+	if err != nil {
+		return err
+	}
+	created, err := b.setting(ctx, settingCreatedAt)
+	if err != nil {
+		return err
+	}
+	s, err := strconv.ParseInt(seed, 10, 64)
+	if err != nil {
+		return fmt.Errorf("the database has no sandbox seed (%q): was it made by `psd2bank sandbox`?", seed)
+	}
+	at, err := time.Parse(time.RFC3339Nano, created)
+	if err != nil {
+		return fmt.Errorf("sandbox creation time %q: %w", created, err)
+	}
+	ds := synth.Generate(s, at)
+	out := make([]psuFile, 0, len(ds.PSUs))
+	for _, p := range ds.PSUs {
+		f := psuFile{Login: p.Login, Password: p.Password, PESEL: p.PESEL, Phone: p.Phone, Segment: p.Segment,
+			Name: p.Name, NIP: p.NIP, REGON: p.REGON, Accounts: []psuAccount{}}
+		for _, a := range p.Accounts {
+			f.Accounts = append(f.Accounts, psuAccount{Number: a.Number, Currency: a.Currency, Type: a.Type, Name: a.Name})
+		}
+		out = append(out, f)
+	}
+	data, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFile(filepath.Join(b.dir, "psus.json"), append(data, '\n'), 0o644)
+}
+
+func writeFile(path string, data []byte, perm os.FileMode) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, perm); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// Serve starts both listeners, prints the ready line to stdout when both
+// accept connections, and serves until ctx ends.
+func (b *Bank) Serve(ctx context.Context, stdout io.Writer) error {
+	apiAddr, webAddr := b.cfg.APIAddr, b.cfg.WebAddr
+	if apiAddr == "" {
+		apiAddr = DefaultAPIAddr
+	}
+	if webAddr == "" {
+		webAddr = DefaultWebAddr
+	}
+	tlsConfig, err := b.apiTLS()
+	if err != nil {
+		return err
+	}
+	apiLn, err := net.Listen("tcp", apiAddr)
+	if err != nil {
+		return fmt.Errorf("API listener: %w", err)
+	}
+	webLn, err := net.Listen("tcp", webAddr)
+	if err != nil {
+		apiLn.Close()
+		return fmt.Errorf("web listener: %w", err)
+	}
+	apiSrv := &http.Server{Handler: b.apiHandler(), TLSConfig: tlsConfig, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(b.log.Handler(), slog.LevelDebug)}
+	webSrv := &http.Server{Handler: b.webHandler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 2)
+	go func() { errc <- apiSrv.ServeTLS(apiLn, "", "") }()
+	go func() { errc <- webSrv.Serve(webLn) }()
+	fmt.Fprintf(stdout, "psd2bank sandbox ready: api=https://%s web=http://%s\n",
+		shownAddr(apiAddr, apiLn), shownAddr(webAddr, webLn))
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	apiSrv.Shutdown(shutdown)
+	webSrv.Shutdown(shutdown)
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// shownAddr is the address as given, unless it asked for any port (":0"):
+// then the port the system chose.
+func shownAddr(given string, ln net.Listener) string {
+	host, port, err := net.SplitHostPort(given)
+	if err != nil || port != "0" {
+		return given
+	}
+	_, actual, _ := net.SplitHostPort(ln.Addr().String())
+	return net.JoinHostPort(host, actual)
+}

@@ -1,0 +1,170 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/tls"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/psd2bank/psd2bank/internal/api"
+	"github.com/psd2bank/psd2bank/internal/eidas"
+)
+
+var errNoRows = sql.ErrNoRows
+
+// apiTLS is the API listener's TLS: a server certificate from the sandbox's
+// bank TLS CA (bank-tls-ca.pem), and a request for the TPP's client
+// certificate, which the request pipeline checks.
+func (b *Bank) apiTLS() (*tls.Config, error) {
+	now := b.Clock.Now()
+	ca, err := eidas.LoadOrCreateTLSCA(b.dir, now)
+	if err != nil {
+		return nil, fmt.Errorf("bank TLS CA: %w", err)
+	}
+	hosts := append([]string{"localhost", "127.0.0.1", "::1"}, b.cfg.APIHosts...)
+	cert, err := ca.ServerCert(hosts, now)
+	if err != nil {
+		return nil, fmt.Errorf("API server certificate: %w", err)
+	}
+	return &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		ClientAuth:   tls.RequestClientCert,
+		MinVersion:   tls.VersionTLS12,
+	}, nil
+}
+
+// apiHandler serves the TPP API.
+func (b *Bank) apiHandler() http.Handler {
+	return api.Routes(api.Deps{Gateway: b.Gateway, Registrar: b.Registry})
+}
+
+// webHandler serves internet banking, the developer portal, the back
+// office, the sandbox tools, health and metrics.
+func (b *Bank) webHandler() http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	r := chi.NewRouter()
+	r.Get("/", b.index)
+	r.Get("/healthz", b.healthz)
+	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	r.Get("/sandbox/qtsp/crl", b.crl)
+	r.Get("/sandbox/clock", b.getClock)
+	r.Post("/sandbox/clock", b.moveClock)
+	return r
+}
+
+// crl publishes the sandbox QTSP's certificate revocation list (DER).
+func (b *Bank) crl(w http.ResponseWriter, r *http.Request) {
+	der, err := b.trust.qtsp.CRL(b.Clock.Now())
+	if err != nil {
+		writeProblem(w, http.StatusInternalServerError, "the CRL could not be made: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/pkix-crl")
+	w.Write(der)
+}
+
+func (b *Bank) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := b.DB.Ping(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "the database does not answer"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "mode": "sandbox", "now": b.Clock.Now().UTC().Format(time.RFC3339)})
+}
+
+type clockAnswer struct {
+	Now string `json:"now"`
+}
+
+func (b *Bank) getClock(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, clockAnswer{Now: b.Clock.Now().UTC().Format(time.RFC3339)})
+}
+
+// moveClock handles POST /sandbox/clock {"advance":"26h"} or {"set":RFC 3339}.
+// The clock only moves forward: the ledger's history is in time order.
+func (b *Bank) moveClock(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Advance string `json:"advance"`
+		Set     string `json:"set"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeProblem(w, http.StatusBadRequest, `the body must be {"advance":"26h"} or {"set":"2026-12-24T09:00:00+01:00"}: `+err.Error())
+		return
+	}
+	now := b.Clock.Now()
+	var target time.Time
+	switch {
+	case req.Advance != "" && req.Set != "":
+		writeProblem(w, http.StatusBadRequest, `give either "advance" or "set", not both`)
+		return
+	case req.Advance != "":
+		d, err := time.ParseDuration(req.Advance)
+		if err != nil || d < 0 {
+			writeProblem(w, http.StatusBadRequest, fmt.Sprintf("advance %q is not a non-negative Go duration such as \"90m\" or \"26h\"", req.Advance))
+			return
+		}
+		target = now.Add(d)
+	case req.Set != "":
+		t, err := time.Parse(time.RFC3339, req.Set)
+		if err != nil {
+			writeProblem(w, http.StatusBadRequest, fmt.Sprintf("set %q is not an RFC 3339 time such as \"2026-12-24T09:00:00+01:00\"", req.Set))
+			return
+		}
+		if t.Before(now) {
+			writeProblem(w, http.StatusConflict, fmt.Sprintf("the sandbox clock only moves forward: it is %s, %s is earlier", now.UTC().Format(time.RFC3339), req.Set))
+			return
+		}
+		target = t
+	default:
+		writeProblem(w, http.StatusBadRequest, `give "advance" (a duration) or "set" (an RFC 3339 time)`)
+		return
+	}
+	b.Clock.Set(target)
+	if err := b.setSetting(r.Context(), settingClock, b.Clock.Offset().String()); err != nil {
+		writeProblem(w, http.StatusInternalServerError, "the new clock could not be saved: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, clockAnswer{Now: b.Clock.Now().UTC().Format(time.RFC3339)})
+}
+
+var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>psd2bank sandbox</title></head>
+<body>
+<h1>psd2bank sandbox</h1>
+<p>The sandbox clock reads {{.Now}}.</p>
+<ul>
+<li>Test customers and their accounts: <code>{{.Dir}}/psus.json</code></li>
+<li><a href="/healthz">/healthz</a> — health</li>
+<li><a href="/metrics">/metrics</a> — Prometheus metrics</li>
+<li><a href="/sandbox/clock">/sandbox/clock</a> — the sandbox clock</li>
+</ul>
+</body></html>
+`))
+
+func (b *Bank) index(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	indexPage.Execute(w, map[string]any{"Now": b.Clock.Now().UTC().Format(time.RFC3339), "Dir": b.dir})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeProblem(w http.ResponseWriter, status int, message string) {
+	writeJSON(w, status, map[string]string{"error": message})
+}
