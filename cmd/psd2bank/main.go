@@ -37,6 +37,8 @@ const usage = `psd2bank — an open-source PSD2 bank API
 
 Usage:
   psd2bank sandbox [--data DIR] [--api-addr HOST:PORT] [--web-addr HOST:PORT] [--api-host NAME]... [--db URL] [--seed N]
+  psd2bank certs issue --data DIR --org-id ID --name NAME --roles PSP_AI,PSP_PI,PSP_IC --out DIR [--valid-for D | --expired] [--register]
+  psd2bank certs revoke --data DIR --cert FILE
   psd2bank migrate --db URL
   psd2bank help
 
@@ -54,6 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "sandbox":
 		return runSandbox(ctx, rest, getenv, stdout, stderr)
+	case "certs":
+		return runCerts(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":

@@ -334,8 +334,11 @@ func (b *Bank) Serve(ctx context.Context, stdout io.Writer) error {
 	errc := make(chan error, 2)
 	go func() { errc <- apiSrv.ServeTLS(apiLn, "", "") }()
 	go func() { errc <- webSrv.Serve(webLn) }()
-	fmt.Fprintf(stdout, "psd2bank sandbox ready: api=https://%s web=http://%s\n",
-		shownAddr(apiAddr, apiLn), shownAddr(webAddr, webLn))
+	ep := endpoints{API: "https://" + shownAddr(apiAddr, apiLn), Web: "http://" + shownAddr(webAddr, webLn)}
+	if data, err := json.Marshal(ep); err == nil {
+		writeFile(filepath.Join(b.dir, endpointsFile), append(data, '\n'), 0o644)
+	}
+	fmt.Fprintf(stdout, "psd2bank sandbox ready: api=%s web=%s\n", ep.API, ep.Web)
 	select {
 	case <-ctx.Done():
 	case err = <-errc:

@@ -255,6 +255,13 @@ type Licences struct{ L tpp.Licences }
 // Allows tells whether the register authorises orgID for role in Poland.
 func (l Licences) Allows(orgID string, role eidas.Role) (bool, string) {
 	e, ok := l.L.Lookup(orgID)
+	if r, canReload := l.L.(interface{ Reload() error }); canReload && (!ok || !e.Authorised || !e.Allows(string(role))) {
+		// Before refusing, look at the file once more: `certs issue
+		// --register` may have just changed it (a stat when nothing did).
+		if r.Reload() == nil {
+			e, ok = l.L.Lookup(orgID)
+		}
+	}
 	switch {
 	case !ok:
 		return false, orgID + " is not in the register of payment institutions"
@@ -264,4 +271,27 @@ func (l Licences) Allows(orgID string, role eidas.Role) (bool, string) {
 		return false, orgID + " is not authorised in Poland for the service of " + string(role)
 	}
 	return true, ""
+}
+
+// endpointsFile records where a running sandbox listens, for other
+// commands and scripts: {"api": "https://...", "web": "http://..."}.
+const endpointsFile = "endpoints.json"
+
+type endpoints struct {
+	API string `json:"api"`
+	Web string `json:"web"`
+}
+
+// CRLURL is the sandbox QTSP's CRL address on the web listener of the
+// sandbox last started from dir (DATA/sandbox), or "" when it never ran.
+func CRLURL(dir string) string {
+	raw, err := os.ReadFile(filepath.Join(dir, endpointsFile))
+	if err != nil {
+		return ""
+	}
+	var e endpoints
+	if json.Unmarshal(raw, &e) != nil || e.Web == "" {
+		return ""
+	}
+	return e.Web + "/sandbox/qtsp/crl"
 }
