@@ -269,7 +269,7 @@ func (g *Gateway) check(r *http.Request, req *request) *Refusal {
 	}
 
 	// 10: a request id is accepted once per TPP, on every node.
-	return g.remember(ctx, req)
+	return g.admit(r, req)
 }
 
 // clientChain finds the client certificate chain: from the TLS connection,

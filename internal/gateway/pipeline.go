@@ -130,10 +130,11 @@ func (g *Gateway) verifySignature(r *http.Request, req *request) *Refusal {
 // payload) as sealed by a QSealC of orgID with a role for service. It is
 // for signed objects inside bodies, such as mBank's software statement.
 func (g *Gateway) VerifySealed(ctx context.Context, compact string, payload []byte, orgID string, service Service) (*x509.Certificate, *Refusal) {
-	h, err := jws.ParseHeader(compact)
+	sig, err := jws.ParseSignature(compact)
 	if err != nil {
 		return nil, signatureRefusal(err)
 	}
+	h := sig.Header
 	var chain []*x509.Certificate
 	switch {
 	case len(h.X5C) > 0:
@@ -167,7 +168,7 @@ func (g *Gateway) VerifySealed(ctx context.Context, compact string, payload []by
 	if ref := g.allowed(info, service, "QSealC"); ref != nil {
 		return nil, ref
 	}
-	if _, err := jws.VerifyDetached(compact, payload, chain[0]); err != nil {
+	if err := sig.Verify(payload, chain[0]); err != nil {
 		return nil, signatureRefusal(err)
 	}
 	return chain[0], nil
@@ -188,10 +189,11 @@ func signatureRefusal(err error) *Refusal {
 	}
 }
 
-// remember records the request id; a second use by the same TPP is a replay.
-func (g *Gateway) remember(ctx context.Context, req *request) *Refusal {
-	_, err := g.DB.ExecContext(ctx, `INSERT INTO seen_requests (tpp_id, request_id, seen_at) VALUES ($1, $2, $3)`,
-		normalOrg(req.caller.OrgID), req.requestID, req.started.UnixMicro())
+// admit records that the request passed the pipeline. The audit row is
+// also the replay check: a second allowed row for the same TPP and request
+// id violates a unique index, on every node.
+func (g *Gateway) admit(r *http.Request, req *request) *Refusal {
+	err := g.writeAudit(r, req, "allowed", "", "", 0)
 	if store.IsUniqueViolation(err) {
 		return refuse(http.StatusConflict, CodeRequestReplayed,
 			"this request id was already used: send a new request id with every request",
@@ -278,26 +280,31 @@ func (g *Gateway) finish(w http.ResponseWriter, r *http.Request, req *request, r
 	g.audit(r, req, rw.status)
 }
 
+// audit records a refusal (an admitted request is recorded by admit).
 func (g *Gateway) audit(r *http.Request, req *request, status int) {
-	decision, code, reason := "allowed", "", ""
-	if req.refusal != nil {
-		decision, code, reason = "refused", string(req.refusal.Code), req.refusal.Error()
+	if req.refusal == nil {
+		return
 	}
+	if err := g.writeAudit(r, req, "refused", string(req.refusal.Code), req.refusal.Error(), status); err != nil {
+		g.Log.Error("audit write failed", "err", err, "tpp", req.caller.OrgID, "operation", req.op.Name)
+	}
+}
+
+func (g *Gateway) writeAudit(r *http.Request, req *request, decision, code, reason string, status int) error {
 	serial := ""
 	if req.caller.QWAC != nil {
 		serial = req.caller.QWAC.SerialNumber.Text(16)
 	}
+	tppID := normalOrg(req.caller.OrgID)
 	// The audit must not depend on the client still listening.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 	defer cancel()
 	_, err := g.DB.ExecContext(ctx, `INSERT INTO request_audit
 		(id, at, tpp_id, cert_serial, request_id, dialect, operation, method, path, remote_addr, decision, code, reason, status)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		uuid.Must(uuid.NewV7()).String(), req.started.UnixMicro(), req.caller.OrgID, serial, req.requestID,
+		uuid.Must(uuid.NewV7()).String(), req.started.UnixMicro(), tppID, serial, req.requestID,
 		string(req.op.Dialect), req.op.Name, r.Method, r.URL.Path, r.RemoteAddr, decision, code, reason, status)
-	if err != nil {
-		g.Log.Error("audit write failed", "err", err, "tpp", req.caller.OrgID, "operation", req.op.Name)
-	}
+	return err
 }
 
 // parseForwardedCert reads a client certificate forwarded by a proxy:

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -240,6 +242,25 @@ func parseCrit(m map[string]json.RawMessage, h *Header) error {
 	return nil
 }
 
+// certCache keeps the certificates parsed from x5c values: a TPP sends the
+// same QSealC with every request, and parsing it costs more than verifying
+// the signature. Parsed certificates are immutable, so sharing them is safe.
+// The cache is emptied when it reaches maxCachedCerts entries.
+var (
+	certCache      sync.Map // base64 DER -> *x509.Certificate
+	certCacheCount atomic.Int64
+)
+
+const maxCachedCerts = 4096
+
+func cacheCert(b64 string, cert *x509.Certificate) {
+	if certCacheCount.Add(1) > maxCachedCerts {
+		certCache.Clear()
+		certCacheCount.Store(1)
+	}
+	certCache.Store(b64, cert)
+}
+
 func parseX5C(m map[string]json.RawMessage, h *Header) error {
 	entries, ok, err := stringArrayParam(m, "x5c")
 	if err != nil || !ok {
@@ -260,6 +281,10 @@ func parseX5C(m map[string]json.RawMessage, h *Header) error {
 			}
 			return newError(ReasonBadCertificate, `The JWS "x5c"[%d] is not standard padded base64 of a DER certificate%s; x5c uses base64, not base64url (RFC 7515 §4.1.6).`, i, hint)
 		}
+		if c, ok := certCache.Load(s); ok {
+			h.X5C[i] = c.(*x509.Certificate)
+			continue
+		}
 		der, err := base64.StdEncoding.Strict().DecodeString(s)
 		if err != nil {
 			return wrapError(ReasonBadCertificate, err, `The JWS "x5c"[%d] is not standard padded base64 of a DER certificate: %v.`, i, err)
@@ -268,6 +293,7 @@ func parseX5C(m map[string]json.RawMessage, h *Header) error {
 		if err != nil {
 			return wrapError(ReasonBadCertificate, err, `The JWS "x5c"[%d] is not a DER X.509 certificate: %v.`, i, err)
 		}
+		cacheCert(s, cert)
 		h.X5C[i] = cert
 	}
 	return nil

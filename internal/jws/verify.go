@@ -38,22 +38,44 @@ const minRSABits = 2048
 // validity period nor the key usage of cert is checked here. Every error is
 // an *Error.
 func VerifyDetached(compact string, payload []byte, cert *x509.Certificate) (*Header, error) {
+	s, err := ParseSignature(compact)
+	if err != nil {
+		return nil, err
+	}
+	return s.Header, s.Verify(payload, cert)
+}
+
+// Signature is a parsed compact JWS: its header checked, ready to verify.
+// Parse once when the header is needed to find the certificate.
+type Signature struct {
+	Header *Header
+	p      *parsed
+}
+
+// ParseSignature parses a compact JWS as ParseHeader does, keeping what
+// Verify needs.
+func ParseSignature(compact string) (*Signature, error) {
 	p, err := parse(compact)
 	if err != nil {
 		return nil, err
 	}
-	h := p.header
+	return &Signature{Header: p.header, p: p}, nil
+}
+
+// Verify checks the signature over payload with cert, as VerifyDetached.
+func (s *Signature) Verify(payload []byte, cert *x509.Certificate) error {
+	p, h := s.p, s.Header
 	if cert == nil {
-		return nil, newError(ReasonMissing, `No certificate is known for this JWS signature: send your QSealC in "x5c", or register it and name it by "x5t#S256".`)
+		return newError(ReasonMissing, `No certificate is known for this JWS signature: send your QSealC in "x5c", or register it and name it by "x5t#S256".`)
 	}
 	if len(h.X5C) > 0 && !bytes.Equal(h.X5C[0].Raw, cert.Raw) {
-		return nil, newError(ReasonKeyMismatch, `The JWS "x5c"[0] is not the certificate %s that the bank checks this signature with.`, describe(cert))
+		return newError(ReasonKeyMismatch, `The JWS "x5c"[0] is not the certificate %s that the bank checks this signature with.`, describe(cert))
 	}
 	if h.X5TS256 != "" && h.X5TS256 != ThumbprintS256(cert) {
-		return nil, newError(ReasonKeyMismatch, `The JWS "x5t#S256" does not designate the certificate %s that the bank checks this signature with; its thumbprint is %s.`, describe(cert), ThumbprintS256(cert))
+		return newError(ReasonKeyMismatch, `The JWS "x5t#S256" does not designate the certificate %s that the bank checks this signature with; its thumbprint is %s.`, describe(cert), ThumbprintS256(cert))
 	}
 	if err := checkKey(h.Alg, cert); err != nil {
-		return nil, err
+		return err
 	}
 
 	var digest [sha256.Size]byte
@@ -63,13 +85,13 @@ func VerifyDetached(compact string, payload []byte, cert *x509.Certificate) (*He
 		digest = hashSigningInput(p.headerSeg, payload, h.Unencoded())
 	}
 	if err := verifySignature(h, cert, digest[:], p.sig); err != nil {
-		return nil, err
+		return err
 	}
 	if h.Attached && !bytes.Equal(h.Payload, payload) {
-		return nil, newError(ReasonPayloadMismatch, "The JWS carries a payload (attached form) that differs from the message the bank received, first at byte %d (signed %d bytes, received %d); sign exactly the message you send and send the detached form BASE64URL(header)..BASE64URL(signature).",
+		return newError(ReasonPayloadMismatch, "The JWS carries a payload (attached form) that differs from the message the bank received, first at byte %d (signed %d bytes, received %d); sign exactly the message you send and send the detached form BASE64URL(header)..BASE64URL(signature).",
 			firstDifference(h.Payload, payload), len(h.Payload), len(payload))
 	}
-	return h, nil
+	return nil
 }
 
 // checkKey checks that alg fits cert's public key.

@@ -1,15 +1,9 @@
--- The request pipeline: request ids seen per TPP (replay protection shared by
--- every node) and the audit log of TPP requests.
+-- The request pipeline's audit log of TPP requests. A row with decision
+-- 'allowed' is written when a request passes the pipeline, before its
+-- operation runs; the unique index makes that same write the replay check:
+-- a request id is accepted once per TPP, on every node.
 
 -- +goose Up
-CREATE TABLE seen_requests (
-    tpp_id     TEXT NOT NULL,
-    request_id TEXT NOT NULL,
-    seen_at    BIGINT NOT NULL,
-    PRIMARY KEY (tpp_id, request_id)
-);
-CREATE INDEX seen_requests_at ON seen_requests (seen_at);
-
 CREATE TABLE request_audit (
     id           TEXT PRIMARY KEY,
     at           BIGINT NOT NULL,
@@ -26,9 +20,9 @@ CREATE TABLE request_audit (
     reason       TEXT NOT NULL,
     status       INTEGER NOT NULL
 );
+CREATE UNIQUE INDEX request_audit_once ON request_audit (tpp_id, request_id) WHERE decision = 'allowed';
 CREATE INDEX request_audit_tpp ON request_audit (tpp_id, at);
 CREATE INDEX request_audit_at ON request_audit (at);
 
 -- +goose Down
 DROP TABLE request_audit;
-DROP TABLE seen_requests;
