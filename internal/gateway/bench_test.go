@@ -86,4 +86,3 @@ func send(b *testing.B, c *http.Client, r *http.Request) {
 		b.Errorf("status %d", res.StatusCode)
 	}
 }
-

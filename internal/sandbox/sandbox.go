@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -23,6 +21,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/sandbox/synth"
 	"github.com/psd2bank/psd2bank/internal/sca"
+	"github.com/psd2bank/psd2bank/internal/server"
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/tpp"
 )
@@ -319,47 +318,13 @@ func (b *Bank) Serve(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	apiLn, err := net.Listen("tcp", apiAddr)
-	if err != nil {
-		return fmt.Errorf("API listener: %w", err)
-	}
-	webLn, err := net.Listen("tcp", webAddr)
-	if err != nil {
-		apiLn.Close()
-		return fmt.Errorf("web listener: %w", err)
-	}
-	apiSrv := &http.Server{Handler: b.apiHandler(), TLSConfig: tlsConfig, ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(b.log.Handler(), slog.LevelDebug)}
-	webSrv := &http.Server{Handler: b.webHandler(), ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 2)
-	go func() { errc <- apiSrv.ServeTLS(apiLn, "", "") }()
-	go func() { errc <- webSrv.Serve(webLn) }()
-	ep := endpoints{API: "https://" + shownAddr(apiAddr, apiLn), Web: "http://" + shownAddr(webAddr, webLn)}
-	if data, err := json.Marshal(ep); err == nil {
-		writeFile(filepath.Join(b.dir, endpointsFile), append(data, '\n'), 0o644)
-	}
-	fmt.Fprintf(stdout, "psd2bank sandbox ready: api=%s web=%s\n", ep.API, ep.Web)
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	apiSrv.Shutdown(shutdown)
-	webSrv.Shutdown(shutdown)
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
-	return err
-}
-
-// shownAddr is the address as given, unless it asked for any port (":0"):
-// then the port the system chose.
-func shownAddr(given string, ln net.Listener) string {
-	host, port, err := net.SplitHostPort(given)
-	if err != nil || port != "0" {
-		return given
-	}
-	_, actual, _ := net.SplitHostPort(ln.Addr().String())
-	return net.JoinHostPort(host, actual)
+	metrics := server.NewMetrics()
+	cfg := server.Config{APIAddr: apiAddr, WebAddr: webAddr, APITLS: tlsConfig, Log: b.log,
+		API: metrics.Count("api", b.apiHandler()), Web: metrics.Count("web", b.webHandler(metrics))}
+	return server.Serve(ctx, cfg, func(ep server.Endpoints) {
+		if data, err := json.Marshal(ep); err == nil {
+			writeFile(filepath.Join(b.dir, endpointsFile), append(data, '\n'), 0o644)
+		}
+		fmt.Fprintf(stdout, "psd2bank sandbox ready: api=%s web=%s\n", ep.API, ep.Web)
+	})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/eidas"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/jws"
+	"github.com/psd2bank/psd2bank/internal/server"
 	"github.com/psd2bank/psd2bank/internal/tpp"
 )
 
@@ -277,11 +278,6 @@ func (l Licences) Allows(orgID string, role eidas.Role) (bool, string) {
 // commands and scripts: {"api": "https://...", "web": "http://..."}.
 const endpointsFile = "endpoints.json"
 
-type endpoints struct {
-	API string `json:"api"`
-	Web string `json:"web"`
-}
-
 // CRLURL is the sandbox QTSP's CRL address on the web listener of the
 // sandbox last started from dir (DATA/sandbox), or "" when it never ran.
 func CRLURL(dir string) string {
@@ -289,7 +285,7 @@ func CRLURL(dir string) string {
 	if err != nil {
 		return ""
 	}
-	var e endpoints
+	var e server.Endpoints
 	if json.Unmarshal(raw, &e) != nil || e.Web == "" {
 		return ""
 	}

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"context"
 	"crypto/tls"
 	"database/sql"
 	"encoding/json"
@@ -11,12 +10,11 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/psd2bank/psd2bank/internal/api"
 	"github.com/psd2bank/psd2bank/internal/eidas"
+	"github.com/psd2bank/psd2bank/internal/server"
+	"github.com/psd2bank/psd2bank/internal/web"
 )
 
 var errNoRows = sql.ErrNoRows
@@ -49,13 +47,15 @@ func (b *Bank) apiHandler() http.Handler {
 
 // webHandler serves internet banking, the developer portal, the back
 // office, the sandbox tools, health and metrics.
-func (b *Bank) webHandler() http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+func (b *Bank) webHandler(metrics *server.Metrics) http.Handler {
 	r := chi.NewRouter()
+	portal := web.New(web.Deps{Registry: b.Registry, DB: b.DB, Clock: b.Clock, Log: b.log, Sandbox: true}).Handler()
+	for _, prefix := range []string{"/developer", "/developer/*", "/backoffice", "/backoffice/*"} {
+		r.Handle(prefix, portal)
+	}
 	r.Get("/", b.index)
-	r.Get("/healthz", b.healthz)
-	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	r.Get("/healthz", server.Healthz(b.DB, "sandbox", b.Clock.Now))
+	r.Handle("/metrics", metrics.Handler())
 	r.Get("/sandbox/qtsp/crl", b.crl)
 	r.Get("/sandbox/clock", b.getClock)
 	r.Post("/sandbox/clock", b.moveClock)
@@ -71,16 +71,6 @@ func (b *Bank) crl(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/pkix-crl")
 	w.Write(der)
-}
-
-func (b *Bank) healthz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if err := b.DB.Ping(ctx); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "the database does not answer"})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "mode": "sandbox", "now": b.Clock.Now().UTC().Format(time.RFC3339)})
 }
 
 type clockAnswer struct {
@@ -147,6 +137,9 @@ var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 <p>The sandbox clock reads {{.Now}}.</p>
 <ul>
 <li>Test customers and their accounts: <code>{{.Dir}}/psus.json</code></li>
+<li><a href="/developer">/developer</a> — developer portal: onboarding to production</li>
+<li><a href="/backoffice">/backoffice</a> — back office (sandbox login: backoffice / sandbox-backoffice)</li>
+<li><a href="/sandbox/qtsp/crl">/sandbox/qtsp/crl</a> — the sandbox QTSP's CRL</li>
 <li><a href="/healthz">/healthz</a> — health</li>
 <li><a href="/metrics">/metrics</a> — Prometheus metrics</li>
 <li><a href="/sandbox/clock">/sandbox/clock</a> — the sandbox clock</li>

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/psd2bank/psd2bank/internal/eidas"
+)
+
+// Production mode never accepts the sandbox QTSP's certificates, even when
+// an operator lists its root among the trust anchors by mistake.
+func TestServeRefusesSandboxCertificates(t *testing.T) {
+	data := t.TempDir()
+	p := startSandbox(t, "--data", data)
+	p.stop()
+	dir := filepath.Join(data, "sandbox")
+
+	ca, err := eidas.LoadOrCreateTLSCA(dir, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ca.ServerCert([]string{"127.0.0.1", "localhost"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(t.TempDir(), "tls.pem"), filepath.Join(t.TempDir(), "tls.key")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--db", filepath.Join(data, "psd2bank.db"), "--api-addr", "127.0.0.1:0", "--web-addr", "127.0.0.1:0",
+			"--tls-cert", certFile, "--tls-key", keyFile, "--qtsp-roots", filepath.Join(dir, "qtsp-root.pem"),
+			"--register", filepath.Join(dir, "tpp-register.json"), "--seal-cert", filepath.Join(dir, "bank-qsealc.pem"),
+			"--seal-key", filepath.Join(dir, "bank-qsealc.key")}, func(string) string { return "" }, pw, io.Discard)
+		pw.Close()
+	}()
+	lines := bufio.NewScanner(pr)
+	if !lines.Scan() {
+		t.Fatalf("serve stopped: %v", <-done)
+	}
+	m := regexp.MustCompile(`^psd2bank ready: api=https://(\S+) web=http://(\S+)$`).FindStringSubmatch(lines.Text())
+	if m == nil {
+		t.Fatalf("ready line %q", lines.Text())
+	}
+	go io.Copy(io.Discard, pr)
+	demo := loadTPP(t, filepath.Join(dir, "demo-tpp"), data)
+	if a := demo.polishAPI(t, "https://"+m[1], "/v2_1_2.1/accounts/v2_1_2.1/getAccounts"); a.status != 401 || a.code != "CERTIFICATE_SANDBOX" {
+		t.Fatalf("sandbox QWAC in production: %d %s", a.status, a.body)
+	}
+	var health map[string]string
+	if code := getJSON(t, "http://"+m[2]+"/healthz", &health); code != 200 || health["mode"] != "production" {
+		t.Fatalf("/healthz %d %v", code, health)
+	}
+	cancel()
+	<-done
+}

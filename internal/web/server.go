@@ -1,0 +1,237 @@
+// Package web serves the bank's server-rendered pages for third parties and
+// staff: the TPP developer portal (/developer: sign-up, the production
+// application with documents and certificates, its status) and the back
+// office (/backoffice: review of applications, TPPs and their suspension,
+// the audit log).
+//
+// The pages are html/template files embedded in the binary; every form
+// works without JavaScript. Cross-origin form posts are refused
+// (http.CrossOriginProtection), sessions live in the database (several
+// nodes agree on them) behind HttpOnly, SameSite=Lax cookies, and the pages
+// speak Polish and English (Accept-Language, or ?lang=pl / ?lang=en).
+package web
+
+import (
+	"bytes"
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/psd2bank/psd2bank/internal/clock"
+	"github.com/psd2bank/psd2bank/internal/store"
+	"github.com/psd2bank/psd2bank/internal/tpp"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets
+var assetFS embed.FS
+
+// Deps are what the pages need.
+type Deps struct {
+	Registry *tpp.Registry
+	DB       store.Querier // for the sessions table
+	Clock    clock.Clock
+	Log      *slog.Logger // nil: discard
+	Sandbox  bool         // show the sandbox notes
+}
+
+// Server serves the developer portal and the back office.
+type Server struct {
+	reg      *tpp.Registry
+	sessions *sessions
+	log      *slog.Logger
+	sandbox  bool
+	pages    map[string]*template.Template
+}
+
+// New builds the server; it panics if an embedded template is broken (a
+// programming error caught by any test).
+func New(deps Deps) *Server {
+	log := deps.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := deps.Clock
+	if c == nil {
+		c = clock.System{}
+	}
+	s := &Server{reg: deps.Registry, sessions: &sessions{db: deps.DB, clock: c}, log: log, sandbox: deps.Sandbox,
+		pages: map[string]*template.Template{}}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	for _, n := range names {
+		base := strings.TrimPrefix(n, "templates/")
+		if base == "layout.html" || base == "certs.html" {
+			continue
+		}
+		s.pages[strings.TrimSuffix(base, ".html")] = template.Must(template.ParseFS(templateFS,
+			"templates/layout.html", "templates/certs.html", n))
+	}
+	return s
+}
+
+// Handler returns the handler of /developer, /developer/..., /backoffice
+// and /backoffice/..., with cross-origin protection and security headers.
+// Its routes are absolute paths: mount it on those prefixes without
+// stripping them (any other path gets a 404 page).
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	assets, _ := fs.Sub(assetFS, "assets")
+	assetServer := http.FileServerFS(assets)
+	mux.Handle("GET /developer/assets/", http.StripPrefix("/developer/assets/", assetServer))
+	mux.Handle("GET /backoffice/assets/", http.StripPrefix("/backoffice/assets/", assetServer))
+
+	mux.HandleFunc("GET /developer", s.devHome)
+	mux.HandleFunc("GET /developer/{$}", s.devHome)
+	mux.HandleFunc("POST /developer/signup", s.devSignUp)
+	mux.HandleFunc("POST /developer/login", s.devLogin)
+	mux.HandleFunc("POST /developer/logout", s.devLogout)
+	mux.HandleFunc("GET /developer/application", s.developer(s.devApplication))
+	mux.HandleFunc("POST /developer/application/documents", s.developer(s.devUploadDocument))
+	mux.HandleFunc("GET /developer/application/documents/{doc}", s.developer(s.devDocument))
+	mux.HandleFunc("POST /developer/application/certificates", s.developer(s.devUploadCertificate))
+	mux.HandleFunc("POST /developer/application/submit", s.developer(s.devSubmit))
+
+	mux.HandleFunc("GET /backoffice", s.staff(s.boHome))
+	mux.HandleFunc("GET /backoffice/{$}", s.staff(s.boHome))
+	mux.HandleFunc("GET /backoffice/login", s.boLoginPage)
+	mux.HandleFunc("POST /backoffice/login", s.boLogin)
+	mux.HandleFunc("POST /backoffice/logout", s.boLogout)
+	mux.HandleFunc("GET /backoffice/applications", s.staff(s.boApplications))
+	mux.HandleFunc("GET /backoffice/applications/{id}", s.staff(s.boApplication))
+	mux.HandleFunc("GET /backoffice/applications/{id}/documents/{doc}", s.staff(s.boDocument))
+	mux.HandleFunc("POST /backoffice/applications/{id}/approve", s.staff(s.boApprove))
+	mux.HandleFunc("POST /backoffice/applications/{id}/reject", s.staff(s.boReject))
+	mux.HandleFunc("GET /backoffice/tpps", s.staff(s.boTPPs))
+	mux.HandleFunc("POST /backoffice/tpps/suspend", s.staff(s.boSuspend))
+	mux.HandleFunc("POST /backoffice/tpps/reinstate", s.staff(s.boReinstate))
+	mux.HandleFunc("GET /backoffice/audit", s.staff(s.boAudit))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.message(w, r, http.StatusNotFound, "title.not_found", translate(language(w, r), "error.not_found"))
+	})
+
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.log.Warn("cross-origin request refused", "method", r.Method, "path", r.URL.Path,
+			"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
+		s.message(w, r, http.StatusForbidden, "title.forbidden", translate(language(w, r), "error.csrf"))
+	}))
+	return securityHeaders(csrf.Handler(mux))
+}
+
+// securityHeaders forbids framing, inline scripts and MIME sniffing, and
+// keeps the pages out of caches.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// view is what every page template gets.
+type view struct {
+	Lang    string
+	Page    string // the template's name
+	Title   string // a message key
+	Area    string // a message key
+	Base    string // "/developer" or "/backoffice"
+	Sandbox bool
+	Error   string
+	Notice  string
+	Dev     *tpp.Developer
+	Staff   *tpp.Staff
+	D       any // the page's own data
+}
+
+// T translates a message key into the page's language.
+func (v view) T(key string) string { return translate(v.Lang, key) }
+
+// newView starts the view of a page in the area of the request's path.
+func (s *Server) newView(w http.ResponseWriter, r *http.Request, page, title string) view {
+	v := view{Lang: language(w, r), Page: page, Title: title, Sandbox: s.sandbox,
+		Area: "area.developer", Base: "/developer"}
+	if strings.HasPrefix(r.URL.Path, "/backoffice") {
+		v.Area, v.Base = "area.backoffice", "/backoffice"
+	}
+	return v
+}
+
+// render writes a page with the given status.
+func (s *Server) render(w http.ResponseWriter, status int, v view) {
+	t, ok := s.pages[v.Page]
+	if !ok {
+		s.log.Error("no such page template", "page", v.Page)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		s.log.Error("render page", "page", v.Page, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// message renders a page that only says something (errors, not found).
+func (s *Server) message(w http.ResponseWriter, r *http.Request, status int, title, text string) {
+	v := s.newView(w, r, "message", title)
+	v.Error = text
+	s.render(w, status, v)
+}
+
+// errorText is the message for people about err, logging errors that are
+// not the registry's own refusals.
+func (s *Server) errorText(r *http.Request, lang string, err error) string {
+	if tpp.CodeOf(err) == "" {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	return capitalize(tpp.Message(err, lang))
+}
+
+// statusOf maps a registry error to an HTTP status.
+func statusOf(err error) int {
+	switch tpp.CodeOf(err) {
+	case "":
+		return http.StatusInternalServerError
+	case tpp.CodeNotFound:
+		return http.StatusNotFound
+	case tpp.CodeUnauthenticated:
+		return http.StatusUnauthorized
+	case tpp.CodeConflict, tpp.CodeWrongState, tpp.CodeSuspended:
+		return http.StatusConflict
+	case tpp.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case tpp.CodeUnsupportedType:
+		return http.StatusUnsupportedMediaType
+	default:
+		return http.StatusUnprocessableEntity
+	}
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	r := []rune(s)
+	return strings.ToUpper(string(r[0])) + string(r[1:])
+}
+
+// seeOther redirects after a successful POST.
+func seeOther(w http.ResponseWriter, r *http.Request, url string) {
+	http.Redirect(w, r, url, http.StatusSeeOther)
+}
