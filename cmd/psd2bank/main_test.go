@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ type sandboxProc struct {
 	api, web string
 	cancel   context.CancelFunc
 	done     chan error
+	once     sync.Once
 }
 
 var readyLine = regexp.MustCompile(`^psd2bank sandbox ready: api=https://(\S+) web=http://(\S+)$`)
@@ -57,11 +59,13 @@ func startSandbox(t *testing.T, args ...string) *sandboxProc {
 }
 
 func (p *sandboxProc) stop() {
-	p.cancel()
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-	}
+	p.once.Do(func() {
+		p.cancel()
+		select {
+		case <-p.done:
+		case <-time.After(10 * time.Second):
+		}
+	})
 }
 
 func getJSON(t *testing.T, url string, v any) int {
