@@ -5,7 +5,7 @@
 #
 #   scripts/bench-ledger.sh [PG_URL]     (default postgres://postgres@127.0.0.1:5432/test)
 #
-# Clients: GOMAXPROCS goroutines for go test (-cpu sets it), 4 for pgbench;
+# Clients: 4 for go test (parallelism 2 at -cpu 2) and 4 for pgbench;
 # both on this machine, against the same server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,7 @@ echo "== machine"
 nproc; go version; psql "$PG" -qtAc 'SHOW server_version' ; psql "$PG" -qtAc 'SHOW synchronous_commit'
 
 echo "== go test -bench Transfer (3 runs, 5s each)"
-go test -run '^$' -bench 'BenchmarkTransfer$' -benchtime 5s -count 3 ./internal/ledger/
+go test -run '^$' -bench 'BenchmarkTransfer$' -benchtime 5s -count 3 -cpu 2 ./internal/ledger/
 
 echo "== pgbench TPC-B (scale 10, 4 clients, 2 threads, 30s), same server"
 BENCHDB=psd2bank_pgbench

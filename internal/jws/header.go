@@ -114,11 +114,7 @@ func parse(compact string) (*parsed, error) {
 	if len(headerSeg) > maxHeaderSegment {
 		return nil, newError(ReasonMalformed, "The JWS protected header is %d characters long; the limit is %d.", len(headerSeg), maxHeaderSegment)
 	}
-	raw, err := decodeB64URL(headerSeg)
-	if err != nil {
-		return nil, newError(ReasonMalformed, "The JWS protected header is not base64url without padding (RFC 7515 §2): %v.", err)
-	}
-	h, err := parseHeaderJSON(raw)
+	h, err := parseHeaderSegment(headerSeg)
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +139,38 @@ func parse(compact string) (*parsed, error) {
 		}
 	}
 	return &parsed{header: h, headerSeg: headerSeg, payloadSeg: payloadSeg, sig: sig}, nil
+}
+
+// headerCache keeps the headers that passed every check, by their encoded
+// segment: a TPP sends the same protected header (with the same x5c) on
+// every request. Callers get a copy, as parse fills in per-message fields.
+var (
+	headerCache      sync.Map // header segment -> *Header
+	headerCacheCount atomic.Int64
+)
+
+const maxCachedHeaders = 4096
+
+func parseHeaderSegment(seg string) (*Header, error) {
+	if c, ok := headerCache.Load(seg); ok {
+		h := *c.(*Header)
+		return &h, nil
+	}
+	raw, err := decodeB64URL(seg)
+	if err != nil {
+		return nil, newError(ReasonMalformed, "The JWS protected header is not base64url without padding (RFC 7515 §2): %v.", err)
+	}
+	h, err := parseHeaderJSON(raw)
+	if err != nil {
+		return nil, err
+	}
+	if headerCacheCount.Add(1) > maxCachedHeaders {
+		headerCache.Clear()
+		headerCacheCount.Store(1)
+	}
+	cached := *h
+	headerCache.Store(seg, &cached)
+	return h, nil
 }
 
 // parseHeaderJSON checks the decoded protected header and fills a Header.
