@@ -97,6 +97,23 @@ type LicenceRegister interface {
 	Allows(orgID string, role eidas.Role) (ok bool, reason string)
 }
 
+// Grant is what an access token stands for: a consent of a customer,
+// given to a client of the calling TPP.
+type Grant struct {
+	ConsentID  string
+	CustomerID string
+	ClientID   string
+	Scope      string
+}
+
+// Tokens authenticates access tokens (the authorization server). The token
+// must belong to tppID and be bound to the certificate with the given
+// x5t#S256 thumbprint. Errors should be *Refusal values; others are
+// reported as an invalid token.
+type Tokens interface {
+	Authenticate(ctx context.Context, accessToken, tppID, qwacThumbprint string) (Grant, error)
+}
+
 // Gateway runs the pipeline. Configure it, then wrap each route's handler
 // with Wrap. It is safe for concurrent use.
 type Gateway struct {
@@ -107,6 +124,7 @@ type Gateway struct {
 	Register  LicenceRegister
 	DB        *store.DB
 	Signer    *jws.Signer // the bank's seal, for responses
+	Tokens    Tokens      // for operations that need an access token
 	Clock     clock.Clock
 	Log       *slog.Logger
 
@@ -136,6 +154,9 @@ type Operation struct {
 	Dialect Dialect
 	Service Service
 	Name    string // the standard's operation name, e.g. getAccounts
+	// Token: the operation needs an access token (Authorization: Bearer;
+	// in PolishAPI also requestHeader.token, which must be the same).
+	Token   bool
 	Handler Handler
 }
 
@@ -151,6 +172,7 @@ type Caller struct {
 	QWACInfo  *eidas.Info
 	QSealC    *x509.Certificate
 	RequestID string
+	Grant     *Grant // the access token's grant, for operations that need one
 	Body      []byte // the raw request body, as signed
 	Dialect   Dialect
 	Lang      string // "pl" or "en"
@@ -268,8 +290,52 @@ func (g *Gateway) check(r *http.Request, req *request) *Refusal {
 		}
 	}
 
+	// 8: the access token: valid, this TPP's, bound to this QWAC.
+	if req.op.Token {
+		if ref := g.authenticate(r, req); ref != nil {
+			return ref
+		}
+	}
+
 	// 10: a request id is accepted once per TPP, on every node.
 	return g.admit(r, req)
+}
+
+// authenticate checks the access token of the request.
+func (g *Gateway) authenticate(r *http.Request, req *request) *Refusal {
+	auth := r.Header.Get("Authorization")
+	token, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok || token == "" {
+		return refuse(http.StatusUnauthorized, CodeTokenMissing,
+			"this operation needs an access token: send Authorization: Bearer <access_token>",
+			"ta operacja wymaga tokena dostępowego: wyślij nagłówek Authorization: Bearer <access_token>")
+	}
+	if req.op.Dialect == PolishAPI {
+		var body struct {
+			RequestHeader struct {
+				Token string `json:"token"`
+			} `json:"requestHeader"`
+		}
+		json.Unmarshal(req.caller.Body, &body)
+		if body.RequestHeader.Token != token {
+			return refuse(http.StatusUnauthorized, CodeTokenInvalid,
+				"requestHeader.token must be the same access token as in the Authorization header",
+				"requestHeader.token musi być tym samym tokenem co w nagłówku Authorization")
+		}
+	}
+	if g.Tokens == nil {
+		return g.unavailable(errors.New("no authorization server configured"))
+	}
+	grant, err := g.Tokens.Authenticate(r.Context(), token, req.caller.OrgID, req.caller.QWACInfo.FingerprintS256)
+	if err != nil {
+		var ref *Refusal
+		if errors.As(err, &ref) {
+			return ref
+		}
+		return refuse(http.StatusUnauthorized, CodeTokenInvalid, "the access token is not valid", "token dostępowy jest nieważny", err.Error())
+	}
+	req.caller.Grant = &grant
+	return nil
 }
 
 // clientChain finds the client certificate chain: from the TLS connection,
