@@ -92,7 +92,7 @@ func (l *Ledger) CreateCustomer(ctx context.Context, c Customer) (Customer, erro
 
 const customerColumns = `id, segment, name, login, password_hash, pesel, nip, regon, phone, address, created_at`
 
-func scanCustomer(row interface{ Scan(...any) error }) (Customer, error) {
+func scanCustomer(row rowScanner) (Customer, error) {
 	var c Customer
 	var seg string
 	var created int64
@@ -122,20 +122,7 @@ func (l *Ledger) CustomerByLogin(ctx context.Context, login string) (Customer, e
 
 // Customers lists every customer, by login.
 func (l *Ledger) Customers(ctx context.Context) ([]Customer, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers ORDER BY login`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Customer
-	for rows.Next() {
-		c, err := scanCustomer(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, l.db, scanCustomer, `SELECT `+customerColumns+` FROM customers ORDER BY login`)
 }
 
 // OpenAccount opens an account with a zero balance.
@@ -174,7 +161,7 @@ func (l *Ledger) OpenAccount(ctx context.Context, a Account) (Account, error) {
 const accountColumns = `id, nrb, COALESCE(customer_id, ''), currency, type, name, booked_balance, available_balance,
 	overdraft_limit, allow_negative, last_seq, opened_on, created_at`
 
-func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
+func scanAccount(row rowScanner) (Account, error) {
 	var a Account
 	var booked, avail, od, created int64
 	err := row.Scan(&a.ID, &a.NRB, &a.CustomerID, &a.Currency, &a.Type, &a.Name, &booked, &avail, &od,
@@ -213,20 +200,7 @@ func (l *Ledger) Accounts(ctx context.Context) ([]Account, error) {
 }
 
 func (l *Ledger) queryAccounts(ctx context.Context, q string, args ...any) ([]Account, error) {
-	rows, err := l.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Account
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, l.db, scanAccount, q, args...)
 }
 
 // ClearingAccount returns the bank's clearing account for a currency.

@@ -168,7 +168,7 @@ func (l *Ledger) CaptureHold(ctx context.Context, id string, title string) (Tran
 const holdColumns = `id, account_id, amount, currency, status, kind, description, merchant_name, merchant_city,
 	COALESCE(transfer_id, ''), created_at, expires_at, COALESCE(closed_at, 0)`
 
-func scanHold(row interface{ Scan(...any) error }) (Hold, error) {
+func scanHold(row rowScanner) (Hold, error) {
 	var h Hold
 	var amount, created, expires, closed int64
 	err := row.Scan(&h.ID, &h.AccountID, &amount, &h.Currency, &h.Status, &h.Kind, &h.Description, &h.MerchantName,
@@ -191,19 +191,6 @@ func getHold(ctx context.Context, q store.Querier, id string) (Hold, error) {
 
 // Holds lists the active holds of an account, newest first.
 func (l *Ledger) Holds(ctx context.Context, accountID string) ([]Hold, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT `+holdColumns+` FROM holds
+	return queryAll(ctx, l.db, scanHold, `SELECT `+holdColumns+` FROM holds
 		WHERE account_id = $1 AND status = 'active' ORDER BY created_at DESC, id DESC`, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Hold
-	for rows.Next() {
-		h, err := scanHold(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
 }

@@ -276,7 +276,7 @@ const transferColumns = `id, kind, debit_account_id, credit_account_id, amount, 
 	debtor_name, debtor_account, creditor_name, creditor_account, execution_date, trade_date,
 	COALESCE(booking_date, ''), COALESCE(hold_id, ''), created_at, updated_at`
 
-func scanTransfer(row interface{ Scan(...any) error }) (Transfer, error) {
+func scanTransfer(row rowScanner) (Transfer, error) {
 	var t Transfer
 	var amount, created, updated int64
 	var status string
@@ -481,18 +481,5 @@ func (l *Ledger) TransfersOf(ctx context.Context, accountID string, status Statu
 }
 
 func (l *Ledger) queryTransfers(ctx context.Context, q string, args ...any) ([]Transfer, error) {
-	rows, err := l.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Transfer
-	for rows.Next() {
-		t, err := scanTransfer(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, l.db, scanTransfer, q, args...)
 }
