@@ -11,6 +11,7 @@ import (
 
 	"github.com/psd2bank/psd2bank/internal/dialect/mbank"
 	"github.com/psd2bank/psd2bank/internal/gateway"
+	"github.com/psd2bank/psd2bank/internal/ledger"
 )
 
 // PolishAPIPrefix is the version prefix of PolishAPI 2.1.2 paths.
@@ -23,6 +24,20 @@ var BankIDs = []string{"pl-retail", "pl-corpo"}
 type Deps struct {
 	Gateway   *gateway.Gateway
 	Registrar mbank.Registrar
+	Ledger    *ledger.Ledger
+}
+
+// handlerSets are the implemented operations, by "dialect.operation"
+// key (e.g. "polishapi.getAccounts", "mbank.accounts"); each file of this
+// package that implements operations adds its set here from init.
+var handlerSets []func(d Deps) map[string]gateway.Handler
+
+// tokenless lists the operations that need no access token although they
+// read or move data: PolishAPI's deleteConsent, getMultiplePayments and
+// CAF carry no Authorization header (the spec), mBank's CAF neither.
+var tokenless = map[string]bool{
+	"polishapi.deleteConsent": true, "polishapi.getMultiplePayments": true,
+	"polishapi.getConfirmationOfFunds": true, "mbank.fundsConfirmation": true,
 }
 
 // Operation names, by dialect and service. Handlers that later issues
@@ -85,21 +100,27 @@ var mbankOperations = []op{
 func Routes(d Deps) http.Handler {
 	r := chi.NewRouter()
 	gw := d.Gateway
-	implemented := map[string]gateway.Handler{} // filled as the AIS, PIS, CAF and AS issues land
-	for _, o := range polishAPIOperations {
-		h, ok := implemented["polishapi."+o.name]
+	implemented := map[string]gateway.Handler{}
+	for _, set := range handlerSets {
+		for k, h := range set(d) {
+			implemented[k] = h
+		}
+	}
+	operation := func(dialect gateway.Dialect, o op) gateway.Operation {
+		key := string(dialect) + "." + o.name
+		h, ok := implemented[key]
 		if !ok {
 			h = notImplemented(o.name)
 		}
-		r.Method(o.method, PolishAPIPrefix+o.path, gw.Wrap(gateway.Operation{Dialect: gateway.PolishAPI, Service: o.service, Name: o.name, Handler: h}))
+		needsToken := (o.service == gateway.AIS || o.service == gateway.PIS) && !tokenless[key]
+		return gateway.Operation{Dialect: dialect, Service: o.service, Name: o.name, Token: needsToken && ok, Handler: h}
+	}
+	for _, o := range polishAPIOperations {
+		r.Method(o.method, PolishAPIPrefix+o.path, gw.Wrap(operation(gateway.PolishAPI, o)))
 	}
 	for _, bank := range BankIDs {
 		for _, o := range mbankOperations {
-			h, ok := implemented["mbank."+o.name]
-			if !ok {
-				h = notImplemented(o.name)
-			}
-			r.Method(o.method, "/"+bank+"/v3"+o.path, gw.Wrap(gateway.Operation{Dialect: gateway.MBank, Service: o.service, Name: o.name, Handler: h}))
+			r.Method(o.method, "/"+bank+"/v3"+o.path, gw.Wrap(operation(gateway.MBank, o)))
 		}
 	}
 	r.Post("/v3/register/", gw.Wrap(gateway.Operation{Dialect: gateway.MBank, Service: gateway.Register, Name: "register",
