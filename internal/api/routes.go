@@ -9,9 +9,11 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/dialect/mbank"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/oauth"
 )
 
 // PolishAPIPrefix is the version prefix of PolishAPI 2.1.2 paths.
@@ -25,6 +27,8 @@ type Deps struct {
 	Gateway   *gateway.Gateway
 	Registrar mbank.Registrar
 	Ledger    *ledger.Ledger
+	Consents  *consent.Service
+	OAuth     *oauth.Server
 }
 
 // handlerSets are the implemented operations, by "dialect.operation"

@@ -1,0 +1,220 @@
+package consent
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/store"
+)
+
+// UnattendedLimit is how many times a TPP may access one resource of an
+// AIS consent in UnattendedWindow without the customer present (RTS art.
+// 36(5)(b)).
+const (
+	UnattendedLimit  = 4
+	UnattendedWindow = 24 * time.Hour
+)
+
+// ResourceAccounts is the resource of the account list in the access
+// counters; the other resources are account numbers.
+const ResourceAccounts = "accounts"
+
+// Access is one TPP call to check against its consent.
+type Access struct {
+	ConsentID string
+	TPPID     string
+	// Privilege is the PolishAPI name of the privilege the call needs.
+	Privilege string
+	// AccountNumber is the account the call reads or debits ("" for the
+	// account list and for privileges not per account).
+	AccountNumber string
+	// PSUPresent is true when the customer is actively asking (PolishAPI
+	// isDirectPsu / is_user_session, mBank PSU-IP-Address): such calls are
+	// not counted towards the 4 per 24 hours.
+	PSUPresent bool
+	// HistoryFrom is the earliest date the call asks for; zero = none.
+	HistoryFrom time.Time
+	// Consume records the access: single-use privileges are used up and,
+	// for AIS without the customer present, the access is counted. Without
+	// it Check only tells whether the access would be allowed.
+	Consume bool
+}
+
+// Check tells, in one transaction, whether the access is allowed, and when
+// it is and a.Consume is set records it. It returns the consent. The
+// refusals, each an *Error: consent_unknown (no such consent for this TPP),
+// not_authorised, rejected, revoked (by the customer), revoked_by_tpp,
+// expired (saying whether by scopeTimeLimit or the 180-day rule),
+// privilege_missing, account_not_in_consent, history_too_long,
+// usage_exhausted and access_limit (HTTP 429, with RetryAfter).
+//
+// On PostgreSQL the consent row is locked (SELECT ... FOR UPDATE) so that
+// concurrent checks on several nodes count accesses one after the other;
+// SQLite serialises writing transactions already.
+func (s *Service) Check(ctx context.Context, a Access) (Consent, error) {
+	var out Consent
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		out, err = s.check(ctx, tx, a)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) check(ctx context.Context, tx *store.Tx, a Access) (Consent, error) {
+	now := s.clock.Now()
+	c, err := s.load(ctx, tx, `id = $1`, tx.Engine() == store.Postgres, a.ConsentID)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && c.TPPID != a.TPPID {
+		return Consent{}, newError(CodeUnknown,
+			"no consent %s is known for your organisation: use the consent your access token was issued for",
+			"Twoja organizacja nie ma zgody %s: użyj zgody, dla której wydano token dostępu", a.ConsentID)
+	}
+	if err != nil {
+		return Consent{}, fmt.Errorf("check consent: %w", err)
+	}
+	if err := statusError(c); err != nil {
+		return c, err
+	}
+
+	// The privilege, for the account.
+	account := NormalizeNRB(a.AccountNumber)
+	idx, found := -1, false
+	for i, p := range c.Privileges {
+		if p.Name != a.Privilege {
+			continue
+		}
+		found = true
+		if p.AccountNumber == "" && !IsPerAccount(p.Name) || p.AccountNumber == account {
+			idx = i
+			break
+		}
+	}
+	if !found {
+		return c, newError(CodePrivilegeMissing,
+			"the consent does not include privilege %s: ask the customer for a consent that does",
+			"zgoda nie obejmuje przywileju %s: poproś klienta o zgodę, która go obejmuje", a.Privilege)
+	}
+	if idx < 0 {
+		return c, newError(CodeAccountNotInConsent,
+			"the consent gives %s for other accounts than %s: use an account of the consent, or ask the customer for a new one",
+			"zgoda daje %s dla innych rachunków niż %s: użyj rachunku objętego zgodą albo poproś klienta o nową zgodę", a.Privilege, Mask(account))
+	}
+	p := c.Privileges[idx]
+
+	// How far back.
+	if !a.HistoryFrom.IsZero() && p.MaxAllowedHistoryLong > 0 {
+		earliest := ledger.DateOf(now.AddDate(0, 0, -p.MaxAllowedHistoryLong))
+		if ledger.DateOf(a.HistoryFrom) < earliest {
+			return c, newError(CodeHistoryTooLong,
+				"the consent allows history of %d days for %s: ask from %s or later",
+				"zgoda pozwala na historię z %d dni dla %s: pytaj od %s lub później", p.MaxAllowedHistoryLong, a.Privilege, earliest)
+		}
+	}
+
+	// Single use.
+	if p.ScopeUsageLimit == UsageSingle && p.Uses >= 1 {
+		return c, newError(CodeUsageExhausted,
+			"privilege %s of this consent was single-use and has been used: ask the customer for a new consent",
+			"przywilej %s tej zgody był jednorazowy i został już wykorzystany: poproś klienta o nową zgodę", a.Privilege)
+	}
+
+	// 4 unattended accesses per 24 hours, per resource.
+	resource := account
+	if resource == "" {
+		resource = ResourceAccounts
+	}
+	if c.Scope.IsAIS() && !a.PSUPresent {
+		next, err := s.nextAllowed(ctx, tx, c.ID, resource, now)
+		if err != nil {
+			return c, err
+		}
+		if !next.IsZero() {
+			e := newError(CodeAccessLimit,
+				"the limit of %d accesses in 24 hours without the customer present is reached for this resource: the next one is possible at %s",
+				"osiągnięto limit %d dostępów w ciągu 24 godzin bez udziału klienta dla tego zasobu: kolejny będzie możliwy o %s",
+				UnattendedLimit, next.UTC().Format(time.RFC3339))
+			e.RetryAfter = next
+			return c, e
+		}
+	}
+	if !a.Consume {
+		return c, nil
+	}
+	if p.ScopeUsageLimit == UsageSingle {
+		res, err := tx.ExecContext(ctx, `UPDATE consent_privileges SET uses = uses + 1
+			WHERE consent_id = $1 AND seq = $2 AND uses = 0`, c.ID, idx)
+		if err := oneRow(res, err); err != nil {
+			if errors.Is(err, errNoRow) {
+				return c, newError(CodeUsageExhausted,
+					"privilege %s of this consent was single-use and has been used: ask the customer for a new consent",
+					"przywilej %s tej zgody był jednorazowy i został już wykorzystany: poproś klienta o nową zgodę", a.Privilege)
+			}
+			return c, fmt.Errorf("use privilege: %w", err)
+		}
+	} else if _, err := tx.ExecContext(ctx, `UPDATE consent_privileges SET uses = uses + 1 WHERE consent_id = $1 AND seq = $2`, c.ID, idx); err != nil {
+		return c, fmt.Errorf("use privilege: %w", err)
+	}
+	c.Privileges[idx].Uses++
+	if _, err := tx.ExecContext(ctx, `INSERT INTO consent_accesses (id, consent_id, resource, privilege, psu_present, at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, newID(), c.ID, resource, a.Privilege, a.PSUPresent, micros(now)); err != nil {
+		return c, fmt.Errorf("record access: %w", err)
+	}
+	return c, nil
+}
+
+// nextAllowed returns, when the unattended limit is reached for the
+// resource, the instant the next access becomes possible; zero otherwise.
+func (s *Service) nextAllowed(ctx context.Context, q store.Querier, consentID, resource string, now time.Time) (time.Time, error) {
+	rows, err := q.QueryContext(ctx, `SELECT at FROM consent_accesses
+		WHERE consent_id = $1 AND resource = $2 AND psu_present = $3 AND at > $4 ORDER BY at DESC LIMIT $5`,
+		consentID, resource, false, micros(now.Add(-UnattendedWindow)), UnattendedLimit)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("count accesses: %w", err)
+	}
+	defer rows.Close()
+	var ats []int64
+	for rows.Next() {
+		var at int64
+		if err := rows.Scan(&at); err != nil {
+			return time.Time{}, err
+		}
+		ats = append(ats, at)
+	}
+	if err := rows.Err(); err != nil {
+		return time.Time{}, err
+	}
+	if len(ats) < UnattendedLimit {
+		return time.Time{}, nil
+	}
+	// The oldest of the last UnattendedLimit accesses leaves the window first.
+	return fromMicros(ats[len(ats)-1]).Add(UnattendedWindow), nil
+}
+
+// statusError is the refusal for a consent that is not authorised and
+// alive, or nil.
+func statusError(c Consent) error {
+	switch c.Status {
+	case StatusAuthorised:
+		return nil
+	case StatusReceived:
+		return newError(CodeNotAuthorised,
+			"the customer has not authorised consent %s yet: wait until the customer approves it",
+			"klient nie autoryzował jeszcze zgody %s: poczekaj, aż ją zatwierdzi", c.ID)
+	case StatusRejected:
+		return newError(CodeRejected, "the customer rejected consent %s: ask for a new consent",
+			"klient odrzucił zgodę %s: poproś o nową zgodę", c.ID)
+	case StatusRevokedByPSU:
+		return newError(CodeRevoked, "the customer revoked consent %s: ask the customer for a new consent",
+			"klient odwołał zgodę %s: poproś klienta o nową zgodę", c.ID)
+	case StatusRevokedByTPP:
+		return newError(CodeRevokedByTPP, "your organisation revoked consent %s: ask the customer for a new consent",
+			"Twoja organizacja odwołała zgodę %s: poproś klienta o nową zgodę", c.ID)
+	case StatusExpired:
+		return expiredError(c)
+	}
+	return newError(CodeNotAuthorised, "consent %s is %s", "zgoda %s ma status %s", c.ID, c.Status)
+}
