@@ -142,9 +142,10 @@ func TestSandboxTrust(t *testing.T) {
 		t.Fatalf("demo client.json = %+v", demo.info)
 	}
 
-	// The demo TPP passes every check; the operation itself comes with a later issue.
+	// The demo TPP passes every check of the trust pipeline: the next one
+	// is the access token, which this call has not got.
 	a := demo.polishAPI(t, api, "/v2_1_2.1/accounts/v2_1_2.1/getAccounts")
-	if a.status != 501 || a.code != "NOT_IMPLEMENTED" {
+	if a.status != 401 || a.code != "TOKEN_MISSING" {
 		t.Fatalf("demo TPP getAccounts: %d %s", a.status, a.body)
 	}
 	if _, err := jws.VerifyDetached(a.header.Get("X-JWS-SIGNATURE"), a.body, seal); err != nil {
@@ -165,7 +166,7 @@ func TestSandboxTrust(t *testing.T) {
 		t.Fatalf("certs issue --register said %q", out)
 	}
 	nc := loadTPP(t, newcomer, data)
-	if a := nc.polishAPI(t, api, "/v2_1_2.1/accounts/v2_1_2.1/getAccounts"); a.code != "NOT_IMPLEMENTED" {
+	if a := nc.polishAPI(t, api, "/v2_1_2.1/accounts/v2_1_2.1/getAccounts"); a.code != "TOKEN_MISSING" {
 		t.Fatalf("newly registered TPP: %d %s", a.status, a.body)
 	}
 	if a := nc.polishAPI(t, api, "/v2_1_2.1/payments/v2_1_2.1/domestic"); a.code != "ROLE_NOT_ALLOWED" {

@@ -26,7 +26,7 @@ func authHandlers(d Deps) map[string]gateway.Handler {
 	if d.OAuth == nil {
 		return nil
 	}
-	a := authAPI{s: d.OAuth, ledger: d}
+	a := authAPI{s: d.OAuth, deps: d}
 	return map[string]gateway.Handler{
 		"polishapi.authorize":    a.polishAuthorize(false),
 		"polishapi.authorizeExt": a.polishAuthorize(true),
@@ -37,8 +37,8 @@ func authHandlers(d Deps) map[string]gateway.Handler {
 }
 
 type authAPI struct {
-	s      *oauth.Server
-	ledger Deps
+	s    *oauth.Server
+	deps Deps
 }
 
 // Authenticator adapts the authorization server to the gateway's token step.
@@ -186,6 +186,12 @@ func (a authAPI) polishAuthorize(decoupled bool) gateway.Handler {
 			return oauthRefusal(err)
 		}
 		if decoupled {
+			if a.deps.OnDecoupled != nil {
+				if err := a.deps.OnDecoupled(r.Context(), res, ar.PSULogin); err != nil {
+					return badRequest("the customer's mobile app cannot be asked: "+err.Error(),
+						"nie można wysłać prośby do aplikacji mobilnej klienta", nil)
+				}
+			}
 			w.WriteHeader(http.StatusNoContent)
 			return nil
 		}
@@ -270,8 +276,8 @@ func (a authAPI) scopeDetailsOut(ctx context.Context, c consent.Consent, dialect
 			e = entry{}
 			if p.AccountNumber != "" {
 				e["accountNumber"] = p.AccountNumber
-				if dialect == "mbank" && a.ledger.Ledger != nil {
-					if acct, err := a.ledger.Ledger.AccountByNRB(ctx, p.AccountNumber); err == nil {
+				if dialect == "mbank" && a.deps.Ledger != nil {
+					if acct, err := a.deps.Ledger.AccountByNRB(ctx, p.AccountNumber); err == nil {
 						e["accountId"] = acct.ID
 					}
 				}

@@ -4,6 +4,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
@@ -29,6 +30,9 @@ type Deps struct {
 	Ledger    *ledger.Ledger
 	Consents  *consent.Service
 	OAuth     *oauth.Server
+	// OnDecoupled starts the customer's approval in the mobile app for a
+	// decoupled authorization request (authorizeExt).
+	OnDecoupled func(ctx context.Context, res oauth.AuthorizeResult, psuLogin string) error
 }
 
 // handlerSets are the implemented operations, by "dialect.operation"

@@ -14,11 +14,15 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
+	"github.com/psd2bank/psd2bank/internal/api"
 	"github.com/psd2bank/psd2bank/internal/clock"
+	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/oauth"
 	"github.com/psd2bank/psd2bank/internal/sandbox/synth"
 	"github.com/psd2bank/psd2bank/internal/sca"
 	"github.com/psd2bank/psd2bank/internal/server"
@@ -65,6 +69,10 @@ type Bank struct {
 	Clock    *clock.Adjustable
 	Registry *tpp.Registry
 	Gateway  *gateway.Gateway
+	Consents *consent.Service
+	OAuth    *oauth.Server
+	SCA      *sca.Service
+	webURL   atomic.Value // string: http://host:port of the web listener, once it listens
 	trust    *trust
 	log      *slog.Logger
 	dir      string // DataDir/sandbox
@@ -121,6 +129,13 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bank, error) {
 		return nil, fmt.Errorf("back-office account: %w", err)
 	}
 	b.Gateway = b.gateway(b.trust)
+	b.Consents = consent.New(db, b.Clock)
+	b.SCA = sca.New(db, b.Ledger, b.Clock)
+	b.OAuth = oauth.New(oauth.Config{DB: db, Clock: b.Clock, Clients: b.Registry, Accounts: b.Ledger, Customers: b.Ledger,
+		Consents: b.Consents, Logger: b.log,
+		PageURL: func(requestID string) string { return b.WebURL() + "/authorize/" + requestID }})
+	b.SCA.OnDecision = b.decoupledDecision
+	b.Gateway.Tokens = api.Authenticator{S: b.OAuth}
 	return b, nil
 }
 
@@ -322,6 +337,7 @@ func (b *Bank) Serve(ctx context.Context, stdout io.Writer) error {
 	cfg := server.Config{APIAddr: apiAddr, WebAddr: webAddr, APITLS: tlsConfig, Log: b.log,
 		API: metrics.Count("api", b.apiHandler()), Web: metrics.Count("web", b.webHandler(metrics))}
 	return server.Serve(ctx, cfg, func(ep server.Endpoints) {
+		b.webURL.Store(ep.Web)
 		if data, err := json.Marshal(ep); err == nil {
 			writeFile(filepath.Join(b.dir, endpointsFile), append(data, '\n'), 0o644)
 		}

@@ -42,17 +42,22 @@ func (b *Bank) apiTLS() (*tls.Config, error) {
 
 // apiHandler serves the TPP API.
 func (b *Bank) apiHandler() http.Handler {
-	return api.Routes(api.Deps{Gateway: b.Gateway, Registrar: b.Registry})
+	return api.Routes(api.Deps{Gateway: b.Gateway, Registrar: b.Registry, Ledger: b.Ledger, Consents: b.Consents,
+		OAuth: b.OAuth, OnDecoupled: b.startDecoupled})
 }
 
 // webHandler serves internet banking, the developer portal, the back
 // office, the sandbox tools, health and metrics.
 func (b *Bank) webHandler(metrics *server.Metrics) http.Handler {
 	r := chi.NewRouter()
-	portal := web.New(web.Deps{Registry: b.Registry, DB: b.DB, Clock: b.Clock, Log: b.log, Sandbox: true}).Handler()
-	for _, prefix := range []string{"/developer", "/developer/*", "/backoffice", "/backoffice/*"} {
+	portal := web.New(web.Deps{Registry: b.Registry, DB: b.DB, Clock: b.Clock, Log: b.log, Sandbox: true,
+		Flow: web.OAuthFlow{S: b.OAuth}, SCA: b.SCA, Accounts: b.Ledger}).Handler()
+	for _, prefix := range []string{"/developer", "/developer/*", "/backoffice", "/backoffice/*", "/authorize/*"} {
 		r.Handle(prefix, portal)
 	}
+	scaSandbox := b.SCA.SandboxHandler()
+	r.Handle("/sandbox/sms", scaSandbox)
+	r.Handle("/sandbox/mobile/approve", scaSandbox)
 	r.Get("/", b.index)
 	r.Get("/healthz", server.Healthz(b.DB, "sandbox", b.Clock.Now))
 	r.Handle("/metrics", metrics.Handler())

@@ -1,8 +1,9 @@
-// Package web serves the bank's server-rendered pages for third parties and
-// staff: the TPP developer portal (/developer: sign-up, the production
-// application with documents and certificates, its status) and the back
-// office (/backoffice: review of applications, TPPs and their suspension,
-// the audit log).
+// Package web serves the bank's server-rendered pages: internet banking's
+// consent pages (/authorize/{request}: log-in, the consent in plain words,
+// SCA by SMS code or mobile app), the TPP developer portal (/developer:
+// sign-up, the production application with documents and certificates, its
+// status) and the back office (/backoffice: review of applications, TPPs
+// and their suspension, the audit log).
 //
 // The pages are html/template files embedded in the binary; every form
 // works without JavaScript. Cross-origin form posts are refused
@@ -21,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/psd2bank/psd2bank/internal/clock"
+	"github.com/psd2bank/psd2bank/internal/sca"
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/tpp"
 )
@@ -38,15 +40,26 @@ type Deps struct {
 	Clock    clock.Clock
 	Log      *slog.Logger // nil: discard
 	Sandbox  bool         // show the sandbox notes
+
+	// Internet banking's consent pages (/authorize/...) are served when
+	// Flow is set; they need SCA and Accounts too.
+	Flow     ConsentFlow
+	SCA      *sca.Service
+	Accounts AccountLister
 }
 
-// Server serves the developer portal and the back office.
+// Server serves the developer portal, the back office and the consent pages.
 type Server struct {
 	reg      *tpp.Registry
 	sessions *sessions
 	log      *slog.Logger
 	sandbox  bool
 	pages    map[string]*template.Template
+
+	flow      ConsentFlow
+	sca       *sca.Service
+	accounts  AccountLister
+	bankPages map[string]*template.Template
 }
 
 // New builds the server; it panics if an embedded template is broken (a
@@ -61,14 +74,15 @@ func New(deps Deps) *Server {
 		c = clock.System{}
 	}
 	s := &Server{reg: deps.Registry, sessions: &sessions{db: deps.DB, clock: c}, log: log, sandbox: deps.Sandbox,
-		pages: map[string]*template.Template{}}
+		pages: map[string]*template.Template{},
+		flow:  deps.Flow, sca: deps.SCA, accounts: deps.Accounts, bankPages: loadBankPages()}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		panic(err)
 	}
 	for _, n := range names {
 		base := strings.TrimPrefix(n, "templates/")
-		if base == "layout.html" || base == "certs.html" {
+		if base == "layout.html" || base == "certs.html" || strings.HasPrefix(base, "bank_") {
 			continue
 		}
 		s.pages[strings.TrimSuffix(base, ".html")] = template.Must(template.ParseFS(templateFS,
@@ -78,8 +92,8 @@ func New(deps Deps) *Server {
 }
 
 // Handler returns the handler of /developer, /developer/..., /backoffice
-// and /backoffice/..., with cross-origin protection and security headers.
-// Its routes are absolute paths: mount it on those prefixes without
+// and /backoffice/... (and /authorize/... when Deps.Flow is set), with
+// cross-origin protection and security headers. Its routes are absolute paths: mount it on those prefixes without
 // stripping them (any other path gets a 404 page).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -113,6 +127,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /backoffice/tpps/suspend", s.staff(s.boSuspend))
 	mux.HandleFunc("POST /backoffice/tpps/reinstate", s.staff(s.boReinstate))
 	mux.HandleFunc("GET /backoffice/audit", s.staff(s.boAudit))
+	if s.flow != nil {
+		s.bankRoutes(mux)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.message(w, r, http.StatusNotFound, "title.not_found", translate(language(w, r), "error.not_found"))
 	})

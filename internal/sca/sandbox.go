@@ -1,0 +1,117 @@
+package sca
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+)
+
+// smsOutboxLimit bounds GET /sandbox/sms.
+const smsOutboxLimit = 50
+
+// SandboxHandler serves the sandbox's SCA tools (never mount it in
+// production):
+//
+//	GET  /sandbox/sms?login=LOGIN       the SMS messages sent to LOGIN, newest first:
+//	                                    [{"sent_at","text","code"}]
+//	POST /sandbox/mobile/approve        body {"login"} approves LOGIN's pending mobile-app
+//	                                    challenge, {"login","reject":true} rejects it;
+//	                                    answers the decided challenge
+//
+// Refusals are JSON {"error": message, "code": code}: 400 for bad input, 404
+// for an unknown login, 409 when nothing is pending.
+func (s *Service) SandboxHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /sandbox/sms", s.sandboxSMS)
+	mux.HandleFunc("POST /sandbox/mobile/approve", s.sandboxApprove)
+	return mux
+}
+
+func (s *Service) sandboxSMS(w http.ResponseWriter, r *http.Request) {
+	login := r.URL.Query().Get("login")
+	if login == "" {
+		writeJSONError(w, http.StatusBadRequest, "invalid", "the query parameter login is required: /sandbox/sms?login=LOGIN")
+		return
+	}
+	if _, err := s.Customer(r.Context(), login); err != nil {
+		writeError(w, err)
+		return
+	}
+	msgs, err := s.SMSOutbox(r.Context(), login, smsOutboxLimit)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, msgs)
+}
+
+// challengeJSON is a challenge as the sandbox shows it.
+type challengeJSON struct {
+	ID        string `json:"id"`
+	Login     string `json:"login"`
+	Method    Method `json:"method"`
+	Status    Status `json:"status"`
+	Purpose   string `json:"purpose"`
+	Text      string `json:"text"`
+	CreatedAt string `json:"created_at"`
+	ExpiresAt string `json:"expires_at"`
+	DecidedAt string `json:"decided_at,omitempty"`
+}
+
+func (s *Service) sandboxApprove(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Login  string `json:"login"`
+		Reject bool   `json:"reject"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		writeJSONError(w, http.StatusBadRequest, "invalid", `the body must be JSON {"login": "..."} or {"login": "...", "reject": true}: `+err.Error())
+		return
+	}
+	if body.Login == "" {
+		writeJSONError(w, http.StatusBadRequest, "invalid", `the body must name the customer: {"login": "..."}`)
+		return
+	}
+	c, err := s.DecideMobile(r.Context(), body.Login, !body.Reject)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := challengeJSON{ID: c.ID, Login: c.Login, Method: c.Method, Status: c.Status, Purpose: c.Purpose, Text: c.Text,
+		CreatedAt: c.CreatedAt.Format(time.RFC3339), ExpiresAt: c.ExpiresAt.Format(time.RFC3339)}
+	if !c.DecidedAt.IsZero() {
+		out.DecidedAt = c.DecidedAt.Format(time.RFC3339)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		writeJSONError(w, http.StatusInternalServerError, "internal", "internal error: "+err.Error())
+		return
+	}
+	status := http.StatusUnprocessableEntity
+	switch e.Code {
+	case CodeUnknownLogin, CodeNotFound:
+		status = http.StatusNotFound
+	case CodeNothingPending, CodeUsed, CodeExpired:
+		status = http.StatusConflict
+	case CodeInvalid:
+		status = http.StatusBadRequest
+	}
+	writeJSONError(w, status, string(e.Code), e.Message)
+}
+
+func writeJSONError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg, "code": code})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
