@@ -1,0 +1,206 @@
+// Package tppclient is the TPP side of the bank's API: mutual TLS with the
+// TPP's QWAC, requests sealed with its QSealC in the dialect's format, and
+// the bank's seal checked on every answer. It reads a TPP the way the
+// sandbox contract writes one: a directory with qwac.pem, qwac.key,
+// qsealc.pem, qsealc.key and client.json.
+package tppclient
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/psd2bank/psd2bank/internal/eidas"
+	"github.com/psd2bank/psd2bank/internal/jws"
+)
+
+// Identity is client.json.
+type Identity struct {
+	ClientID    string   `json:"client_id"`
+	TPPID       string   `json:"tpp_id"`
+	RedirectURI string   `json:"redirect_uri"`
+	Roles       []string `json:"roles"`
+}
+
+// Client calls one bank as one TPP.
+type Client struct {
+	API      string // https://host:port
+	Identity Identity
+	http     *http.Client
+	signer   *jws.Signer
+	bankSeal *x509.Certificate
+	now      func() time.Time
+}
+
+// Config says where the TPP's files and the bank's certificates are.
+type Config struct {
+	TPPDir       string // qwac.pem, qwac.key, qsealc.pem, qsealc.key, client.json
+	BankCAFile   string // verifies the API's server certificate (the sandbox's bank-tls-ca.pem)
+	BankSealFile string // verifies the bank's signatures on answers (bank-qsealc.pem)
+	API          string // the API's address, https://host:port
+}
+
+// New loads a TPP's files.
+func New(cfg Config) (*Client, error) {
+	qwac, err := tls.LoadX509KeyPair(filepath.Join(cfg.TPPDir, "qwac.pem"), filepath.Join(cfg.TPPDir, "qwac.key"))
+	if err != nil {
+		return nil, fmt.Errorf("QWAC: %w", err)
+	}
+	seal, err := tls.LoadX509KeyPair(filepath.Join(cfg.TPPDir, "qsealc.pem"), filepath.Join(cfg.TPPDir, "qsealc.key"))
+	if err != nil {
+		return nil, fmt.Errorf("QSealC: %w", err)
+	}
+	sealCert, err := x509.ParseCertificate(seal.Certificate[0])
+	if err != nil {
+		return nil, err
+	}
+	signer, err := jws.NewSigner(seal.PrivateKey.(crypto.Signer), sealCert, jws.SignerOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("QSealC: %w", err)
+	}
+	c := &Client{API: strings.TrimRight(cfg.API, "/"), signer: signer, now: time.Now}
+	raw, err := os.ReadFile(filepath.Join(cfg.TPPDir, "client.json"))
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(raw, &c.Identity); err != nil {
+		return nil, fmt.Errorf("client.json: %w", err)
+	}
+	caPEM, err := os.ReadFile(cfg.BankCAFile)
+	if err != nil {
+		return nil, fmt.Errorf("bank CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, fmt.Errorf("bank CA %s holds no certificate", cfg.BankCAFile)
+	}
+	sealPEM, err := os.ReadFile(cfg.BankSealFile)
+	if err != nil {
+		return nil, fmt.Errorf("bank seal: %w", err)
+	}
+	certs, err := eidas.LoadCertificatesPEM(sealPEM)
+	if err != nil {
+		return nil, fmt.Errorf("bank seal: %w", err)
+	}
+	c.bankSeal = certs[0]
+	c.http = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{qwac}, MinVersion: tls.VersionTLS12}}}
+	return c, nil
+}
+
+// Error is the bank's refusal: its HTTP status, wire code and message.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
+
+// PolishAPI calls a PolishAPI operation (POST) with a fresh
+// requestHeader (plus extra fields, e.g. isDirectPsu) and, when token is
+// set, the access token; it decodes a 2xx answer into out (may be nil).
+func (c *Client) PolishAPI(ctx context.Context, path string, body map[string]any, token string, header map[string]any, out any) error {
+	id := uuid.Must(uuid.NewUUID()).String()
+	if body == nil {
+		body = map[string]any{}
+	}
+	rh := map[string]any{"requestId": id, "tppId": c.Identity.TPPID, "sendDate": c.now().UTC().Format("2006-01-02T15:04:05.000Z")}
+	if token != "" {
+		rh["token"] = token
+	}
+	for k, v := range header {
+		rh[k] = v
+	}
+	body["requestHeader"] = rh
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, "POST", c.API+path, bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	sig, err := c.signer.SignDetached(raw)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("X-JWS-SIGNATURE", sig)
+	req.Header.Set("X-REQUEST-ID", id)
+	return c.do(req, token, "X-JWS-SIGNATURE", out)
+}
+
+// MBank calls an mBank v3 operation; body may be nil.
+func (c *Client) MBank(ctx context.Context, method, path string, body any, token string, out any) error {
+	var raw []byte
+	if body != nil {
+		var err error
+		if raw, err = json.Marshal(body); err != nil {
+			return err
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.API+path, bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("TPP-Request-ID", uuid.Must(uuid.NewUUID()).String())
+	req.Header.Set("TPP-ID", c.Identity.TPPID)
+	req.Header.Set("Client-ID", c.Identity.ClientID)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	sig, err := c.signer.SignDetached(jws.MBankPayload(jws.MBankRequestURI(req), req.Header, raw))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("JWS-Signature", sig)
+	return c.do(req, token, "JWS-Signature", out)
+}
+
+func (c *Client) do(req *http.Request, token, sigHeader string, out any) error {
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, 32<<20))
+	if err != nil {
+		return err
+	}
+	if len(data) > 0 {
+		if _, err := jws.VerifyDetached(res.Header.Get(sigHeader), data, c.bankSeal); err != nil {
+			return fmt.Errorf("the bank's answer is not signed with its seal: %w", err)
+		}
+	}
+	if res.StatusCode/100 != 2 {
+		e := &Error{Status: res.StatusCode}
+		var body struct{ Code, Message string }
+		if json.Unmarshal(data, &body) == nil {
+			e.Code, e.Message = body.Code, body.Message
+		} else {
+			e.Message = string(data)
+		}
+		return e
+	}
+	if out != nil && len(data) > 0 {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
