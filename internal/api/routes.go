@@ -42,10 +42,10 @@ var handlerSets []func(d Deps) map[string]gateway.Handler
 
 // tokenless lists the operations that need no access token although they
 // read or move data: PolishAPI's deleteConsent, getMultiplePayments and
-// CAF carry no Authorization header (the spec), mBank's CAF neither.
+// CAF carry no Authorization header (the spec); mBank's CAF and consent deletion neither (its collection).
 var tokenless = map[string]bool{
 	"polishapi.deleteConsent": true, "polishapi.getMultiplePayments": true,
-	"polishapi.getConfirmationOfFunds": true, "mbank.fundsConfirmation": true,
+	"polishapi.getConfirmationOfFunds": true, "mbank.fundsConfirmation": true, "mbank.deleteConsent": true,
 }
 
 // Operation names, by dialect and service. Handlers that later issues

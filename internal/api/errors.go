@@ -1,0 +1,149 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/psd2bank/psd2bank/internal/consent"
+	"github.com/psd2bank/psd2bank/internal/gateway"
+	"github.com/psd2bank/psd2bank/internal/ledger"
+)
+
+// Wire codes of the refusals of account information and confirmation of
+// funds, the same in both dialects.
+const (
+	CodeConsentUnknown       gateway.Code = "CONSENT_UNKNOWN"
+	CodeConsentNotAuthorised gateway.Code = "CONSENT_NOT_AUTHORISED"
+	CodeConsentRejected      gateway.Code = "CONSENT_REJECTED"
+	CodeConsentExpired       gateway.Code = "CONSENT_EXPIRED"
+	CodeConsentRevoked       gateway.Code = "CONSENT_REVOKED"
+	CodeConsentState         gateway.Code = "CONSENT_STATE"
+	CodePrivilegeMissing     gateway.Code = "PRIVILEGE_MISSING"
+	CodePrivilegeUsed        gateway.Code = "PRIVILEGE_USED"
+	CodeAccountNotInConsent  gateway.Code = "ACCOUNT_NOT_IN_CONSENT"
+	CodeHistoryTooLong       gateway.Code = "HISTORY_TOO_LONG"
+	CodeAccessLimit          gateway.Code = "ACCESS_LIMIT"
+	CodeAccountUnknown       gateway.Code = "ACCOUNT_UNKNOWN"
+	CodeItemUnknown          gateway.Code = "ITEM_UNKNOWN"
+	CodeCurrencyMismatch     gateway.Code = "CURRENCY_MISMATCH"
+	CodePageInvalid          gateway.Code = "PAGE_INVALID"
+)
+
+// wireError is how one domain error code appears on the wire.
+type wireError struct {
+	status int
+	code   gateway.Code
+	en, pl string // the general message; a domain error's own message, when it has one, says more
+}
+
+// consentErrors maps every consent error code to the wire: the one table
+// for both dialects.
+var consentErrors = map[consent.Code]wireError{
+	consent.CodeUnknown:  {http.StatusForbidden, CodeConsentUnknown, "the consent is not known for your organisation", "zgoda nie jest znana dla Twojej organizacji"},
+	consent.CodeNotFound: {http.StatusForbidden, CodeConsentUnknown, "the consent is not known for your organisation", "zgoda nie jest znana dla Twojej organizacji"},
+	consent.CodeNotAuthorised: {http.StatusForbidden, CodeConsentNotAuthorised,
+		"the customer has not authorised the consent yet", "klient nie zatwierdził jeszcze zgody"},
+	consent.CodeRejected: {http.StatusForbidden, CodeConsentRejected, "the customer refused the consent", "klient odmówił zgody"},
+	consent.CodeExpired: {http.StatusForbidden, CodeConsentExpired,
+		"the consent has expired: ask the customer for a new one", "zgoda wygasła: poproś klienta o nową"},
+	consent.CodeRevoked: {http.StatusForbidden, CodeConsentRevoked,
+		"the customer revoked the consent", "klient odwołał zgodę"},
+	consent.CodeRevokedByTPP: {http.StatusForbidden, CodeConsentRevoked,
+		"your organisation deleted the consent", "Twoja organizacja usunęła zgodę"},
+	consent.CodeAlreadyRevoked: {http.StatusForbidden, CodeConsentRevoked,
+		"the consent is already revoked", "zgoda jest już odwołana"},
+	consent.CodeWrongState: {http.StatusConflict, CodeConsentState,
+		"the consent is not in a state that allows this", "stan zgody na to nie pozwala"},
+	consent.CodePrivilegeMissing: {http.StatusForbidden, CodePrivilegeMissing,
+		"the consent does not include the privilege this operation needs", "zgoda nie obejmuje przywileju wymaganego przez tę operację"},
+	consent.CodeUsageExhausted: {http.StatusForbidden, CodePrivilegeUsed,
+		"the single-use privilege has been used", "jednorazowy przywilej został wykorzystany"},
+	consent.CodeAccountNotInConsent: {http.StatusForbidden, CodeAccountNotInConsent,
+		"the consent does not cover this account", "zgoda nie obejmuje tego rachunku"},
+	consent.CodeHistoryTooLong: {http.StatusBadRequest, CodeHistoryTooLong,
+		"the history asked reaches further back than the consent allows (maxAllowedHistoryLong)",
+		"żądana historia sięga dalej wstecz, niż pozwala zgoda (maxAllowedHistoryLong)"},
+	consent.CodeAccessLimit: {http.StatusTooManyRequests, CodeAccessLimit,
+		"Request limit for the requested service exceeded", "Przekroczono limit żądań dla usługi"},
+	consent.CodeInvalid:           {http.StatusBadRequest, gateway.CodeFormatError, "the request is not valid", "żądanie jest niepoprawne"},
+	consent.CodeInvalidPrivileges: {http.StatusBadRequest, gateway.CodeFormatError, "the privileges are not valid", "przywileje są niepoprawne"},
+	consent.CodeDuplicate:         {http.StatusConflict, CodeConsentState, "the consentId was used before", "consentId był już użyty"},
+}
+
+// ledgerErrors maps the ledger's error codes to the wire.
+var ledgerErrors = map[ledger.Code]wireError{
+	ledger.CodeNotFound: {http.StatusNotFound, CodeAccountUnknown, "the bank has no such account", "bank nie prowadzi takiego rachunku"},
+	ledger.CodeInvalid:  {http.StatusBadRequest, gateway.CodeFormatError, "the request is not valid", "żądanie jest niepoprawne"},
+	ledger.CodeCurrencyMismatch: {http.StatusBadRequest, CodeCurrencyMismatch,
+		"the currency is not the account's currency", "waluta nie jest walutą rachunku"},
+	ledger.CodeConflict: {http.StatusConflict, CodeConsentState, "the item changed meanwhile: try again", "pozycja zmieniła się w międzyczasie: spróbuj ponownie"},
+}
+
+// refusal turns a consent or ledger error into the refusal the TPP gets;
+// other errors (the database failing) pass unchanged, and the gateway
+// answers them with 500.
+func refusal(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ref *gateway.Refusal
+	if errors.As(err, &ref) {
+		return ref
+	}
+	var ce *consent.Error
+	if errors.As(err, &ce) {
+		w, ok := consentErrors[ce.Code]
+		if !ok {
+			w = wireError{ce.Status, gateway.Code(ce.Code), ce.Message, ce.MessagePL}
+		}
+		r := &gateway.Refusal{Status: w.status, Code: w.code, EN: ce.In("en"), PL: ce.In("pl")}
+		if ce.Code == consent.CodeAccessLimit {
+			// The standard's wording first, then when the next access is possible.
+			r.EN, r.PL = w.en, w.pl
+			if !ce.RetryAfter.IsZero() {
+				next := ce.RetryAfter.UTC().Format(time.RFC3339)
+				r.EN += ": the next access without the customer present is possible at " + next
+				r.PL += ": kolejny dostęp bez udziału klienta będzie możliwy o " + next
+			}
+		}
+		if r.EN == "" {
+			r.EN, r.PL = w.en, w.pl
+		}
+		return r
+	}
+	var le *ledger.Error
+	if errors.As(err, &le) {
+		w, ok := ledgerErrors[le.Code]
+		if !ok {
+			return err
+		}
+		return &gateway.Refusal{Status: w.status, Code: w.code, EN: w.en, PL: w.pl, Detail: le.Message}
+	}
+	return err
+}
+
+// refuse is a refusal of this package's own, with what to do.
+func refuse(status int, code gateway.Code, en, pl string) *gateway.Refusal {
+	return &gateway.Refusal{Status: status, Code: code, EN: en, PL: pl}
+}
+
+func formatError(en, pl string) *gateway.Refusal {
+	return refuse(http.StatusBadRequest, gateway.CodeFormatError, en, pl)
+}
+
+func accountUnknown() *gateway.Refusal {
+	return refuse(http.StatusNotFound, CodeAccountUnknown,
+		"the bank keeps no account with this number", "bank nie prowadzi rachunku o tym numerze")
+}
+
+func itemUnknown() *gateway.Refusal {
+	return refuse(http.StatusNotFound, CodeItemUnknown,
+		"the account has no item with this id", "rachunek nie ma pozycji o tym identyfikatorze")
+}
+
+func pageInvalid() *gateway.Refusal {
+	return refuse(http.StatusBadRequest, CodePageInvalid,
+		"the page id is not one this bank gave for this query: start again from the first page, with the same filters",
+		"identyfikator strony nie pochodzi od banku dla tego zapytania: zacznij od pierwszej strony, z tymi samymi filtrami")
+}

@@ -1,0 +1,375 @@
+package ledger
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/psd2bank/psd2bank/internal/money"
+)
+
+// This file holds the queries of account information (AIS): the items of
+// one account in each state, one keyset page at a time, with the filters
+// of PolishAPI's ItemInfoRequestBase. Every list is newest first and every
+// page starts from a key of the page before, never from an offset, so a
+// page costs the same at any depth of the history.
+
+// Side selects debits or credits of an account.
+type Side int
+
+const (
+	AnySide Side = iota // both
+	Debits              // money leaving the account
+	Credits             // money entering it
+)
+
+// ItemFilter narrows a list of account items. Zero fields do not filter.
+type ItemFilter struct {
+	TradeFrom, TradeTo     string // trade (transaction) date, inclusive, "YYYY-MM-DD"
+	BookingFrom, BookingTo string // booking date, inclusive; booked items only
+	// MinAmount and MaxAmount bound the item's absolute amount, inclusive;
+	// zero leaves that end open.
+	MinAmount, MaxAmount money.Amount
+	Side                 Side
+}
+
+// where appends the filter's conditions on the given columns to sb.
+// amountSigned tells whether amount is signed (postings: negative for a
+// debit) or always positive (transfers, holds: the side is fixed by the
+// query).
+func (f ItemFilter) where(sb *strings.Builder, args *[]any, trade, booking, amount string, amountSigned bool) {
+	cond := func(format string, v any) {
+		*args = append(*args, v)
+		fmt.Fprintf(sb, " AND "+format, len(*args))
+	}
+	if f.TradeFrom != "" && trade != "" {
+		cond(trade+" >= $%d", f.TradeFrom)
+	}
+	if f.TradeTo != "" && trade != "" {
+		cond(trade+" <= $%d", f.TradeTo)
+	}
+	if f.BookingFrom != "" && booking != "" {
+		cond(booking+" >= $%d", f.BookingFrom)
+	}
+	if f.BookingTo != "" && booking != "" {
+		cond(booking+" <= $%d", f.BookingTo)
+	}
+	if !amountSigned {
+		if f.MinAmount > 0 {
+			cond(amount+" >= $%d", amt(f.MinAmount))
+		}
+		if f.MaxAmount > 0 {
+			cond(amount+" <= $%d", amt(f.MaxAmount))
+		}
+		return
+	}
+	switch f.Side {
+	case Debits:
+		sb.WriteString(" AND " + amount + " < 0")
+	case Credits:
+		sb.WriteString(" AND " + amount + " > 0")
+	}
+	// The absolute amount between the bounds: on the side asked, or on
+	// either side.
+	if f.MinAmount > 0 || f.MaxAmount > 0 {
+		lo, hi := amt(f.MinAmount), amt(f.MaxAmount)
+		if hi == 0 {
+			hi = 1<<63 - 1
+		}
+		if lo == 0 {
+			lo = 1
+		}
+		*args = append(*args, lo, hi, -hi, -lo)
+		n := len(*args)
+		fmt.Fprintf(sb, " AND ((%s BETWEEN $%d AND $%d) OR (%s BETWEEN $%d AND $%d))", amount, n-3, n-2, amount, n-1, n)
+	}
+}
+
+// earliestDate is the earliest of the non-empty dates ("YYYY-MM-DD").
+func earliestDate(dates ...string) string {
+	out := ""
+	for _, d := range dates {
+		if d != "" && (out == "" || d < out) {
+			out = d
+		}
+	}
+	return out
+}
+
+// pageLimit checks a page size; 0 means 100.
+func pageLimit(n int) (int, error) {
+	if n <= 0 {
+		return 100, nil
+	}
+	if n > 1000 {
+		return 0, errorf(CodeInvalid, "a page holds at most 1000 items, %d were asked", n)
+	}
+	return n, nil
+}
+
+// BookedQuery selects booked items (postings) of one account, newest
+// first, keyset-paginated on the account's item sequence.
+type BookedQuery struct {
+	AccountID string
+	ItemFilter
+	BeforeSeq int64 // only items older than this sequence number; 0 means from the newest
+	AfterSeq  int64 // only items newer than this (incremental sync); 0 means no bound
+	Limit     int   // 1..1000; default 100
+}
+
+const postingColumns = `id, account_id, seq, transfer_id, amount, balance_after, currency, kind, title,
+	counterparty_name, counterparty_account, trade_date, booking_date, booked_at`
+
+func scanPosting(row rowScanner) (Posting, error) {
+	var p Posting
+	var amount, balance, booked int64
+	err := row.Scan(&p.ID, &p.AccountID, &p.Seq, &p.TransferID, &amount, &balance, &p.Currency, &p.Kind,
+		&p.Title, &p.Counterparty.Name, &p.Counterparty.Account, &p.TradeDate, &p.BookingDate, &booked)
+	p.Amount, p.BalanceAfter, p.BookedAt = money.Amount(amount), money.Amount(balance), fromMicros(booked)
+	return p, err
+}
+
+// BookedItems returns a page of an account's booked items, newest first,
+// and whether more follow. Unlike Postings it also filters by trade date,
+// amount and side.
+func (l *Ledger) BookedItems(ctx context.Context, q BookedQuery) ([]Posting, bool, error) {
+	limit, err := pageLimit(q.Limit)
+	if err != nil {
+		return nil, false, err
+	}
+	before := q.BeforeSeq
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	var sb strings.Builder
+	sb.WriteString(`SELECT ` + postingColumns + ` FROM postings WHERE account_id = $1 AND seq < $2 AND seq > $3`)
+	args := []any{q.AccountID, before, q.AfterSeq}
+	// Date bounds become sequence bounds too: an account's items are booked
+	// in sequence order, so its booking dates never decrease with seq, and
+	// an item traded on or after a day is booked on or after it. Found on
+	// the (account_id, booking_date, seq) index, they keep a page's cost
+	// independent of how much history lies outside the dates, where the
+	// date conditions alone would have the scan walk all of it.
+	if from := earliestDate(q.TradeFrom, q.BookingFrom); from != "" {
+		args = append(args, from)
+		fmt.Fprintf(&sb, ` AND seq > COALESCE((SELECT seq FROM postings WHERE account_id = $1 AND booking_date < $%d
+			ORDER BY booking_date DESC, seq DESC LIMIT 1), 0)`, len(args))
+	}
+	if q.BookingTo != "" {
+		args = append(args, q.BookingTo)
+		fmt.Fprintf(&sb, ` AND seq < COALESCE((SELECT seq FROM postings WHERE account_id = $1 AND booking_date > $%d
+			ORDER BY booking_date, seq LIMIT 1), $2)`, len(args))
+	}
+	q.ItemFilter.where(&sb, &args, "trade_date", "booking_date", "amount", true)
+	args = append(args, limit+1)
+	fmt.Fprintf(&sb, " ORDER BY seq DESC LIMIT $%d", len(args))
+	out, err := queryAll(ctx, l.db, scanPosting, sb.String(), args...)
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(out) > limit
+	if more {
+		out = out[:limit]
+	}
+	return out, more, nil
+}
+
+// BookedItem returns the booked item of a transfer on an account: the
+// item's id in the API is its transfer's id, which a pending payment keeps
+// when it is booked.
+func (l *Ledger) BookedItem(ctx context.Context, accountID, transferID string) (Posting, error) {
+	p, err := scanPosting(l.db.QueryRowContext(ctx, `SELECT `+postingColumns+` FROM postings
+		WHERE transfer_id = $1 AND account_id = $2`, transferID, accountID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Posting{}, errorf(CodeNotFound, "no booked item %s on this account", transferID)
+	}
+	return p, err
+}
+
+// TransferKey is a position in a list of transfers, which are ordered by
+// execution date and id, newest first.
+type TransferKey struct {
+	Date string // execution date
+	ID   string
+}
+
+// IsZero tells whether the key is unset.
+func (k TransferKey) IsZero() bool { return k.ID == "" }
+
+// Key returns the transfer's position in a list.
+func (t Transfer) Key() TransferKey { return TransferKey{Date: t.ExecutionDate, ID: t.ID} }
+
+// OutgoingQuery selects the transfers that an account ordered (it is the
+// debit side) in one status other than booked: pending, scheduled,
+// rejected or cancelled. Booked items are postings: see BookedItems.
+type OutgoingQuery struct {
+	AccountID string
+	Status    Status
+	ItemFilter
+	Before TransferKey // only transfers after this one in the list (older); zero: from the newest
+	After  TransferKey // only transfers before this one in the list (newer); zero: no bound
+	Limit  int         // 1..1000; default 100
+}
+
+// OutgoingTransfers returns a page of the transfers an account ordered in a
+// status, newest execution date first, and whether more follow. A filter
+// for credits gives nothing: the account is the debit side of each.
+func (l *Ledger) OutgoingTransfers(ctx context.Context, q OutgoingQuery) ([]Transfer, bool, error) {
+	limit, err := pageLimit(q.Limit)
+	if err != nil {
+		return nil, false, err
+	}
+	if q.Status == StatusBooked || q.Status == "" {
+		return nil, false, errorf(CodeInvalid, "outgoing transfers are listed by a status other than booked, not %q", q.Status)
+	}
+	if q.Side == Credits {
+		return nil, false, nil
+	}
+	var sb strings.Builder
+	sb.WriteString(`SELECT ` + transferColumns + ` FROM transfers WHERE debit_account_id = $1 AND status = $2`)
+	args := []any{q.AccountID, string(q.Status)}
+	if !q.Before.IsZero() {
+		args = append(args, q.Before.Date, q.Before.ID)
+		fmt.Fprintf(&sb, " AND (execution_date < $%d OR (execution_date = $%d AND id < $%d))", len(args)-1, len(args)-1, len(args))
+	}
+	if !q.After.IsZero() {
+		args = append(args, q.After.Date, q.After.ID)
+		fmt.Fprintf(&sb, " AND (execution_date > $%d OR (execution_date = $%d AND id > $%d))", len(args)-1, len(args)-1, len(args))
+	}
+	q.ItemFilter.where(&sb, &args, "trade_date", "", "amount", false)
+	args = append(args, limit+1)
+	fmt.Fprintf(&sb, " ORDER BY execution_date DESC, id DESC LIMIT $%d", len(args))
+	out, err := queryAll(ctx, l.db, scanTransfer, sb.String(), args...)
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(out) > limit
+	if more {
+		out = out[:limit]
+	}
+	return out, more, nil
+}
+
+// HoldKey is a position in a list of holds, which are ordered by the time
+// they were placed and id, newest first.
+type HoldKey struct {
+	CreatedAt int64 // microseconds since the epoch
+	ID        string
+}
+
+// IsZero tells whether the key is unset.
+func (k HoldKey) IsZero() bool { return k.ID == "" }
+
+// Key returns the hold's position in a list.
+func (h Hold) Key() HoldKey { return HoldKey{CreatedAt: micros(h.CreatedAt), ID: h.ID} }
+
+// HoldQuery selects the active holds of an account.
+type HoldQuery struct {
+	AccountID string
+	ItemFilter
+	Before HoldKey // only holds after this one in the list (older); zero: from the newest
+	After  HoldKey // only holds before this one in the list (newer); zero: no bound
+	Limit  int     // 1..1000; default 100
+}
+
+// ActiveHolds returns a page of an account's active holds, newest first,
+// and whether more follow. The trade-date filter applies to the day the
+// hold was placed (in Poland); a filter for credits gives nothing.
+func (l *Ledger) ActiveHolds(ctx context.Context, q HoldQuery) ([]Hold, bool, error) {
+	limit, err := pageLimit(q.Limit)
+	if err != nil {
+		return nil, false, err
+	}
+	if q.Side == Credits {
+		return nil, false, nil
+	}
+	var sb strings.Builder
+	sb.WriteString(`SELECT ` + holdColumns + ` FROM holds WHERE account_id = $1 AND status = 'active'`)
+	args := []any{q.AccountID}
+	if !q.Before.IsZero() {
+		args = append(args, q.Before.CreatedAt, q.Before.ID)
+		fmt.Fprintf(&sb, " AND (created_at < $%d OR (created_at = $%d AND id < $%d))", len(args)-1, len(args)-1, len(args))
+	}
+	if !q.After.IsZero() {
+		args = append(args, q.After.CreatedAt, q.After.ID)
+		fmt.Fprintf(&sb, " AND (created_at > $%d OR (created_at = $%d AND id > $%d))", len(args)-1, len(args)-1, len(args))
+	}
+	f := q.ItemFilter
+	if f.TradeFrom != "" {
+		from, err := dayStart(f.TradeFrom)
+		if err != nil {
+			return nil, false, err
+		}
+		args = append(args, from)
+		fmt.Fprintf(&sb, " AND created_at >= $%d", len(args))
+	}
+	if f.TradeTo != "" {
+		to, err := dayStart(f.TradeTo)
+		if err != nil {
+			return nil, false, err
+		}
+		args = append(args, to+int64(24*time.Hour/time.Microsecond))
+		fmt.Fprintf(&sb, " AND created_at < $%d", len(args))
+	}
+	f.TradeFrom, f.TradeTo, f.BookingFrom, f.BookingTo = "", "", "", ""
+	f.where(&sb, &args, "", "", "amount", false)
+	args = append(args, limit+1)
+	fmt.Fprintf(&sb, " ORDER BY created_at DESC, id DESC LIMIT $%d", len(args))
+	out, err := queryAll(ctx, l.db, scanHold, sb.String(), args...)
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(out) > limit
+	if more {
+		out = out[:limit]
+	}
+	return out, more, nil
+}
+
+// dayStart is the first instant of a Polish calendar day, in microseconds.
+// (Days around a DST change are 23 or 25 hours long; a filter by day is
+// close enough at their edges.)
+func dayStart(day string) (int64, error) {
+	t, err := time.ParseInLocation(time.DateOnly, day, warsaw)
+	if err != nil {
+		return 0, errorf(CodeInvalid, "%q is not a date (YYYY-MM-DD)", day)
+	}
+	return micros(t), nil
+}
+
+// HoldOn returns a hold of an account (active or not) by id.
+func (l *Ledger) HoldOn(ctx context.Context, accountID, id string) (Hold, error) {
+	h, err := getHold(ctx, l.db, id)
+	if err == nil && h.AccountID != accountID {
+		return Hold{}, errorf(CodeNotFound, "no hold with id %s on this account", id)
+	}
+	return h, err
+}
+
+// Secret returns the bank's secret of the given name: 32 random bytes made
+// on first use and kept in the database, so that every node of the bank
+// shares it (for example, the key that makes page tokens tamper-evident).
+func (l *Ledger) Secret(ctx context.Context, name string) ([]byte, error) {
+	key := "secret." + name
+	var v string
+	err := l.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		var b [32]byte
+		rand.Read(b[:])
+		// Two nodes may race here: the first insert wins and both read it.
+		if _, err := l.db.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`,
+			key, hex.EncodeToString(b[:])); err != nil {
+			return nil, fmt.Errorf("secret %s: %w", name, err)
+		}
+		err = l.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, key).Scan(&v)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("secret %s: %w", name, err)
+	}
+	return hex.DecodeString(v)
+}
