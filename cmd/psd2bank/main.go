@@ -40,6 +40,7 @@ Usage:
   psd2bank serve --db URL --qtsp-roots FILE --register FILE --seal-cert FILE --seal-key FILE (--tls-cert FILE --tls-key FILE | --api-behind-proxy --trusted-proxy CIDR)
   psd2bank certs issue --data DIR --org-id ID --name NAME --roles PSP_AI,PSP_PI,PSP_IC --out DIR [--valid-for D | --expired] [--register]
   psd2bank certs revoke --data DIR --cert FILE
+  psd2bank tpp init --sandbox DATA | psd2bank tpp --config FILE connect|accounts|balance|sync
   psd2bank migrate --db URL
   psd2bank help
 
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runServe(ctx, rest, getenv, stdout, stderr)
 	case "certs":
 		return runCerts(ctx, rest, getenv, stdout, stderr)
+	case "tpp":
+		return runTPP(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
