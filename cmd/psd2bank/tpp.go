@@ -31,7 +31,8 @@ const tppUsage = `psd2bank tpp — the TPP side: connect an account and import i
 // tppConfig is the TPP's configuration file.
 type tppConfig struct {
 	API         string `json:"api"`          // the bank's API address
-	Dialect     string `json:"dialect"`      // "polishapi" (mBank's dialect: not yet)
+	Dialect     string `json:"dialect"`      // "polishapi" or "mbank"
+	BankID      string `json:"bank_id"`      // mBank's bank id (default pl-retail)
 	TPPDir      string `json:"tpp_dir"`      // qwac.pem, qwac.key, qsealc.pem, qsealc.key, client.json
 	BankCA      string `json:"bank_ca"`      // the bank's TLS CA
 	BankSeal    string `json:"bank_seal"`    // the bank's QSealC
@@ -63,10 +64,8 @@ func runTPP(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
-	if cfg.Dialect != "" && cfg.Dialect != "polishapi" {
-		return fmt.Errorf("dialect %q: %w", cfg.Dialect, tppclient.ErrDialect)
-	}
-	client, err := tppclient.New(tppclient.Config{TPPDir: cfg.TPPDir, BankCAFile: cfg.BankCA, BankSealFile: cfg.BankSeal, API: cfg.API})
+	client, err := tppclient.New(tppclient.Config{TPPDir: cfg.TPPDir, BankCAFile: cfg.BankCA, BankSealFile: cfg.BankSeal, API: cfg.API,
+		Dialect: cfg.Dialect, BankID: cfg.BankID})
 	if err != nil {
 		return err
 	}
@@ -128,6 +127,7 @@ func runTPPInit(args []string, getenv func(string) string, stdout, stderr io.Wri
 	fs := newFlagSet("tpp init", stderr)
 	data := fs.String("sandbox", "./psd2bank-data", "the sandbox's data `directory`")
 	out := fs.String("out", "tpp.json", "the configuration `file` to write")
+	dialect := fs.String("dialect", "polishapi", "the bank's dialect: polishapi or mbank")
 	if err := parse(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -144,7 +144,7 @@ func runTPPInit(args []string, getenv func(string) string, stdout, stderr io.Wri
 	}
 	var ep struct{ API string }
 	json.Unmarshal(raw, &ep)
-	cfg := tppConfig{API: ep.API, Dialect: "polishapi", TPPDir: filepath.Join(dir, "demo-tpp"),
+	cfg := tppConfig{API: ep.API, Dialect: *dialect, TPPDir: filepath.Join(dir, "demo-tpp"),
 		BankCA: filepath.Join(dir, "bank-tls-ca.pem"), BankSeal: filepath.Join(dir, "bank-qsealc.pem"),
 		Book: "tpp-book.db", KeyFile: "tpp-book.key", HistoryDays: 90, WarnDays: 14, ConsentDays: 180}
 	data2, _ := json.MarshalIndent(cfg, "", "  ")
@@ -241,7 +241,7 @@ func tppAccounts(ctx context.Context, c *tppclient.Client, book *tppclient.Book,
 		}
 	}
 	for _, nrb := range t.Accounts {
-		a, err := c.Account(ctx, t.AccessToken, nrb, true)
+		a, err := c.Account(ctx, t, nrb, true)
 		if err != nil {
 			return fmt.Errorf("account %s: %w", nrb, err)
 		}

@@ -21,11 +21,17 @@ import (
 // again without duplicates, a pending payment booked at the bank stays one
 // row, and the daily limit of unattended accesses is kept.
 func TestTPPConnectAndSync(t *testing.T) {
+	for _, dialect := range []string{"polishapi", "mbank"} {
+		t.Run(dialect, func(t *testing.T) { testTPPConnectAndSync(t, dialect) })
+	}
+}
+
+func testTPPConnectAndSync(t *testing.T, dialect string) {
 	data := t.TempDir()
 	p := startSandbox(t, "--data", data)
 	cfg := filepath.Join(t.TempDir(), "tpp.json")
 	var out strings.Builder
-	if err := run(context.Background(), []string{"tpp", "init", "--sandbox", data, "--out", cfg}, func(string) string { return "" }, &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"tpp", "init", "--sandbox", data, "--out", cfg, "--dialect", dialect}, func(string) string { return "" }, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	tpp := func(args ...string) (string, string, error) {

@@ -13,8 +13,6 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // the book is a local SQLite file
-
-	"github.com/psd2bank/psd2bank/internal/dialect/polishapi"
 )
 
 // Book is the TPP's local copy of what it imported: tokens (encrypted at
@@ -150,26 +148,15 @@ func (b *Book) Items(account string) ([]Item, error) {
 
 // upsert records an item; a booked item replaces its pending row, a
 // pending item never overwrites a booked one.
-func (b *Book) upsert(ctx context.Context, account, status string, it polishapi.TransactionInfo, raw []byte, now time.Time) error {
-	name, acct := "", ""
-	party := it.Recipient
-	if len(it.Amount) > 0 && it.Amount[0] != '-' {
-		party = it.Sender
-	}
-	if party != nil {
-		acct = party.AccountNumber
-		if party.NameAddress != nil && len(party.NameAddress.Value) > 0 {
-			name = party.NameAddress.Value[0]
-		}
-	}
+func (b *Book) upsert(ctx context.Context, it Item, raw []byte, now time.Time) error {
 	_, err := b.db.ExecContext(ctx, `INSERT INTO items (account, item_id, status, booking_date, trade_date, amount, currency, description,
 		counterparty_name, counterparty_account, balance_after, raw, synced_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT (account, item_id) DO UPDATE SET status = excluded.status, booking_date = excluded.booking_date,
 		trade_date = excluded.trade_date, amount = excluded.amount, balance_after = excluded.balance_after, raw = excluded.raw,
 		synced_at = excluded.synced_at, description = excluded.description
 		WHERE items.status <> 'booked' OR excluded.status = 'booked'`,
-		account, it.ItemID, status, it.BookingDate, it.TradeDate, it.Amount, it.Currency, it.Description, name, acct,
-		it.PostTransactionBalance, string(raw), now.UTC().Format(time.RFC3339))
+		it.Account, it.ItemID, it.Status, it.BookingDate, it.TradeDate, it.Amount, it.Currency, it.Description, it.CounterpartyName,
+		it.CounterpartyAccount, it.BalanceAfter, string(raw), now.UTC().Format(time.RFC3339))
 	return err
 }
 

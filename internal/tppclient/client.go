@@ -37,6 +37,8 @@ type Identity struct {
 // Client calls one bank as one TPP.
 type Client struct {
 	API      string // https://host:port
+	Dialect  string // "polishapi" or "mbank"
+	BankID   string // mBank's bank id
 	Identity Identity
 	http     *http.Client
 	signer   *jws.Signer
@@ -50,6 +52,8 @@ type Config struct {
 	BankCAFile   string // verifies the API's server certificate (the sandbox's bank-tls-ca.pem)
 	BankSealFile string // verifies the bank's signatures on answers (bank-qsealc.pem)
 	API          string // the API's address, https://host:port
+	Dialect      string // "polishapi" (default) or "mbank"
+	BankID       string // mBank's bank id in paths (default "pl-retail")
 }
 
 // New loads a TPP's files.
@@ -70,7 +74,16 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("QSealC: %w", err)
 	}
-	c := &Client{API: strings.TrimRight(cfg.API, "/"), signer: signer, now: time.Now}
+	c := &Client{API: strings.TrimRight(cfg.API, "/"), Dialect: cfg.Dialect, BankID: cfg.BankID, signer: signer, now: time.Now}
+	if c.Dialect == "" {
+		c.Dialect = "polishapi"
+	}
+	if c.Dialect != "polishapi" && c.Dialect != "mbank" {
+		return nil, fmt.Errorf("dialect %q: use polishapi or mbank", c.Dialect)
+	}
+	if c.BankID == "" {
+		c.BankID = "pl-retail"
+	}
 	raw, err := os.ReadFile(filepath.Join(cfg.TPPDir, "client.json"))
 	if err != nil {
 		return nil, err
@@ -144,6 +157,12 @@ func (c *Client) PolishAPI(ctx context.Context, path string, body map[string]any
 
 // MBank calls an mBank v3 operation; body may be nil.
 func (c *Client) MBank(ctx context.Context, method, path string, body any, token string, out any) error {
+	return c.mbank(ctx, method, path, body, token, false, out)
+}
+
+// mbank is MBank; psuPresent sends PSU-Session: true (the customer is
+// present, so the call does not count against the daily limit).
+func (c *Client) mbank(ctx context.Context, method, path string, body any, token string, psuPresent bool, out any) error {
 	var raw []byte
 	if body != nil {
 		var err error
@@ -160,6 +179,9 @@ func (c *Client) MBank(ctx context.Context, method, path string, body any, token
 	req.Header.Set("Client-ID", c.Identity.ClientID)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if psuPresent {
+		req.Header.Set("PSU-Session", "true")
 	}
 	sig, err := c.signer.SignDetached(jws.MBankPayload(jws.MBankRequestURI(req), req.Header, raw))
 	if err != nil {

@@ -2,13 +2,16 @@ package tppclient
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/psd2bank/psd2bank/internal/dialect/mbank"
 	"github.com/psd2bank/psd2bank/internal/dialect/polishapi"
 )
 
@@ -20,11 +23,13 @@ type Tokens struct {
 	ConsentUntil time.Time `json:"consent_until"` // scopeTimeLimit the bank confirmed
 	ConsentID    string    `json:"consent_id"`    // the TPP's consentId
 	Accounts     []string  `json:"accounts"`      // NRBs the consent covers
+	// AccountIDs are mBank's ids of those accounts (its paths use them).
+	AccountIDs map[string]string `json:"account_ids,omitempty"`
 }
 
 // ErrDialect is returned for flows this client does not speak yet in the
 // configured dialect.
-var ErrDialect = errors.New("this flow is implemented for the PolishAPI dialect only")
+var ErrDialect = errors.New("this flow is not implemented for the configured dialect")
 
 func (c *Client) timeLimit(d time.Duration) string {
 	return c.now().Add(d).UTC().Format("2006-01-02T15:04:05.000Z")
@@ -33,6 +38,23 @@ func (c *Client) timeLimit(d time.Duration) string {
 // AuthorizeAccounts asks for consent to read the account list
 // (ais-accounts) and returns the bank's consent page for the customer.
 func (c *Client) AuthorizeAccounts(ctx context.Context, state string) (string, error) {
+	if c.Dialect == "mbank" {
+		var res struct {
+			AuthorizationRedirectURI string `json:"authorizationRedirectUri"`
+		}
+		err := c.MBank(ctx, "POST", c.mbankPath("/auth/authorize"), map[string]any{
+			"response_type": "code", "client_id": c.Identity.ClientID, "redirect_uri": c.Identity.RedirectURI,
+			"scope": "ais-accounts", "state": state,
+			"scope_details": map[string]any{
+				"privilegeList":    []any{map[string]any{"ais-accounts:accounts": map[string]any{"scopeUsageLimit": "MULTIPLE"}}},
+				"scopeGroupType":   "AIS_ACCOUNTS",
+				"consentId":        uuid.NewString(),
+				"scopeTimeLimit":   c.timeLimit(time.Hour),
+				"throttlingPolicy": "PSD2_REGULATORY",
+			},
+		}, "", &res)
+		return res.AuthorizationRedirectURI, err
+	}
 	var res struct {
 		AspspRedirectURI string `json:"aspspRedirectUri"`
 	}
@@ -51,9 +73,9 @@ func (c *Client) AuthorizeAccounts(ctx context.Context, state string) (string, e
 }
 
 type tokenAnswer struct {
-	AccessToken  string `json:"access_token"`
-	RefreshToken string `json:"refresh_token"`
-	ExpiresIn    string `json:"expires_in"`
+	AccessToken  string      `json:"access_token"`
+	RefreshToken string      `json:"refresh_token"`
+	ExpiresIn    json.Number `json:"expires_in"` // a string in PolishAPI, a number in mBank's dialect
 	ScopeDetails struct {
 		PrivilegeList  []map[string]any `json:"privilegeList"`
 		ConsentID      string           `json:"consentId"`
@@ -62,7 +84,7 @@ type tokenAnswer struct {
 }
 
 func (c *Client) tokens(a tokenAnswer) Tokens {
-	secs, _ := strconv.Atoi(a.ExpiresIn)
+	secs, _ := strconv.Atoi(a.ExpiresIn.String())
 	t := Tokens{AccessToken: a.AccessToken, RefreshToken: a.RefreshToken, ExpiresAt: c.now().Add(time.Duration(secs) * time.Second),
 		ConsentID: a.ScopeDetails.ConsentID}
 	t.ConsentUntil, _ = time.Parse("2006-01-02T15:04:05.000Z", a.ScopeDetails.ScopeTimeLimit)
@@ -71,6 +93,12 @@ func (c *Client) tokens(a tokenAnswer) Tokens {
 		if n, ok := p["accountNumber"].(string); ok && n != "" && !seen[n] {
 			seen[n] = true
 			t.Accounts = append(t.Accounts, n)
+			if id, ok := p["accountId"].(string); ok && id != "" {
+				if t.AccountIDs == nil {
+					t.AccountIDs = map[string]string{}
+				}
+				t.AccountIDs[n] = id
+			}
 		}
 	}
 	return t
@@ -79,9 +107,9 @@ func (c *Client) tokens(a tokenAnswer) Tokens {
 // Token redeems an authorization code.
 func (c *Client) Token(ctx context.Context, code string) (Tokens, error) {
 	var a tokenAnswer
-	err := c.PolishAPI(ctx, "/v2_1_2.1/auth/v2_1_2.1/token", map[string]any{
+	err := c.token(ctx, map[string]any{
 		"grant_type": "authorization_code", "Code": code, "redirect_uri": c.Identity.RedirectURI, "client_id": c.Identity.ClientID,
-	}, "", nil, &a)
+	}, &a)
 	return c.tokens(a), err
 }
 
@@ -89,14 +117,15 @@ func (c *Client) Token(ctx context.Context, code string) (Tokens, error) {
 // stops working).
 func (c *Client) Refresh(ctx context.Context, t Tokens) (Tokens, error) {
 	var a tokenAnswer
-	if err := c.PolishAPI(ctx, "/v2_1_2.1/auth/v2_1_2.1/token", map[string]any{
-		"grant_type": "refresh_token", "refresh_token": t.RefreshToken,
-	}, "", nil, &a); err != nil {
+	if err := c.token(ctx, map[string]any{"grant_type": "refresh_token", "refresh_token": t.RefreshToken}, &a); err != nil {
 		return t, err
 	}
 	n := c.tokens(a)
 	if len(n.Accounts) == 0 {
 		n.Accounts = t.Accounts
+	}
+	if len(n.AccountIDs) == 0 {
+		n.AccountIDs = t.AccountIDs
 	}
 	if n.ConsentUntil.IsZero() {
 		n.ConsentUntil = t.ConsentUntil
@@ -109,7 +138,17 @@ func (c *Client) Refresh(ctx context.Context, t Tokens) (Tokens, error) {
 // back, valid for validFor.
 func (c *Client) ExchangeForHistory(ctx context.Context, access string, accounts []string, historyDays int, validFor time.Duration) (Tokens, error) {
 	list := make([]any, 0, len(accounts))
+	group := "ais"
 	for _, nrb := range accounts {
+		if c.Dialect == "mbank" {
+			group = "AIS"
+			list = append(list, map[string]any{
+				"accountNumber":      nrb,
+				"ais:accountDetails": map[string]any{},
+				"ais:transactions":   map[string]any{"maxAllowedHistoryLong": historyDays, "transactionStatus": []string{"DONE", "PENDING"}},
+			})
+			continue
+		}
 		list = append(list, map[string]any{
 			"accountNumber":              nrb,
 			"ais:getAccount":             map[string]any{"scopeUsageLimit": "multiple"},
@@ -118,11 +157,11 @@ func (c *Client) ExchangeForHistory(ctx context.Context, access string, accounts
 		})
 	}
 	var a tokenAnswer
-	err := c.PolishAPI(ctx, "/v2_1_2.1/auth/v2_1_2.1/token", map[string]any{
+	err := c.token(ctx, map[string]any{
 		"grant_type": "exchange_token", "exchange_token": access, "scope": "ais",
-		"scope_details": map[string]any{"privilegeList": list, "scopeGroupType": "ais", "consentId": uuid.NewString(),
+		"scope_details": map[string]any{"privilegeList": list, "scopeGroupType": group, "consentId": uuid.NewString(),
 			"scopeTimeLimit": c.timeLimit(validFor), "throttlingPolicy": "psd2Regulatory"},
-	}, "", nil, &a)
+	}, &a)
 	if err != nil {
 		return Tokens{}, err
 	}
@@ -131,13 +170,26 @@ func (c *Client) ExchangeForHistory(ctx context.Context, access string, accounts
 
 // AccountList lists the accounts an ais-accounts consent covers.
 func (c *Client) AccountList(ctx context.Context, access string) ([]polishapi.AccountBaseInfo, error) {
+	if c.Dialect == "mbank" {
+		return c.mbankAccountList(ctx, access)
+	}
 	var res polishapi.AccountsResponse
 	err := c.PolishAPI(ctx, "/v2_1_2.1/accounts/v2_1_2.1/getAccounts", map[string]any{}, access, map[string]any{"isDirectPsu": true}, &res)
 	return res.Accounts, err
 }
 
 // Account reads one account's details and balances.
-func (c *Client) Account(ctx context.Context, access, nrb string, psuPresent bool) (polishapi.AccountInfo, error) {
+func (c *Client) Account(ctx context.Context, t Tokens, nrb string, psuPresent bool) (polishapi.AccountInfo, error) {
+	access := t.AccessToken
+	if c.Dialect == "mbank" {
+		var res struct {
+			Account mbank.AccountDetails `json:"account"`
+		}
+		err := c.mbank(ctx, "GET", c.mbankPath("/accounts/"+url.PathEscape(t.AccountIDs[nrb])), nil, access, psuPresent, &res)
+		a := res.Account
+		return polishapi.AccountInfo{AccountNumber: a.AccountNumber, Currency: a.Currency, AvailableBalance: a.AvailableBalance,
+			BookingBalance: a.BookingBalance, AccountTypeName: a.AccountTypeName}, err
+	}
 	var res polishapi.AccountResponse
 	err := c.PolishAPI(ctx, "/v2_1_2.1/accounts/v2_1_2.1/getAccount", map[string]any{"accountNumber": nrb}, access,
 		map[string]any{"isDirectPsu": psuPresent}, &res)
@@ -146,23 +198,27 @@ func (c *Client) Account(ctx context.Context, access, nrb string, psuPresent boo
 
 // Page asks for one page of booked ("done") or pending items booked or
 // traded from from on; pageID continues a list.
-func (c *Client) Page(ctx context.Context, access, nrb, list, from, pageID string, psuPresent bool) (json []byte, next string, err error) {
+func (c *Client) Page(ctx context.Context, t Tokens, nrb, list, from, pageID string, psuPresent bool) (body []byte, next string, err error) {
+	access := t.AccessToken
+	if c.Dialect == "mbank" {
+		return c.mbankPage(ctx, access, t.AccountIDs[nrb], list, from, pageID)
+	}
 	op := map[string]string{"done": "getTransactionsDone", "pending": "getTransactionsPending"}[list]
 	if op == "" {
 		return nil, "", fmt.Errorf("unknown list %q", list)
 	}
-	body := map[string]any{"accountNumber": nrb, "perPage": 100}
+	req := map[string]any{"accountNumber": nrb, "perPage": 100}
 	if pageID != "" {
-		body["pageId"] = pageID
+		req["pageId"] = pageID
 	}
 	if from != "" {
 		if list == "done" {
-			body["bookingDateFrom"] = from
+			req["bookingDateFrom"] = from
 		} else {
-			body["transactionDateFrom"] = from
+			req["transactionDateFrom"] = from
 		}
 	}
 	var raw rawAnswer
-	err = c.PolishAPI(ctx, "/v2_1_2.1/accounts/v2_1_2.1/"+op, body, access, map[string]any{"isDirectPsu": psuPresent}, &raw)
+	err = c.PolishAPI(ctx, "/v2_1_2.1/accounts/v2_1_2.1/"+op, req, access, map[string]any{"isDirectPsu": psuPresent}, &raw)
 	return raw.Body, raw.Next, err
 }

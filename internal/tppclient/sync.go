@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/psd2bank/psd2bank/internal/dialect/mbank"
 	"github.com/psd2bank/psd2bank/internal/dialect/polishapi"
 )
 
@@ -73,7 +74,7 @@ func (c *Client) Sync(ctx context.Context, b *Book, historyDays, warnDays int, l
 			}
 			pageID := ""
 			for {
-				body, next, err := c.Page(ctx, t.AccessToken, nrb, list, from, pageID, false)
+				body, next, err := c.Page(ctx, t, nrb, list, from, pageID, false)
 				if err != nil {
 					return rep, fmt.Errorf("account %s, %s items: %w", nrb, list, err)
 				}
@@ -96,6 +97,44 @@ func (c *Client) Sync(ctx context.Context, b *Book, historyDays, warnDays int, l
 	return rep, nil
 }
 
+// bookItem reads an item of either dialect.
+func (c *Client) bookItem(raw []byte) (Item, error) {
+	var it Item
+	if c.Dialect == "mbank" {
+		var m mbank.Transaction
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return it, err
+		}
+		party := m.Recipient
+		if len(m.Amount) > 0 && m.Amount[0] != '-' {
+			party = m.Sender
+		}
+		it = Item{ItemID: m.AspspTransactionID, BookingDate: m.BookingDate, TradeDate: m.TradeDate, Amount: m.Amount,
+			Currency: m.Currency, Description: m.Description, BalanceAfter: m.PostTransactionBalance}
+		if party != nil {
+			it.CounterpartyName, it.CounterpartyAccount = party.Name, party.AccountNumber
+		}
+		return it, nil
+	}
+	var p polishapi.TransactionInfo
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return it, err
+	}
+	it = Item{ItemID: p.ItemID, BookingDate: p.BookingDate, TradeDate: p.TradeDate, Amount: p.Amount, Currency: p.Currency,
+		Description: p.Description, BalanceAfter: p.PostTransactionBalance}
+	party := p.Recipient
+	if len(p.Amount) > 0 && p.Amount[0] != '-' {
+		party = p.Sender
+	}
+	if party != nil {
+		it.CounterpartyAccount = party.AccountNumber
+		if party.NameAddress != nil && len(party.NameAddress.Value) > 0 {
+			it.CounterpartyName = party.NameAddress.Value[0]
+		}
+	}
+	return it, nil
+}
+
 func (c *Client) store(ctx context.Context, b *Book, nrb, list string, body []byte, now time.Time) (int, error) {
 	var page struct {
 		Transactions []json.RawMessage `json:"transactions"`
@@ -105,11 +144,12 @@ func (c *Client) store(ctx context.Context, b *Book, nrb, list string, body []by
 	}
 	status := map[string]string{"done": "booked", "pending": "pending"}[list]
 	for _, raw := range page.Transactions {
-		var it polishapi.TransactionInfo
-		if err := json.Unmarshal(raw, &it); err != nil {
+		it, err := c.bookItem(raw)
+		if err != nil {
 			return 0, err
 		}
-		if err := b.upsert(ctx, nrb, status, it, raw, now); err != nil {
+		it.Account, it.Status = nrb, status
+		if err := b.upsert(ctx, it, raw, now); err != nil {
 			return 0, err
 		}
 	}
