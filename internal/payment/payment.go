@@ -1,0 +1,309 @@
+// Package payment is the domain core of payment initiation (PIS): it
+// validates a TPP's payment order with reasons a person can act on, records
+// it idempotently by the TPP's transaction id, routes it (internal book
+// transfer, Elixir, Express Elixir, SORBNET, SEPA, SWIFT), and drives it
+// through its statuses as the clock moves: submitted, scheduled, pending,
+// done, rejected, cancelled. Money moves only in the ledger: every payment
+// has a ledger transfer with the payment's own id, so that a retried step can
+// never move money twice.
+//
+// Dialects (PolishAPI, mBank) translate their wire bodies into an Order and
+// render a Payment; the rules live here.
+package payment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/psd2bank/psd2bank/internal/clock"
+	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/money"
+	"github.com/psd2bank/psd2bank/internal/polish"
+	"github.com/psd2bank/psd2bank/internal/store"
+)
+
+// Type is the kind of payment order, as the PolishAPI endpoints name them.
+type Type string
+
+const (
+	Domestic Type = "domestic" // PLN to an NRB (also ZUS: a domestic payment to a ZUS account)
+	EEA      Type = "eea"      // SEPA, in EUR, to an IBAN in the EEA
+	NonEEA   Type = "noneea"   // SWIFT, to any account abroad
+	Tax      Type = "tax"      // to a tax office: a tax micro-account or an office's account
+)
+
+// System is the clearing system a payment goes through.
+type System string
+
+const (
+	SystemInternal      System = "INTERNAL" // a book transfer within the bank
+	SystemElixir        System = "ELIXIR"
+	SystemExpressElixir System = "EXPRESS_ELIXIR"
+	SystemSorbnet       System = "SORBNET"
+	SystemSEPA          System = "SEPA"
+	SystemInstantSEPA   System = "INSTANT_SEPA"
+	SystemTarget        System = "TARGET"
+	SystemSwift         System = "SWIFT"
+)
+
+// DeliveryMode is the speed the TPP asked for.
+type DeliveryMode string
+
+const (
+	ExpressD0  DeliveryMode = "EXPRESS_D0"
+	StandardD1 DeliveryMode = "STANDARD_D1"
+	UrgentD1   DeliveryMode = "URGENT_D1"
+	StandardD2 DeliveryMode = "STANDARD_D2"
+)
+
+// Status is the general status of a payment (PolishAPI generalStatus).
+type Status string
+
+const (
+	StatusSubmitted Status = "submitted" // accepted and recorded, not yet routed
+	StatusScheduled Status = "scheduled" // future-dated: waits for its date; nothing held
+	StatusPending   Status = "pending"   // money held or sent, waiting for clearing
+	StatusDone      Status = "done"
+	StatusRejected  Status = "rejected"
+	StatusCancelled Status = "cancelled"
+)
+
+// Final tells whether no further change can happen.
+func (s Status) Final() bool {
+	return s == StatusDone || s == StatusRejected || s == StatusCancelled
+}
+
+// Recipient is the payee.
+type Recipient struct {
+	Name    string
+	Account string // NRB for domestic and tax payments, IBAN (or another account id abroad) otherwise
+	Address string
+	Country string // ISO 3166 code, required abroad
+	BIC     string // required for non-EEA payments
+}
+
+// PayerIDType is the type of the identifier of a tax payer (payorIdType).
+type PayerIDType string
+
+const (
+	PayerNIP      PayerIDType = "N"
+	PayerPESEL    PayerIDType = "P"
+	PayerREGON    PayerIDType = "R"
+	PayerIDCard   PayerIDType = "1"
+	PayerPassport PayerIDType = "2"
+	PayerOther    PayerIDType = "3"
+)
+
+// TaxInfo is the tax part of a payment to a tax office (usInfo).
+type TaxInfo struct {
+	FormCode     string      // tax form symbol: PIT-37, VAT-7, CIT-8...
+	Period       string      // Elixir form: 26R, 26P01, 26K03, 26M10, 26D0205, 26J0504, or 0
+	PayerIDType  PayerIDType // N, P, R, 1, 2, 3
+	PayerID      string
+	ObligationID string // optional: the decision or enforcement title
+}
+
+// SplitPayment is the split payment (MPP) part of a domestic payment.
+type SplitPayment struct {
+	VATAmount     money.Amount
+	InvoiceNumber string
+	NIP           string // the seller's NIP (IDC)
+	Description   string // free text (TXT), optional
+}
+
+// Period is the unit of a recurrence.
+type Period string
+
+const (
+	Day   Period = "day"
+	Week  Period = "week"
+	Month Period = "month"
+)
+
+// DayOffOffset says where an occurrence that falls on a day off moves.
+type DayOffOffset string
+
+const (
+	Before DayOffOffset = "before"
+	After  DayOffOffset = "after"
+)
+
+// Recurrence is the schedule of a recurring payment.
+type Recurrence struct {
+	StartDate   string // YYYY-MM-DD, the first occurrence (before moving off a day off)
+	PeriodType  Period
+	PeriodValue int
+	EndDate     string // optional: no occurrence after it
+	DayOff      DayOffOffset
+}
+
+// Order is a payment as a TPP ordered it, in no dialect's words.
+type Order struct {
+	Type             Type
+	TPPID            string
+	ConsentID        string
+	CustomerID       string // when set, the sender account must be this customer's
+	TPPTransactionID string // the TPP's idempotency key, unique per TPP
+	SenderAccount    string // NRB of the payer's account at this bank
+	Recipient        Recipient
+	Amount           money.Amount
+	Currency         string
+	Title            string
+	ExecutionDate    string // YYYY-MM-DD; empty or today for immediate, later for future-dated
+	System           System // optional hint
+	DeliveryMode     DeliveryMode
+	Tax              *TaxInfo
+	Split            *SplitPayment
+	Recurrence       *Recurrence // set for a recurring payment (see InitiateRecurring)
+	CallbackURL      string      // where status changes are notified, optional
+	RequestHash      string      // sha256 of the request body as sent
+}
+
+// Payment is a recorded payment and where it is.
+type Payment struct {
+	ID               string
+	TPPID            string
+	TPPTransactionID string
+	RequestHash      string
+	ConsentID        string
+	CustomerID       string
+	Type             Type
+	Kind             string // internal, elixir, express_elixir, sorbnet, tax, zus, split, sepa, swift
+	System           System
+	Status           Status
+	StatusReason     string
+	DebitAccountID   string
+	SenderAccount    string
+	Recipient        Recipient
+	Amount           money.Amount
+	Currency         string
+	Title            string // as booked (for tax and split payments, built from their fields)
+	ExecutionDate    string
+	FutureDated      bool
+	Tax              *TaxInfo
+	Split            *SplitPayment
+	CallbackURL      string
+	BundleID         string
+	RecurringID      string
+	// CutoffAt is the last moment a pending payment can be cancelled (the
+	// cut-off of its Elixir session); zero when it cannot be.
+	CutoffAt time.Time
+	// SettleAt is when a pending payment clears.
+	SettleAt  time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// TransferID is the id of the payment's ledger transfer: the payment's own.
+func (p Payment) TransferID() string { return p.ID }
+
+// Change is one entry of a payment's status history.
+type Change struct {
+	Status Status
+	Reason string
+	At     time.Time
+}
+
+// DB is the storage the service needs.
+type DB interface {
+	store.Querier
+	InTx(ctx context.Context, fn func(*store.Tx) error) error
+}
+
+// Config configures a Service.
+type Config struct {
+	DB     DB
+	Ledger *ledger.Ledger
+	Clock  clock.Clock // defaults to the ledger's clock
+	// ExpressElixirMax is the largest amount sent by Express Elixir;
+	// polish.ExpressElixirMax when zero.
+	ExpressElixirMax money.Amount
+	Log              *slog.Logger
+}
+
+// Service initiates payments and moves them along.
+type Service struct {
+	db         DB
+	ledger     *ledger.Ledger
+	clock      clock.Clock
+	expressMax money.Amount
+	log        *slog.Logger
+}
+
+// New returns a payment service.
+func New(cfg Config) *Service {
+	s := &Service{db: cfg.DB, ledger: cfg.Ledger, clock: cfg.Clock, expressMax: cfg.ExpressElixirMax, log: cfg.Log}
+	if s.clock == nil {
+		s.clock = cfg.Ledger.Clock()
+	}
+	if s.expressMax <= 0 {
+		s.expressMax = polish.ExpressElixirMax
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s
+}
+
+// Code classifies a payment error; codes are stable and dialects map them to
+// their wire codes.
+type Code string
+
+const (
+	CodeInvalidType             Code = "invalid_type"
+	CodeInvalidSenderAccount    Code = "invalid_sender_account"
+	CodeInvalidRecipientAccount Code = "invalid_recipient_account"
+	CodeInvalidRecipientName    Code = "invalid_recipient_name"
+	CodeInvalidRecipient        Code = "invalid_recipient"
+	CodeInvalidTitle            Code = "invalid_title"
+	CodeInvalidAmount           Code = "invalid_amount"
+	CodeInvalidCurrency         Code = "invalid_currency"
+	CodeInvalidExecutionDate    Code = "invalid_execution_date"
+	CodeInvalidSystem           Code = "invalid_system"
+	CodeLimitExceeded           Code = "limit_exceeded"
+	CodeInvalidTaxInfo          Code = "invalid_tax_info"
+	CodeInvalidSplitPayment     Code = "invalid_split_payment"
+	CodeInvalidRecurrence       Code = "invalid_recurrence"
+	CodeInvalidRequest          Code = "invalid_request"
+	CodeInvalidBundle           Code = "invalid_bundle"
+	CodeInsufficientFunds       Code = "insufficient_funds"
+	CodeDuplicate               Code = "duplicate" // the idempotency key was used for another body
+	CodeNotFound                Code = "not_found"
+	CodeNotCancellable          Code = "not_cancellable"
+)
+
+// Error is a payment error: a code and the field it is about for machines, a
+// message in English and in Polish for people.
+type Error struct {
+	Code      Code
+	Field     string
+	Message   string
+	MessagePL string
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return e.Field + ": " + e.Message
+	}
+	return e.Message
+}
+
+func newError(code Code, field, en, pl string) *Error {
+	return &Error{Code: code, Field: field, Message: en, MessagePL: pl}
+}
+
+func errorf(code Code, field string, en string, pl string, args ...any) *Error {
+	return &Error{Code: code, Field: field, Message: fmt.Sprintf(en, args...), MessagePL: fmt.Sprintf(pl, args...)}
+}
+
+// CodeOf returns the code of a payment error in err's chain, or "".
+func CodeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
