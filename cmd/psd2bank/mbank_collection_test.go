@@ -82,6 +82,13 @@ func fill(s string, vars map[string]string) (out string, ok bool) {
 //     the TPP registered (RFC 6749 §3.1.2.2, PolishAPI §6.1), and the token
 //     request must repeat the authorize request's one (RFC 6749 §4.1.3).
 //     It becomes the demo TPP's registered redirect_uri.
+//   - maxAllowedHistoryLong 1 (exchange token): one day of history is a
+//     valid consent, and the bank serves it, but the collection's next
+//     requests need a booked transaction on the account in that day (the
+//     list's first item is the one whose details are read). The sandbox's
+//     synthetic accounts have days without one (weekends, holidays, the
+//     small hours), so the consent asks for 90 days, the RTS's window
+//     without a fresh SCA.
 //
 // Everything else is sent as written: the {{variables}} are what the
 // collection's scripts and environment would set (scopeTimeLimit one day
@@ -93,6 +100,7 @@ func collectionSubstitutions(redirectURI string) map[string][][2]string {
 	return map[string][][2]string{
 		"Retrieve authorization URI":                      redirect,
 		"Retrieve accessToken for account list retrieval": redirect,
+		"Exchange token to AIS scope":                     {{`"maxAllowedHistoryLong": 1,`, `"maxAllowedHistoryLong": 90,`}},
 	}
 }
 
@@ -184,6 +192,21 @@ func TestMBankPostmanCollection(t *testing.T) {
 				t.Fatal("exchange_token answer without scope_details.privilegeList")
 			}
 			vars["accountId"], _ = privs[0].(map[string]any)["accountId"].(string)
+		},
+		"Get account details": func(m map[string]any) {
+			if acct, _ := m["account"].(map[string]any); acct["accountNumber"] != vars["accountNumber"] {
+				t.Fatalf("account details of another account: %v", m)
+			}
+		},
+		"Get transaction details": func(m map[string]any) {
+			if tx, _ := m["transaction"].(map[string]any); tx["aspspTransactionId"] != vars["aspspTransactionId"] {
+				t.Fatalf("details of another transaction: %v", m)
+			}
+		},
+		"Confirmation of the Availability of Funds": func(m map[string]any) {
+			if _, ok := m["fundsAvailable"].(bool); !ok {
+				t.Fatalf("no fundsAvailable: %v", m)
+			}
 		},
 		// No script of the collection sets aspspTransactionId: its users
 		// copy one from the transaction list, and so does this test.

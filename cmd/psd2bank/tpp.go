@@ -16,6 +16,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/psd2bank/psd2bank/internal/export"
+	"github.com/psd2bank/psd2bank/internal/polish"
 	"github.com/psd2bank/psd2bank/internal/tppclient"
 )
 
@@ -26,6 +28,8 @@ const tppUsage = `psd2bank tpp — the TPP side: connect an account and import i
   psd2bank tpp --config tpp.json accounts              the connected accounts
   psd2bank tpp --config tpp.json balance               their balances
   psd2bank tpp --config tpp.json sync                  import new booked and pending items into the book
+  psd2bank tpp --config tpp.json export --format csv|mt940|camt053|jpk-wb --from YYYY-MM-DD --to YYYY-MM-DD
+                                                       [--account NRB] [--out FILE]   a statement from the book
 `
 
 // tppConfig is the TPP's configuration file.
@@ -41,6 +45,15 @@ type tppConfig struct {
 	HistoryDays int    `json:"history_days"` // how far back to import (default 90)
 	WarnDays    int    `json:"warn_days"`    // warn this many days before the consent ends (default 14)
 	ConsentDays int    `json:"consent_days"` // how long a consent is asked for (default 180)
+	// Owner describes the account holder for statements (JPK_WB needs the
+	// NIP, the address and the tax office).
+	Owner struct {
+		Name          string         `json:"name"`
+		NIP           string         `json:"nip"`
+		REGON         string         `json:"regon"`
+		Address       export.Address `json:"address"`
+		TaxOfficeCode string         `json:"tax_office_code"`
+	} `json:"owner"`
 }
 
 func runTPP(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -56,9 +69,9 @@ func runTPP(ctx context.Context, args []string, getenv func(string) string, stdo
 		}
 		return usageError{err.Error()}
 	}
-	if fs.NArg() != 1 {
+	if fs.NArg() < 1 {
 		fmt.Fprint(stderr, tppUsage)
-		return usageError{"tpp needs one command: init, connect, accounts, balance or sync"}
+		return usageError{"tpp needs one command: init, connect, accounts, balance, sync or export"}
 	}
 	cfg, err := loadTPPConfig(*configPath)
 	if err != nil {
@@ -79,6 +92,8 @@ func runTPP(ctx context.Context, args []string, getenv func(string) string, stdo
 		return tppConnect(ctx, cfg, client, book, stdout)
 	case "accounts", "balance":
 		return tppAccounts(ctx, client, book, fs.Arg(0) == "balance", stdout)
+	case "export":
+		return tppExport(cfg, book, fs.Args()[1:], stdout, stderr)
 	case "sync":
 		rep, err := client.Sync(ctx, book, cfg.HistoryDays, cfg.WarnDays, stderr)
 		for _, w := range rep.Warnings {
@@ -248,4 +263,74 @@ func tppAccounts(ctx context.Context, c *tppclient.Client, book *tppclient.Book,
 		fmt.Fprintf(stdout, "%s  %s  booked %s  available %s\n", nrb, a.Currency, a.BookingBalance, a.AvailableBalance)
 	}
 	return nil
+}
+
+// tppExport writes a statement of one account from the book.
+func tppExport(cfg tppConfig, book *tppclient.Book, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("tpp export", stderr)
+	format := fs.String("format", "csv", "csv, mt940, camt053 or jpk-wb")
+	fromS := fs.String("from", "", "first booking day, YYYY-MM-DD")
+	toS := fs.String("to", "", "last booking day, YYYY-MM-DD")
+	account := fs.String("account", "", "the account (NRB); default: the first of the consent")
+	outPath := fs.String("out", "", "output `file`; default: standard output")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{err.Error()}
+	}
+	from, err1 := time.ParseInLocation(time.DateOnly, *fromS, polish.Warsaw)
+	to, err2 := time.ParseInLocation(time.DateOnly, *toS, polish.Warsaw)
+	if err1 != nil || err2 != nil || to.Before(from) {
+		return usageError{"export needs --from and --to as YYYY-MM-DD, from not after to"}
+	}
+	t, err := book.Tokens()
+	if err != nil {
+		return err
+	}
+	nrb := *account
+	if nrb == "" {
+		if len(t.Accounts) == 0 {
+			return errors.New("the consent covers no account")
+		}
+		nrb = t.Accounts[0]
+	}
+	owner := export.Account{IBAN: nrb, OwnerName: cfg.Owner.Name, OwnerNIP: cfg.Owner.NIP, OwnerREGON: cfg.Owner.REGON,
+		OwnerAddress: cfg.Owner.Address, BankName: "psd2bank (sandbox)"}
+	st, err := book.Statement(owner, from, to)
+	if err != nil {
+		return err
+	}
+	if len(st.Items) > 0 {
+		st.Account.Currency = st.Items[0].Currency
+	}
+	if st.Account.Currency == "" {
+		st.Account.Currency = "PLN"
+	}
+	st.CreatedAt = time.Now()
+	var w io.Writer = stdout
+	if *outPath != "" {
+		f, err := os.Create(*outPath)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	switch *format {
+	case "csv":
+		return export.WriteCSV(w, st, export.CSVOptions{})
+	case "mt940":
+		return export.WriteMT940(w, st, export.MT940Options{})
+	case "camt053":
+		return export.WriteCamt053(w, st, export.Camt053Options{})
+	case "jpk-wb":
+		warnings, err := export.WriteJPKWB(w, st, export.JPKWBOptions{TaxOfficeCode: cfg.Owner.TaxOfficeCode})
+		for _, wn := range warnings {
+			fmt.Fprintln(stderr, "warning:", wn.Message)
+		}
+		return err
+	default:
+		return usageError{fmt.Sprintf("unknown format %q: csv, mt940, camt053 or jpk-wb", *format)}
+	}
 }

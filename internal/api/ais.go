@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/dialect/mbank"
 	"github.com/psd2bank/psd2bank/internal/dialect/polishapi"
@@ -98,6 +99,7 @@ var kinds = [...]struct {
 type aisService struct {
 	ledger   *ledger.Ledger
 	consents *consent.Service
+	access   *access.Service // nil: every account's API access is active
 
 	keyMu sync.Mutex
 	key   []byte // the page ids' HMAC key, once loaded
@@ -108,7 +110,7 @@ func init() {
 		if d.Ledger == nil || d.Consents == nil {
 			return nil // not configured: the operations stay not implemented
 		}
-		s := &aisService{ledger: d.Ledger, consents: d.Consents}
+		s := &aisService{ledger: d.Ledger, consents: d.Consents, access: d.Access}
 		return map[string]gateway.Handler{
 			"polishapi.getAccounts":              s.polishGetAccounts,
 			"polishapi.getAccount":               s.polishGetAccount,
@@ -182,6 +184,9 @@ func (s *aisService) check(ctx context.Context, c *gateway.Caller, privilege, nu
 	if c.Grant.CustomerID != "" && cons.CustomerID != c.Grant.CustomerID {
 		return cons, refusal(&consent.Error{Code: consent.CodeUnknown})
 	}
+	if err := checkAccess(ctx, s.access, number, access.AIS); err != nil {
+		return cons, err
+	}
 	return cons, nil
 }
 
@@ -234,9 +239,13 @@ func (s *aisService) consentAccounts(ctx context.Context, c *gateway.Caller, psu
 		if err != nil {
 			return nil, err
 		}
-		if a.CustomerID == cons.CustomerID {
-			out = append(out, a)
+		if a.CustomerID != cons.CustomerID {
+			continue
 		}
+		if s.access != nil && s.access.Check(ctx, a.NRB, access.AIS) != nil {
+			continue // API access not active on it: not shown
+		}
+		out = append(out, a)
 	}
 	slices.SortFunc(out, func(a, b ledger.Account) int { return strings.Compare(a.NRB, b.NRB) }) // pages go by number
 	return out, nil

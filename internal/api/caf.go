@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/dialect/mbank"
 	"github.com/psd2bank/psd2bank/internal/dialect/polishapi"
 	"github.com/psd2bank/psd2bank/internal/gateway"
@@ -25,6 +26,7 @@ import (
 
 type cafService struct {
 	ledger *ledger.Ledger
+	access *access.Service
 }
 
 func init() {
@@ -32,7 +34,7 @@ func init() {
 		if d.Ledger == nil {
 			return nil
 		}
-		s := &cafService{ledger: d.Ledger}
+		s := &cafService{ledger: d.Ledger, access: d.Access}
 		return map[string]gateway.Handler{
 			"polishapi.getConfirmationOfFunds": s.polishConfirmationOfFunds,
 			"mbank.fundsConfirmation":          s.mbankFundsConfirmation,
@@ -63,6 +65,9 @@ func (s *cafService) confirm(ctx context.Context, number, amount, currency strin
 		return false, accountUnknown()
 	}
 	if err != nil {
+		return false, err
+	}
+	if err := checkAccess(ctx, s.access, acct.NRB, access.CAF); err != nil {
 		return false, err
 	}
 	if !strings.EqualFold(acct.Currency, currency) {

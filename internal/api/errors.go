@@ -8,6 +8,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/payment"
 )
 
 // Wire codes of the refusals of account information and confirmation of
@@ -28,6 +29,28 @@ const (
 	CodeItemUnknown          gateway.Code = "ITEM_UNKNOWN"
 	CodeCurrencyMismatch     gateway.Code = "CURRENCY_MISMATCH"
 	CodePageInvalid          gateway.Code = "PAGE_INVALID"
+)
+
+// Wire codes of the refusals of payment initiation, the same in both
+// dialects.
+const (
+	CodePaymentInvalid        gateway.Code = "PAYMENT_INVALID"
+	CodeInvalidSender         gateway.Code = "INVALID_SENDER_ACCOUNT"
+	CodeInvalidRecipient      gateway.Code = "INVALID_RECIPIENT"
+	CodeInvalidAmount         gateway.Code = "INVALID_AMOUNT"
+	CodeInvalidCurrency       gateway.Code = "INVALID_CURRENCY"
+	CodeInvalidTitle          gateway.Code = "INVALID_TITLE"
+	CodeInvalidExecutionDate  gateway.Code = "INVALID_EXECUTION_DATE"
+	CodeInvalidSystem         gateway.Code = "INVALID_SYSTEM"
+	CodeInvalidTaxInfo        gateway.Code = "INVALID_TAX_INFO"
+	CodeInvalidSplitPayment   gateway.Code = "INVALID_SPLIT_PAYMENT"
+	CodeInvalidRecurrence     gateway.Code = "INVALID_RECURRENCE"
+	CodeInvalidBundle         gateway.Code = "INVALID_BUNDLE"
+	CodeInsufficientFunds     gateway.Code = "INSUFFICIENT_FUNDS"
+	CodeDuplicateTransaction  gateway.Code = "DUPLICATE_TRANSACTION_ID"
+	CodePaymentUnknown        gateway.Code = "PAYMENT_UNKNOWN"
+	CodePaymentNotCancellable gateway.Code = "PAYMENT_NOT_CANCELLABLE"
+	CodePaymentMismatch       gateway.Code = "PAYMENT_NOT_IN_CONSENT"
 )
 
 // wireError is how one domain error code appears on the wire.
@@ -80,6 +103,35 @@ var ledgerErrors = map[ledger.Code]wireError{
 	ledger.CodeConflict: {http.StatusConflict, CodeConsentState, "the item changed meanwhile: try again", "pozycja zmieniła się w międzyczasie: spróbuj ponownie"},
 }
 
+// paymentErrors maps the payment domain's error codes to the wire; the
+// domain error's own message, naming the field, is what the TPP reads.
+var paymentErrors = map[payment.Code]wireError{
+	payment.CodeInvalidType:             {http.StatusBadRequest, CodePaymentInvalid, "the payment type is not known", "typ płatności jest nieznany"},
+	payment.CodeInvalidRequest:          {http.StatusBadRequest, CodePaymentInvalid, "the payment order is not valid", "zlecenie płatności jest niepoprawne"},
+	payment.CodeInvalidSenderAccount:    {http.StatusBadRequest, CodeInvalidSender, "the sender's account is not valid", "rachunek nadawcy jest niepoprawny"},
+	payment.CodeInvalidRecipientAccount: {http.StatusBadRequest, CodeInvalidRecipient, "the recipient's account is not valid", "rachunek odbiorcy jest niepoprawny"},
+	payment.CodeInvalidRecipientName:    {http.StatusBadRequest, CodeInvalidRecipient, "the recipient's name is not valid", "nazwa odbiorcy jest niepoprawna"},
+	payment.CodeInvalidRecipient:        {http.StatusBadRequest, CodeInvalidRecipient, "the recipient is not valid", "odbiorca jest niepoprawny"},
+	payment.CodeInvalidTitle:            {http.StatusBadRequest, CodeInvalidTitle, "the title is not valid", "tytuł jest niepoprawny"},
+	payment.CodeInvalidAmount:           {http.StatusBadRequest, CodeInvalidAmount, "the amount is not valid", "kwota jest niepoprawna"},
+	payment.CodeInvalidCurrency:         {http.StatusBadRequest, CodeInvalidCurrency, "the currency is not valid", "waluta jest niepoprawna"},
+	payment.CodeInvalidExecutionDate:    {http.StatusBadRequest, CodeInvalidExecutionDate, "the execution date is not valid", "data realizacji jest niepoprawna"},
+	payment.CodeInvalidSystem:           {http.StatusBadRequest, CodeInvalidSystem, "the clearing system cannot take this payment", "system rozliczeniowy nie przyjmie tej płatności"},
+	payment.CodeInvalidTaxInfo:          {http.StatusBadRequest, CodeInvalidTaxInfo, "the tax details are not valid", "dane podatkowe są niepoprawne"},
+	payment.CodeInvalidSplitPayment:     {http.StatusBadRequest, CodeInvalidSplitPayment, "the split payment details are not valid", "dane płatności podzielonej są niepoprawne"},
+	payment.CodeInvalidRecurrence:       {http.StatusBadRequest, CodeInvalidRecurrence, "the recurrence is not valid", "cykl płatności jest niepoprawny"},
+	payment.CodeInvalidBundle:           {http.StatusBadRequest, CodeInvalidBundle, "the bundle is not valid", "paczka przelewów jest niepoprawna"},
+	payment.CodeLimitExceeded:           {http.StatusUnprocessableEntity, CodeLimitExceeded, "the payment exceeds a limit", "płatność przekracza limit"},
+	payment.CodeInsufficientFunds: {http.StatusUnprocessableEntity, CodeInsufficientFunds,
+		"the sender's account lacks the funds: the payment is rejected", "na rachunku nadawcy brakuje środków: płatność odrzucono"},
+	payment.CodeDuplicate: {http.StatusConflict, CodeDuplicateTransaction,
+		"the TPP's id of the payment was used for another payment", "identyfikator płatności TPP użyto już dla innej płatności"},
+	payment.CodeNotFound: {http.StatusNotFound, CodePaymentUnknown, "the bank has no such payment of your organisation",
+		"bank nie ma takiej płatności Twojej organizacji"},
+	payment.CodeNotCancellable: {http.StatusUnprocessableEntity, CodePaymentNotCancellable,
+		"the payment can no longer be cancelled", "płatności nie można już anulować"},
+}
+
 // refusal turns a consent or ledger error into the refusal the TPP gets;
 // other errors (the database failing) pass unchanged, and the gateway
 // answers them with 500.
@@ -109,6 +161,21 @@ func refusal(err error) error {
 		}
 		if r.EN == "" {
 			r.EN, r.PL = w.en, w.pl
+		}
+		return r
+	}
+	var pe *payment.Error
+	if errors.As(err, &pe) {
+		w, ok := paymentErrors[pe.Code]
+		if !ok {
+			w = wireError{http.StatusBadRequest, CodePaymentInvalid, "the payment order is not valid", "zlecenie płatności jest niepoprawne"}
+		}
+		r := &gateway.Refusal{Status: w.status, Code: w.code, EN: pe.Message, PL: pe.MessagePL}
+		if r.EN == "" {
+			r.EN, r.PL = w.en, w.pl
+		}
+		if pe.Field != "" {
+			r.EN, r.PL = pe.Field+": "+r.EN, pe.Field+": "+r.PL
 		}
 		return r
 	}

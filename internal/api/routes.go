@@ -10,11 +10,13 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/dialect/mbank"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/oauth"
+	"github.com/psd2bank/psd2bank/internal/payment"
 )
 
 // PolishAPIPrefix is the version prefix of PolishAPI 2.1.2 paths.
@@ -30,6 +32,10 @@ type Deps struct {
 	Ledger    *ledger.Ledger
 	Consents  *consent.Service
 	OAuth     *oauth.Server
+	Payments  *payment.Service
+	// Access is API access per account (refusals when not active) and the
+	// customers' limits for API payments; nil allows every account.
+	Access *access.Service
 	// OnDecoupled starts the customer's approval in the mobile app for a
 	// decoupled authorization request (authorizeExt).
 	OnDecoupled func(ctx context.Context, res oauth.AuthorizeResult, psuLogin string) error

@@ -17,12 +17,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/api"
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/oauth"
+	"github.com/psd2bank/psd2bank/internal/payment"
 	"github.com/psd2bank/psd2bank/internal/sandbox/synth"
 	"github.com/psd2bank/psd2bank/internal/sca"
 	"github.com/psd2bank/psd2bank/internal/server"
@@ -72,6 +74,8 @@ type Bank struct {
 	Consents *consent.Service
 	OAuth    *oauth.Server
 	SCA      *sca.Service
+	Payments *payment.Service
+	Access   *access.Service
 	webURL   atomic.Value // string: http://host:port of the web listener, once it listens
 	trust    *trust
 	log      *slog.Logger
@@ -135,6 +139,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bank, error) {
 		Consents: b.Consents, Logger: b.log,
 		PageURL: func(requestID string) string { return b.WebURL() + "/authorize/" + requestID }})
 	b.SCA.OnDecision = b.decoupledDecision
+	b.Payments = newPayments(b)
+	b.Access = access.New(db, b.Ledger, b.Clock)
+	if err := b.activateFirms(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	b.Gateway.Tokens = api.Authenticator{S: b.OAuth}
 	return b, nil
 }
@@ -333,6 +343,7 @@ func (b *Bank) Serve(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	go b.paymentsLoop(ctx, 5*time.Second)
 	metrics := server.NewMetrics()
 	cfg := server.Config{APIAddr: apiAddr, WebAddr: webAddr, APITLS: tlsConfig, Log: b.log,
 		API: metrics.Count("api", b.apiHandler()), Web: metrics.Count("web", b.webHandler(metrics))}

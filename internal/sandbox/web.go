@@ -43,7 +43,7 @@ func (b *Bank) apiTLS() (*tls.Config, error) {
 // apiHandler serves the TPP API.
 func (b *Bank) apiHandler() http.Handler {
 	return api.Routes(api.Deps{Gateway: b.Gateway, Registrar: b.Registry, Ledger: b.Ledger, Consents: b.Consents,
-		OAuth: b.OAuth, OnDecoupled: b.startDecoupled})
+		OAuth: b.OAuth, OnDecoupled: b.startDecoupled, Payments: b.Payments, Access: b.Access})
 }
 
 // webHandler serves internet banking, the developer portal, the back
@@ -51,8 +51,9 @@ func (b *Bank) apiHandler() http.Handler {
 func (b *Bank) webHandler(metrics *server.Metrics) http.Handler {
 	r := chi.NewRouter()
 	portal := web.New(web.Deps{Registry: b.Registry, DB: b.DB, Clock: b.Clock, Log: b.log, Sandbox: true,
-		Flow: web.OAuthFlow{S: b.OAuth}, SCA: b.SCA, Accounts: b.Ledger}).Handler()
-	for _, prefix := range []string{"/developer", "/developer/*", "/backoffice", "/backoffice/*", "/authorize/*"} {
+		Flow: web.OAuthFlow{S: b.OAuth}, SCA: b.SCA, Accounts: b.Ledger, Access: b.Access, Consents: b.Consents,
+		RevokeConsent: b.OAuth.RevokeConsent}).Handler()
+	for _, prefix := range []string{"/developer", "/developer/*", "/backoffice", "/backoffice/*", "/authorize/*", "/ib", "/ib/*"} {
 		r.Handle(prefix, portal)
 	}
 	scaSandbox := b.SCA.SandboxHandler()
@@ -132,6 +133,7 @@ func (b *Bank) moveClock(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusInternalServerError, "the new clock could not be saved: "+err.Error())
 		return
 	}
+	b.runPayments(r.Context()) // what the new time makes due happens before the answer
 	writeJSON(w, http.StatusOK, clockAnswer{Now: b.Clock.Now().UTC().Format(time.RFC3339)})
 }
 
@@ -142,6 +144,7 @@ var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 <p>The sandbox clock reads {{.Now}}.</p>
 <ul>
 <li>Test customers and their accounts: <code>{{.Dir}}/psus.json</code></li>
+<li><a href="/ib/accounts">/ib</a> — internet banking: API access per account, limits, your consents (log in as a test customer)</li>
 <li><a href="/developer">/developer</a> — developer portal: onboarding to production</li>
 <li><a href="/backoffice">/backoffice</a> — back office (sandbox login: backoffice / sandbox-backoffice)</li>
 <li><a href="/sandbox/qtsp/crl">/sandbox/qtsp/crl</a> — the sandbox QTSP's CRL</li>

@@ -135,6 +135,15 @@ func (c *Client) bookItem(raw []byte) (Item, error) {
 	return it, nil
 }
 
+// day keeps the calendar day of a date or date-time (the bank writes
+// date-times in Polish time, so their first ten characters are the day).
+func day(s string) string {
+	if len(s) >= 10 {
+		return s[:10]
+	}
+	return s
+}
+
 func (c *Client) store(ctx context.Context, b *Book, nrb, list string, body []byte, now time.Time) (int, error) {
 	var page struct {
 		Transactions []json.RawMessage `json:"transactions"`
@@ -149,6 +158,7 @@ func (c *Client) store(ctx context.Context, b *Book, nrb, list string, body []by
 			return 0, err
 		}
 		it.Account, it.Status = nrb, status
+		it.BookingDate, it.TradeDate = day(it.BookingDate), day(it.TradeDate)
 		if err := b.upsert(ctx, it, raw, now); err != nil {
 			return 0, err
 		}

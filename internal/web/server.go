@@ -14,6 +14,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"html/template"
 	"io/fs"
@@ -21,7 +22,9 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/clock"
+	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/sca"
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/tpp"
@@ -46,6 +49,16 @@ type Deps struct {
 	Flow     ConsentFlow
 	SCA      *sca.Service
 	Accounts AccountLister
+
+	// Access, when set, adds the account holder's control: internet
+	// banking's /ib/... pages (API access per account, limits, consents;
+	// they need SCA too) and the hotline's /backoffice/hotline/... pages
+	// (they need Registry for staff sessions). Consents and RevokeConsent
+	// (oauth.Server.RevokeConsent: the consent and its tokens) serve the
+	// customer's consents page.
+	Access        *access.Service
+	Consents      CustomerConsents
+	RevokeConsent func(ctx context.Context, consentID, by, reason string) (consent.Consent, error)
 }
 
 // Server serves the developer portal, the back office and the consent pages.
@@ -60,6 +73,11 @@ type Server struct {
 	sca       *sca.Service
 	accounts  AccountLister
 	bankPages map[string]*template.Template
+
+	access        *access.Service
+	consents      CustomerConsents
+	revokeConsent func(ctx context.Context, consentID, by, reason string) (consent.Consent, error)
+	ibPages       map[string]*template.Template
 }
 
 // New builds the server; it panics if an embedded template is broken (a
@@ -75,7 +93,8 @@ func New(deps Deps) *Server {
 	}
 	s := &Server{reg: deps.Registry, sessions: &sessions{db: deps.DB, clock: c}, log: log, sandbox: deps.Sandbox,
 		pages: map[string]*template.Template{},
-		flow:  deps.Flow, sca: deps.SCA, accounts: deps.Accounts, bankPages: loadBankPages()}
+		flow:  deps.Flow, sca: deps.SCA, accounts: deps.Accounts, bankPages: loadBankPages(),
+		access: deps.Access, consents: deps.Consents, revokeConsent: deps.RevokeConsent, ibPages: loadIBPages()}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -129,6 +148,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /backoffice/audit", s.staff(s.boAudit))
 	if s.flow != nil {
 		s.bankRoutes(mux)
+	}
+	if s.access != nil {
+		s.accessRoutes(mux)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.message(w, r, http.StatusNotFound, "title.not_found", translate(language(w, r), "error.not_found"))

@@ -1,0 +1,129 @@
+package access
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/psd2bank/psd2bank/internal/money"
+)
+
+// Code classifies a refusal. Codes are stable: the dialects map them to
+// their HTTP statuses and wire codes, the pages to their texts.
+type Code string
+
+const (
+	// CodeNotActivated: API access to the account has not been activated.
+	CodeNotActivated Code = "access_not_activated"
+	// CodeBlocked: API access to the account is blocked.
+	CodeBlocked Code = "access_blocked"
+	// CodeLimitExceeded: a payment goes over a limit; see Error.Limit.
+	CodeLimitExceeded Code = "limit_exceeded"
+	// CodeUnknownAccount: the bank has no customer account with this number.
+	CodeUnknownAccount Code = "unknown_account"
+	// CodeNotYours: the account belongs to another customer.
+	CodeNotYours Code = "not_yours"
+	// CodeHotlineOnly: a company account's access is changed only by the
+	// hotline.
+	CodeHotlineOnly Code = "hotline_only"
+	// CodeNotChangeable: the account's access cannot be changed this way
+	// (a retail account in internet banking).
+	CodeNotChangeable Code = "not_changeable"
+	// CodeUnchanged: the account already has that state.
+	CodeUnchanged Code = "unchanged"
+	// CodeWrongPESEL: the PESEL given is not the customer's; see
+	// Error.TriesLeft.
+	CodeWrongPESEL Code = "wrong_pesel"
+	// CodeVerificationFailed: three wrong PESELs in a row ended the check.
+	CodeVerificationFailed Code = "verification_failed"
+	// CodeNotVerified: the hotline's change needs a passed identity check
+	// (and, for a firm, who acts for it); see the message.
+	CodeNotVerified Code = "not_verified"
+	// CodeNotFound: no such identity check.
+	CodeNotFound Code = "not_found"
+	// CodeInvalid: malformed input.
+	CodeInvalid Code = "invalid"
+)
+
+// Limit names of CodeLimitExceeded (Error.Limit).
+const (
+	LimitOneOffPerPayment    = "one_off.per_payment"
+	LimitOneOffPerDay        = "one_off.per_day"
+	LimitRecurringPerPayment = "recurring.per_payment"
+	LimitRecurringPerDay     = "recurring.per_day"
+)
+
+// Error is a refusal with its message in English and Polish.
+type Error struct {
+	Code      Code
+	Message   string // English
+	MessagePL string // Polish
+	// Limit names the exceeded limit (CodeLimitExceeded), e.g.
+	// "one_off.per_day"; LimitAmount is its value.
+	Limit       string
+	LimitAmount money.Amount
+	TriesLeft   int // CodeWrongPESEL
+}
+
+// Error returns the English message.
+func (e *Error) Error() string { return e.Message }
+
+// In returns the message in lang ("pl", or anything else for English).
+func (e *Error) In(lang string) string {
+	if lang == "pl" && e.MessagePL != "" {
+		return e.MessagePL
+	}
+	return e.Message
+}
+
+// CodeOf returns the code of an access error in err's chain, or "".
+func CodeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// Message returns the message of an access error in lang, or a generic one
+// for any other error.
+func Message(err error, lang string) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.In(lang)
+	}
+	if lang == "pl" {
+		return "Wystąpił błąd wewnętrzny; spróbuj ponownie później."
+	}
+	return "An internal error occurred; please try again later."
+}
+
+func newError(code Code, en, pl string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(en, args...), MessagePL: fmt.Sprintf(pl, args...)}
+}
+
+func errUnknownAccount(nrb string) *Error {
+	return newError(CodeUnknownAccount, "the bank has no customer account %s", "bank nie prowadzi rachunku klienta %s", maskNRB(nrb))
+}
+
+func errNotYours(nrb string) *Error {
+	return newError(CodeNotYours, "account %s is not yours", "rachunek %s nie należy do ciebie", maskNRB(nrb))
+}
+
+func errUnchanged(nrb string, st State) *Error {
+	en, pl := "active", "aktywny"
+	if st == Blocked {
+		en, pl = "blocked", "zablokowany"
+	}
+	return &Error{Code: CodeUnchanged,
+		Message:   fmt.Sprintf("API access to account %s is already %s", maskNRB(nrb), en),
+		MessagePL: fmt.Sprintf("dostęp do API rachunku %s jest już %s", maskNRB(nrb), pl)}
+}
+
+var (
+	errHotlineOnly = newError(CodeHotlineOnly,
+		"API access to company accounts is activated and blocked only by the hotline: call the bank, the consultant will check your identity by PESEL",
+		"dostęp do API rachunków firmowych włącza i blokuje wyłącznie infolinia: zadzwoń do banku, konsultant zweryfikuje twoją tożsamość numerem PESEL")
+	errRetail = newError(CodeNotChangeable,
+		"API access to personal accounts is always available (PSD2); you control it by giving and revoking consents",
+		"dostęp do API rachunków osobistych jest zawsze dostępny (PSD2); kontrolujesz go, udzielając i odwołując zgody")
+)
