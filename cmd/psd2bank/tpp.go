@@ -323,7 +323,7 @@ func tppExport(cfg tppConfig, book *tppclient.Book, args []string, stdout, stder
 	case "mt940":
 		return export.WriteMT940(w, st, export.MT940Options{})
 	case "camt053":
-		return export.WriteCamt053(w, st, export.Camt053Options{})
+		return export.WriteCamt053(w, st, export.Camt053Options{MessageID: "PSD2BANK-" + st.CreatedAt.UTC().Format("20060102150405")})
 	case "jpk-wb":
 		warnings, err := export.WriteJPKWB(w, st, export.JPKWBOptions{TaxOfficeCode: cfg.Owner.TaxOfficeCode})
 		for _, wn := range warnings {

@@ -4,15 +4,22 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"encoding/json"
+	"encoding/xml"
 	"io"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	_ "modernc.org/sqlite"
 
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/polish"
 	"github.com/psd2bank/psd2bank/internal/store"
 )
 
@@ -58,7 +65,7 @@ func testTPPConnectAndSync(t *testing.T, dialect string) {
 	page := lines.Text()[strings.Index(lines.Text(), "http"):]
 	var who psu // a customer with a payment waiting for its Elixir session
 	for _, u := range readPSUs(t, data) {
-		if u.Login == "katarzyna.wojcik" {
+		if u.Login == "kwiaciarnia.roza" {
 			who = u
 		}
 	}
@@ -98,6 +105,7 @@ func testTPPConnectAndSync(t *testing.T, dialect string) {
 	if rows1 == 0 {
 		t.Fatalf("the first sync imported nothing: %s", first)
 	}
+	exportAll(t, cfg, tpp, balance)
 
 	// A pending payment of the customer is booked at the bank (its Elixir
 	// session cleared): after the next sync it is one booked row.
@@ -141,5 +149,83 @@ func testTPPConnectAndSync(t *testing.T, dialect string) {
 	}
 	if !strings.Contains(warnings, "skipped") {
 		t.Fatalf("a third sync in a day did not keep to the limit; it said %q", warnings)
+	}
+}
+
+// exportAll writes the four formats for the last 60 days of the first
+// account and checks them: JPK_WB against the XSD (xmllint), and the
+// closing balance of every format against the bank's booked balance.
+func exportAll(t *testing.T, cfg string, tpp func(args ...string) (string, string, error), balance string) {
+	t.Helper()
+	// The firm's details for statements: what an accounting office knows of its client.
+	raw, _ := os.ReadFile(cfg)
+	var conf map[string]any
+	json.Unmarshal(raw, &conf)
+	conf["owner"] = map[string]any{"name": "Kwiaciarnia Róża Sp. z o.o.", "nip": "7270025930", "regon": "471071506",
+		"tax_office_code": "1009", "address": map[string]string{"Voivodeship": "łódzkie", "County": "Łódź", "Commune": "Łódź",
+			"Street": "ul. Piotrkowska", "HouseNumber": "104", "City": "Łódź", "PostalCode": "90-926"}}
+	raw, _ = json.Marshal(conf)
+	os.WriteFile(cfg, raw, 0o600)
+
+	// The bank's booked balance of the first account, from `tpp balance`.
+	first := strings.Fields(strings.SplitN(balance, "\n", 2)[0])
+	if len(first) < 4 {
+		t.Fatalf("balance line %q", balance)
+	}
+	nrb, booked := first[0], first[3]
+	to := time.Now().In(polish.Warsaw).Format(time.DateOnly)
+	from := time.Now().In(polish.Warsaw).AddDate(0, 0, -60).Format(time.DateOnly)
+	dir := t.TempDir()
+	for _, f := range []string{"csv", "mt940", "camt053", "jpk-wb"} {
+		out := filepath.Join(dir, "statement."+f)
+		if _, e, err := tpp("export", "--format", f, "--from", from, "--to", to, "--account", nrb, "--out", out); err != nil {
+			t.Fatalf("export %s: %v %s", f, err, e)
+		}
+		data, _ := os.ReadFile(out)
+		if len(data) == 0 {
+			t.Fatalf("export %s wrote nothing", f)
+		}
+		var closing string
+		switch f {
+		case "jpk-wb":
+			var j struct {
+				Salda struct {
+					SaldoKoncowe string
+				}
+			}
+			xml.Unmarshal(data, &j)
+			closing = j.Salda.SaldoKoncowe
+			xmllint(t, out)
+		case "camt053":
+			closing = regexp.MustCompile(`(?s)<Cd>CLBD</Cd>.*?<Amt Ccy="PLN">([0-9.]+)</Amt>`).FindStringSubmatch(string(data))[1]
+		case "mt940":
+			m := regexp.MustCompile(`:62F:([CD])\d{6}PLN([0-9,]+)`).FindStringSubmatch(string(data))
+			closing = strings.ReplaceAll(m[2], ",", ".")
+			if m[1] == "D" {
+				closing = "-" + closing
+			}
+		}
+		if closing != "" && closing != booked {
+			t.Errorf("%s closing balance %s, the bank's booked balance %s", f, closing, booked)
+		}
+	}
+}
+
+// xmllint validates a JPK_WB file against the official schema kept in
+// internal/export/testdata/jpk (no network).
+func xmllint(t *testing.T, file string) {
+	t.Helper()
+	if _, err := exec.LookPath("xmllint"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("xmllint is needed to validate JPK_WB (Debian package libxml2-utils)")
+		}
+		t.Logf("JPK_WB not validated: xmllint is not installed (apt-get install libxml2-utils)")
+		return
+	}
+	jpk, _ := filepath.Abs("../../internal/export/testdata/jpk")
+	cmd := exec.Command("xmllint", "--nonet", "--noout", "--schema", filepath.Join(jpk, "Schemat_JPK_WB(1)_v1-0.xsd"), file)
+	cmd.Env = append(os.Environ(), "XML_CATALOG_FILES="+filepath.Join(jpk, "catalog.xml"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("JPK_WB does not validate against the schema: %v\n%s", err, out)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/dialect/mbank"
@@ -120,11 +121,17 @@ func (c *Client) bookItem(raw []byte) (Item, error) {
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return it, err
 	}
-	it = Item{ItemID: p.ItemID, BookingDate: p.BookingDate, TradeDate: p.TradeDate, Amount: p.Amount, Currency: p.Currency,
+	// PolishAPI amounts are unsigned; transactionCategory says which way.
+	amount := p.Amount
+	debit := p.TransactionCategory == "DEBIT"
+	if debit && !strings.HasPrefix(amount, "-") {
+		amount = "-" + amount
+	}
+	it = Item{ItemID: p.ItemID, BookingDate: p.BookingDate, TradeDate: p.TradeDate, Amount: amount, Currency: p.Currency,
 		Description: p.Description, BalanceAfter: p.PostTransactionBalance}
-	party := p.Recipient
-	if len(p.Amount) > 0 && p.Amount[0] != '-' {
-		party = p.Sender
+	party := p.Sender
+	if debit {
+		party = p.Recipient
 	}
 	if party != nil {
 		it.CounterpartyAccount = party.AccountNumber
