@@ -51,6 +51,7 @@ type pisFlow struct {
 	api, web string
 	demo     *tppFiles
 	who      psu
+	refresh  map[string]string // access token → its refresh token
 }
 
 // token obtains a pis consent in a dialect ("polishapi" or "mbank") through
@@ -97,6 +98,25 @@ func (f *pisFlow) token(dialect string, privileges []map[string]any, show ...str
 	if tok.status != 200 || access == "" {
 		t.Fatalf("token: %d %s", tok.status, tok.body)
 	}
+	f.refresh[access], _ = tok.json(t)["refresh_token"].(string)
+	return access
+}
+
+// renew gets a new access token of the same consent with the refresh token
+// of token (access tokens outlive no clock move of a day).
+func (f *pisFlow) renew(token string) string {
+	f.t.Helper()
+	a := f.demo.call(f.t, f.api, "POST", "/v2_1_2.1/auth/v2_1_2.1/token", map[string]any{
+		"grant_type": "refresh_token", "refresh_token": f.refresh[token], "client_id": f.demo.info.ClientID,
+	}, "")
+	access, _ := a.json(f.t)["access_token"].(string)
+	if a.status != 200 || access == "" {
+		f.t.Fatalf("refresh_token: %d %s", a.status, a.body)
+	}
+	f.refresh[access], _ = a.json(f.t)["refresh_token"].(string)
+	if f.refresh[access] == "" {
+		f.refresh[access] = f.refresh[token]
+	}
 	return access
 }
 
@@ -140,7 +160,7 @@ func TestPISEndToEnd(t *testing.T) {
 	p := startSandbox(t, "--data", data)
 	psus := readPSUs(t, data)
 	f := &pisFlow{t: t, api: "https://" + p.api, web: "http://" + p.web,
-		demo: loadTPP(t, filepath.Join(data, "sandbox", "demo-tpp"), data), who: psus[0]}
+		demo: loadTPP(t, filepath.Join(data, "sandbox", "demo-tpp"), data), who: psus[0], refresh: map[string]string{}}
 	sender := f.who.Accounts[0].Number
 
 	// A domestic Elixir payment to another bank.
@@ -174,6 +194,7 @@ func TestPISEndToEnd(t *testing.T) {
 	}
 	for i := 0; i < 4 && f.status(token, id) != "done"; i++ {
 		f.advance("26h") // past the next Elixir session (over a weekend, a few times)
+		token = f.renew(token)
 	}
 	if st := f.status(token, id); st != "done" {
 		t.Fatalf("after the session the payment is %s, want done", st)
@@ -193,10 +214,24 @@ func TestPISEndToEnd(t *testing.T) {
 		t.Fatalf("internal transfer: %d %s", a.status, a.body)
 	}
 
+	iid, _ := a.json(t)["paymentId"].(string)
+
+	// getMultiplePayments: no bearer, a token per payment in the body.
+	multi := f.demo.call(t, f.api, "POST", "/v2_1_2.1/payments/v2_1_2.1/getMultiplePayments", map[string]any{"payments": []any{
+		map[string]any{"paymentId": id, "accessToken": token}, map[string]any{"paymentId": iid, "accessToken": it}}}, "")
+	if multi.status != 200 || strings.Count(string(multi.body), `"generalStatus":"done"`) != 2 {
+		t.Fatalf("getMultiplePayments: %d %s", multi.status, multi.body)
+	}
+	// A token does not read another consent's payment.
+	if cross := f.demo.call(t, f.api, "POST", "/v2_1_2.1/payments/v2_1_2.1/getMultiplePayments", map[string]any{"payments": []any{
+		map[string]any{"paymentId": iid, "accessToken": token}}}, ""); cross.status != 403 {
+		t.Fatalf("getMultiplePayments with another consent's token: %d %s", cross.status, cross.body)
+	}
+
 	// mBank: a domestic payment and its status link.
 	mpay := map[string]any{
 		"recipient":    map[string]any{"accountNumber": "61109010140000071219812874", "name": "Jan Kowalski"},
-		"sender":       map[string]any{},
+		"sender":       map[string]any{"accountNumber": sender},
 		"transferData": map[string]any{"description": "Transfer", "amount": "0.01", "currency": "PLN"},
 		"deliveryMode": "STANDARD_D1", "system": "ELIXIR",
 	}

@@ -264,6 +264,11 @@ func fillSender(cons consent.Consent, consented, o *payment.Order) error {
 	if o.SenderAccount == "" {
 		o.SenderAccount = consented.SenderAccount
 	}
+	if o.SenderAccount == "" {
+		return &payment.Error{Code: payment.CodeInvalidSenderAccount, Field: "sender.accountNumber",
+			Message:   "neither the consent nor the payment names the account to debit, and the customer chose none: name sender.accountNumber in the consent",
+			MessagePL: "ani zgoda, ani płatność nie wskazują rachunku do obciążenia, a klient żadnego nie wybrał: podaj sender.accountNumber w zgodzie"}
+	}
 	o.CustomerID, o.ConsentID = cons.CustomerID, cons.ID
 	return nil
 }
@@ -1151,12 +1156,10 @@ func (s *pisService) mbankDomestic(w http.ResponseWriter, r *http.Request, c *ga
 // mbankRecurring sets up a RECURRING domestic payment: mBank has no
 // pis:recurring, its pis:domestic carries the recurrence.
 func (s *pisService) mbankRecurring(ctx context.Context, c *gateway.Caller, o payment.Order, read func(json.RawMessage) (payment.Order, error)) (payment.Recurring, error) {
-	cons, err := s.check(ctx, c.Grant, c.OrgID, consent.PrivRecurring, false)
 	privilege := consent.PrivRecurring
-	if consent.CodeOf(err) == consent.CodePrivilegeMissing {
+	if _, err := s.check(ctx, c.Grant, c.OrgID, privilege, false); consent.CodeOf(err) == consent.CodePrivilegeMissing {
 		privilege = consent.PrivDomestic
 	}
-	_ = cons
 	var rec payment.Recurring
 	lookup := func() (record, error) {
 		got, err := s.recurringByKey(ctx, c.OrgID, o.TPPTransactionID)
@@ -1169,7 +1172,7 @@ func (s *pisService) mbankRecurring(ctx context.Context, c *gateway.Caller, o pa
 		rec = got
 		return record{found: true, consentID: got.Order.ConsentID, hash: got.RequestHash}, nil
 	}
-	err = s.once(ctx, c, privilege, o.RequestHash, func(cons consent.Consent, priv consent.Privilege) error {
+	err := s.once(ctx, c, privilege, o.RequestHash, func(cons consent.Consent, priv consent.Privilege) error {
 		want, err := consentedOrder(priv, read)
 		if err != nil {
 			return err
