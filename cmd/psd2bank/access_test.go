@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/google/uuid"
 
 	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/clock"
@@ -27,7 +30,7 @@ func TestAccountHolderControlSeenByTPP(t *testing.T) {
 			who = u
 		}
 	}
-	a, b := who.Accounts[0].Number, who.Accounts[1].Number
+	a, b := who.Accounts[1].Number, who.Accounts[0].Number
 	auth := demo.call(t, api, "POST", "/v2_1_2.1/auth/v2_1_2.1/authorize", map[string]any{
 		"response_type": "code", "client_id": demo.info.ClientID, "redirect_uri": "http://127.0.0.1:8765/callback",
 		"scope": "ais", "state": "st-a",
@@ -83,5 +86,45 @@ func TestAccountHolderControlSeenByTPP(t *testing.T) {
 	}
 	if r := get(b); r.status != 403 || r.code != "CONSENT_REVOKED" {
 		t.Fatalf("a call under a revoked consent: %d %s", r.status, r.body)
+	}
+
+	// Payments: the customer's limit for one-off API payments from b is
+	// 100.00 per payment; a consented payment of 150.00 is refused naming
+	// the limit, and from the blocked account a is refused as blocked.
+	acc := access.New(db, l, clock.System{})
+	if _, err := acc.SetLimits(ctx, cust.ID, b, access.OneOff, 100_00, 0, "sms"); err != nil {
+		t.Fatal(err)
+	}
+	f := &pisFlow{t: t, api: api, web: "http://" + p.web, demo: demo, refresh: map[string]string{}}
+	pay := func(from, amount string) apiAnswer {
+		order := map[string]any{
+			"recipient":    map[string]any{"accountNumber": "61109010140000071219812874", "nameAddress": map[string]any{"value": []string{"Dostawca Sp. z o.o."}}},
+			"sender":       map[string]any{"accountNumber": from},
+			"transferData": map[string]any{"description": "Faktura 7/2026", "amount": amount, "currency": "PLN"},
+			"deliveryMode": "StandardD1", "system": "Elixir", "executionMode": "Immediate",
+		}
+		priv := map[string]any{"scopeUsageLimit": "single"}
+		for k, v := range order {
+			priv[k] = v
+		}
+		f.who = who
+		f.who.Accounts = nil
+		for _, acct := range who.Accounts {
+			if acct.Number == from {
+				f.who.Accounts = append(f.who.Accounts, acct)
+			}
+		}
+		token := f.token("polishapi", []map[string]any{{"pis:domestic": priv}})
+		order["tppTransactionId"] = uuid.NewString()
+		return demo.call(t, api, "POST", "/v2_1_2.1/payments/v2_1_2.1/domestic", order, token)
+	}
+	if r := pay(b, "150.00"); r.status != 422 || r.code != "LIMIT_EXCEEDED" || !strings.Contains(r.message, "100.00") {
+		t.Fatalf("a payment over the limit: %d %s", r.status, r.body)
+	}
+	if r := pay(b, "99.00"); r.status != 200 {
+		t.Fatalf("a payment within the limit: %d %s", r.status, r.body)
+	}
+	if r := pay(a, "10.00"); r.status != 403 || r.code != "ACCESS_BLOCKED" {
+		t.Fatalf("a payment from a blocked account: %d %s", r.status, r.body)
 	}
 }

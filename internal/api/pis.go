@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/dialect/mbank"
 	"github.com/psd2bank/psd2bank/internal/dialect/polishapi"
@@ -21,6 +22,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/money"
 	"github.com/psd2bank/psd2bank/internal/payment"
 	"github.com/psd2bank/psd2bank/internal/polish"
+	"github.com/psd2bank/psd2bank/internal/store"
 )
 
 // Payment initiation (PIS) in both dialects, a translation of the wire to
@@ -76,7 +78,9 @@ type pisService struct {
 	payments *payment.Service
 	consents *consent.Service
 	ledger   *ledger.Ledger
-	tokens   gateway.Tokens // the access tokens inside getMultiplePayments
+	tokens   gateway.Tokens  // the access tokens inside getMultiplePayments
+	access   *access.Service // API access and payment limits per account; nil: none
+	limitsDB store.Querier   // where access counts the day totals
 
 	locks sync.Map // consent id → *sync.Mutex
 }
@@ -86,7 +90,7 @@ func init() {
 		if d.Payments == nil || d.Consents == nil || d.Ledger == nil {
 			return nil
 		}
-		s := &pisService{payments: d.Payments, consents: d.Consents, ledger: d.Ledger}
+		s := &pisService{payments: d.Payments, consents: d.Consents, ledger: d.Ledger, access: d.Access, limitsDB: d.DB}
 		if d.OAuth != nil {
 			s.tokens = Authenticator{S: d.OAuth}
 		}
@@ -394,7 +398,50 @@ func (s *pisService) prepareOrder(ctx context.Context, cons consent.Consent, con
 	} else if err := s.payments.Validate(*o); err != nil {
 		return err
 	}
-	return s.ownSender(ctx, cons.CustomerID, o.SenderAccount)
+	if err := s.ownSender(ctx, cons.CustomerID, o.SenderAccount); err != nil {
+		return err
+	}
+	return s.allowed(ctx, *o)
+}
+
+// allowed checks the sender account's API access and the customer's limits
+// for API payments (read only; reserve counts the payment).
+func (s *pisService) allowed(ctx context.Context, o payment.Order) error {
+	if s.access == nil {
+		return nil
+	}
+	nrb, err := polish.NormalizeNRB(o.SenderAccount)
+	if err != nil {
+		return nil // Validate says why
+	}
+	if err := checkAccess(ctx, s.access, nrb, access.PIS); err != nil {
+		return err
+	}
+	return accessRefusal(s.access.CheckPaymentLimit(ctx, nrb, o.Amount, o.Recurrence != nil, s.limitDay(o)))
+}
+
+func (s *pisService) limitDay(o payment.Order) string {
+	if o.ExecutionDate != "" {
+		return o.ExecutionDate
+	}
+	return ledger.DateOf(s.now())
+}
+
+// reserve counts a new payment towards its day limit, atomically with the
+// limit check; release gives it back when the payment was not made.
+func (s *pisService) reserve(ctx context.Context, o payment.Order) (release func(), err error) {
+	if s.access == nil || s.limitsDB == nil {
+		return func() {}, nil
+	}
+	nrb, err := polish.NormalizeNRB(o.SenderAccount)
+	if err != nil {
+		return func() {}, nil
+	}
+	recurring, day := o.Recurrence != nil, s.limitDay(o)
+	if err := s.access.RecordPayment(ctx, s.limitsDB, nrb, o.Amount, recurring, day); err != nil {
+		return nil, accessRefusal(err)
+	}
+	return func() { s.access.ReleasePayment(context.WithoutCancel(ctx), s.limitsDB, nrb, o.Amount, recurring, day) }, nil
 }
 
 // ownSender checks, before the privilege is used, that the sender account
@@ -448,8 +495,14 @@ func (s *pisService) initiatePayment(ctx context.Context, c *gateway.Caller, pri
 		want.Type = o.Type
 		return s.prepareOrder(ctx, cons, &want, &o, names)
 	}, lookup, func() error {
-		var err error
+		release, err := s.reserve(ctx, o)
+		if err != nil {
+			return err
+		}
 		p, err = s.payments.Initiate(ctx, o)
+		if p.ID == "" || p.Status == payment.StatusRejected {
+			release()
+		}
 		return err
 	})
 	if err != nil {
@@ -866,8 +919,14 @@ func (s *pisService) initiateRecurring(ctx context.Context, c *gateway.Caller, o
 		}
 		return s.prepareOrder(ctx, cons, &want, &o, names)
 	}, lookup, func() error {
-		var err error
+		release, err := s.reserve(ctx, o)
+		if err != nil {
+			return err
+		}
 		rec, err = s.payments.InitiateRecurring(ctx, o)
+		if err != nil {
+			release()
+		}
 		return err
 	})
 	return rec, err
@@ -1179,8 +1238,14 @@ func (s *pisService) mbankRecurring(ctx context.Context, c *gateway.Caller, o pa
 		}
 		return s.prepareOrder(ctx, cons, &want, &o, mbankNames)
 	}, lookup, func() error {
-		var err error
+		release, err := s.reserve(ctx, o)
+		if err != nil {
+			return err
+		}
 		rec, err = s.payments.InitiateRecurring(ctx, o)
+		if err != nil {
+			release()
+		}
 		return err
 	})
 	return rec, err

@@ -17,6 +17,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/oauth"
 	"github.com/psd2bank/psd2bank/internal/payment"
+	"github.com/psd2bank/psd2bank/internal/store"
 )
 
 // PolishAPIPrefix is the version prefix of PolishAPI 2.1.2 paths.
@@ -36,6 +37,8 @@ type Deps struct {
 	// Access is API access per account (refusals when not active) and the
 	// customers' limits for API payments; nil allows every account.
 	Access *access.Service
+	// DB is where access keeps its day totals of API payments.
+	DB store.Querier
 	// OnDecoupled starts the customer's approval in the mobile app for a
 	// decoupled authorization request (authorizeExt).
 	OnDecoupled func(ctx context.Context, res oauth.AuthorizeResult, psuLogin string) error

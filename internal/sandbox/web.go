@@ -43,7 +43,7 @@ func (b *Bank) apiTLS() (*tls.Config, error) {
 // apiHandler serves the TPP API.
 func (b *Bank) apiHandler() http.Handler {
 	return api.Routes(api.Deps{Gateway: b.Gateway, Registrar: b.Registry, Ledger: b.Ledger, Consents: b.Consents,
-		OAuth: b.OAuth, OnDecoupled: b.startDecoupled, Payments: b.Payments, Access: b.Access})
+		OAuth: b.OAuth, OnDecoupled: b.startDecoupled, Payments: b.Payments, Access: b.Access, DB: b.DB})
 }
 
 // webHandler serves internet banking, the developer portal, the back
