@@ -30,6 +30,8 @@ const tppUsage = `psd2bank tpp — the TPP side: connect an account and import i
   psd2bank tpp --config tpp.json sync                  import new booked and pending items into the book
   psd2bank tpp --config tpp.json export --format csv|mt940|camt053|jpk-wb --from YYYY-MM-DD --to YYYY-MM-DD
                                                        [--account NRB] [--out FILE]   a statement from the book
+  psd2bank tpp --config tpp.json pay --to NRB --name NAME --amount 12.34 --title TITLE [--from NRB] [--date YYYY-MM-DD]
+  psd2bank tpp --config tpp.json status PAYMENT_ID
 `
 
 // tppConfig is the TPP's configuration file.
@@ -71,7 +73,7 @@ func runTPP(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	if fs.NArg() < 1 {
 		fmt.Fprint(stderr, tppUsage)
-		return usageError{"tpp needs one command: init, connect, accounts, balance, sync or export"}
+		return usageError{"tpp needs one command: init, connect, accounts, balance, sync, export, pay or status"}
 	}
 	cfg, err := loadTPPConfig(*configPath)
 	if err != nil {
@@ -92,6 +94,10 @@ func runTPP(ctx context.Context, args []string, getenv func(string) string, stdo
 		return tppConnect(ctx, cfg, client, book, stdout)
 	case "accounts", "balance":
 		return tppAccounts(ctx, client, book, fs.Arg(0) == "balance", stdout)
+	case "pay":
+		return tppPay(ctx, client, book, fs.Args()[1:], stdout, stderr)
+	case "status":
+		return tppStatus(ctx, client, book, fs.Args()[1:], stdout, stderr)
 	case "export":
 		return tppExport(cfg, book, fs.Args()[1:], stdout, stderr)
 	case "sync":
@@ -175,45 +181,11 @@ func runTPPInit(args []string, getenv func(string) string, stdout, stderr io.Wri
 // this machine), the code is exchanged, and the ais-accounts consent turned
 // into a history consent for every account the customer chose.
 func tppConnect(ctx context.Context, cfg tppConfig, c *tppclient.Client, book *tppclient.Book, stdout io.Writer) error {
-	redirect, err := url.Parse(c.Identity.RedirectURI)
+	code, err := approveInBrowser(ctx, c, stdout, c.AuthorizeAccounts)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", redirect.Host)
-	if err != nil {
-		return fmt.Errorf("receive the redirect on %s: %w", redirect.Host, err)
-	}
-	answers := make(chan url.Values, 1)
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, "psd2bank tpp has the bank's answer; you may close this window.")
-		select {
-		case answers <- r.URL.Query():
-		default:
-		}
-	})}
-	go srv.Serve(ln)
-	defer srv.Close()
-	state := uuid.NewString()
-	page, err := c.AuthorizeAccounts(ctx, state)
-	if err != nil {
-		return fmt.Errorf("authorize: %w", err)
-	}
-	fmt.Fprintf(stdout, "Open the bank's consent page and approve: %s\n", page)
-	var q url.Values
-	select {
-	case q = <-answers:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(10 * time.Minute):
-		return errors.New("no answer from the bank's page within 10 minutes")
-	}
-	if e := q.Get("error"); e != "" {
-		return fmt.Errorf("the customer did not consent (%s)", e)
-	}
-	if q.Get("state") != state {
-		return errors.New("the redirect carries another state: not this connect")
-	}
-	first, err := c.Token(ctx, q.Get("code"))
+	first, err := c.Token(ctx, code)
 	if err != nil {
 		return fmt.Errorf("token: %w", err)
 	}
@@ -233,6 +205,117 @@ func tppConnect(ctx context.Context, cfg tppConfig, c *tppclient.Client, book *t
 		return err
 	}
 	fmt.Fprintf(stdout, "connected %d accounts until %s\n", len(t.Accounts), t.ConsentUntil.Format(time.DateOnly))
+	return nil
+}
+
+// approveInBrowser starts an authorization (authorize gives the bank's
+// consent page for a state), prints the page, receives the customer's
+// browser on the TPP's redirect_uri (on this machine) and returns the code.
+func approveInBrowser(ctx context.Context, c *tppclient.Client, stdout io.Writer, authorize func(context.Context, string) (string, error)) (string, error) {
+	redirect, err := url.Parse(c.Identity.RedirectURI)
+	if err != nil {
+		return "", err
+	}
+	ln, err := net.Listen("tcp", redirect.Host)
+	if err != nil {
+		return "", fmt.Errorf("receive the redirect on %s: %w", redirect.Host, err)
+	}
+	answers := make(chan url.Values, 1)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "psd2bank tpp has the bank's answer; you may close this window.")
+		select {
+		case answers <- r.URL.Query():
+		default:
+		}
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	state := uuid.NewString()
+	page, err := authorize(ctx, state)
+	if err != nil {
+		return "", fmt.Errorf("authorize: %w", err)
+	}
+	fmt.Fprintf(stdout, "Open the bank's consent page and approve: %s\n", page)
+	var q url.Values
+	select {
+	case q = <-answers:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case <-time.After(10 * time.Minute):
+		return "", errors.New("no answer from the bank's page within 10 minutes")
+	}
+	if e := q.Get("error"); e != "" {
+		return "", fmt.Errorf("the customer did not consent (%s)", e)
+	}
+	if q.Get("state") != state {
+		return "", errors.New("the redirect carries another state: not this request")
+	}
+	return q.Get("code"), nil
+}
+
+// tppPay asks the customer to approve one domestic payment, initiates it
+// and keeps it in the book for `status`.
+func tppPay(ctx context.Context, c *tppclient.Client, book *tppclient.Book, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("tpp pay", stderr)
+	var t tppclient.Transfer
+	fs.StringVar(&t.From, "from", "", "the customer's account (NRB); default: the first connected account")
+	fs.StringVar(&t.To, "to", "", "the recipient's account (NRB)")
+	fs.StringVar(&t.RecipientName, "name", "", "the recipient's name")
+	fs.StringVar(&t.Amount, "amount", "", "the amount, e.g. 123.45")
+	fs.StringVar(&t.Currency, "currency", "PLN", "the currency")
+	fs.StringVar(&t.Title, "title", "", "the title")
+	fs.StringVar(&t.ExecutionDate, "date", "", "execution date YYYY-MM-DD (default: today)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{err.Error()}
+	}
+	if t.From == "" {
+		if tok, err := book.Tokens(); err == nil && len(tok.Accounts) > 0 {
+			t.From = tok.Accounts[0]
+		}
+	}
+	if t.From == "" || t.To == "" || t.RecipientName == "" || t.Amount == "" || t.Title == "" {
+		return usageError{"pay needs --to, --name, --amount and --title (and --from when not connected)"}
+	}
+	code, err := approveInBrowser(ctx, c, stdout, func(ctx context.Context, state string) (string, error) {
+		return c.AuthorizePayment(ctx, state, t)
+	})
+	if err != nil {
+		return err
+	}
+	tok, err := c.Token(ctx, code)
+	if err != nil {
+		return fmt.Errorf("token: %w", err)
+	}
+	p, err := c.Initiate(ctx, tok, t)
+	if err != nil {
+		return fmt.Errorf("initiate: %w", err)
+	}
+	if err := book.SavePayment(p); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "payment %s: %s\n", p.ID, p.Status)
+	return nil
+}
+
+// tppStatus reads a payment's status.
+func tppStatus(ctx context.Context, c *tppclient.Client, book *tppclient.Book, args []string, stdout, stderr io.Writer) error {
+	if len(args) != 1 {
+		return usageError{"status needs the payment id"}
+	}
+	p, err := book.Payment(args[0])
+	if err != nil {
+		return err
+	}
+	if p, err = c.Status(ctx, p); err != nil {
+		return err
+	}
+	if err := book.SavePayment(p); err != nil { // the refreshed token
+		return err
+	}
+	fmt.Fprintf(stdout, "payment %s: %s\n", p.ID, p.Status)
 	return nil
 }
 

@@ -6,7 +6,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +23,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/polish"
 	"github.com/psd2bank/psd2bank/internal/store"
+	"github.com/psd2bank/psd2bank/internal/tppclient"
 )
 
 // The accounting side against the sandbox: connect the demo TPP (the
@@ -150,6 +153,26 @@ func testTPPConnectAndSync(t *testing.T, dialect string) {
 	if !strings.Contains(warnings, "skipped") {
 		t.Fatalf("a third sync in a day did not keep to the limit; it said %q", warnings)
 	}
+
+	payAndWatch(t, p, cfg, who, tpp)
+
+	// Confirmation of funds through the same client.
+	client, err := tppclient.New(tppclient.Config{TPPDir: filepath.Join(data, "sandbox", "demo-tpp"), API: "https://" + p.api,
+		BankCAFile: filepath.Join(data, "sandbox", "bank-tls-ca.pem"), BankSealFile: filepath.Join(data, "sandbox", "bank-qsealc.pem"), Dialect: dialect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if ok, err := client.ConfirmFunds(ctx, who.Accounts[0].Number, "1.00", "PLN"); err != nil || !ok {
+		t.Fatalf("funds for 1.00: %v %v", ok, err)
+	}
+	if ok, err := client.ConfirmFunds(ctx, who.Accounts[0].Number, "99999999.00", "PLN"); err != nil || ok {
+		t.Fatalf("funds for 99,999,999.00: %v %v", ok, err)
+	}
+	var refusal *tppclient.Error
+	if _, err := client.ConfirmFunds(ctx, "61109010140000071219812874", "1.00", "PLN"); !errors.As(err, &refusal) || refusal.Status != 404 {
+		t.Fatalf("funds on another bank's account: %v", err)
+	}
 }
 
 // exportAll writes the four formats for the last 60 days of the first
@@ -228,4 +251,58 @@ func xmllint(t *testing.T, file string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("JPK_WB does not validate against the schema: %v\n%s", err, out)
 	}
+}
+
+// payAndWatch makes a payment with `tpp pay` (the customer approves it on
+// the bank's page) and watches `tpp status` reach done as the sandbox clock
+// passes the Elixir sessions.
+func payAndWatch(t *testing.T, p *sandboxProc, cfg string, who psu, tpp func(args ...string) (string, string, error)) {
+	t.Helper()
+	from := who.Accounts[0].Number
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(context.Background(), []string{"tpp", "--config", cfg, "pay", "--from", from, "--to", "61109010140000071219812874",
+			"--name", "Hurtownia Kwiatów Flora", "--amount", "12.34", "--title", "Faktura FV 12/2026"}, func(string) string { return "" }, pw, io.Discard)
+		pw.Close()
+	}()
+	lines := bufio.NewScanner(pr)
+	if !lines.Scan() {
+		t.Fatalf("pay printed nothing: %v", <-done)
+	}
+	page := lines.Text()[strings.Index(lines.Text(), "http"):]
+	back := newBrowser(t, "http://"+p.web).consentBySMS(page, who, []string{from})
+	newBrowser(t, "").get(back)
+	if !lines.Scan() {
+		t.Fatalf("pay said nothing more: %v", <-done)
+	}
+	paid := lines.Text()
+	go io.Copy(io.Discard, pr)
+	if err := <-done; err != nil {
+		t.Fatalf("pay: %v", err)
+	}
+	m := regexp.MustCompile(`^payment (\S+): (\S+)$`).FindStringSubmatch(paid)
+	if m == nil {
+		t.Fatalf("pay said %q", paid)
+	}
+	id := m[1]
+	if !strings.EqualFold(m[2], "pending") {
+		t.Fatalf("a fresh Elixir payment is %s, want pending", m[2])
+	}
+	for i := 0; i < 5; i++ {
+		out, e, err := tpp("status", id)
+		if err != nil {
+			t.Fatalf("status: %v %s", err, e)
+		}
+		if strings.Contains(strings.ToLower(out), ": done") {
+			return
+		}
+		res, err := http.Post("http://"+p.web+"/sandbox/clock", "application/json", strings.NewReader(`{"advance":"26h"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	out, _, _ := tpp("status", id)
+	t.Fatalf("after the sessions the payment is still %q", out)
 }

@@ -80,8 +80,20 @@ func OpenBook(path, keyFile string) (*Book, error) {
 func (b *Book) Close() error { return b.db.Close() }
 
 // SaveTokens stores the tokens encrypted (AES-256-GCM).
-func (b *Book) SaveTokens(t Tokens) error {
-	plain, err := json.Marshal(t)
+func (b *Book) SaveTokens(t Tokens) error { return b.seal("tokens", t) }
+
+// ErrNotConnected means no consent was given yet: run connect.
+var ErrNotConnected = errors.New("not connected to the bank yet: run `psd2bank tpp connect`")
+
+// Tokens reads the stored tokens.
+func (b *Book) Tokens() (Tokens, error) {
+	var t Tokens
+	return t, b.open("tokens", &t)
+}
+
+// seal stores v encrypted under name.
+func (b *Book) seal(name string, v any) error {
+	plain, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
@@ -89,34 +101,30 @@ func (b *Book) SaveTokens(t Tokens) error {
 	if _, err := rand.Read(nonce); err != nil {
 		return err
 	}
-	sealed := b.gcm.Seal(nonce, nonce, plain, []byte("tokens"))
-	_, err = b.db.Exec(`INSERT INTO vault (name, value) VALUES ('tokens', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, sealed)
+	sealed := b.gcm.Seal(nonce, nonce, plain, []byte(name))
+	_, err = b.db.Exec(`INSERT INTO vault (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, sealed)
 	return err
 }
 
-// ErrNotConnected means no consent was given yet: run connect.
-var ErrNotConnected = errors.New("not connected to the bank yet: run `psd2bank tpp connect`")
-
-// Tokens reads the stored tokens.
-func (b *Book) Tokens() (Tokens, error) {
+// open reads what seal stored under name.
+func (b *Book) open(name string, v any) error {
 	var sealed []byte
-	err := b.db.QueryRow(`SELECT value FROM vault WHERE name = 'tokens'`).Scan(&sealed)
+	err := b.db.QueryRow(`SELECT value FROM vault WHERE name = ?`, name).Scan(&sealed)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Tokens{}, ErrNotConnected
+		return ErrNotConnected
 	}
 	if err != nil {
-		return Tokens{}, err
+		return err
 	}
 	n := b.gcm.NonceSize()
 	if len(sealed) < n {
-		return Tokens{}, errors.New("the stored tokens are damaged")
+		return errors.New("the stored secrets are damaged")
 	}
-	plain, err := b.gcm.Open(nil, sealed[:n], sealed[n:], []byte("tokens"))
+	plain, err := b.gcm.Open(nil, sealed[:n], sealed[n:], []byte(name))
 	if err != nil {
-		return Tokens{}, errors.New("the stored tokens cannot be decrypted with this key file")
+		return errors.New("the stored secrets cannot be decrypted with this key file")
 	}
-	var t Tokens
-	return t, json.Unmarshal(plain, &t)
+	return json.Unmarshal(plain, v)
 }
 
 // Item is an imported item as the book keeps it.

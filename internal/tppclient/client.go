@@ -163,6 +163,15 @@ func (c *Client) MBank(ctx context.Context, method, path string, body any, token
 // mbank is MBank; psuPresent sends PSU-Session: true (the customer is
 // present, so the call does not count against the daily limit).
 func (c *Client) mbank(ctx context.Context, method, path string, body any, token string, psuPresent bool, out any) error {
+	var h map[string]string
+	if psuPresent {
+		h = map[string]string{"PSU-Session": "true"}
+	}
+	return c.mbankWith(ctx, method, path, body, token, h, out)
+}
+
+// mbankWith is MBank with extra headers (signed when mBank signs them).
+func (c *Client) mbankWith(ctx context.Context, method, path string, body any, token string, headers map[string]string, out any) error {
 	var raw []byte
 	if body != nil {
 		var err error
@@ -180,8 +189,8 @@ func (c *Client) mbank(ctx context.Context, method, path string, body any, token
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	if psuPresent {
-		req.Header.Set("PSU-Session", "true")
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	sig, err := c.signer.SignDetached(jws.MBankPayload(jws.MBankRequestURI(req), req.Header, raw))
 	if err != nil {

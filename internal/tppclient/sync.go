@@ -76,6 +76,15 @@ func (c *Client) Sync(ctx context.Context, b *Book, historyDays, warnDays int, l
 			pageID := ""
 			for {
 				body, next, err := c.Page(ctx, t, nrb, list, from, pageID, false)
+				if IsExpired(err) { // the bank's clock may run ahead of ours
+					if t, err = c.Refresh(ctx, t); err != nil {
+						return rep, fmt.Errorf("refresh the access token: %w", err)
+					}
+					if err := b.SaveTokens(t); err != nil {
+						return rep, err
+					}
+					body, next, err = c.Page(ctx, t, nrb, list, from, pageID, false)
+				}
 				if err != nil {
 					return rep, fmt.Errorf("account %s, %s items: %w", nrb, list, err)
 				}
