@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -25,6 +26,7 @@ const tppUsage = `psd2bank tpp — the TPP side: connect an account and import i
 
   psd2bank tpp init --sandbox DATA [--out tpp.json]   a configuration for the sandbox's demo TPP
   psd2bank tpp --config tpp.json connect               ask the customer's consent (prints the bank's page; receives the redirect)
+                                                       (--open also opens the page in the desktop browser)
   psd2bank tpp --config tpp.json accounts              the connected accounts
   psd2bank tpp --config tpp.json balance               their balances
   psd2bank tpp --config tpp.json sync                  import new booked and pending items into the book
@@ -49,6 +51,7 @@ type tppConfig struct {
 	ConsentDays int    `json:"consent_days"` // how long a consent is asked for (default 180)
 	// Owner describes the account holder for statements (JPK_WB needs the
 	// NIP, the address and the tax office).
+	open  bool // --open: open consent pages in the desktop browser
 	Owner struct {
 		Name          string         `json:"name"`
 		NIP           string         `json:"nip"`
@@ -64,6 +67,7 @@ func runTPP(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	fs := newFlagSet("tpp", stderr)
 	configPath := fs.String("config", "tpp.json", "the TPP's configuration `file`")
+	openPage := fs.Bool("open", false, "open the bank's consent page in the desktop's browser (xdg-open) for connect and pay")
 	fs.Usage = func() { fmt.Fprint(stderr, tppUsage) }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -79,6 +83,7 @@ func runTPP(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
+	cfg.open = *openPage
 	client, err := tppclient.New(tppclient.Config{TPPDir: cfg.TPPDir, BankCAFile: cfg.BankCA, BankSealFile: cfg.BankSeal, API: cfg.API,
 		Dialect: cfg.Dialect, BankID: cfg.BankID})
 	if err != nil {
@@ -95,7 +100,7 @@ func runTPP(ctx context.Context, args []string, getenv func(string) string, stdo
 	case "accounts", "balance":
 		return tppAccounts(ctx, client, book, fs.Arg(0) == "balance", stdout)
 	case "pay":
-		return tppPay(ctx, client, book, fs.Args()[1:], stdout, stderr)
+		return tppPay(ctx, cfg, client, book, fs.Args()[1:], stdout, stderr)
 	case "status":
 		return tppStatus(ctx, client, book, fs.Args()[1:], stdout, stderr)
 	case "export":
@@ -181,7 +186,7 @@ func runTPPInit(args []string, getenv func(string) string, stdout, stderr io.Wri
 // this machine), the code is exchanged, and the ais-accounts consent turned
 // into a history consent for every account the customer chose.
 func tppConnect(ctx context.Context, cfg tppConfig, c *tppclient.Client, book *tppclient.Book, stdout io.Writer) error {
-	code, err := approveInBrowser(ctx, c, stdout, c.AuthorizeAccounts)
+	code, err := approveInBrowser(ctx, c, cfg.open, stdout, c.AuthorizeAccounts)
 	if err != nil {
 		return err
 	}
@@ -211,7 +216,7 @@ func tppConnect(ctx context.Context, cfg tppConfig, c *tppclient.Client, book *t
 // approveInBrowser starts an authorization (authorize gives the bank's
 // consent page for a state), prints the page, receives the customer's
 // browser on the TPP's redirect_uri (on this machine) and returns the code.
-func approveInBrowser(ctx context.Context, c *tppclient.Client, stdout io.Writer, authorize func(context.Context, string) (string, error)) (string, error) {
+func approveInBrowser(ctx context.Context, c *tppclient.Client, open bool, stdout io.Writer, authorize func(context.Context, string) (string, error)) (string, error) {
 	redirect, err := url.Parse(c.Identity.RedirectURI)
 	if err != nil {
 		return "", err
@@ -236,6 +241,11 @@ func approveInBrowser(ctx context.Context, c *tppclient.Client, stdout io.Writer
 		return "", fmt.Errorf("authorize: %w", err)
 	}
 	fmt.Fprintf(stdout, "Open the bank's consent page and approve: %s\n", page)
+	if open {
+		if err := exec.Command("xdg-open", page).Start(); err != nil {
+			fmt.Fprintf(stdout, "(could not open a browser: %v; open the address yourself)\n", err)
+		}
+	}
 	var q url.Values
 	select {
 	case q = <-answers:
@@ -255,7 +265,7 @@ func approveInBrowser(ctx context.Context, c *tppclient.Client, stdout io.Writer
 
 // tppPay asks the customer to approve one domestic payment, initiates it
 // and keeps it in the book for `status`.
-func tppPay(ctx context.Context, c *tppclient.Client, book *tppclient.Book, args []string, stdout, stderr io.Writer) error {
+func tppPay(ctx context.Context, cfg tppConfig, c *tppclient.Client, book *tppclient.Book, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("tpp pay", stderr)
 	var t tppclient.Transfer
 	fs.StringVar(&t.From, "from", "", "the customer's account (NRB); default: the first connected account")
@@ -279,7 +289,7 @@ func tppPay(ctx context.Context, c *tppclient.Client, book *tppclient.Book, args
 	if t.From == "" || t.To == "" || t.RecipientName == "" || t.Amount == "" || t.Title == "" {
 		return usageError{"pay needs --to, --name, --amount and --title (and --from when not connected)"}
 	}
-	code, err := approveInBrowser(ctx, c, stdout, func(ctx context.Context, state string) (string, error) {
+	code, err := approveInBrowser(ctx, c, cfg.open, stdout, func(ctx context.Context, state string) (string, error) {
 		return c.AuthorizePayment(ctx, state, t)
 	})
 	if err != nil {
