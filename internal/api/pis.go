@@ -882,7 +882,7 @@ func (s *pisService) polishRecurring(w http.ResponseWriter, r *http.Request, c *
 	if req.RequestHeader != nil {
 		o.CallbackURL = req.RequestHeader.CallbackURL
 	}
-	rec, err := s.initiateRecurring(ctx, c, o, func(raw json.RawMessage) (payment.Order, error) {
+	rec, err := s.initiateRecurring(ctx, c, consent.PrivRecurring, o, func(raw json.RawMessage) (payment.Order, error) {
 		var priv polishapi.RecurringPaymentRequest
 		if err := json.Unmarshal(raw, &priv); err != nil {
 			return payment.Order{}, err
@@ -898,7 +898,7 @@ func (s *pisService) polishRecurring(w http.ResponseWriter, r *http.Request, c *
 }
 
 // initiateRecurring sets up a recurring payment under its consent.
-func (s *pisService) initiateRecurring(ctx context.Context, c *gateway.Caller, o payment.Order,
+func (s *pisService) initiateRecurring(ctx context.Context, c *gateway.Caller, privilege string, o payment.Order,
 	read func(json.RawMessage) (payment.Order, error), names fieldNames) (payment.Recurring, error) {
 	var rec payment.Recurring
 	lookup := func() (record, error) {
@@ -912,7 +912,7 @@ func (s *pisService) initiateRecurring(ctx context.Context, c *gateway.Caller, o
 		rec = got
 		return record{found: true, consentID: got.Order.ConsentID, hash: got.RequestHash}, nil
 	}
-	err := s.once(ctx, c, consent.PrivRecurring, o.RequestHash, func(cons consent.Consent, priv consent.Privilege) error {
+	err := s.once(ctx, c, privilege, o.RequestHash, func(cons consent.Consent, priv consent.Privilege) error {
 		want, err := consentedOrder(priv, read)
 		if err != nil {
 			return err
@@ -1219,36 +1219,7 @@ func (s *pisService) mbankRecurring(ctx context.Context, c *gateway.Caller, o pa
 	if _, err := s.check(ctx, c.Grant, c.OrgID, privilege, false); consent.CodeOf(err) == consent.CodePrivilegeMissing {
 		privilege = consent.PrivDomestic
 	}
-	var rec payment.Recurring
-	lookup := func() (record, error) {
-		got, err := s.recurringByKey(ctx, c.OrgID, o.TPPTransactionID)
-		if payment.CodeOf(err) == payment.CodeNotFound {
-			return record{}, nil
-		}
-		if err != nil {
-			return record{}, err
-		}
-		rec = got
-		return record{found: true, consentID: got.Order.ConsentID, hash: got.RequestHash}, nil
-	}
-	err := s.once(ctx, c, privilege, o.RequestHash, func(cons consent.Consent, priv consent.Privilege) error {
-		want, err := consentedOrder(priv, read)
-		if err != nil {
-			return err
-		}
-		return s.prepareOrder(ctx, cons, &want, &o, mbankNames)
-	}, lookup, func() error {
-		release, err := s.reserve(ctx, o)
-		if err != nil {
-			return err
-		}
-		rec, err = s.payments.InitiateRecurring(ctx, o)
-		if err != nil {
-			release()
-		}
-		return err
-	})
-	return rec, err
+	return s.initiateRecurring(ctx, c, privilege, o, read, mbankNames)
 }
 
 func (s *pisService) mbankStatus(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
