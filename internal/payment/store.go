@@ -226,7 +226,7 @@ type Notification struct {
 // oldest first.
 func (s *Service) PendingNotifications(ctx context.Context, limit int) ([]Notification, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, payment_id, callback_url, status, at FROM payment_notifications
-		WHERE notified_at IS NULL ORDER BY id LIMIT $1`, limit)
+		WHERE notified_at IS NULL AND failed_at IS NULL ORDER BY id LIMIT $1`, limit)
 	if err != nil {
 		return nil, err
 	}

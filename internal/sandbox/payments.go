@@ -16,14 +16,17 @@ func (b *Bank) runPayments(ctx context.Context) {
 		b.log.Error("payments run", "err", err)
 		return
 	}
+	b.kickCallbacks() // tell the TPPs what changed
 	if rep.Settled+rep.Executed+rep.Rejected+rep.Occurrences > 0 {
 		b.log.Info("payments run", "settled", rep.Settled, "executed", rep.Executed, "rejected", rep.Rejected,
 			"occurrences", rep.Occurrences, "now", b.Clock.Now().UTC().Format(time.RFC3339))
 	}
 }
 
-// paymentsLoop runs due payments until ctx ends.
+// paymentsLoop runs due payments, and delivers the callbacks of status
+// changes (callbacks.go), until ctx ends.
 func (b *Bank) paymentsLoop(ctx context.Context, every time.Duration) {
+	go b.callbacksLoop(ctx, every)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

@@ -77,9 +77,11 @@ type Bank struct {
 	Payments *payment.Service
 	Access   *access.Service
 	webURL   atomic.Value // string: http://host:port of the web listener, once it listens
-	trust    *trust
-	log      *slog.Logger
-	dir      string // DataDir/sandbox
+
+	callbackKick chan struct{} // asks the callback sender to run now
+	trust        *trust
+	log          *slog.Logger
+	dir          string // DataDir/sandbox
 }
 
 // Open prepares the data directory and the database: on the first start it
@@ -95,7 +97,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bank, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	b := &Bank{cfg: cfg, log: log, dir: dir}
+	b := &Bank{cfg: cfg, log: log, dir: dir, callbackKick: make(chan struct{}, 1)}
 	db, err := b.openDB(ctx)
 	if err != nil {
 		return nil, err

@@ -348,6 +348,7 @@ type consentView struct {
 	Privileges                 []string
 	Named                      []accountView // accounts the TPP named
 	Choose                     []accountView // the customer's accounts to choose from
+	ChooseSender               bool          // Choose offers the one account to pay from (radio buttons)
 	HistoryDays                int
 	ValidUntil                 string
 	Payment                    *paymentView
@@ -417,6 +418,11 @@ func (s *Server) consentView(ctx context.Context, br *bankReq, chosen []string) 
 		if len(own) == 0 {
 			v.Blocked = translate(br.lang, "bank.no_accounts")
 		}
+	} else if choosingSender(p) {
+		v.Choose, v.ChooseSender = senderChoices(own, p.Payment.Currency, chosen), true
+		if len(v.Choose) == 0 {
+			v.Blocked = translate(br.lang, "bank.no_sender_match")
+		}
 	}
 	if pay := p.Payment; pay != nil {
 		pv := &paymentView{PaymentPage: *pay}
@@ -453,9 +459,13 @@ func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, br *bankR
 
 // approvedAccounts are the accounts an approval covers: those the TPP
 // named, the sender of a payment, or those the customer ticked (at least
-// one, all the customer's own).
+// one, all the customer's own; exactly one to pay from when the payment
+// names no sender).
 func (s *Server) approvedAccounts(ctx context.Context, br *bankReq, ticked []string) ([]string, string, error) {
 	p := br.page
+	if choosingSender(p) {
+		return s.approvedSender(ctx, br, ticked)
+	}
 	if !choosing(p) {
 		accounts := slices.Clone(p.Accounts)
 		if p.Payment != nil && p.Payment.SenderAccount != "" && !slices.Contains(accounts, p.Payment.SenderAccount) {

@@ -32,7 +32,7 @@ func (f OAuthFlow) Request(ctx context.Context, requestID string) (ConsentPage, 
 		}
 	}
 	if len(p.Payment) > 0 {
-		page.Payment = paymentPage(p.Payment)
+		page.Payment = paymentPage(singlePayment(p.Payment))
 	}
 	return page, nil
 }

@@ -1,0 +1,100 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+
+	"github.com/psd2bank/psd2bank/internal/ledger"
+)
+
+// A pis consent whose payment names no sender account (mBank's collection
+// sends `sender: {}`; PolishAPI's sender is optional too) lets the customer
+// choose the account to pay from on the consent page: exactly one of their
+// own accounts in the payment's currency, with radio buttons. The approval
+// then covers that account, and the payment is debited from it.
+
+func init() {
+	for lang, texts := range map[string]map[string]string{
+		"en": {
+			"bank.choose_sender":   "Choose the account to pay from:",
+			"bank.choose_one":      "Choose one account to pay from.",
+			"bank.no_sender_match": "You have no account in the payment's currency to pay from.",
+		},
+		"pl": {
+			"bank.choose_sender":   "Wybierz rachunek, z którego zostanie wykonana płatność:",
+			"bank.choose_one":      "Wybierz jeden rachunek do obciążenia.",
+			"bank.no_sender_match": "Nie masz rachunku w walucie płatności, z którego można zapłacić.",
+		},
+	} {
+		for key, text := range texts {
+			if _, dup := messages[lang][key]; dup {
+				panic("web: message key " + key + " is defined twice")
+			}
+			messages[lang][key] = text
+		}
+	}
+}
+
+// choosingSender tells whether the customer picks the account a payment is
+// debited from: a pis request for a single payment that names no sender
+// and no account.
+func choosingSender(p ConsentPage) bool {
+	return p.Scope == "pis" && len(p.Accounts) == 0 && p.Payment != nil &&
+		p.Payment.SenderAccount == "" && p.Payment.RecipientAccount != ""
+}
+
+// senderChoices are the customer's accounts that can pay in currency, the
+// one chosen so far checked.
+func senderChoices(own []ledger.Account, currency string, chosen []string) []accountView {
+	var out []accountView
+	for _, a := range own {
+		if a.Currency != currency {
+			continue
+		}
+		out = append(out, accountView{NRB: a.NRB, Number: FormatNRB(a.NRB), Name: a.Name, Currency: a.Currency,
+			Checked: len(chosen) == 1 && chosen[0] == a.NRB})
+	}
+	return out
+}
+
+// approvedSender is the account the customer chose to pay from: exactly one
+// of their own, in the payment's currency; or the problem to show.
+func (s *Server) approvedSender(ctx context.Context, br *bankReq, ticked []string) ([]string, string, error) {
+	if len(ticked) != 1 {
+		return nil, "bank.choose_one", nil
+	}
+	own, err := s.accounts.AccountsOf(ctx, br.cust.ID)
+	if err != nil {
+		return nil, "", err
+	}
+	ok := slices.ContainsFunc(senderChoices(own, br.page.Payment.Currency, nil), func(a accountView) bool { return a.NRB == ticked[0] })
+	if !ok {
+		return nil, "bank.not_yours", nil
+	}
+	return ticked, "", nil
+}
+
+// paymentKeys are where a pis privilege nests its one payment: mBank's
+// pis:domestic (domesticPaymentRequest) and PolishAPI's pis:recurring
+// (domesticPayment, EEAPayment, nonEEAPayment, taxPayment). PolishAPI's
+// single payments carry it at the top.
+var paymentKeys = []string{"domesticPaymentRequest", "domesticPayment", "EEAPayment", "nonEEAPayment", "taxPayment"}
+
+// singlePayment is the payment of a privilege's data, unwrapped from the
+// member that nests it; raw as is when none does (a bundle stays a bundle).
+func singlePayment(raw json.RawMessage) json.RawMessage {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return raw
+	}
+	if _, ok := m["recipient"]; ok {
+		return raw
+	}
+	for _, k := range paymentKeys {
+		if p, ok := m[k]; ok && len(p) > 0 && p[0] == '{' {
+			return p
+		}
+	}
+	return raw
+}
