@@ -76,11 +76,11 @@ func (f *pisFlow) token(dialect string, privileges []map[string]any, show ...str
 	// The consent page shows the payment (after logging in; looked at in a
 	// browser of its own, as consentBySMS starts from the login).
 	br := newBrowser(t, f.web)
-	u, html := br.get(page)
+	u, _ := br.get(page)
 	if loc, html := br.post(u+"/login", map[string][]string{"login": {f.who.Login}, "password": {f.who.Password}}); loc == "" {
 		t.Fatalf("login refused: %s", html)
 	}
-	_, html = br.get(page)
+	_, html := br.get(page)
 	for _, s := range show {
 		if !strings.Contains(html, s) {
 			t.Errorf("the consent page does not show %q", s)

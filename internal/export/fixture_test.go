@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/psd2bank/psd2bank/internal/money"
 	"github.com/psd2bank/psd2bank/internal/polish"
 )
 
@@ -156,14 +155,6 @@ func TestFixtureIsConsistent(t *testing.T) {
 	if err := fixture().Check(); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func sum(items []Item) money.Amount {
-	var s money.Amount
-	for _, it := range items {
-		s += it.Amount
-	}
-	return s
 }
 
 func TestGolden(t *testing.T) {

@@ -43,14 +43,13 @@ func mustNRB(s string, err error) string {
 }
 
 type env struct {
-	t      *testing.T
-	db     *store.DB
-	clock  *clock.Fixed
-	l      *ledger.Ledger
-	svc    *payment.Service
-	n      int
-	keys   atomic.Int64
-	payers map[string]ledger.Account
+	t     *testing.T
+	db    *store.DB
+	clock *clock.Fixed
+	l     *ledger.Ledger
+	svc   *payment.Service
+	n     int
+	keys  atomic.Int64
 }
 
 // newEnv is a bank at time start with PLN and EUR clearing accounts. After
