@@ -154,6 +154,7 @@ func runTPPInit(args []string, getenv func(string) string, stdout, stderr io.Wri
 	data := fs.String("sandbox", "./psd2bank-data", "the sandbox's data `directory`")
 	out := fs.String("out", "tpp.json", "the configuration `file` to write")
 	dialect := fs.String("dialect", "polishapi", "the bank's dialect: polishapi or mbank")
+	tppDir := fs.String("tpp", "", "the TPP's `directory` (certificates and client.json); default: the sandbox's demo TPP")
 	if err := parse(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -170,7 +171,13 @@ func runTPPInit(args []string, getenv func(string) string, stdout, stderr io.Wri
 	}
 	var ep struct{ API string }
 	json.Unmarshal(raw, &ep)
-	cfg := tppConfig{API: ep.API, Dialect: *dialect, TPPDir: filepath.Join(dir, "demo-tpp"),
+	tppPath := filepath.Join(dir, "demo-tpp")
+	if *tppDir != "" {
+		if tppPath, err = filepath.Abs(*tppDir); err != nil {
+			return err
+		}
+	}
+	cfg := tppConfig{API: ep.API, Dialect: *dialect, TPPDir: tppPath,
 		BankCA: filepath.Join(dir, "bank-tls-ca.pem"), BankSeal: filepath.Join(dir, "bank-qsealc.pem"),
 		Book: "tpp-book.db", KeyFile: "tpp-book.key", HistoryDays: 90, WarnDays: 14, ConsentDays: 180}
 	data2, _ := json.MarshalIndent(cfg, "", "  ")

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -41,7 +43,7 @@ func testTPPConnectAndSync(t *testing.T, dialect string) {
 	p := startSandbox(t, "--data", data)
 	cfg := filepath.Join(t.TempDir(), "tpp.json")
 	var out strings.Builder
-	if err := run(context.Background(), []string{"tpp", "init", "--sandbox", data, "--out", cfg, "--dialect", dialect}, func(string) string { return "" }, &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"tpp", "init", "--sandbox", data, "--out", cfg, "--dialect", dialect, "--tpp", ownTPP(t, data)}, func(string) string { return "" }, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	tpp := func(args ...string) (string, string, error) {
@@ -305,4 +307,21 @@ func payAndWatch(t *testing.T, p *sandboxProc, cfg string, who psu, tpp func(arg
 	}
 	out, _, _ := tpp("status", id)
 	t.Fatalf("after the sessions the payment is still %q", out)
+}
+
+// ownTPP issues and registers a TPP whose redirect_uri is on a free port of
+// this machine, so that this test does not compete for the demo TPP's
+// 127.0.0.1:8765 with other packages' tests running at the same time.
+func ownTPP(t *testing.T, data string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	dir := filepath.Join(t.TempDir(), "tpp")
+	certsCmd(t, "issue", "--data", data, "--org-id", fmt.Sprintf("PSDPL-KNF-77%08d", port), "--name", "Biuro Rachunkowe Test",
+		"--out", dir, "--register", "--redirect-uri", fmt.Sprintf("http://127.0.0.1:%d/callback", port))
+	return dir
 }
