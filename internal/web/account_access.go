@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"errors"
@@ -148,21 +147,7 @@ func (s *Server) newIBView(r *http.Request, ir *ibReq, page, title string) ibVie
 }
 
 func (s *Server) ibRender(w http.ResponseWriter, status int, v ibView) {
-	t, ok := s.ibPages[v.Page]
-	if !ok {
-		s.log.Error("no such page template", "page", v.Page)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "ib_layout", v); err != nil {
-		s.log.Error("render page", "page", v.Page, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	s.renderPage(w, status, s.ibPages, "ib_layout", v.Page, v)
 }
 
 // ibMessage renders a page that only says something.

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -208,21 +207,7 @@ func (s *Server) newBankView(r *http.Request, br *bankReq, page, title string) b
 }
 
 func (s *Server) bankRender(w http.ResponseWriter, status int, v bankView) {
-	t, ok := s.bankPages[v.Page]
-	if !ok {
-		s.log.Error("no such page template", "page", v.Page)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "bank_layout", v); err != nil {
-		s.log.Error("render page", "page", v.Page, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	s.renderPage(w, status, s.bankPages, "bank_layout", v.Page, v)
 }
 
 // bankMessage renders a page that only says something, with a way back to

@@ -207,17 +207,24 @@ func (s *Server) newView(w http.ResponseWriter, r *http.Request, page, title str
 	return v
 }
 
-// render writes a page with the given status.
+// render writes a page of the portal or the back office.
 func (s *Server) render(w http.ResponseWriter, status int, v view) {
-	t, ok := s.pages[v.Page]
+	s.renderPage(w, status, s.pages, "layout", v.Page, v)
+}
+
+// renderPage executes a page's layout template into a buffer and sends it
+// with the given status; a template error becomes a plain 500 (and a log
+// line), never half a page.
+func (s *Server) renderPage(w http.ResponseWriter, status int, pages map[string]*template.Template, layout, page string, data any) {
+	t, ok := pages[page]
 	if !ok {
-		s.log.Error("no such page template", "page", v.Page)
+		s.log.Error("no such page template", "page", page)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
-		s.log.Error("render page", "page", v.Page, "err", err)
+	if err := t.ExecuteTemplate(&buf, layout, data); err != nil {
+		s.log.Error("render page", "page", page, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
