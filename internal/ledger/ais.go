@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/money"
+	"github.com/psd2bank/psd2bank/internal/store"
 )
 
 // This file holds the queries of account information (AIS): the items of
@@ -102,6 +103,27 @@ func earliestDate(dates ...string) string {
 }
 
 // pageLimit checks a page size; 0 means 100.
+// keysetBound appends a keyset condition on (col, id): the rows strictly
+// before (op "<") or after (op ">") the position (v, id) in that order.
+func keysetBound(sb *strings.Builder, args *[]any, col, op string, v any, id string) {
+	*args = append(*args, v, id)
+	n := len(*args)
+	fmt.Fprintf(sb, " AND (%s %s $%d OR (%s = $%d AND id %s $%d))", col, op, n-1, col, n-1, op, n)
+}
+
+// queryPage runs a page query that asked for limit+1 rows and tells
+// whether more follow.
+func queryPage[T any](ctx context.Context, q store.Querier, scan func(rowScanner) (T, error), limit int, query string, args ...any) ([]T, bool, error) {
+	out, err := queryAll(ctx, q, scan, query, args...)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(out) > limit {
+		return out[:limit], true, nil
+	}
+	return out, false, nil
+}
+
 func pageLimit(n int) (int, error) {
 	if n <= 0 {
 		return 100, nil
@@ -168,15 +190,7 @@ func (l *Ledger) BookedItems(ctx context.Context, q BookedQuery) ([]Posting, boo
 	q.ItemFilter.where(&sb, &args, "trade_date", "booking_date", "amount", true)
 	args = append(args, limit+1)
 	fmt.Fprintf(&sb, " ORDER BY seq DESC LIMIT $%d", len(args))
-	out, err := queryAll(ctx, l.db, scanPosting, sb.String(), args...)
-	if err != nil {
-		return nil, false, err
-	}
-	more := len(out) > limit
-	if more {
-		out = out[:limit]
-	}
-	return out, more, nil
+	return queryPage(ctx, l.db, scanPosting, limit, sb.String(), args...)
 }
 
 // BookedItem returns the booked item of a transfer on an account: the
@@ -234,25 +248,15 @@ func (l *Ledger) OutgoingTransfers(ctx context.Context, q OutgoingQuery) ([]Tran
 	sb.WriteString(`SELECT ` + transferColumns + ` FROM transfers WHERE debit_account_id = $1 AND status = $2`)
 	args := []any{q.AccountID, string(q.Status)}
 	if !q.Before.IsZero() {
-		args = append(args, q.Before.Date, q.Before.ID)
-		fmt.Fprintf(&sb, " AND (execution_date < $%d OR (execution_date = $%d AND id < $%d))", len(args)-1, len(args)-1, len(args))
+		keysetBound(&sb, &args, "execution_date", "<", q.Before.Date, q.Before.ID)
 	}
 	if !q.After.IsZero() {
-		args = append(args, q.After.Date, q.After.ID)
-		fmt.Fprintf(&sb, " AND (execution_date > $%d OR (execution_date = $%d AND id > $%d))", len(args)-1, len(args)-1, len(args))
+		keysetBound(&sb, &args, "execution_date", ">", q.After.Date, q.After.ID)
 	}
 	q.ItemFilter.where(&sb, &args, "trade_date", "", "amount", false)
 	args = append(args, limit+1)
 	fmt.Fprintf(&sb, " ORDER BY execution_date DESC, id DESC LIMIT $%d", len(args))
-	out, err := queryAll(ctx, l.db, scanTransfer, sb.String(), args...)
-	if err != nil {
-		return nil, false, err
-	}
-	more := len(out) > limit
-	if more {
-		out = out[:limit]
-	}
-	return out, more, nil
+	return queryPage(ctx, l.db, scanTransfer, limit, sb.String(), args...)
 }
 
 // HoldKey is a position in a list of holds, which are ordered by the time
@@ -292,12 +296,10 @@ func (l *Ledger) ActiveHolds(ctx context.Context, q HoldQuery) ([]Hold, bool, er
 	sb.WriteString(`SELECT ` + holdColumns + ` FROM holds WHERE account_id = $1 AND status = 'active'`)
 	args := []any{q.AccountID}
 	if !q.Before.IsZero() {
-		args = append(args, q.Before.CreatedAt, q.Before.ID)
-		fmt.Fprintf(&sb, " AND (created_at < $%d OR (created_at = $%d AND id < $%d))", len(args)-1, len(args)-1, len(args))
+		keysetBound(&sb, &args, "created_at", "<", q.Before.CreatedAt, q.Before.ID)
 	}
 	if !q.After.IsZero() {
-		args = append(args, q.After.CreatedAt, q.After.ID)
-		fmt.Fprintf(&sb, " AND (created_at > $%d OR (created_at = $%d AND id > $%d))", len(args)-1, len(args)-1, len(args))
+		keysetBound(&sb, &args, "created_at", ">", q.After.CreatedAt, q.After.ID)
 	}
 	f := q.ItemFilter
 	if f.TradeFrom != "" {
@@ -320,15 +322,7 @@ func (l *Ledger) ActiveHolds(ctx context.Context, q HoldQuery) ([]Hold, bool, er
 	f.where(&sb, &args, "", "", "amount", false)
 	args = append(args, limit+1)
 	fmt.Fprintf(&sb, " ORDER BY created_at DESC, id DESC LIMIT $%d", len(args))
-	out, err := queryAll(ctx, l.db, scanHold, sb.String(), args...)
-	if err != nil {
-		return nil, false, err
-	}
-	more := len(out) > limit
-	if more {
-		out = out[:limit]
-	}
-	return out, more, nil
+	return queryPage(ctx, l.db, scanHold, limit, sb.String(), args...)
 }
 
 // dayStart is the first instant of a Polish calendar day, in microseconds.

@@ -22,57 +22,11 @@ type PostingQuery struct {
 	Limit     int    // 1..1000; default 100
 }
 
-// Postings returns a page of booked items and whether more follow.
+// Postings returns a page of booked items and whether more follow: the
+// booking-date subset of BookedItems.
 func (l *Ledger) Postings(ctx context.Context, q PostingQuery) ([]Posting, bool, error) {
-	if q.Limit <= 0 {
-		q.Limit = 100
-	}
-	if q.Limit > 1000 {
-		return nil, false, errorf(CodeInvalid, "a page holds at most 1000 items, %d were asked", q.Limit)
-	}
-	before := q.BeforeSeq
-	if before <= 0 {
-		before = 1<<63 - 1
-	}
-	var sb strings.Builder
-	sb.WriteString(`SELECT id, account_id, seq, transfer_id, amount, balance_after, currency, kind, title,
-		counterparty_name, counterparty_account, trade_date, booking_date, booked_at
-		FROM postings WHERE account_id = $1 AND seq < $2`)
-	args := []any{q.AccountID, before}
-	if q.FromDate != "" {
-		args = append(args, q.FromDate)
-		fmt.Fprintf(&sb, " AND booking_date >= $%d", len(args))
-	}
-	if q.ToDate != "" {
-		args = append(args, q.ToDate)
-		fmt.Fprintf(&sb, " AND booking_date <= $%d", len(args))
-	}
-	args = append(args, q.Limit+1)
-	fmt.Fprintf(&sb, " ORDER BY seq DESC LIMIT $%d", len(args))
-	rows, err := l.db.QueryContext(ctx, sb.String(), args...)
-	if err != nil {
-		return nil, false, err
-	}
-	defer rows.Close()
-	out := make([]Posting, 0, q.Limit)
-	for rows.Next() {
-		var p Posting
-		var amount, balance, booked int64
-		if err := rows.Scan(&p.ID, &p.AccountID, &p.Seq, &p.TransferID, &amount, &balance, &p.Currency, &p.Kind,
-			&p.Title, &p.Counterparty.Name, &p.Counterparty.Account, &p.TradeDate, &p.BookingDate, &booked); err != nil {
-			return nil, false, err
-		}
-		p.Amount, p.BalanceAfter, p.BookedAt = money.Amount(amount), money.Amount(balance), fromMicros(booked)
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, err
-	}
-	more := len(out) > q.Limit
-	if more {
-		out = out[:q.Limit]
-	}
-	return out, more, nil
+	return l.BookedItems(ctx, BookedQuery{AccountID: q.AccountID, BeforeSeq: q.BeforeSeq, Limit: q.Limit,
+		ItemFilter: ItemFilter{BookingFrom: q.FromDate, BookingTo: q.ToDate}})
 }
 
 // HistoricalTransfer is a transfer booked in the past, for loading history.
