@@ -13,16 +13,23 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/api"
 	"github.com/psd2bank/psd2bank/internal/clock"
+	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/eidas"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/jws"
+	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/oauth"
+	"github.com/psd2bank/psd2bank/internal/payment"
 	"github.com/psd2bank/psd2bank/internal/sandbox"
+	"github.com/psd2bank/psd2bank/internal/sca"
 	"github.com/psd2bank/psd2bank/internal/server"
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/tpp"
@@ -31,7 +38,7 @@ import (
 
 // serveConfig is the production server's configuration.
 type serveConfig struct {
-	db, apiAddr, webAddr         string
+	db, apiAddr, webAddr, webURL string
 	tlsCert, tlsKey              string
 	behindProxy                  bool
 	trustedProxies               listFlag
@@ -49,7 +56,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	var c serveConfig
 	fs.StringVar(&c.db, "db", "", "database `URL` (postgres://...; an SQLite path for trials)")
 	fs.StringVar(&c.apiAddr, "api-addr", "127.0.0.1:8443", "TPP API listener")
-	fs.StringVar(&c.webAddr, "web-addr", "127.0.0.1:8080", "web listener: portal, back office, /healthz, /metrics")
+	fs.StringVar(&c.webAddr, "web-addr", "127.0.0.1:8080", "web listener: customer pages, portal, back office, /healthz, /metrics")
+	fs.StringVar(&c.webURL, "web-url", "", "the web listener's public `address` for the consent pages TPPs send customers to (default http://WEB-ADDR)")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "the API's server certificate `file` (PEM chain)")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "the API's server key `file`")
 	fs.BoolVar(&c.behindProxy, "api-behind-proxy", false, "serve the API as plain HTTP behind a TLS-terminating proxy that forwards client certificates")
@@ -134,6 +142,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	registry := tpp.New(db, clk, fr)
+	books := ledger.New(db, clk)
+	consents := consent.New(db, clk)
+	scaSvc := sca.New(db, books, clk)
+	webURL := c.webURL
+	if webURL == "" {
+		webURL = "http://" + c.webAddr
+	}
+	authz := oauth.New(oauth.Config{DB: db, Clock: clk, Clients: registry, Accounts: books, Customers: books, Consents: consents,
+		Logger: log, PageURL: func(id string) string { return strings.TrimRight(webURL, "/") + "/authorize/" + id }})
+	payments := payment.New(payment.Config{DB: db, Ledger: books, Clock: clk, Log: log})
+	accessSvc := access.New(db, books, clk)
 	httpClient := &http.Client{Timeout: 10 * time.Second}
 	revocation := eidas.ChainChecker{eidas.NewOCSPChecker(httpClient, clk.Now), eidas.NewCRLChecker(httpClient, clk.Now)}
 	verifier := func() *eidas.Verifier {
@@ -143,21 +162,42 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Mode: gateway.Production, QWACs: verifier(), QSealCs: verifier(),
 		Directory: sandbox.Directory{R: registry}, Register: sandbox.Licences{L: fr},
 		DB: db, Signer: signer, Clock: clk, Log: log,
-		TrustedProxies: proxies, ProxyCertHeader: c.proxyCertHeader,
+		TrustedProxies: proxies, ProxyCertHeader: c.proxyCertHeader, Tokens: api.Authenticator{S: authz},
 	}
+	go runDuePayments(ctx, payments, log)
 	metrics := server.NewMetrics()
 	webRouter := chi.NewRouter()
-	portal := web.New(web.Deps{Registry: registry, DB: db, Clock: clk, Log: log}).Handler()
-	for _, prefix := range []string{"/developer", "/developer/*", "/backoffice", "/backoffice/*"} {
+	portal := web.New(web.Deps{Registry: registry, DB: db, Clock: clk, Log: log, Flow: web.OAuthFlow{S: authz}, SCA: scaSvc,
+		Accounts: books, Access: accessSvc, Consents: consents, RevokeConsent: authz.RevokeConsent}).Handler()
+	for _, prefix := range []string{"/developer", "/developer/*", "/backoffice", "/backoffice/*", "/authorize/*", "/ib", "/ib/*"} {
 		webRouter.Handle(prefix, portal)
 	}
 	webRouter.Get("/healthz", server.Healthz(db, "production", clk.Now))
 	webRouter.Handle("/metrics", metrics.Handler())
 	cfg := server.Config{APIAddr: c.apiAddr, WebAddr: c.webAddr, APITLS: apiTLS, Log: log,
-		API: metrics.Count("api", api.Routes(api.Deps{Gateway: gw, Registrar: registry})), Web: metrics.Count("web", webRouter)}
+		API: metrics.Count("api", api.Routes(api.Deps{Gateway: gw, Registrar: registry,
+			Ledger: books, Consents: consents, OAuth: authz, Payments: payments, Access: accessSvc, DB: db})), Web: metrics.Count("web", webRouter)}
 	return server.Serve(ctx, cfg, func(ep server.Endpoints) {
 		fmt.Fprintf(stdout, "psd2bank ready: api=%s web=%s\n", ep.API, ep.Web)
 	})
+}
+
+// runDuePayments executes due payments (Elixir sessions, future-dated and
+// recurring ones) every few seconds until ctx ends. Several nodes may run it:
+// every transition is a compare-and-set.
+func runDuePayments(ctx context.Context, p *payment.Service, log *slog.Logger) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := p.RunDue(ctx); err != nil && ctx.Err() == nil {
+				log.Error("payments run", "err", err)
+			}
+		}
+	}
 }
 
 func certPool(path string) (*x509.CertPool, error) {

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -66,6 +67,17 @@ func TestServeRefusesSandboxCertificates(t *testing.T) {
 	var health map[string]string
 	if code := getJSON(t, "http://"+m[2]+"/healthz", &health); code != 200 || health["mode"] != "production" {
 		t.Fatalf("/healthz %d %v", code, health)
+	}
+	// The customer's pages are served in production too.
+	for path, want := range map[string]int{"/ib/login": 200, "/authorize/no-such-request": 404} {
+		res, err := http.Get("http://" + m[2] + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", path, res.StatusCode, want)
+		}
 	}
 	cancel()
 	<-done
