@@ -149,15 +149,15 @@ func (m *Maintenance) Plan(ctx context.Context, ch Channel, start, end time.Time
 		return Window{}, &Error{Code: "INVALID", Field: "channel", EN: "choose the dedicated interface (api) or the customer interface (web)",
 			PL: "wybierz interfejs dedykowany (api) albo interfejs klienta (web)"}
 	case start.Before(now.Add(MinNotice)):
-		return Window{}, &Error{Code: "INVALID", Field: "start", EN: fmt.Sprintf("a planned outage must be announced at least %s ahead: start it at %s or later",
-			MinNotice, now.Add(MinNotice).In(Warsaw).Format("2006-01-02 15:04")),
-			PL: fmt.Sprintf("planowaną przerwę trzeba ogłosić co najmniej %s wcześniej: zacznij ją o %s lub później",
-				MinNotice, now.Add(MinNotice).In(Warsaw).Format("2006-01-02 15:04"))}
+		return Window{}, &Error{Code: "INVALID", Field: "start", EN: fmt.Sprintf("a planned outage must be announced at least %d minutes ahead: start it at %s or later",
+			int(MinNotice.Minutes()), now.Add(MinNotice).In(Warsaw).Format("2006-01-02 15:04")),
+			PL: fmt.Sprintf("planowaną przerwę trzeba ogłosić co najmniej %d minut wcześniej: zacznij ją o %s lub później",
+				int(MinNotice.Minutes()), now.Add(MinNotice).In(Warsaw).Format("2006-01-02 15:04"))}
 	case !end.After(start):
 		return Window{}, &Error{Code: "INVALID", Field: "end", EN: "the end must come after the start", PL: "koniec musi nastąpić po początku"}
 	case end.Sub(start) > MaxWindow:
-		return Window{}, &Error{Code: "INVALID", Field: "end", EN: fmt.Sprintf("a planned outage lasts at most %s: split a longer one", MaxWindow),
-			PL: fmt.Sprintf("planowana przerwa trwa najwyżej %s: podziel dłuższą", MaxWindow)}
+		return Window{}, &Error{Code: "INVALID", Field: "end", EN: fmt.Sprintf("a planned outage lasts at most %d hours: split a longer one", int(MaxWindow.Hours())),
+			PL: fmt.Sprintf("planowana przerwa trwa najwyżej %d godziny: podziel dłuższą", int(MaxWindow.Hours()))}
 	case reason == "" || len(reason) > 500:
 		return Window{}, &Error{Code: "INVALID", Field: "reason", EN: "say why the interface will be down (1 to 500 characters); TPPs see it",
 			PL: "podaj powód przerwy (od 1 do 500 znaków); dostawcy TPP go zobaczą"}

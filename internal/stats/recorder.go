@@ -571,3 +571,18 @@ func (r *Recorder) Run(ctx context.Context) {
 		}
 	}
 }
+
+// Start runs Run in the background; stop ends it and waits for its last
+// flush (call it before closing the database).
+func (r *Recorder) Start(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
