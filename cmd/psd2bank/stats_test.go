@@ -84,6 +84,9 @@ func TestStatisticsThroughTheSandbox(t *testing.T) {
 	if a.status != 503 || a.code != "SERVICE_UNAVAILABLE" || !strings.Contains(a.message, "planned maintenance") || retry < 1700 || retry > 1800 {
 		t.Fatalf("during the outage: %d Retry-After %q %s", a.status, a.header.Get("Retry-After"), a.body)
 	}
+	if m := demo.call(t, api, "GET", "/pl-retail/v3/accounts", nil, ""); m.status != 503 || m.code != "SERVICE_UNAVAILABLE" || m.header.Get("Retry-After") == "" {
+		t.Fatalf("mBank during the outage: %d Retry-After %q %s", m.status, m.header.Get("Retry-After"), m.body)
+	}
 	getJSON(t, web+"/status.json", &sum)
 	if sum.Status[0].State != "maintenance" || sum.Status[1].State != "up" {
 		t.Fatalf("public status during the outage: %+v", sum.Status)
@@ -135,7 +138,7 @@ func TestStatisticsThroughTheSandbox(t *testing.T) {
 			planned += s
 		}
 	}
-	if d := sums["dedicated"]; d["calls"] != 4 || d["refused"] != 3 || d["planned_calls"] != 1 || d["ais_calls"] != 4 {
+	if d := sums["dedicated"]; d["calls"] != 5 || d["refused"] != 3 || d["planned_calls"] != 2 || d["ais_calls"] != 5 {
 		t.Errorf("dedicated interface in the file: %v", d)
 	}
 	if c := sums["customer"]; c["calls"] != 3 || c["ib_calls"] != 2 || c["consent_calls"] != 1 {
