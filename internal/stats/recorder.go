@@ -199,6 +199,9 @@ func (r *Recorder) Maintenance() *Maintenance { return r.maint }
 
 // Collectors are the recorder's Prometheus metrics.
 func (r *Recorder) Collectors() []prometheus.Collector {
+	if r == nil {
+		return nil
+	}
 	return []prometheus.Collector{r.down, r.downtimes, r.flushErrs}
 }
 
@@ -471,8 +474,12 @@ func (r *Recorder) Down(ch Channel) (since time.Time, down bool) {
 // pages (/authorize) — and a planned outage of the web channel answers
 // them 503 with Retry-After; other pages pass unmeasured. On the API channel
 // every call is measured and the gateway labels it (Label) and answers a
-// planned outage in the dialect's format (Outage).
+// planned outage in the dialect's format (Outage). A nil recorder measures
+// nothing.
 func (r *Recorder) Middleware(ch Channel, next http.Handler) http.Handler {
+	if r == nil {
+		return next
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		var webService string
 		if ch == Web {
@@ -575,6 +582,9 @@ func (r *Recorder) Run(ctx context.Context) {
 // Start runs Run in the background; stop ends it and waits for its last
 // flush (call it before closing the database).
 func (r *Recorder) Start(ctx context.Context) (stop func()) {
+	if r == nil {
+		return func() {}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
