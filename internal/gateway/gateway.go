@@ -248,6 +248,9 @@ func (g *Gateway) check(r *http.Request, req *request) *Refusal {
 			"the request body is too large", "treść żądania jest zbyt duża", "limit ", max, " bytes")
 	}
 	req.caller.Body = body
+	if ref := strictBody(r, body); ref != nil {
+		return ref
+	}
 
 	// Request id and the TPP id the request claims (dialect specific).
 	if ref := g.requestIdentity(r, req); ref != nil {
