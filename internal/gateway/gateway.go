@@ -140,8 +140,14 @@ type Gateway struct {
 	idCache sync.Map // certificate fingerprint -> cachedIdentity
 }
 
-// identityTTL bounds how long a verified certificate is trusted without
-// verifying it again (revocation is re-checked at that pace too).
+// identityTTL bounds how long a verified certificate's chain, kind and
+// roles are trusted without verifying them again. Revocation is not cached
+// here: every request asks the verifier's revocation checker again (see
+// verify), so a revocation takes effect on the next request once the
+// checker knows it — at once for the sandbox QTSP (`psd2bank certs
+// revoke`), and for CRL/OCSP as soon as the checker has fetched a CRL or
+// an OCSP answer that says so (it keeps each until the source's
+// nextUpdate, at most an hour).
 const identityTTL = time.Minute
 
 type cachedIdentity struct {
@@ -383,9 +389,10 @@ func (g *Gateway) verify(ctx context.Context, v *eidas.Verifier, chain []*x509.C
 	now := g.Clock.Now()
 	if c, ok := g.idCache.Load(key); ok {
 		ci := c.(cachedIdentity)
-		if now.Before(ci.expires) && now.Before(chain[0].NotAfter) {
+		if now.Before(ci.expires) && now.Before(chain[0].NotAfter) && stillGood(ctx, v, chain[0], ci.info) {
 			return ci.info, nil
 		}
+		g.idCache.Delete(key)
 	}
 	info, err := v.Verify(ctx, chain, kind)
 	if err != nil {
