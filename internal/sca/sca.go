@@ -16,8 +16,8 @@ import (
 // Rules of authentication.
 const (
 	maxLoginFailures = lockout.MaxFailures // failed log-ins in a row that lock a login
-	challengeTTL     = 5 * time.Minute  // validity of an SMS code or a mobile-app request
-	maxCodeAttempts  = 3                // wrong SMS codes that end a challenge
+	challengeTTL     = 5 * time.Minute     // validity of an SMS code or a mobile-app request
+	maxCodeAttempts  = 3                   // wrong SMS codes that end a challenge
 )
 
 // DB is the storage the service needs: plain queries and transactions.
