@@ -125,8 +125,8 @@ func Normalize(realm Realm, login string) string {
 }
 
 // Check tells, without counting anything, whether the login is locked now
-// (a *LockedError); callers use it to refuse early, before they wait for a
-// password-hash slot. Begin decides all the same.
+// (a *LockedError, audited as refused); callers use it to refuse early,
+// before they wait for a password-hash slot. Begin decides all the same.
 func (g *Guard) Check(ctx context.Context, realm Realm, login string) error {
 	var until int64
 	err := g.db.QueryRowContext(ctx, `SELECT locked_until FROM login_attempts WHERE realm = $1 AND login = $2`,
@@ -138,6 +138,9 @@ func (g *Guard) Check(ctx context.Context, realm Realm, login string) error {
 		return fmt.Errorf("read log-in lock: %w", err)
 	}
 	if until > g.clock.Now().UnixMicro() {
+		if err := g.audit(ctx, g.db, realm, Normalize(realm, login), EventRefused, Source(ctx), "", ""); err != nil {
+			return err
+		}
 		return &LockedError{Until: time.UnixMicro(until).UTC()}
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/lockout"
 	"github.com/psd2bank/psd2bank/internal/polish"
 	"github.com/psd2bank/psd2bank/internal/sca"
 )
@@ -300,7 +301,7 @@ func (s *Server) bankLogin(w http.ResponseWriter, r *http.Request, br *bankReq) 
 		return
 	}
 	login := strings.TrimSpace(r.PostFormValue("login"))
-	c, err := s.sca.Login(r.Context(), login, r.PostFormValue("password"))
+	c, err := s.sca.Login(lockout.WithSource(r.Context(), r.RemoteAddr), login, r.PostFormValue("password"))
 	if err == nil {
 		err = s.sessions.start(r.Context(), w, r, bankRealm, c.Login)
 	}
@@ -310,6 +311,9 @@ func (s *Server) bankLogin(w http.ResponseWriter, r *http.Request, br *bankReq) 
 			s.renderLogin(w, r, br, http.StatusUnauthorized, login, sca.Message(err, br.lang))
 		case sca.CodeLocked:
 			s.renderLogin(w, r, br, http.StatusTooManyRequests, login, sca.Message(err, br.lang))
+		case sca.CodeBusy:
+			w.Header().Set("Retry-After", retryAfterBusy)
+			s.renderLogin(w, r, br, http.StatusServiceUnavailable, login, sca.Message(err, br.lang))
 		default:
 			s.bankFailure(w, r, br, err)
 		}
