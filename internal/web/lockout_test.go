@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/lockout"
@@ -42,11 +43,15 @@ func lockoutNodes(t *testing.T, dbs ...*store.DB) []*httptest.Server {
 			t.Fatal(err)
 		}
 	}
+	if _, _, err := tpp.New(dbs[0], clk, nil).SignUp(ctx, tpp.SignUp{OrgID: "PSDPL-KNF-0123456789", Name: "Firma",
+		Email: "dev@example.pl", Password: "developer password"}); err != nil {
+		t.Fatal(err)
+	}
 	var out []*httptest.Server
 	for _, db := range dbs {
 		flow := &fakeFlow{pages: map[string]web.ConsentPage{"R1": aisPage("Demo TPP")}}
 		s := web.New(web.Deps{DB: db, Clock: clk, Sandbox: true, Log: slog.New(slog.NewTextHandler(testLogWriter{t}, nil)), Flow: flow, Registry: tpp.New(db, clk, nil),
-			SCA: sca.New(db, ledger.New(db, clk), clk), Accounts: ledger.New(db, clk)})
+			SCA: sca.New(db, ledger.New(db, clk), clk), Accounts: ledger.New(db, clk), Access: access.New(db, ledger.New(db, clk), clk)})
 		srv := httptest.NewServer(s.Handler())
 		t.Cleanup(srv.Close)
 		out = append(out, srv)
@@ -312,4 +317,31 @@ type testLogWriter struct{ t *testing.T }
 func (w testLogWriter) Write(b []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(b)))
 	return len(b), nil
+}
+
+// TestIBAndPortalLoginLockout: internet banking's and the developer
+// portal's log-ins hold the same lockout: 40 wrong passwords at once (two
+// nodes on PostgreSQL), then the right one refused.
+func TestIBAndPortalLoginLockout(t *testing.T) {
+	lockoutEngines(t, func(t *testing.T, db *store.DB, nodes []*httptest.Server) {
+		for _, tc := range []struct {
+			path  string
+			wrong url.Values
+			right url.Values
+		}{
+			{"/ib/login", url.Values{"login": {"jan"}, "password": {"wrong"}}, url.Values{"login": {"jan"}, "password": {"customer password"}}},
+			{"/developer/login", url.Values{"email": {"DEV@example.pl"}, "password": {"wrong"}},
+				url.Values{"email": {"dev@example.pl"}, "password": {"developer password"}}},
+		} {
+			got := flood(t, nodes, 40, tc.path, tc.wrong)
+			if got[http.StatusUnauthorized] != 4 || got[http.StatusTooManyRequests] < 1 ||
+				got[http.StatusUnauthorized]+got[http.StatusTooManyRequests]+got[http.StatusServiceUnavailable] != 40 {
+				t.Fatalf("%s: answers by status %v, want 4×401 and the rest 429 (or 503)", tc.path, got)
+			}
+			status, body, _, err := rawPost(nodes[len(nodes)-1].URL, tc.path+"?lang=en", tc.right)
+			if err != nil || status != http.StatusTooManyRequests || !strings.Contains(body, "locked") {
+				t.Fatalf("%s: right password after the flood: %d %v\n%s", tc.path, status, err, body)
+			}
+		}
+	})
 }
