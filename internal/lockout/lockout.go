@@ -156,8 +156,9 @@ func (g *Guard) Begin(ctx context.Context, realm Realm, login string) (Attempt, 
 	now := g.clock.Now().UnixMicro()
 	a := Attempt{Realm: realm, Login: login, Source: Source(ctx)}
 	var lockedUntil int64
+	var refused bool
 	err := g.db.InTx(ctx, func(tx *store.Tx) error {
-		lockedUntil = 0
+		lockedUntil, refused = 0, false
 		if _, err := tx.ExecContext(ctx, `INSERT INTO login_attempts (realm, login, failures, locked_until, seq, updated_at)
 			VALUES ($1, $2, 0, 0, 0, $3) ON CONFLICT (realm, login) DO NOTHING`, string(realm), login, now); err != nil {
 			return err
@@ -183,6 +184,9 @@ func (g *Guard) Begin(ctx context.Context, realm Realm, login string) (Attempt, 
 				string(realm), login).Scan(&lockedUntil); err != nil {
 				return err
 			}
+			// (A lock lifted between the two statements still refuses
+			// this attempt: the caller may try again.)
+			refused, lockedUntil = true, max(lockedUntil, now)
 			return g.audit(ctx, tx, realm, login, EventRefused, a.Source, "", "")
 		}
 		if err != nil {
@@ -196,7 +200,7 @@ func (g *Guard) Begin(ctx context.Context, realm Realm, login string) (Attempt, 
 	if err != nil {
 		return Attempt{}, fmt.Errorf("count log-in attempt: %w", err)
 	}
-	if lockedUntil > 0 {
+	if refused {
 		return Attempt{}, &LockedError{Until: time.UnixMicro(lockedUntil).UTC()}
 	}
 	return a, nil
