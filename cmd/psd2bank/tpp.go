@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -106,15 +107,7 @@ func runTPP(ctx context.Context, args []string, getenv func(string) string, stdo
 	case "export":
 		return tppExport(cfg, book, fs.Args()[1:], stdout, stderr)
 	case "sync":
-		rep, err := client.Sync(ctx, book, cfg.HistoryDays, cfg.WarnDays, stderr)
-		for _, w := range rep.Warnings {
-			fmt.Fprintln(stderr, "warning:", w)
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "synced %d accounts: %d pages, %d items\n", rep.Accounts, rep.Pages, rep.Items)
-		return nil
+		return tppSync(ctx, cfg, client, book, fs.Args()[1:], stdout, stderr)
 	default:
 		fmt.Fprint(stderr, tppUsage)
 		return usageError{fmt.Sprintf("unknown tpp command %q", fs.Arg(0))}
@@ -397,40 +390,98 @@ func tppExport(cfg tppConfig, book *tppclient.Book, args []string, stdout, stder
 	}
 	owner := export.Account{IBAN: nrb, OwnerName: cfg.Owner.Name, OwnerNIP: cfg.Owner.NIP, OwnerREGON: cfg.Owner.REGON,
 		OwnerAddress: cfg.Owner.Address, BankName: "psd2bank (sandbox)"}
-	st, err := book.Statement(owner, from, to)
+	st, notes, err := book.Statement(owner, from, to)
 	if err != nil {
 		return err
 	}
-	if len(st.Items) > 0 {
-		st.Account.Currency = st.Items[0].Currency
+	for _, n := range notes {
+		fmt.Fprintln(stderr, "note:", n)
 	}
 	if st.Account.Currency == "" {
 		st.Account.Currency = "PLN"
 	}
 	st.CreatedAt = time.Now()
-	var w io.Writer = stdout
-	if *outPath != "" {
-		f, err := os.Create(*outPath)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
-	}
+	// The whole statement is made before anything is written: a failure
+	// leaves no file, and a file is only ever complete (written aside,
+	// then renamed into place).
+	var buf bytes.Buffer
 	switch *format {
 	case "csv":
-		return export.WriteCSV(w, st, export.CSVOptions{})
+		err = export.WriteCSV(&buf, st, export.CSVOptions{})
 	case "mt940":
-		return export.WriteMT940(w, st, export.MT940Options{})
+		err = export.WriteMT940(&buf, st, export.MT940Options{})
 	case "camt053":
-		return export.WriteCamt053(w, st, export.Camt053Options{MessageID: "PSD2BANK-" + st.CreatedAt.UTC().Format("20060102150405")})
+		err = export.WriteCamt053(&buf, st, export.Camt053Options{MessageID: "PSD2BANK-" + st.CreatedAt.UTC().Format("20060102150405")})
 	case "jpk-wb":
-		warnings, err := export.WriteJPKWB(w, st, export.JPKWBOptions{TaxOfficeCode: cfg.Owner.TaxOfficeCode})
+		var warnings []export.Warning
+		warnings, err = export.WriteJPKWB(&buf, st, export.JPKWBOptions{TaxOfficeCode: cfg.Owner.TaxOfficeCode})
 		for _, wn := range warnings {
 			fmt.Fprintln(stderr, "warning:", wn.Message)
 		}
-		return err
 	default:
 		return usageError{fmt.Sprintf("unknown format %q: csv, mt940, camt053 or jpk-wb", *format)}
 	}
+	if err != nil {
+		return err
+	}
+	if *outPath == "" {
+		_, err := stdout.Write(buf.Bytes())
+		return err
+	}
+	if err := writeFileAtomic(*outPath, buf.Bytes()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "wrote %s: %s, %s to %s, %d items, opening balance %s, closing balance %s %s\n", *outPath, *format,
+		bankDate(st.From), bankDate(st.To), len(st.Items), st.OpeningBalance, st.ClosingBalance, st.Account.Currency)
+	return nil
+}
+
+func bankDate(t time.Time) string { return t.In(polish.Warsaw).Format(time.DateOnly) }
+
+// writeFileAtomic writes data to a temporary file beside path and renames
+// it into place: path is either left as it was or holds all of data.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// tppSync imports new items into the book and reports each account.
+func tppSync(ctx context.Context, cfg tppConfig, c *tppclient.Client, book *tppclient.Book, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("tpp sync", stderr)
+	from := fs.String("from", "", "re-read every account's items booked from this `day` (YYYY-MM-DD) on: repairs a book whose items do not add up")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("sync takes no arguments, got %q", fs.Arg(0))}
+	}
+	rep, err := c.SyncWith(ctx, book, tppclient.SyncOptions{HistoryDays: cfg.HistoryDays, WarnDays: cfg.WarnDays, From: *from, Progress: stderr})
+	for _, w := range rep.Warnings {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "synced %d accounts: %d pages, %d items\n", rep.Accounts, rep.Pages, rep.Items)
+	return nil
 }
