@@ -147,13 +147,14 @@ func testTPPConnectAndSync(t *testing.T, dialect string) {
 	}
 
 	// Two syncs read each list of each account once each: a third would
-	// exceed four unattended accesses a day, so it skips the accounts.
-	_, warnings, err := tpp("sync")
-	if err != nil {
-		t.Fatal(err)
+	// exceed four unattended accesses a day, so it skips the accounts, says
+	// what to do in its table, and its exit status says so.
+	table, warnings, err := tpp("sync")
+	if !errors.Is(err, errReported) || exitCode(err) != 1 {
+		t.Fatalf("a third sync in a day that skipped every account: error %v", err)
 	}
-	if !strings.Contains(warnings, "skipped") {
-		t.Fatalf("a third sync in a day did not keep to the limit; it said %q", warnings)
+	if !strings.Contains(warnings, "skipped") || !strings.Contains(table, "skipped") || !strings.Contains(table, "tpp connect") {
+		t.Fatalf("a third sync in a day did not keep to the limit or say what to do; it said %q %q", table, warnings)
 	}
 
 	payAndWatch(t, p, cfg, who, tpp)

@@ -88,7 +88,7 @@ func (c *Client) SyncWith(ctx context.Context, b *Book, o SyncOptions) (SyncRepo
 	if err != nil {
 		return rep, err
 	}
-	now := c.now()
+	now := c.BankNow(ctx)
 	if o.From != "" {
 		d, err := time.ParseInLocation(time.DateOnly, o.From, bankZone)
 		if err != nil {
@@ -377,4 +377,50 @@ func shorten(s string) string {
 		return string(r[:39]) + "…"
 	}
 	return s
+}
+
+// Balance is one account's balances, or why the bank did not give them.
+type Balance struct {
+	Account, Currency, Booked, Available string
+	Err                                  error
+	Outcome                              Outcome // Problem and Hint when Err is set
+}
+
+// Balances reads every account's balances, as asked by the user at the
+// command line (isDirectPsu, as psd2bank tpp always did: not one of the
+// daily unattended reads); an account the bank refuses does not stop the
+// others.
+func (c *Client) Balances(ctx context.Context, b *Book) ([]Balance, error) {
+	t, err := b.Tokens()
+	if err != nil {
+		return nil, err
+	}
+	c.BankNow(ctx)
+	if c.now().After(t.ExpiresAt.Add(-30 * time.Second)) {
+		if t, err = c.Refresh(ctx, t); err != nil {
+			return nil, fmt.Errorf("refresh the access token: %w", err)
+		}
+		if err := b.SaveTokens(t); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]Balance, 0, len(t.Accounts))
+	for _, nrb := range t.Accounts {
+		a, err := c.Account(ctx, t, nrb, true)
+		if IsExpired(err) {
+			if nt, rerr := c.Refresh(ctx, t); rerr == nil {
+				t = nt
+				if err := b.SaveTokens(t); err != nil {
+					return out, err
+				}
+				a, err = c.Account(ctx, t, nrb, true)
+			}
+		}
+		if err != nil {
+			out = append(out, Balance{Account: nrb, Err: err, Outcome: failure(nrb, 0, err)})
+			continue
+		}
+		out = append(out, Balance{Account: nrb, Currency: a.Currency, Booked: a.BookingBalance, Available: a.AvailableBalance})
+	}
+	return out, nil
 }
