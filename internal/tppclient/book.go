@@ -37,6 +37,8 @@ CREATE TABLE IF NOT EXISTS items (
     day_pos INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (account, item_id));
 CREATE TABLE IF NOT EXISTS accesses (day TEXT NOT NULL, account TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (day, account));
+CREATE TABLE IF NOT EXISTS reads (consent TEXT NOT NULL, account TEXT NOT NULL, at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS reads_by_account ON reads (consent, account, at);
 CREATE TABLE IF NOT EXISTS coverage (
     account TEXT PRIMARY KEY, booked_from TEXT NOT NULL, synced_at TEXT NOT NULL);
 `
@@ -343,17 +345,46 @@ func (b *Book) itemBefore(account, day string) (Item, bool) {
 	return items[0], true
 }
 
-// countAccess records an unattended access to an account today and tells
-// how many there were.
-func (b *Book) countAccess(account string, day string) (int, error) {
-	var n int
-	err := b.db.QueryRow(`INSERT INTO accesses (day, account, n) VALUES (?, ?, 1)
-		ON CONFLICT (day, account) DO UPDATE SET n = n + 1 RETURNING n`, day, account).Scan(&n)
-	return n, err
+// The bank counts a consent's unattended reads of an account over the last
+// 24 hours of its clock (RTS art. 36(5)): the book keeps each read's time
+// (the bank's) under the consent, so a new consent starts afresh, as at
+// the bank.
+
+// countRead records an unattended read of an account at the bank's time at.
+func (b *Book) countRead(consent, account string, at time.Time) error {
+	_, err := b.db.Exec(`INSERT INTO reads (consent, account, at) VALUES (?, ?, ?)`, consent, account, at.UTC().Format(time.RFC3339Nano))
+	return err
 }
 
-func (b *Book) accessesToday(account, day string) int {
-	var n int
-	b.db.QueryRow(`SELECT n FROM accesses WHERE day = ? AND account = ?`, day, account).Scan(&n)
-	return n
+// readsWithin lists the times of a consent's unattended reads of an
+// account in the 24 hours before now, oldest first.
+func (b *Book) readsWithin(consent, account string, now time.Time) []time.Time {
+	rows, err := b.db.Query(`SELECT at FROM reads WHERE consent = ? AND account = ? AND at > ? ORDER BY at`,
+		consent, account, now.Add(-UnattendedWindow).UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var s string
+		if rows.Scan(&s) == nil {
+			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+// readsAllowed tells whether n more unattended reads of an account fit in
+// the bank's limit now, and if not, from when they do.
+func (b *Book) readsAllowed(consent, account string, n int, now time.Time) (ok bool, used int, from time.Time) {
+	reads := b.readsWithin(consent, account, now)
+	if len(reads)+n <= UnattendedLimit {
+		return true, len(reads), time.Time{}
+	}
+	// The oldest reads leave the window first: n fit once all but
+	// UnattendedLimit-n of them have.
+	return false, len(reads), reads[len(reads)-(UnattendedLimit-n)-1].Add(UnattendedWindow)
 }

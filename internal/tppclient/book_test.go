@@ -227,3 +227,29 @@ func TestOldBookUpgrades(t *testing.T) {
 		t.Fatalf("an old book's day that only the bank's order can settle: %v", err)
 	}
 }
+
+// The daily limit as the bank counts it: 4 unattended reads of an account
+// in any 24 hours of the bank's clock, per consent.
+func TestReadsFollowTheBanksWindow(t *testing.T) {
+	t.Parallel()
+	b := testBook(t)
+	t0 := time.Date(2026, 11, 2, 23, 0, 0, 0, polish.Warsaw)
+	for _, at := range []time.Time{t0, t0, t0.Add(30 * time.Minute), t0.Add(30 * time.Minute)} {
+		if err := b.countRead("c1", testNRB, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// After midnight the calendar day is another, but not the bank's window.
+	if ok, used, next := b.readsAllowed("c1", testNRB, 2, t0.Add(2*time.Hour)); ok || used != 4 || !next.Equal(t0.Add(24*time.Hour)) {
+		t.Fatalf("after midnight: ok %v, used %d, next %s", ok, used, next)
+	}
+	if ok, _, next := b.readsAllowed("c1", testNRB, 1, t0.Add(2*time.Hour)); ok || !next.Equal(t0.Add(24*time.Hour)) {
+		t.Fatalf("one read after midnight: ok %v, next %s", ok, next)
+	}
+	if ok, used, _ := b.readsAllowed("c1", testNRB, 2, t0.Add(24*time.Hour+time.Second)); !ok || used != 2 {
+		t.Fatalf("24 hours later: ok %v, used %d", ok, used)
+	}
+	if ok, used, _ := b.readsAllowed("c2", testNRB, 2, t0.Add(time.Hour)); !ok || used != 0 {
+		t.Fatalf("a new consent: ok %v, used %d", ok, used)
+	}
+}

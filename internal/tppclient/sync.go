@@ -16,9 +16,13 @@ import (
 	"github.com/psd2bank/psd2bank/internal/dialect/polishapi"
 )
 
-// UnattendedLimit is the regulatory limit of accesses per account a day
-// without the customer present (RTS art. 36(5)): sync stays within it.
+// UnattendedLimit is the regulatory limit of accesses per account in
+// UnattendedWindow without the customer present (RTS art. 36(5)): sync
+// stays within it.
 const UnattendedLimit = 4
+
+// UnattendedWindow is the window of the limit, in the bank's time.
+const UnattendedWindow = 24 * time.Hour
 
 // SyncOptions says how far back a sync reaches and where it reports.
 type SyncOptions struct {
@@ -116,18 +120,18 @@ func (c *Client) SyncWith(ctx context.Context, b *Book, o SyncOptions) (SyncRepo
 			return rep, err
 		}
 	}
-	day := bankDay(now)
 	for i, nrb := range t.Accounts {
 		if o.Progress != nil {
 			fmt.Fprintf(o.Progress, "[%d/%d] %s ...\n", i+1, len(t.Accounts), nrb)
 		}
-		if n := b.accessesToday(nrb, day); n+2 > UnattendedLimit {
+		if ok, used, next := b.readsAllowed(t.ConsentID, nrb, 2, now); !ok {
+			when := next.In(bankZone).Format("2006-01-02 15:04 MST")
 			rep.Skipped = append(rep.Skipped, nrb)
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("account %s skipped: it was read %d times today and the bank allows %d without the customer",
-				nrb, n, UnattendedLimit))
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("account %s skipped: it was read %d times in the last 24 hours and the bank allows %d without the customer",
+				nrb, used, UnattendedLimit))
 			rep.Outcomes = append(rep.Outcomes, Outcome{Account: nrb, Status: "skipped",
-				Problem: fmt.Sprintf("read %d times today (%s); the bank allows %d reads a day without the customer", n, day, UnattendedLimit),
-				Hint:    fmt.Sprintf("sync again after midnight (the bank's day, %s), or run `psd2bank tpp connect` with the customer, which resets the count", nextDay(day))})
+				Problem: fmt.Sprintf("read %d times in the last 24 hours; the bank allows %d reads without the customer", used, UnattendedLimit),
+				Hint:    fmt.Sprintf("sync again from %s (the bank's time), or run `psd2bank tpp connect` with the customer: a new consent starts afresh", when)})
 			continue
 		}
 		from := bankDay(now.AddDate(0, 0, -o.HistoryDays))
@@ -138,7 +142,7 @@ func (c *Client) SyncWith(ctx context.Context, b *Book, o SyncOptions) (SyncRepo
 				from = d.AddDate(0, 0, -Overlap).Format(time.DateOnly)
 			}
 		}
-		n, warnings, err := c.syncAccount(ctx, b, &t, nrb, from, day, now, &rep, o.Progress)
+		n, warnings, err := c.syncAccount(ctx, b, &t, nrb, from, now, &rep, o.Progress)
 		rep.Warnings = append(rep.Warnings, warnings...)
 		if err != nil {
 			var book *bookError
@@ -187,11 +191,11 @@ func failure(nrb string, items int, err error) Outcome {
 // syncAccount reads an account's booked items from the day from on, then
 // its pending items, and stores each list in one transaction. It returns
 // how many items it read and warnings about the bank's items.
-func (c *Client) syncAccount(ctx context.Context, b *Book, t *Tokens, nrb, from, day string, now time.Time, rep *SyncReport, progress io.Writer) (int, []string, error) {
+func (c *Client) syncAccount(ctx context.Context, b *Book, t *Tokens, nrb, from string, now time.Time, rep *SyncReport, progress io.Writer) (int, []string, error) {
 	var warnings []string
 	total := 0
 	for _, list := range []string{"done", "pending"} {
-		if _, err := b.countAccess(nrb, day); err != nil {
+		if err := b.countRead(t.ConsentID, nrb, now); err != nil {
 			return total, warnings, &bookError{err}
 		}
 		var items []received
@@ -361,15 +365,6 @@ var bankZone = polish.Warsaw
 
 // bankDay is the bank's calendar day of t.
 func bankDay(t time.Time) string { return t.In(bankZone).Format(time.DateOnly) }
-
-// nextDay is the day after a day (YYYY-MM-DD).
-func nextDay(day string) string {
-	d, err := time.Parse(time.DateOnly, day)
-	if err != nil {
-		return day
-	}
-	return d.AddDate(0, 0, 1).Format(time.DateOnly)
-}
 
 // shorten cuts a title for a message.
 func shorten(s string) string {
