@@ -127,7 +127,8 @@ func connectAs(t *testing.T, p *sandboxProc, cfg string, who psu) {
 // bookSameDayCycles books, today, transfers back and forth between each
 // customer's accounts of one currency: each account's balance returns to
 // where it was within the day, so only the bank's order tells the day's
-// items apart (a chain of balances alone has several starts).
+// items apart (a chain of balances alone has several starts). It also
+// books the payments waiting for their Elixir session.
 func bookSameDayCycles(t *testing.T, data string) {
 	t.Helper()
 	ctx := context.Background()
@@ -166,6 +167,28 @@ func bookSameDayCycles(t *testing.T, data string) {
 	}
 	if n == 0 {
 		t.Fatal("no same-day transfer could be booked: the test needs customers with two accounts in one currency")
+	}
+	// Pending payments waiting for their Elixir session are booked now:
+	// the incremental sync turns their pending rows into booked ones.
+	rows, err := db.QueryContext(ctx, `SELECT id FROM transfers WHERE status = 'pending'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pending []string
+	for rows.Next() {
+		var id string
+		rows.Scan(&id)
+		pending = append(pending, id)
+	}
+	rows.Close()
+	settled := 0
+	for _, id := range pending {
+		if _, err := l.Settle(ctx, id); err == nil {
+			settled++
+		}
+	}
+	if settled == 0 {
+		t.Fatal("no pending payment to book: the test needs the sandbox's pending Elixir payments")
 	}
 }
 
