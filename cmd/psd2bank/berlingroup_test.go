@@ -383,3 +383,86 @@ func nopBody(b []byte) *readCloser { return &readCloser{bytes.NewReader(b)} }
 type readCloser struct{ *bytes.Reader }
 
 func (readCloser) Close() error { return nil }
+
+// A Polish domestic payment through the redirect flow: checked before the
+// customer sees it, authorised on the bank's pages, executed once, its
+// status following the ledger; it cannot be changed afterwards.
+func TestBerlinGroupPayment(t *testing.T) {
+	data := t.TempDir()
+	p := startSandbox(t, "--data", data)
+	api := "https://" + p.api
+	demo := loadTPP(t, filepath.Join(data, "sandbox", "demo-tpp"), data)
+	psus := readPSUs(t, data)
+	who := psus[0]
+	pay := func(amount, currency string) map[string]any {
+		return map[string]any{
+			"debtorAccount":    map[string]any{"iban": iban(who.Accounts[0].Number)},
+			"instructedAmount": map[string]any{"currency": currency, "amount": amount},
+			"creditorAccount":  map[string]any{"iban": iban(psus[1].Accounts[0].Number)},
+			"creditorName":     "Anna Nowak", "remittanceInformationUnstructured": "Zwrot za bilety",
+		}
+	}
+	redirect := map[string]string{"TPP-Redirect-URI": bgRedirect, "PSU-IP-Address": "192.0.2.1"}
+	const path = "/berlingroup/v1/payments/pl-domestic-credit-transfers"
+
+	// Refused before any customer sees them.
+	bgRefused(t, "negative amount", demo.bg(t, api, bgCall{method: "POST", path: path, body: pay("-1.00", "PLN"), header: redirect}), 400, "FORMAT_ERROR")
+	bgRefused(t, "three decimals", demo.bg(t, api, bgCall{method: "POST", path: path, body: pay("1.001", "PLN"), header: redirect}), 400, "FORMAT_ERROR")
+	bgRefused(t, "EUR as a domestic payment", demo.bg(t, api, bgCall{method: "POST", path: path, body: pay("1.00", "EUR"), header: redirect}), 400, "PRODUCT_INVALID")
+	bgRefused(t, "unknown product", demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/payments/swish", body: pay("1.00", "PLN"), header: redirect}), 404, "PRODUCT_UNKNOWN")
+	bgRefused(t, "unknown field", demo.bg(t, api, bgCall{method: "POST", path: path, body: func() map[string]any {
+		b := pay("1.00", "PLN")
+		b["instructedAmmount"] = 1
+		return b
+	}(), header: redirect}), 400, "FORMAT_ERROR")
+	bgRefused(t, "XML", demo.bg(t, api, bgCall{method: "POST", path: path, header: redirect, tamper: func(r *http.Request) { r.Header.Set("Content-Type", "application/xml") }}),
+		415, "FORMAT_ERROR")
+
+	created := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: path, body: pay("12.34", "PLN"), header: redirect}), "initiatePayment", 201, data)
+	id := created["paymentId"].(string)
+	if created["transactionStatus"] != "RCVD" {
+		t.Fatalf("initiation: %v", created)
+	}
+	status := func() string {
+		s := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: path + "/" + id + "/status"}), "getPaymentInitiationStatus", 200, data)
+		return s["transactionStatus"].(string)
+	}
+	if st := status(); st != "RCVD" {
+		t.Fatalf("status before SCA: %s", st)
+	}
+	page := created["_links"].(map[string]any)["scaRedirect"].(map[string]any)["href"].(string)
+	if back := newBrowser(t, "http://"+p.web).consentBySMS(page, who, nil); !strings.HasPrefix(back, bgRedirect) {
+		t.Fatalf("back to %q", back)
+	}
+	if st := status(); st != "ACCP" && st != "ACSP" && st != "ACSC" {
+		t.Fatalf("status after SCA: %s", st)
+	}
+	info := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: path + "/" + id}), "getPaymentInformation", 200, data)
+	if fmt.Sprint(info["instructedAmount"]) != "map[amount:12.34 currency:PLN]" {
+		t.Fatalf("payment: %v", info)
+	}
+	// No change after consent: the amount or the creditor cannot move.
+	bgRefused(t, "PUT a new amount", demo.bg(t, api, bgCall{method: "PUT", path: path + "/" + id, body: pay("1234.00", "PLN")}), 405, "SERVICE_INVALID")
+	bgRefused(t, "PATCH the creditor", demo.bg(t, api, bgCall{method: "PATCH", path: path + "/" + id,
+		body: map[string]any{"creditorAccount": map[string]any{"iban": iban(psus[2].Accounts[0].Number)}}}), 405, "SERVICE_INVALID")
+	// Reading it twice executes it once.
+	status()
+	// Another TPP knows nothing of it.
+	other := filepath.Join(t.TempDir(), "other")
+	certsCmd(t, "issue", "--data", data, "--org-id", "PSDPL-KNF-0000000066", "--name", "Other", "--out", other, "--register")
+	bgRefused(t, "another TPP's payment", loadTPP(t, other, data).bg(t, api, bgCall{method: "GET", path: path + "/" + id + "/status"}), 404, "RESOURCE_UNKNOWN")
+	// Card accounts and periodic payments are not offered.
+	bgRefused(t, "periodic", demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/periodic-payments/pl-domestic-credit-transfers", body: pay("1.00", "PLN"), header: redirect}),
+		405, "SERVICE_INVALID")
+
+	// The customer refuses a second payment: RJCT.
+	second := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: path, body: pay("5.00", "PLN"), header: redirect}), "initiatePayment", 201, data)
+	id2 := second["paymentId"].(string)
+	if a := demo.bg(t, api, bgCall{method: "DELETE", path: path + "/" + id2}); a.status != 204 {
+		t.Fatalf("cancel before SCA: %d %s", a.status, a.body)
+	}
+	s := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: path + "/" + id2 + "/status"}), "getPaymentInitiationStatus", 200, data)
+	if s["transactionStatus"] != "CANC" && s["transactionStatus"] != "RJCT" {
+		t.Fatalf("status after cancelling before SCA: %v", s)
+	}
+}

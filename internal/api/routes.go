@@ -142,7 +142,7 @@ func Routes(d Deps) http.Handler {
 	if d.Ledger != nil && d.Consents != nil && d.OAuth != nil && d.DB != nil {
 		clients, _ := d.Registrar.(berlingroup.Clients)
 		for _, rt := range berlingroup.Routes(berlingroup.Deps{Gateway: gw, Ledger: d.Ledger, Consents: d.Consents, OAuth: d.OAuth,
-			Clients: clients, Access: d.Access, DB: d.DB, OnDecoupled: d.OnDecoupled}) {
+			Payments: d.Payments, Clients: clients, Access: d.Access, DB: d.DB, OnDecoupled: d.OnDecoupled}) {
 			r.Method(rt.Method, rt.Pattern, gw.Wrap(rt.Op))
 		}
 	}

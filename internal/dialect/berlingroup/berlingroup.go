@@ -17,6 +17,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/oauth"
+	"github.com/psd2bank/psd2bank/internal/payment"
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/tpp"
 )
@@ -37,6 +38,7 @@ type Deps struct {
 	Consents *consent.Service
 	OAuth    *oauth.Server
 	Clients  Clients
+	Payments *payment.Service
 	Access   *access.Service // nil: every account's API access is active
 	DB       store.Querier
 	// OnDecoupled starts the customer's approval in the mobile app.
@@ -53,12 +55,6 @@ type Route struct {
 // does not serve answer SERVICE_INVALID.
 func Routes(d Deps) []Route {
 	s := &service{d: d}
-	type op struct {
-		method, path string
-		service      gateway.Service
-		name         string
-		h            gateway.Handler
-	}
 	ops := []op{
 		{"POST", "/v1/consents", gateway.AIS, "createConsent", s.createConsent},
 		{"GET", "/v1/consents/{consentId}", gateway.AIS, "getConsentInformation", s.getConsent},
@@ -80,6 +76,9 @@ func Routes(d Deps) []Route {
 		{"POST", "/v1/funds-confirmations", gateway.CAF, "checkAvailabilityOfFunds", s.checkAvailabilityOfFunds},
 		{"POST", "/v1/signing-baskets", gateway.PIS, "createSigningBasket", notServed("signing baskets")},
 	}
+	if d.Payments != nil {
+		ops = append(ops, s.paymentRoutes()...)
+	}
 	out := make([]Route, 0, len(ops))
 	for _, o := range ops {
 		out = append(out, Route{Method: o.method, Pattern: Prefix + o.path,
@@ -89,6 +88,14 @@ func Routes(d Deps) []Route {
 }
 
 type service struct{ d Deps }
+
+// op is an operation: its route (under Prefix), service, name and handler.
+type op struct {
+	method, path string
+	service      gateway.Service
+	name         string
+	h            gateway.Handler
+}
 
 func (s *service) now() time.Time { return s.d.Consents.Now() }
 

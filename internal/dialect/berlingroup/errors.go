@@ -38,6 +38,8 @@ const (
 	CodeScaInvalid           = "SCA_INVALID"
 	CodeTimestampInvalid     = "TIMESTAMP_INVALID"
 	CodeParameterNotConsiste = "PARAMETER_NOT_CONSISTENT"
+	CodeCancellationInvalid  = "CANCELLATION_INVALID"
+	CodeExecutionDateInvalid = "EXECUTION_DATE_INVALID"
 )
 
 // refuse is a refusal of this dialect, with the standard's code.
