@@ -253,6 +253,8 @@ func TestBerlinGroupRedirectFlow(t *testing.T) {
 	// DELETE ends the consent.
 	if a := demo.bg(t, api, bgCall{method: "DELETE", path: "/berlingroup/v1/consents/" + consentID}); a.status != 204 {
 		t.Fatalf("delete: %d %s", a.status, a.body)
+	} else if err := berlingroup.VerifyResponse(a.header, nil, bankSeal(t, data)); err != nil {
+		t.Fatalf("the 204 answer is not signed: %v", err)
 	}
 	st = bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/consents/" + consentID + "/status"}), "getConsentStatus", 200, data)
 	if st["consentStatus"] != "terminatedByTpp" {
@@ -455,7 +457,26 @@ func TestBerlinGroupPayment(t *testing.T) {
 	bgRefused(t, "periodic", demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/periodic-payments/pl-domestic-credit-transfers", body: pay("1.00", "PLN"), header: redirect}),
 		405, "SERVICE_INVALID")
 
-	// The customer refuses a second payment: RJCT.
+	// The customer refuses a payment: the browser goes to
+	// TPP-Nok-Redirect-URI and the payment is RJCT.
+	nok := "http://127.0.0.1:8765/callback/nok?p=3"
+	refused := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: path, body: pay("7.00", "PLN"),
+		header: map[string]string{"TPP-Redirect-URI": bgRedirect, "TPP-Nok-Redirect-URI": nok}}), "initiatePayment", 201, data)
+	br := newBrowser(t, "http://"+p.web)
+	rpage := refused["_links"].(map[string]any)["scaRedirect"].(map[string]any)["href"].(string)
+	u, _ := br.get(rpage)
+	br.post(u+"/login", url.Values{"login": {who.Login}, "password": {who.Password}})
+	if back, html := br.post(rpage+"/reject", url.Values{}); back != nok {
+		t.Fatalf("refusal sent the browser to %q, not TPP-Nok-Redirect-URI (%s)", back, html)
+	}
+	rs := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: path + "/" + refused["paymentId"].(string) + "/status"}), "getPaymentInitiationStatus", 200, data)
+	if rs["transactionStatus"] != "RJCT" {
+		t.Fatalf("status after the customer refused: %v", rs)
+	}
+	bgRefused(t, "a Nok URI the TPP did not register", demo.bg(t, api, bgCall{method: "POST", path: path, body: pay("7.00", "PLN"),
+		header: map[string]string{"TPP-Redirect-URI": bgRedirect, "TPP-Nok-Redirect-URI": "https://evil.example/"}}), 400, "FORMAT_ERROR")
+
+	// A payment cancelled before SCA.
 	second := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: path, body: pay("5.00", "PLN"), header: redirect}), "initiatePayment", 201, data)
 	id2 := second["paymentId"].(string)
 	if a := demo.bg(t, api, bgCall{method: "DELETE", path: path + "/" + id2}); a.status != 204 {

@@ -176,7 +176,7 @@ func (g *Gateway) finish(w http.ResponseWriter, r *http.Request, req *request, r
 	if rw.status == 0 {
 		rw.status = http.StatusNoContent
 	}
-	if rw.body.Len() > 0 || rw.status != http.StatusNoContent {
+	if es, ok := req.op.Wire.(EmptySigner); rw.body.Len() > 0 || rw.status != http.StatusNoContent || ok && es.SignsEmptyAnswers() {
 		if req.caller.RequestID == "" {
 			req.caller.RequestID = req.requestID
 		}

@@ -44,6 +44,12 @@ type TokenBinder interface {
 	CheckToken(c *Caller, token string) *Refusal
 }
 
+// EmptySigner is implemented by a dialect whose answers without a body
+// (204) are signed too.
+type EmptySigner interface {
+	SignsEmptyAnswers() bool
+}
+
 // Refuse makes a refusal with a detail (formatted with fmt.Sprint), for
 // the dialects' pipeline checks.
 func Refuse(status int, code Code, en, pl string, detail ...any) *Refusal {

@@ -461,6 +461,9 @@ func (s *Server) Reject(ctx context.Context, requestID, customerID string) (stri
 		return "", err
 	}
 	const desc = "The customer did not give the consent"
+	if nok := s.nokRedirect(ctx, p.ID); nok != "" && !p.Decoupled {
+		return nok, nil
+	}
 	if p.Decoupled {
 		s.deliverAsync(p, map[string]string{"error": string(AccessDenied), "error_description": desc, "state": p.State, "apiKey": p.APIKey})
 		return "", nil

@@ -144,24 +144,11 @@ func (s *service) createConsent(w http.ResponseWriter, r *http.Request, c *gatew
 	}
 
 	// The authorisation: redirect to the consent pages, or decoupled.
-	decoupled := strings.EqualFold(r.Header.Get("TPP-Redirect-Preferred"), "false")
-	psuID := r.Header.Get("PSU-ID")
-	redirect := r.Header.Get("TPP-Redirect-URI")
-	if decoupled && psuID == "" {
-		return formatError("decoupled SCA (TPP-Redirect-Preferred: false) needs PSU-ID: the customer's login",
-			"SCA odseparowane (TPP-Redirect-Preferred: false) wymaga PSU-ID: loginu klienta")
-	}
-	if !decoupled && redirect == "" {
-		return formatError("TPP-Redirect-URI is required for the redirect approach: the address the customer returns to",
-			"TPP-Redirect-URI jest wymagany przy podejściu z przekierowaniem: adres, na który wraca klient")
-	}
-	client, err := s.client(ctx, c.OrgID, redirect, decoupled)
+	sca, err := s.approach(ctx, r, c)
 	if err != nil {
 		return err
 	}
-	if redirect == "" {
-		redirect = client.RedirectURIs[0]
-	}
+	decoupled, psuID, redirect, client := sca.decoupled, sca.psuID, sca.redirect, sca.client
 	rec.SCAApproach = "REDIRECT"
 	if decoupled {
 		rec.SCAApproach = "DECOUPLED"
@@ -178,6 +165,9 @@ func (s *service) createConsent(w http.ResponseWriter, r *http.Request, c *gatew
 	}
 	rec.ConsentID, rec.RequestID = res.ConsentID, res.RequestID
 	if err := s.saveConsent(ctx, rec); err != nil {
+		return err
+	}
+	if err := s.setNok(ctx, sca, res.RequestID); err != nil {
 		return err
 	}
 	if decoupled && s.d.OnDecoupled != nil {
@@ -309,6 +299,52 @@ func (s *service) translateAccess(rec *bgConsent) (consent.Scope, []consent.Priv
 		privs = append(privs, full(nrb, tx[nrb])...)
 	}
 	return consent.ScopeAIS, privs, nil
+}
+
+// scaRequest is how the customer will authorise: the approach and where
+// the browser returns.
+type scaRequest struct {
+	decoupled            bool
+	psuID, redirect, nok string
+	client               tpp.Client
+}
+
+// approach reads TPP-Redirect-Preferred, PSU-ID, TPP-Redirect-URI and
+// TPP-Nok-Redirect-URI: decoupled needs the customer's login; a redirect
+// needs a redirect URI that begins with a registered one (the Nok URI too).
+func (s *service) approach(ctx context.Context, r *http.Request, c *gateway.Caller) (scaRequest, error) {
+	q := scaRequest{decoupled: strings.EqualFold(r.Header.Get("TPP-Redirect-Preferred"), "false"),
+		psuID: r.Header.Get("PSU-ID"), redirect: r.Header.Get("TPP-Redirect-URI"), nok: r.Header.Get("TPP-Nok-Redirect-URI")}
+	if q.decoupled && q.psuID == "" {
+		return q, formatError("decoupled SCA (TPP-Redirect-Preferred: false) needs PSU-ID: the customer's login",
+			"SCA odseparowane (TPP-Redirect-Preferred: false) wymaga PSU-ID: loginu klienta")
+	}
+	if !q.decoupled && q.redirect == "" {
+		return q, formatError("TPP-Redirect-URI is required for the redirect approach: the address the customer returns to",
+			"TPP-Redirect-URI jest wymagany przy podejściu z przekierowaniem: adres, na który wraca klient")
+	}
+	var err error
+	if q.client, err = s.client(ctx, c.OrgID, q.redirect, q.decoupled); err != nil {
+		return q, err
+	}
+	if q.redirect == "" {
+		q.redirect = q.client.RedirectURIs[0]
+	}
+	if q.nok != "" && !q.decoupled {
+		if _, err := s.client(ctx, c.OrgID, q.nok, false); err != nil {
+			return q, formatError("TPP-Nok-Redirect-URI must be, or begin with, a redirect URI registered for your organisation",
+				"TPP-Nok-Redirect-URI musi być zarejestrowanym adresem przekierowania Twojej organizacji lub się od niego zaczynać")
+		}
+	}
+	return q, nil
+}
+
+// setNok records where the browser goes when the customer refuses.
+func (s *service) setNok(ctx context.Context, q scaRequest, requestID string) error {
+	if q.nok == "" || q.decoupled {
+		return nil
+	}
+	return s.d.OAuth.SetNokRedirect(ctx, requestID, q.nok)
 }
 
 // client finds the TPP's client whose registered redirect URI begins

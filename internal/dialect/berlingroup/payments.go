@@ -239,23 +239,11 @@ func (s *service) initiatePayment(w http.ResponseWriter, r *http.Request, c *gat
 		}
 	}
 
-	decoupled := strings.EqualFold(r.Header.Get("TPP-Redirect-Preferred"), "false")
-	psuID := r.Header.Get("PSU-ID")
-	redirect := r.Header.Get("TPP-Redirect-URI")
-	if decoupled && psuID == "" {
-		return formatError("decoupled SCA (TPP-Redirect-Preferred: false) needs PSU-ID: the customer's login",
-			"SCA odseparowane (TPP-Redirect-Preferred: false) wymaga PSU-ID: loginu klienta")
-	}
-	if !decoupled && redirect == "" {
-		return formatError("TPP-Redirect-URI is required for the redirect approach", "TPP-Redirect-URI jest wymagany przy podejściu z przekierowaniem")
-	}
-	client, err := s.client(ctx, c.OrgID, redirect, decoupled)
+	sca, err := s.approach(ctx, r, c)
 	if err != nil {
 		return err
 	}
-	if redirect == "" {
-		redirect = client.RedirectURIs[0]
-	}
+	decoupled, psuID, redirect, client := sca.decoupled, sca.psuID, sca.redirect, sca.client
 	pr := products[prod]
 	res, err := s.d.OAuth.Authorize(ctx, oauth.AuthorizeRequest{
 		Dialect: oauth.DialectBerlinGroup, TPPID: c.OrgID, ClientID: client.ClientID, RedirectURI: redirect, RedirectPrefix: true,
@@ -274,6 +262,9 @@ func (s *service) initiatePayment(w http.ResponseWriter, r *http.Request, c *gat
 		rec.SCAApproach = "DECOUPLED"
 	}
 	if err := s.savePayment(ctx, rec); err != nil {
+		return err
+	}
+	if err := s.setNok(ctx, sca, res.RequestID); err != nil {
 		return err
 	}
 	if decoupled && s.d.OnDecoupled != nil {

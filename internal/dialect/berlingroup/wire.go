@@ -32,6 +32,9 @@ type wire struct{}
 
 func (wire) Name() gateway.Dialect { return Name }
 
+// SignsEmptyAnswers: every answer carries Digest and Signature, a 204 too.
+func (wire) SignsEmptyAnswers() bool { return true }
+
 // RequestID is X-Request-ID (the gateway checks that it is a UUID and
 // refuses it the second time).
 func (wire) RequestID(r *http.Request, _ *gateway.Caller, _ gateway.Operation) (string, *gateway.Refusal) {

@@ -19,6 +19,10 @@ CREATE TABLE berlingroup_consents (
     created_at        BIGINT NOT NULL
 );
 CREATE INDEX berlingroup_consents_request ON berlingroup_consents (request_id);
+-- Where the browser goes when the customer refuses (Berlin Group's
+-- TPP-Nok-Redirect-URI); '' = the redirect URI with ?error=...
+ALTER TABLE oauth_requests ADD COLUMN nok_redirect_uri TEXT NOT NULL DEFAULT '';
 
 -- +goose Down
+ALTER TABLE oauth_requests DROP COLUMN nok_redirect_uri;
 DROP TABLE berlingroup_consents;
