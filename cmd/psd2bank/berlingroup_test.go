@@ -136,6 +136,8 @@ func TestBerlinGroupRedirectFlow(t *testing.T) {
 	if st["consentStatus"] != "received" {
 		t.Fatalf("status before SCA: %v", st)
 	}
+	bgRefused(t, "accounts before SCA", demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts",
+		header: map[string]string{"Consent-ID": consentID, "PSU-IP-Address": "192.0.2.1"}}), 401, "CONSENT_INVALID")
 	back := newBrowser(t, "http://"+p.web).consentBySMS(page, who, nil)
 	if !strings.HasPrefix(back, bgRedirect) {
 		t.Fatalf("the bank sent the browser to %q, not TPP-Redirect-URI", back)
@@ -186,6 +188,22 @@ func TestBerlinGroupRedirectFlow(t *testing.T) {
 	txID, _ := booked[0].(map[string]any)["transactionId"].(string)
 	bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts/" + id + "/transactions/" + txID, header: present}),
 		"getTransactionDetails", 200, data)
+
+	// The bank-offered consent: empty lists, the customer chooses on the
+	// consent page; the consent then names the chosen accounts.
+	offered := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/consents",
+		body:   bgConsentBody(map[string]any{"accounts": []any{}, "balances": []any{}, "transactions": []any{}}),
+		header: map[string]string{"TPP-Redirect-URI": bgRedirect}}), "createConsent", 201, data)
+	newBrowser(t, "http://"+p.web).consentBySMS(offered["_links"].(map[string]any)["scaRedirect"].(map[string]any)["href"].(string), who, []string{nrb})
+	oinfo := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/consents/" + offered["consentId"].(string)}), "getConsentInformation", 200, data)
+	if oinfo["consentStatus"] != "valid" || !strings.Contains(fmt.Sprint(oinfo["access"]), iban(nrb)) {
+		t.Fatalf("bank-offered consent after SCA: %v", oinfo)
+	}
+	olist := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts?withBalance=true",
+		header: map[string]string{"Consent-ID": offered["consentId"].(string), "PSU-IP-Address": "192.0.2.1"}}), "getAccountList", 200, data)
+	if n := len(olist["accounts"].([]any)); n != 1 {
+		t.Fatalf("bank-offered consent lists %d accounts: %v", n, olist)
+	}
 
 	// Bad input: clear errors in the standard's format.
 	bgRefused(t, "transactions without bookingStatus", demo.bg(t, api, bgCall{method: "GET",

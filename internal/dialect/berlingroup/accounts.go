@@ -76,6 +76,12 @@ func (s *service) grant(r *http.Request, c *gateway.Caller) (bgConsent, consent.
 		}
 		return rec, cons, err
 	}
+	// Authorised and alive: the consent service says so (its status check
+	// runs before the privilege, which no call is named after).
+	if _, err := s.d.Consents.Check(r.Context(), consent.Access{ConsentID: cons.ID, TPPID: c.OrgID, Privilege: "-"}); err != nil &&
+		consent.CodeOf(err) != consent.CodePrivilegeMissing {
+		return rec, cons, consentRefusal(err)
+	}
 	return rec, cons, nil
 }
 
