@@ -108,14 +108,27 @@ func bgConsentBody(access map[string]any) map[string]any {
 
 const bgRedirect = "http://127.0.0.1:8765/callback/bg?session=1"
 
+// The Berlin Group dialect end to end over mTLS, on one sandbox: the
+// redirect and decoupled flows, a payment, and every signature refusal.
+func TestBerlinGroup(t *testing.T) {
+	data := t.TempDir()
+	p := startSandbox(t, "--data", data)
+	for _, c := range []struct {
+		name string
+		run  func(*testing.T, *sandboxProc, string)
+	}{
+		{"RedirectFlow", bgRedirectFlow}, {"DecoupledFlow", bgDecoupledFlow}, {"Payment", bgPayment}, {"SignatureRefusals", bgSignatureRefusals},
+	} {
+		t.Run(c.name, func(t *testing.T) { c.run(t, p, data) })
+	}
+}
+
 // The redirect flow end to end over mTLS: consent for named accounts →
 // the customer approves on the bank's pages → consent valid → accounts,
 // balances, transactions, details; every 2xx body valid against the
 // official file and signed by the bank; then the refusals the standard
 // and the contract promise.
-func TestBerlinGroupRedirectFlow(t *testing.T) {
-	data := t.TempDir()
-	p := startSandbox(t, "--data", data)
+func bgRedirectFlow(t *testing.T, p *sandboxProc, data string) {
 	api := "https://" + p.api
 	demo := loadTPP(t, filepath.Join(data, "sandbox", "demo-tpp"), data)
 	psus := readPSUs(t, data)
@@ -301,9 +314,7 @@ func refusedApproval(t *testing.T, web, page string, who psu) bool {
 
 // The decoupled flow: the customer approves in the mobile app and the TPP
 // polls scaStatus.
-func TestBerlinGroupDecoupledFlow(t *testing.T) {
-	data := t.TempDir()
-	p := startSandbox(t, "--data", data)
+func bgDecoupledFlow(t *testing.T, p *sandboxProc, data string) {
 	api := "https://" + p.api
 	demo := loadTPP(t, filepath.Join(data, "sandbox", "demo-tpp"), data)
 	who := readPSUs(t, data)[0]
@@ -343,9 +354,7 @@ func TestBerlinGroupDecoupledFlow(t *testing.T) {
 }
 
 // Every signature refusal of the standard, each with its code and status.
-func TestBerlinGroupSignatureRefusals(t *testing.T) {
-	data := t.TempDir()
-	p := startSandbox(t, "--data", data)
+func bgSignatureRefusals(t *testing.T, p *sandboxProc, data string) {
 	api := "https://" + p.api
 	demo := loadTPP(t, filepath.Join(data, "sandbox", "demo-tpp"), data)
 	body := bgConsentBody(map[string]any{"availableAccounts": "allAccounts"})
@@ -407,9 +416,7 @@ func (readCloser) Close() error { return nil }
 // A Polish domestic payment through the redirect flow: checked before the
 // customer sees it, authorised on the bank's pages, executed once, its
 // status following the ledger; it cannot be changed afterwards.
-func TestBerlinGroupPayment(t *testing.T) {
-	data := t.TempDir()
-	p := startSandbox(t, "--data", data)
+func bgPayment(t *testing.T, p *sandboxProc, data string) {
 	api := "https://" + p.api
 	demo := loadTPP(t, filepath.Join(data, "sandbox", "demo-tpp"), data)
 	psus := readPSUs(t, data)
@@ -469,7 +476,7 @@ func TestBerlinGroupPayment(t *testing.T) {
 	status()
 	// Another TPP knows nothing of it.
 	other := filepath.Join(t.TempDir(), "other")
-	certsCmd(t, "issue", "--data", data, "--org-id", "PSDPL-KNF-0000000066", "--name", "Other", "--out", other, "--register")
+	certsCmd(t, "issue", "--data", data, "--org-id", "PSDPL-KNF-0000000067", "--name", "Other payer", "--out", other, "--register")
 	bgRefused(t, "another TPP's payment", loadTPP(t, other, data).bg(t, api, bgCall{method: "GET", path: path + "/" + id + "/status"}), 404, "RESOURCE_UNKNOWN")
 	// Card accounts and periodic payments are not offered.
 	bgRefused(t, "periodic", demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/periodic-payments/pl-domestic-credit-transfers", body: pay("1.00", "PLN"), header: redirect}),
