@@ -73,7 +73,11 @@ func bgOK(t *testing.T, a apiAnswer, op string, status int, data string) map[str
 	if a.status != status {
 		t.Fatalf("%s: %d %s", op, a.status, a.body)
 	}
-	if err := spec.ValidateResponse(op, status, a.body); err != nil {
+	validate := func() error { return spec.ValidateResponse(op, status, a.body) }
+	if schema, ok := strings.CutPrefix(op, "schema:"); ok {
+		validate = func() error { return spec.ValidateSchema(schema, a.body) }
+	}
+	if err := validate(); err != nil {
 		t.Fatalf("%s: %v", op, truncated(err.Error()))
 	}
 	if err := berlingroup.VerifyResponse(a.header, a.body, bankSeal(t, data)); err != nil {
@@ -478,9 +482,44 @@ func bgPayment(t *testing.T, p *sandboxProc, data string) {
 	other := filepath.Join(t.TempDir(), "other")
 	certsCmd(t, "issue", "--data", data, "--org-id", "PSDPL-KNF-0000000067", "--name", "Other payer", "--out", other, "--register")
 	bgRefused(t, "another TPP's payment", loadTPP(t, other, data).bg(t, api, bgCall{method: "GET", path: path + "/" + id + "/status"}), 404, "RESOURCE_UNKNOWN")
-	// Card accounts and periodic payments are not offered.
-	bgRefused(t, "periodic", demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/periodic-payments/pl-domestic-credit-transfers", body: pay("1.00", "PLN"), header: redirect}),
+	// Bulk payments are not offered.
+	bgRefused(t, "bulk", demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/bulk-payments/pl-domestic-credit-transfers", body: pay("1.00", "PLN"), header: redirect}),
 		405, "SERVICE_INVALID")
+
+	// A periodic payment: checked first, a standing order after SCA,
+	// cancelled by DELETE.
+	const periodicPath = "/berlingroup/v1/periodic-payments/pl-domestic-credit-transfers"
+	periodic := func(start, frequency string) map[string]any {
+		b := pay("50.00", "PLN")
+		b["startDate"], b["frequency"], b["executionRule"] = start, frequency, "following"
+		return b
+	}
+	tomorrow := time.Now().AddDate(0, 0, 1).Format(time.DateOnly)
+	bgRefused(t, "periodic without a known frequency", demo.bg(t, api, bgCall{method: "POST", path: periodicPath, body: periodic(tomorrow, "Fortnightly"), header: redirect}),
+		400, "FORMAT_ERROR")
+	a := demo.bg(t, api, bgCall{method: "POST", path: periodicPath, body: periodic("2020-01-01", "Monthly"), header: redirect})
+	bgRefused(t, "periodic starting in the past", a, 400, "FORMAT_ERROR")
+	if !strings.Contains(a.message, "startDate") {
+		t.Fatalf("the refusal does not name startDate: %s", a.body)
+	}
+	pc := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: periodicPath, body: periodic(tomorrow, "Monthly"), header: redirect}), "initiatePayment", 201, data)
+	pid := pc["paymentId"].(string)
+	newBrowser(t, "http://"+p.web).consentBySMS(pc["_links"].(map[string]any)["scaRedirect"].(map[string]any)["href"].(string), who, nil)
+	ps := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: periodicPath + "/" + pid + "/status"}), "getPaymentInitiationStatus", 200, data)
+	if ps["transactionStatus"] != "ACCP" {
+		t.Fatalf("standing order after SCA: %v", ps)
+	}
+	pinfo := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: periodicPath + "/" + pid}), "schema:periodicPaymentInitiationWithStatusResponse", 200, data)
+	if pinfo["frequency"] != "Monthly" || pinfo["startDate"] != tomorrow {
+		t.Fatalf("periodic payment: %v", pinfo)
+	}
+	if a := demo.bg(t, api, bgCall{method: "DELETE", path: periodicPath + "/" + pid}); a.status != 204 {
+		t.Fatalf("cancel the standing order: %d %s", a.status, a.body)
+	}
+	if ps := demo.bg(t, api, bgCall{method: "GET", path: periodicPath + "/" + pid + "/status"}).json(t); ps["transactionStatus"] != "CANC" {
+		t.Fatalf("standing order after DELETE: %v", ps)
+	}
+	bgRefused(t, "a periodic payment under the single payments' path", demo.bg(t, api, bgCall{method: "GET", path: path + "/" + pid}), 404, "RESOURCE_UNKNOWN")
 
 	// The customer refuses a payment: the browser goes to
 	// TPP-Nok-Redirect-URI and the payment is RJCT.

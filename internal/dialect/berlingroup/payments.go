@@ -46,6 +46,21 @@ type PaymentInitiation struct {
 	ChargeBearer                      string            `json:"chargeBearer,omitempty"`
 	RemittanceInformationUnstructured string            `json:"remittanceInformationUnstructured,omitempty"`
 	RequestedExecutionDate            string            `json:"requestedExecutionDate,omitempty"`
+	// Periodic payments only.
+	StartDate      string `json:"startDate,omitempty"`
+	EndDate        string `json:"endDate,omitempty"`
+	ExecutionRule  string `json:"executionRule,omitempty"`
+	Frequency      string `json:"frequency,omitempty"`
+	DayOfExecution string `json:"dayOfExecution,omitempty"`
+}
+
+// frequencies are the standard's frequency codes as the domain's periods.
+var frequencies = map[string]struct {
+	period payment.Period
+	n      int
+}{
+	"Daily": {payment.Day, 1}, "Weekly": {payment.Week, 1}, "EveryTwoWeeks": {payment.Week, 2}, "Monthly": {payment.Month, 1},
+	"EveryTwoMonths": {payment.Month, 2}, "Quarterly": {payment.Month, 3}, "SemiAnnual": {payment.Month, 6}, "Annual": {payment.Month, 12},
 }
 
 // products are the payment products and how the domain makes them.
@@ -92,7 +107,7 @@ type bgPayment struct {
 	Body                        PaymentInitiation
 	Order                       payment.Order
 	ConsentID, RequestID        string
-	SCAApproach                 string
+	SCAApproach, BankID         string
 	CreatedAt                   time.Time
 }
 
@@ -100,8 +115,8 @@ type bgPayment struct {
 func product(r *http.Request) (string, error) {
 	svc, prod := param(r, "paymentService"), param(r, "paymentProduct")
 	switch svc {
-	case "payments":
-	case "periodic-payments", "bulk-payments":
+	case "payments", "periodic-payments":
+	case "bulk-payments":
 		return "", refuse(http.StatusMethodNotAllowed, CodeServiceInvalid, svc+" are not offered yet: initiate single payments (/v1/payments/{product})",
 			svc+" nie są jeszcze oferowane: inicjuj pojedyncze płatności (/v1/payments/{product})")
 	default:
@@ -116,9 +131,18 @@ func product(r *http.Request) (string, error) {
 }
 
 // order translates the body into the domain's payment order.
-func (s *service) order(prod string, p PaymentInitiation, c *gateway.Caller, id string) (payment.Order, error) {
+func (s *service) order(svc, prod string, p PaymentInitiation, c *gateway.Caller, id string) (payment.Order, error) {
 	pr := products[prod]
+	periodic := svc == "periodic-payments"
 	switch {
+	case !periodic && (p.StartDate != "" || p.EndDate != "" || p.Frequency != "" || p.ExecutionRule != "" || p.DayOfExecution != ""):
+		return payment.Order{}, formatError("startDate, endDate, frequency, executionRule and dayOfExecution belong to periodic-payments",
+			"startDate, endDate, frequency, executionRule i dayOfExecution dotyczą periodic-payments")
+	case periodic && (p.StartDate == "" || p.Frequency == ""):
+		return payment.Order{}, formatError("a periodic payment needs startDate and frequency", "płatność okresowa wymaga startDate i frequency")
+	case periodic && p.RequestedExecutionDate != "":
+		return payment.Order{}, formatError("a periodic payment starts at startDate: leave requestedExecutionDate out",
+			"płatność okresowa zaczyna się w startDate: pomiń requestedExecutionDate")
 	case p.DebtorAccount == nil || p.DebtorAccount.IBAN == "":
 		return payment.Order{}, formatError("debtorAccount.iban is required: the customer's account at this bank", "debtorAccount.iban jest wymagane: rachunek klienta w tym banku")
 	case p.InstructedAmount == nil:
@@ -163,6 +187,27 @@ func (s *service) order(prod string, p PaymentInitiation, c *gateway.Caller, id 
 	if o.Recipient.Country == "" && len(recipient) > 2 && pr.typ != payment.Domestic {
 		o.Recipient.Country = recipient[:2]
 	}
+	if periodic {
+		f, ok := frequencies[p.Frequency]
+		if !ok {
+			return o, formatError("frequency "+p.Frequency+" is not offered: use Daily, Weekly, EveryTwoWeeks, Monthly, EveryTwoMonths, Quarterly, SemiAnnual or Annual",
+				"frequency "+p.Frequency+" nie jest oferowane: użyj Daily, Weekly, EveryTwoWeeks, Monthly, EveryTwoMonths, Quarterly, SemiAnnual lub Annual")
+		}
+		rc := &payment.Recurrence{StartDate: p.StartDate, EndDate: p.EndDate, PeriodType: f.period, PeriodValue: f.n, DayOff: payment.After}
+		switch p.ExecutionRule {
+		case "", "following":
+		case "preceding":
+			rc.DayOff = payment.Before
+		default:
+			return o, formatError("executionRule is following or preceding", "executionRule to following lub preceding")
+		}
+		if p.DayOfExecution != "" && (len(p.StartDate) != 10 || strings.TrimLeft(p.DayOfExecution, "0") != strings.TrimLeft(p.StartDate[8:], "0")) {
+			return o, refuse(http.StatusBadRequest, CodeParameterNotSupport,
+				"dayOfExecution must be the day of startDate: the payment recurs on the day it starts",
+				"dayOfExecution musi być dniem startDate: płatność powtarza się w dniu, w którym się zaczyna")
+		}
+		o.Recurrence, o.ExecutionDate = rc, ""
+	}
 	if err := s.d.Payments.Validate(o); err != nil {
 		return o, paymentRefusal(err)
 	}
@@ -176,8 +221,8 @@ func paymentRefusal(err error) error {
 		return err
 	}
 	en, pl := pe.Message, pe.MessagePL
-	if pe.Field != "" {
-		en, pl = pe.Field+": "+en, pe.Field+": "+pl
+	if f := wireField(pe.Field); f != "" {
+		en, pl = f+": "+en, f+": "+pl
 	}
 	switch pe.Code {
 	case payment.CodeNotFound:
@@ -222,7 +267,8 @@ func (s *service) initiatePayment(w http.ResponseWriter, r *http.Request, c *gat
 		return err
 	}
 	id := uuid.Must(uuid.NewV7()).String()
-	o, err := s.order(prod, body, c, id)
+	svc := param(r, "paymentService")
+	o, err := s.order(svc, prod, body, c, id)
 	if err != nil {
 		return err
 	}
@@ -234,7 +280,7 @@ func (s *service) initiatePayment(w http.ResponseWriter, r *http.Request, c *gat
 		return err
 	}
 	if s.d.Access != nil {
-		if err := s.d.Access.CheckPaymentLimit(ctx, o.SenderAccount, o.Amount, false, s.limitDay(o)); err != nil {
+		if err := s.d.Access.CheckPaymentLimit(ctx, o.SenderAccount, o.Amount, o.Recurrence != nil, s.limitDay(o)); err != nil {
 			return accessRefusal(err)
 		}
 	}
@@ -245,18 +291,22 @@ func (s *service) initiatePayment(w http.ResponseWriter, r *http.Request, c *gat
 	}
 	decoupled, psuID, redirect, client := sca.decoupled, sca.psuID, sca.redirect, sca.client
 	pr := products[prod]
+	privilege := pr.privilege
+	if o.Recurrence != nil {
+		privilege = consent.PrivRecurring
+	}
 	res, err := s.d.OAuth.Authorize(ctx, oauth.AuthorizeRequest{
 		Dialect: oauth.DialectBerlinGroup, TPPID: c.OrgID, ClientID: client.ClientID, RedirectURI: redirect, RedirectPrefix: true,
 		ResponseType: "code", Scope: string(consent.ScopePIS), State: c.RequestID, QWACThumbprint: c.QWACInfo.FingerprintS256,
 		ScopeDetails: oauth.ScopeDetails{ConsentID: id, ScopeTimeLimit: s.now().Add(24 * time.Hour),
-			Privileges: []consent.Privilege{{Name: pr.privilege, ScopeUsageLimit: consent.UsageSingle, Payment: consentPayment(o, body)}}},
+			Privileges: []consent.Privilege{{Name: privilege, ScopeUsageLimit: consent.UsageSingle, Payment: consentPayment(o, body)}}},
 		Decoupled: decoupled, PSULogin: psuID, Polled: true,
 	})
 	if err != nil {
 		return authorizeRefusal(err)
 	}
 	o.ConsentID = res.ConsentID
-	rec := bgPayment{ID: id, TPPID: c.OrgID, Service: "payments", Product: prod, Body: body, Order: o,
+	rec := bgPayment{ID: id, TPPID: c.OrgID, Service: svc, Product: prod, Body: body, Order: o,
 		ConsentID: res.ConsentID, RequestID: res.RequestID, SCAApproach: "REDIRECT", CreatedAt: s.now()}
 	if decoupled {
 		rec.SCAApproach = "DECOUPLED"
@@ -272,7 +322,7 @@ func (s *service) initiatePayment(w http.ResponseWriter, r *http.Request, c *gat
 			return err
 		}
 	}
-	self := Prefix + "/v1/payments/" + prod + "/" + id
+	self := Prefix + "/v1/" + svc + "/" + prod + "/" + id
 	links := map[string]link{"self": {self}, "status": {self + "/status"}, "scaStatus": {self + "/authorisations/" + res.RequestID}}
 	if !decoupled {
 		links["scaRedirect"] = link{res.RedirectURI}
@@ -312,10 +362,10 @@ func (s *service) loadPayment(ctx context.Context, r *http.Request, c *gateway.C
 	var body, order string
 	var created int64
 	id := param(r, "paymentId")
-	err = s.d.DB.QueryRowContext(ctx, `SELECT id, tpp_id, service, product, body, order_json, consent_id, request_id, sca_approach, created_at
+	err = s.d.DB.QueryRowContext(ctx, `SELECT id, tpp_id, service, product, body, order_json, consent_id, request_id, sca_approach, bank_id, created_at
 		FROM berlingroup_payments WHERE id = $1`, id).Scan(&rec.ID, &rec.TPPID, &rec.Service, &rec.Product, &body, &order,
-		&rec.ConsentID, &rec.RequestID, &rec.SCAApproach, &created)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && (rec.TPPID != c.OrgID || rec.Product != prod) {
+		&rec.ConsentID, &rec.RequestID, &rec.SCAApproach, &rec.BankID, &created)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && (rec.TPPID != c.OrgID || rec.Product != prod || rec.Service != param(r, "paymentService")) {
 		return rec, refuse(http.StatusNotFound, CodeResourceUnknown, "no payment "+id+" of product "+prod+" is known for your organisation",
 			"Twoja organizacja nie ma płatności "+id+" produktu "+prod)
 	}
@@ -403,18 +453,82 @@ func transactionStatus(p payment.Payment, cons consent.Consent) string {
 	return "RCVD"
 }
 
+// state is where a payment resource is: the consent, and the domain's
+// payment (single) or standing order (periodic) once initiated.
+type state struct {
+	cons consent.Consent
+	p    payment.Payment
+	rc   payment.Recurring
+}
+
+func (st state) transactionStatus() string {
+	if st.rc.ID != "" {
+		switch st.rc.Status {
+		case payment.RecurringCancelled:
+			return "CANC"
+		case payment.RecurringClosed:
+			return "ACSC"
+		}
+		return "ACCP"
+	}
+	return transactionStatus(st.p, st.cons)
+}
+
+// update brings the resource up to date (see settle and settlePeriodic).
+func (s *service) update(ctx context.Context, rec bgPayment) (state, error) {
+	if rec.Service == "periodic-payments" {
+		return s.settlePeriodic(ctx, rec)
+	}
+	p, cons, err := s.settle(ctx, rec)
+	return state{cons: cons, p: p}, err
+}
+
+// settlePeriodic sets up the standing order once the customer has
+// authorised it (the domain is idempotent by the paymentId).
+func (s *service) settlePeriodic(ctx context.Context, rec bgPayment) (state, error) {
+	cons, err := s.d.Consents.Get(ctx, rec.ConsentID)
+	if err != nil {
+		return state{}, consentRefusal(err)
+	}
+	st := state{cons: cons}
+	if rec.BankID != "" {
+		st.rc, err = s.d.Payments.GetRecurring(ctx, rec.BankID)
+		return st, err
+	}
+	if cons.Status != consent.StatusAuthorised {
+		return st, nil
+	}
+	_, err = s.d.Consents.Check(ctx, consent.Access{ConsentID: cons.ID, TPPID: rec.TPPID, Privilege: consent.PrivRecurring})
+	if err != nil && consent.CodeOf(err) != consent.CodeUsageExhausted { // used: set up before, its id not yet recorded
+		return st, consentRefusal(err)
+	}
+	o := rec.Order
+	o.CustomerID, o.ConsentID = cons.CustomerID, cons.ID
+	if st.rc, err = s.d.Payments.InitiateRecurring(ctx, o); err != nil && st.rc.ID == "" {
+		return st, paymentRefusal(err)
+	}
+	if _, err := s.d.DB.ExecContext(ctx, `UPDATE berlingroup_payments SET bank_id = $1 WHERE id = $2`, st.rc.ID, rec.ID); err != nil {
+		return st, fmt.Errorf("berlingroup: record standing order: %w", err)
+	}
+	if _, err := s.d.Consents.Check(ctx, consent.Access{ConsentID: cons.ID, TPPID: rec.TPPID, Privilege: consent.PrivRecurring, Consume: true}); err != nil &&
+		consent.CodeOf(err) != consent.CodeUsageExhausted {
+		return st, consentRefusal(err)
+	}
+	return st, nil
+}
+
 func (s *service) getPaymentStatus(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 	rec, err := s.loadPayment(r.Context(), r, c)
 	if err != nil {
 		return err
 	}
-	p, cons, err := s.settle(r.Context(), rec)
+	st, err := s.update(r.Context(), rec)
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"transactionStatus": transactionStatus(p, cons)}
-	if p.ID != "" && p.Status == payment.StatusRejected && p.StatusReason != "" {
-		out["tppMessages"] = []TPPMessage{{Category: "ERROR", Code: CodePaymentFailed, Text: limitText(p.StatusReason)}}
+	out := map[string]any{"transactionStatus": st.transactionStatus()}
+	if st.p.ID != "" && st.p.Status == payment.StatusRejected && st.p.StatusReason != "" {
+		out["tppMessages"] = []TPPMessage{{Category: "ERROR", Code: CodePaymentFailed, Text: limitText(st.p.StatusReason)}}
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -424,17 +538,18 @@ func (s *service) getPayment(w http.ResponseWriter, r *http.Request, c *gateway.
 	if err != nil {
 		return err
 	}
-	p, cons, err := s.settle(r.Context(), rec)
+	st, err := s.update(r.Context(), rec)
 	if err != nil {
 		return err
 	}
 	b := rec.Body
 	out := map[string]any{
 		"debtorAccount": b.DebtorAccount, "instructedAmount": b.InstructedAmount, "creditorAccount": b.CreditorAccount,
-		"creditorName": b.CreditorName, "transactionStatus": transactionStatus(p, cons),
+		"creditorName": b.CreditorName, "transactionStatus": st.transactionStatus(),
 	}
 	for k, v := range map[string]string{"creditorAgent": b.CreditorAgent, "endToEndIdentification": b.EndToEndIdentification,
-		"remittanceInformationUnstructured": b.RemittanceInformationUnstructured, "requestedExecutionDate": b.RequestedExecutionDate} {
+		"remittanceInformationUnstructured": b.RemittanceInformationUnstructured, "requestedExecutionDate": b.RequestedExecutionDate,
+		"startDate": b.StartDate, "endDate": b.EndDate, "executionRule": b.ExecutionRule, "frequency": b.Frequency, "dayOfExecution": b.DayOfExecution} {
 		if v != "" {
 			out[k] = v
 		}
@@ -451,9 +566,17 @@ func (s *service) cancelPayment(w http.ResponseWriter, r *http.Request, c *gatew
 	if err != nil {
 		return err
 	}
-	p, cons, err := s.settle(ctx, rec)
+	st, err := s.update(ctx, rec)
 	if err != nil {
 		return err
+	}
+	p, cons := st.p, st.cons
+	if st.rc.ID != "" {
+		if _, err := s.d.Payments.CancelRecurring(ctx, st.rc.ID, "tpp", "cancelled by the TPP"); err != nil {
+			return paymentRefusal(err)
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
 	if p.ID == "" {
 		if cons.Status != consent.StatusReceived {
@@ -491,7 +614,7 @@ func (s *service) getPaymentScaStatus(w http.ResponseWriter, r *http.Request, c 
 		return refuse(http.StatusForbidden, CodeResourceUnknown, "no such authorisation of this payment: use the one in _links.scaStatus",
 			"ta płatność nie ma takiej autoryzacji: użyj tej z _links.scaStatus")
 	}
-	if _, _, err := s.settle(r.Context(), rec); err != nil {
+	if _, err := s.update(r.Context(), rec); err != nil {
 		return err
 	}
 	st, err := s.paymentScaStatus(r.Context(), rec)
@@ -524,11 +647,42 @@ func (s *service) startPaymentAuthorisation(w http.ResponseWriter, r *http.Reque
 	if st == "finalised" || st == "failed" {
 		return refuse(http.StatusConflict, CodeStatusInvalid, "the payment's authorisation is "+st, "autoryzacja płatności ma status "+st)
 	}
-	self := Prefix + "/v1/payments/" + rec.Product + "/" + rec.ID + "/authorisations/" + rec.RequestID
+	self := Prefix + "/v1/" + rec.Service + "/" + rec.Product + "/" + rec.ID + "/authorisations/" + rec.RequestID
 	links := map[string]link{"scaStatus": {self}}
 	if rec.SCAApproach == "REDIRECT" {
 		links["scaRedirect"] = link{s.d.OAuth.PageURL(rec.RequestID)}
 	}
 	w.Header().Set("ASPSP-SCA-Approach", rec.SCAApproach)
 	return writeJSON(w, http.StatusCreated, map[string]any{"scaStatus": st, "authorisationId": rec.RequestID, "_links": links})
+}
+
+// wireField names a field of the domain's order as this dialect does.
+func wireField(f string) string {
+	switch {
+	case f == "":
+		return ""
+	case strings.HasPrefix(f, "recurrence.startDate"):
+		return "startDate"
+	case strings.HasPrefix(f, "recurrence.endDate"):
+		return "endDate"
+	case strings.HasPrefix(f, "recurrence.frequency"):
+		return "frequency"
+	case strings.HasPrefix(f, "recurrence.dayOff"):
+		return "executionRule"
+	case strings.HasPrefix(f, "recipient") && strings.Contains(strings.ToLower(f), "name"):
+		return "creditorName"
+	case strings.HasPrefix(f, "recipient") && strings.Contains(strings.ToLower(f), "bic"):
+		return "creditorAgent"
+	case strings.HasPrefix(f, "recipient"):
+		return "creditorAccount"
+	case strings.HasPrefix(f, "sender"):
+		return "debtorAccount"
+	case f == "amount" || f == "currency":
+		return "instructedAmount." + f
+	case f == "title" || f == "description":
+		return "remittanceInformationUnstructured"
+	case f == "executionDate":
+		return "requestedExecutionDate"
+	}
+	return f
 }

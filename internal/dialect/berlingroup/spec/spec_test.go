@@ -20,3 +20,18 @@ func TestLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestValidateSchema(t *testing.T) {
+	t.Parallel()
+	ok := `{"debtorAccount":{"iban":"PL61109010140000071219812874"},"instructedAmount":{"currency":"PLN","amount":"1.00"},
+		"creditorAccount":{"iban":"PL61109010140000071219812874"},"creditorName":"A","startDate":"2030-01-01","frequency":"Monthly"}`
+	if err := ValidateSchema("periodicPaymentInitiationWithStatusResponse", []byte(ok)); err != nil {
+		t.Fatal(err)
+	}
+	if ValidateSchema("periodicPaymentInitiationWithStatusResponse", []byte(`{"debtorAccount":{}}`)) == nil {
+		t.Fatal("a body without its required fields passed")
+	}
+	if ValidateSchema("periodicPaymentInitiationWithStatusResponse", []byte(ok[:len(ok)-1]+`,"frequncy":"x"}`)) == nil {
+		t.Fatal("an unknown property passed")
+	}
+}
