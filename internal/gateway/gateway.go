@@ -205,6 +205,8 @@ type request struct {
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, op Operation) {
 	req := &request{op: op, started: g.Clock.Now()}
+	// The bank's time (the sandbox's moved clock too), for the TPP to compare by.
+	w.Header().Set("Date", req.started.UTC().Format(http.TimeFormat))
 	req.caller.Dialect = op.Wire.Name()
 	req.caller.Lang = language(r)
 	rw := &bufferedWriter{header: http.Header{}}
