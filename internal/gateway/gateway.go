@@ -475,6 +475,12 @@ func certificateRefusal(err error, kind eidas.Kind) *Refusal {
 		which, whichPL = "signing certificate (QSealC)", "certyfikat pieczęci (QSealC)"
 		code = CodeSignatureCert
 	}
+	ref := certificateRefusalOf(err, kind, code, which, whichPL)
+	ref.Reason = string(eidas.ReasonOf(err))
+	return ref
+}
+
+func certificateRefusalOf(err error, kind eidas.Kind, code Code, which, whichPL string) *Refusal {
 	detail := err.Error()
 	switch eidas.ReasonOf(err) {
 	case eidas.ReasonExpired, eidas.ReasonNotYetValid:
