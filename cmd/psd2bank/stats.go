@@ -81,3 +81,8 @@ func runStats(ctx context.Context, args []string, getenv func(string) string, st
 	fmt.Fprintf(stdout, "wrote %s.csv and %s.json\n", base, base)
 	return nil
 }
+
+func init() {
+	registerCommand(command{name: "stats", args: "[--quarter 2026Q4] --out DIR [--db URL | --data DIR]",
+		summary: "the dedicated interface's quarterly statistics (availability, performance) as CSV and JSON", run: runStats})
+}

@@ -10,7 +10,7 @@ import (
 // during a planned outage of the API (recorded in the back office), refuses
 // it with 503 and Retry-After before any check.
 func (g *Gateway) measured(w http.ResponseWriter, r *http.Request, op Operation) *Refusal {
-	stats.Label(r.Context(), string(op.Dialect), string(op.Service))
+	stats.Label(r.Context(), string(op.Wire.Name()), string(op.Service))
 	until, ok := stats.Outage(r.Context())
 	if !ok {
 		return nil
