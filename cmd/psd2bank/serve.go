@@ -177,7 +177,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	webRouter.Get("/healthz", server.Healthz(db, "production", clk.Now))
 	webRouter.Handle("/metrics", metrics.Handler())
-	cfg := server.Config{APIAddr: c.apiAddr, WebAddr: c.webAddr, APITLS: apiTLS, Log: log,
+	cfg := server.Config{APIAddr: c.apiAddr, WebAddr: c.webAddr, APITLS: apiTLS, Log: log, Metrics: metrics, Limits: server.Limits{Unlimited: proxies},
 		API: metrics.Count("api", api.Routes(api.Deps{Gateway: gw, Registrar: registry,
 			Ledger: books, Consents: consents, OAuth: authz, Payments: payments, Access: accessSvc, DB: db})), Web: metrics.Count("web", webguard.Headers(webRouter))}
 	return server.Serve(ctx, cfg, func(ep server.Endpoints) {

@@ -10,22 +10,12 @@ import (
 )
 
 // staff wraps a handler that needs a logged-in member of staff with the
-// back-office role; without a session the browser goes to the log-in page.
+// back-office role (session); without a session the browser goes to the
+// log-in page.
 func (s *Server) staff(h func(http.ResponseWriter, *http.Request, tpp.Staff)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		login, err := s.sessions.subject(r.Context(), r, backofficeRealm)
-		if err != nil {
-			s.log.Error("back-office session", "err", err)
-			s.message(w, r, http.StatusInternalServerError, "title.error", translate(language(w, r), "error.internal"))
-			return
-		}
-		if login == "" {
-			seeOther(w, r, "/backoffice/login")
-			return
-		}
-		st, err := s.reg.StaffMember(r.Context(), login)
-		if err != nil {
-			s.sessions.end(r.Context(), w, r, backofficeRealm)
+	return s.session(backofficeRealm, func(w http.ResponseWriter, r *http.Request) {
+		st := staffFrom(r.Context())
+		if st == nil {
 			seeOther(w, r, "/backoffice/login")
 			return
 		}
@@ -33,8 +23,8 @@ func (s *Server) staff(h func(http.ResponseWriter, *http.Request, tpp.Staff)) ht
 			s.message(w, r, http.StatusForbidden, "title.forbidden", translate(language(w, r), "bo.forbidden"))
 			return
 		}
-		h(w, r, st)
-	}
+		h(w, r, *st)
+	})
 }
 
 func (s *Server) boHome(w http.ResponseWriter, r *http.Request, _ tpp.Staff) {
@@ -78,15 +68,6 @@ func (s *Server) staffView(w http.ResponseWriter, r *http.Request, st tpp.Staff,
 	v := s.newView(w, r, page, title)
 	v.Staff = &st
 	return v
-}
-
-// fail renders a message page for an error that prevents showing a page.
-func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	title := "title.error"
-	if tpp.CodeOf(err) == tpp.CodeNotFound {
-		title = "title.not_found"
-	}
-	s.message(w, r, statusOf(err), title, s.errorText(r, language(w, r), err))
 }
 
 var applicationFilters = []string{tpp.AppSubmitted, tpp.AppApproved, tpp.AppRejected, tpp.AppDraft, "all"}

@@ -39,32 +39,21 @@ type homeForm struct {
 	OrgID, Name, Email, LoginEmail string
 }
 
-// developer wraps a handler that needs a logged-in developer; without one
-// the browser goes to the sign-up and log-in page.
+// developer wraps a handler that needs a logged-in developer (session);
+// without one the browser goes to the sign-up and log-in page.
 func (s *Server) developer(h func(http.ResponseWriter, *http.Request, tpp.Developer)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		id, err := s.sessions.subject(r.Context(), r, developerRealm)
-		if err != nil {
-			s.log.Error("developer session", "err", err)
-			s.message(w, r, http.StatusInternalServerError, "title.error", translate(language(w, r), "error.internal"))
-			return
-		}
-		if id == "" {
+	return s.session(developerRealm, func(w http.ResponseWriter, r *http.Request) {
+		d := developerFrom(r.Context())
+		if d == nil {
 			seeOther(w, r, "/developer")
 			return
 		}
-		d, err := s.reg.Developer(r.Context(), id)
-		if err != nil {
-			s.sessions.end(r.Context(), w, r, developerRealm)
-			seeOther(w, r, "/developer")
-			return
-		}
-		h(w, r, d)
-	}
+		h(w, r, *d)
+	})
 }
 
 func (s *Server) devHome(w http.ResponseWriter, r *http.Request) {
-	if id, _ := s.sessions.subject(r.Context(), r, developerRealm); id != "" {
+	if developerFrom(r.Context()) != nil {
 		seeOther(w, r, "/developer/application")
 		return
 	}
