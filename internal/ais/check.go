@@ -181,4 +181,3 @@ func minHistoryDays(now, historyFrom time.Time) (int, bool) {
 	}
 	return m, true
 }
-
