@@ -42,6 +42,7 @@ Usage:
   psd2bank certs revoke --data DIR --cert FILE
   psd2bank tpp init --sandbox DATA | psd2bank tpp --config FILE connect|accounts|balance|sync
   psd2bank migrate --db URL
+  psd2bank bench --sandbox DATA | --tpp DIR --api URL --bank-ca FILE --bank-seal FILE --account NRB [--op ais|caf|pay] [--clients N] [--duration D] [--bare]
   psd2bank help
 
 Run "psd2bank COMMAND -h" for the flags of a command.
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runTPP(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
+	case "bench":
+		return runBench(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -162,7 +162,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Mode: gateway.Production, QWACs: verifier(), QSealCs: verifier(),
 		Directory: sandbox.Directory{R: registry}, Register: sandbox.Licences{L: fr},
 		DB: db, Signer: signer, Clock: clk, Log: log,
-		TrustedProxies: proxies, ProxyCertHeader: c.proxyCertHeader, Tokens: api.Authenticator{S: authz},
+		TrustedProxies: proxies, ProxyCertHeader: c.proxyCertHeader, Tokens: api.Authenticator{S: authz, TPPs: true},
 	}
 	go runDuePayments(ctx, payments, log)
 	metrics := server.NewMetrics()

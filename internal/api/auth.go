@@ -42,7 +42,30 @@ type authAPI struct {
 }
 
 // Authenticator adapts the authorization server to the gateway's token step.
-type Authenticator struct{ S *oauth.Server }
+// With TPPs set (the gateway's Directory is the bank's TPP registry, as in
+// sandbox and serve) it also reads the TPP's status with the token, in one
+// statement (gateway.CallerLookup).
+type Authenticator struct {
+	S    *oauth.Server
+	TPPs bool
+}
+
+// StatusAndToken reads the TPP's registration and authenticates the access
+// token in one statement, when TPPs is set.
+func (a Authenticator) StatusAndToken(ctx context.Context, orgID, token, thumbprint string) (gateway.TPPStatus, gateway.Grant, error, bool, error) {
+	if !a.TPPs {
+		return gateway.TPPStatus{}, gateway.Grant{}, nil, false, nil
+	}
+	st, t, tokenErr, err := a.S.AuthenticateWithTPP(ctx, token, orgID, thumbprint)
+	if err != nil {
+		return gateway.TPPStatus{}, gateway.Grant{}, nil, false, err
+	}
+	out := gateway.TPPStatus{Known: st.Known, Active: st.Active, Environment: st.Environment, Reason: st.Reason}
+	if tokenErr != nil {
+		return out, gateway.Grant{}, oauthRefusal(tokenErr), true, nil
+	}
+	return out, gateway.Grant{ConsentID: t.ConsentID, CustomerID: t.CustomerID, ClientID: t.ClientID, Scope: string(t.Scope)}, nil, true, nil
+}
 
 // Authenticate resolves an access token for the gateway.
 func (a Authenticator) Authenticate(ctx context.Context, token, tppID, thumbprint string) (gateway.Grant, error) {

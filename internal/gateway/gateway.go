@@ -191,7 +191,8 @@ type request struct {
 	started   time.Time
 	caller    Caller
 	refusal   *Refusal
-	requestID string // as far as known, for the audit and the error body
+	requestID string    // as far as known, for the audit and the error body
+	looked    *lookedUp // the access token, when read with the TPP's status
 }
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, op Operation) {
@@ -255,7 +256,7 @@ func (g *Gateway) check(r *http.Request, req *request) *Refusal {
 	}
 
 	// 4: the TPP is onboarded and not suspended.
-	st, err := g.Directory.TPPStatus(ctx, info.OrganizationID)
+	st, err := g.tppStatus(r, req, info.OrganizationID)
 	if err != nil {
 		return g.unavailable(err)
 	}
@@ -326,7 +327,7 @@ func (g *Gateway) authenticate(r *http.Request, req *request) *Refusal {
 	if g.Tokens == nil {
 		return g.unavailable(errors.New("no authorization server configured"))
 	}
-	grant, err := g.Tokens.Authenticate(r.Context(), token, req.caller.OrgID, req.caller.QWACInfo.FingerprintS256)
+	grant, err := g.authenticateToken(r, req, token)
 	if err != nil {
 		var ref *Refusal
 		if errors.As(err, &ref) {

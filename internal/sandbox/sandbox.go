@@ -147,7 +147,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bank, error) {
 		db.Close()
 		return nil, err
 	}
-	b.Gateway.Tokens = api.Authenticator{S: b.OAuth}
+	b.Gateway.Tokens = api.Authenticator{S: b.OAuth, TPPs: true}
 	return b, nil
 }
 
