@@ -68,6 +68,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&c.register, "register", "", "the register of payment institutions: a `file` in the EBA register's JSON shape")
 	fs.StringVar(&c.sealCert, "seal-cert", "", "the bank's QSealC `file` (PEM), to sign responses")
 	fs.StringVar(&c.sealKey, "seal-key", "", "the bank's QSealC key `file`")
+	adminAddr := adminFlags(fs)
 	if err := parse(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -166,6 +167,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	go runDuePayments(ctx, payments, log)
 	metrics := server.NewMetrics()
+	if _, err := server.StartAdmin(ctx, adminAddr(), metrics, log); err != nil {
+		return err
+	}
 	webRouter := chi.NewRouter()
 	portal := web.New(web.Deps{Registry: registry, DB: db, Clock: clk, Log: log, Flow: web.OAuthFlow{S: authz}, SCA: scaSvc,
 		Accounts: books, Access: accessSvc, Consents: consents, RevokeConsent: authz.RevokeConsent}).Handler()

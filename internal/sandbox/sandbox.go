@@ -40,6 +40,8 @@ type Config struct {
 	APIHosts []string // extra host names for the API's server certificate
 	DB       string   // optional PostgreSQL URL instead of the SQLite file in DataDir
 	Seed     int64    // seed of the synthetic data (first start only)
+	// AdminAddr is the admin listener's address (pprof, /metrics); "" is off.
+	AdminAddr string
 }
 
 // Defaults of the contract.
@@ -347,6 +349,9 @@ func (b *Bank) Serve(ctx context.Context, stdout io.Writer) error {
 	}
 	go b.paymentsLoop(ctx, 5*time.Second)
 	metrics := server.NewMetrics()
+	if _, err := server.StartAdmin(ctx, b.cfg.AdminAddr, metrics, b.log); err != nil {
+		return err
+	}
 	cfg := server.Config{APIAddr: apiAddr, WebAddr: webAddr, APITLS: tlsConfig, Log: b.log,
 		API: metrics.Count("api", b.apiHandler()), Web: metrics.Count("web", b.webHandler(metrics))}
 	return server.Serve(ctx, cfg, func(ep server.Endpoints) {
