@@ -252,11 +252,7 @@ func (s *aisService) polishTransactions(kind listKind) gateway.Handler {
 		var out any
 		switch kind {
 		case kindDone:
-			items := make([]polishapi.TransactionInfo, 0, len(page.Postings))
-			for _, p := range page.Postings {
-				items = append(items, polishapi.Done(p, page.Self))
-			}
-			out = polishapi.TransactionsDoneInfoResponse{ResponseHeader: h, Transactions: items, PageInfo: pi}
+			out = polishapi.TransactionsDoneInfoResponse{ResponseHeader: h, Transactions: polishapi.DoneItems(page.Postings, page.Self), PageInfo: pi}
 		case kindPending:
 			items := make([]polishapi.TransactionPendingInfo, 0, len(page.Transfers))
 			for _, t := range page.Transfers {

@@ -199,7 +199,8 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, op Operation) {
 	req := &request{op: op, started: g.Clock.Now()}
 	req.caller.Dialect = op.Dialect
 	req.caller.Lang = language(r)
-	rw := &bufferedWriter{header: http.Header{}}
+	rw := newBufferedWriter()
+	defer func() { rw.release() }()
 	if ref := g.check(r, req); ref != nil {
 		req.refusal = ref
 	} else if err := op.Handler(rw, r, &req.caller); err != nil {
@@ -212,7 +213,8 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, op Operation) {
 		req.refusal = ref
 	}
 	if req.refusal != nil {
-		rw = &bufferedWriter{header: http.Header{}}
+		rw.release()
+		rw = newBufferedWriter()
 		g.renderRefusal(rw, req)
 	}
 	g.finish(w, r, req, rw)
@@ -521,7 +523,7 @@ func language(r *http.Request) string {
 type bufferedWriter struct {
 	header http.Header
 	status int
-	body   bytes.Buffer
+	body   *bytes.Buffer
 }
 
 func (b *bufferedWriter) Header() http.Header { return b.header }
@@ -541,6 +543,9 @@ func (b *bufferedWriter) Write(p []byte) (int, error) {
 
 // WriteJSON is a helper for handlers: status and a JSON body.
 func WriteJSON(w http.ResponseWriter, status int, v any) error {
+	if b, ok := w.(*bufferedWriter); ok {
+		return b.writeJSON(status, v)
+	}
 	data, err := json.Marshal(v)
 	if err != nil {
 		return err

@@ -372,6 +372,10 @@ func NameAddressOf(name, address string) NameAddress {
 	var lines []string
 	add := func(s string) {
 		s = strings.TrimSpace(s)
+		if s != "" && len(s) <= 35 && lines == nil { // the usual short name: one line, nothing to cut
+			lines = []string{s}
+			return
+		}
 		for s != "" && len(lines) < 4 {
 			r := []rune(s)
 			n := min(len(r), 35)
@@ -380,8 +384,10 @@ func NameAddressOf(name, address string) NameAddress {
 		}
 	}
 	add(name)
-	for _, part := range strings.Split(address, ",") {
-		add(part)
+	if address != "" {
+		for _, part := range strings.Split(address, ",") {
+			add(part)
+		}
 	}
 	if len(lines) == 0 {
 		lines = []string{"-"}
@@ -438,15 +444,44 @@ func abs(a money.Amount) money.Amount {
 }
 
 func truncate(s string, n int) string {
+	if len(s) <= n { // no more bytes than n: no more characters either
+		return s
+	}
 	if r := []rune(s); len(r) > n {
 		return string(r[:n])
 	}
 	return s
 }
 
+// DoneItems maps a page of booked items of one account (whose holder is
+// self), as Done does item by item; the holder's side, the same on every
+// item, is built once and shared (the items are only encoded).
+func DoneItems(ps []ledger.Posting, self ledger.Party) []TransactionInfo {
+	out := make([]TransactionInfo, 0, len(ps))
+	selfParty := party(self)
+	var initiator *NameAddress
+	if self.Name != "" {
+		na := NameAddressOf(self.Name, "")
+		initiator = &na
+	}
+	for _, p := range ps {
+		out = append(out, done(p, self, selfParty, initiator))
+	}
+	return out
+}
+
 // Done is a booked item of account a (whose holder is self). Its id is its
 // transfer's id, the same id the item had while it was pending.
 func Done(p ledger.Posting, self ledger.Party) TransactionInfo {
+	var initiator *NameAddress
+	if self.Name != "" && p.Amount < 0 {
+		na := NameAddressOf(self.Name, "")
+		initiator = &na
+	}
+	return done(p, self, party(self), initiator)
+}
+
+func done(p ledger.Posting, self ledger.Party, selfParty *SenderRecipient, initiator *NameAddress) TransactionInfo {
 	t := TransactionInfo{
 		ItemInfoBase: ItemInfoBase{
 			ItemID: p.TransferID, Amount: abs(p.Amount).String(), Currency: p.Currency,
@@ -458,14 +493,13 @@ func Done(p ledger.Posting, self ledger.Party) TransactionInfo {
 	}
 	if p.Amount < 0 {
 		t.TransactionCategory = Debit
-		t.Sender, t.Recipient = party(self), party(p.Counterparty)
+		t.Sender, t.Recipient = selfParty, party(p.Counterparty)
 	} else {
 		t.TransactionCategory = Credit
-		t.Sender, t.Recipient = party(p.Counterparty), party(self)
+		t.Sender, t.Recipient = party(p.Counterparty), selfParty
 	}
 	if self.Name != "" && p.Amount < 0 {
-		na := NameAddressOf(self.Name, "")
-		t.Initiator = &na
+		t.Initiator = initiator
 	}
 	return t
 }
