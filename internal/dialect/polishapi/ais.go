@@ -454,54 +454,78 @@ func truncate(s string, n int) string {
 }
 
 // DoneItems maps a page of booked items of one account (whose holder is
-// self), as Done does item by item; the holder's side, the same on every
-// item, is built once and shared (the items are only encoded).
+// self), as Done does item by item. What the items share — the holder's
+// side, the status, and often their days and counterparties — is built
+// once per page and shared (the items are only encoded).
 func DoneItems(ps []ledger.Posting, self ledger.Party) []TransactionInfo {
 	out := make([]TransactionInfo, 0, len(ps))
-	selfParty := party(self)
-	var initiator *NameAddress
+	sh := shared{self: self, selfParty: party(self), status: bookedStatus()}
 	if self.Name != "" {
 		na := NameAddressOf(self.Name, "")
-		initiator = &na
+		sh.initiator = &na
 	}
+	days := map[string]string{}
+	parties := map[ledger.Party]*SenderRecipient{}
 	for _, p := range ps {
-		out = append(out, done(p, self, selfParty, initiator))
+		d, ok := days[p.TradeDate]
+		if !ok {
+			d = DayTime(p.TradeDate)
+			days[p.TradeDate] = d
+		}
+		cp, ok := parties[p.Counterparty]
+		if !ok {
+			cp = party(p.Counterparty)
+			parties[p.Counterparty] = cp
+		}
+		out = append(out, done(p, sh, d, cp))
 	}
 	return out
+}
+
+// shared is what the items of one account's page have in common.
+type shared struct {
+	self      ledger.Party
+	selfParty *SenderRecipient
+	initiator *NameAddress // the holder, for debits
+	status    *DictionaryItem
 }
 
 // Done is a booked item of account a (whose holder is self). Its id is its
 // transfer's id, the same id the item had while it was pending.
 func Done(p ledger.Posting, self ledger.Party) TransactionInfo {
-	var initiator *NameAddress
+	sh := shared{self: self, selfParty: party(self), status: bookedStatus()}
 	if self.Name != "" && p.Amount < 0 {
 		na := NameAddressOf(self.Name, "")
-		initiator = &na
+		sh.initiator = &na
 	}
-	return done(p, self, party(self), initiator)
+	return done(p, sh, DayTime(p.TradeDate), party(p.Counterparty))
 }
 
-func done(p ledger.Posting, self ledger.Party, selfParty *SenderRecipient, initiator *NameAddress) TransactionInfo {
+func done(p ledger.Posting, sh shared, tradeDay string, counterparty *SenderRecipient) TransactionInfo {
 	t := TransactionInfo{
 		ItemInfoBase: ItemInfoBase{
 			ItemID: p.TransferID, Amount: abs(p.Amount).String(), Currency: p.Currency,
-			Description: truncate(p.Title, 140), TransactionType: p.Kind, TradeDate: DayTime(p.TradeDate),
+			Description: truncate(p.Title, 140), TransactionType: p.Kind, TradeDate: tradeDay,
 		},
-		TransactionStatus:      &DictionaryItem{Code: "booked", Description: "Zaksięgowana"},
+		TransactionStatus:      sh.status,
 		BookingDate:            DateTime(p.BookedAt),
 		PostTransactionBalance: p.BalanceAfter.String(),
 	}
 	if p.Amount < 0 {
 		t.TransactionCategory = Debit
-		t.Sender, t.Recipient = selfParty, party(p.Counterparty)
+		t.Sender, t.Recipient = sh.selfParty, counterparty
 	} else {
 		t.TransactionCategory = Credit
-		t.Sender, t.Recipient = party(p.Counterparty), selfParty
+		t.Sender, t.Recipient = counterparty, sh.selfParty
 	}
-	if self.Name != "" && p.Amount < 0 {
-		t.Initiator = initiator
+	if sh.self.Name != "" && p.Amount < 0 {
+		t.Initiator = sh.initiator
 	}
 	return t
+}
+
+func bookedStatus() *DictionaryItem {
+	return &DictionaryItem{Code: "booked", Description: "Zaksięgowana"}
 }
 
 func transferBase(t ledger.Transfer) ItemInfoBase {
