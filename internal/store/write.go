@@ -17,5 +17,8 @@ func (db *DB) WriteRowContext(ctx context.Context, q string, args ...any) *sql.R
 		cancel(err)
 		return db.write.QueryRowContext(cctx, q, args...)
 	}
+	if st := db.stmt(ctx, db.write, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return db.write.QueryRowContext(ctx, q, args...)
 }
