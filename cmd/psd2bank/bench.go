@@ -546,3 +546,8 @@ func sandboxRecipient(c benchConfig) (nrb, name string, err error) {
 	}
 	return "", "", errors.New("the sandbox has no second retail customer to pay")
 }
+
+func init() {
+	registerCommand(command{name: "bench", args: "--sandbox DATA | --tpp DIR --api URL --bank-ca FILE --bank-seal FILE --account NRB [--op ais|caf|pay] [--clients N] [--duration D] [--bare]",
+		summary: "load your installation's API with signed mTLS clients: req/s, p50/p90/p99, errors, the ratio to a bare TLS server", run: runBench})
+}

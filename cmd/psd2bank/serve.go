@@ -31,9 +31,11 @@ import (
 	"github.com/psd2bank/psd2bank/internal/sandbox"
 	"github.com/psd2bank/psd2bank/internal/sca"
 	"github.com/psd2bank/psd2bank/internal/server"
+	"github.com/psd2bank/psd2bank/internal/stats"
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/tpp"
 	"github.com/psd2bank/psd2bank/internal/web"
+	"github.com/psd2bank/psd2bank/internal/webguard"
 )
 
 // serveConfig is the production server's configuration.
@@ -68,6 +70,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&c.register, "register", "", "the register of payment institutions: a `file` in the EBA register's JSON shape")
 	fs.StringVar(&c.sealCert, "seal-cert", "", "the bank's QSealC `file` (PEM), to sign responses")
 	fs.StringVar(&c.sealKey, "seal-key", "", "the bank's QSealC key `file`")
+	applyHashFlags := hashFlags(fs)
 	adminAddr := adminFlags(fs)
 	if err := parse(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -75,6 +78,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		return err
 	}
+	applyHashFlags()
 	var missing []string
 	for name, v := range map[string]string{"--db": c.db, "--qtsp-roots": c.qtspRoots, "--register": c.register,
 		"--seal-cert": c.sealCert, "--seal-key": c.sealKey} {
@@ -167,20 +171,27 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	go runDuePayments(ctx, payments, log)
 	metrics := server.NewMetrics()
+	rec := stats.New(stats.Config{DB: db, Clock: clk, Log: log})
+	metrics.Register(rec.Collectors()...)
+	defer rec.Start(ctx)()
 	if _, err := server.StartAdmin(ctx, adminAddr(), metrics, log); err != nil {
 		return err
 	}
 	webRouter := chi.NewRouter()
 	portal := web.New(web.Deps{Registry: registry, DB: db, Clock: clk, Log: log, Flow: web.OAuthFlow{S: authz}, SCA: scaSvc,
-		Accounts: books, Access: accessSvc, Consents: consents, RevokeConsent: authz.RevokeConsent}).Handler()
+		Accounts: books, Access: accessSvc, Consents: consents, RevokeConsent: authz.RevokeConsent, Stats: rec}).Handler()
 	for _, prefix := range []string{"/developer", "/developer/*", "/backoffice", "/backoffice/*", "/authorize/*", "/ib", "/ib/*"} {
 		webRouter.Handle(prefix, portal)
 	}
 	webRouter.Get("/healthz", server.Healthz(db, "production", clk.Now))
 	webRouter.Handle("/metrics", metrics.Handler())
-	cfg := server.Config{APIAddr: c.apiAddr, WebAddr: c.webAddr, APITLS: apiTLS, Log: log,
-		API: metrics.Count("api", api.Routes(api.Deps{Gateway: gw, Registrar: registry,
-			Ledger: books, Consents: consents, OAuth: authz, Payments: payments, Access: accessSvc, DB: db})), Web: metrics.Count("web", webRouter)}
+	status := &stats.Public{DB: db, Clock: clk, Log: log}
+	webRouter.Handle("/status", status)
+	webRouter.Handle("/status.json", status)
+	cfg := server.Config{APIAddr: c.apiAddr, WebAddr: c.webAddr, APITLS: apiTLS, Log: log, Metrics: metrics, Limits: server.Limits{Unlimited: proxies},
+		API: metrics.Count("api", rec.Middleware(stats.API, api.Routes(api.Deps{Gateway: gw, Registrar: registry,
+			Ledger: books, Consents: consents, OAuth: authz, Payments: payments, Access: accessSvc, DB: db}))),
+		Web: metrics.Count("web", rec.Middleware(stats.Web, webguard.Headers(webRouter)))}
 	return server.Serve(ctx, cfg, func(ep server.Endpoints) {
 		fmt.Fprintf(stdout, "psd2bank ready: api=%s web=%s\n", ep.API, ep.Web)
 	})

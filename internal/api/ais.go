@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -17,6 +16,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/money"
+	"github.com/psd2bank/psd2bank/internal/wire/strictjson"
 )
 
 // Account information (AIS) in both dialects: each handler decodes the
@@ -57,31 +57,30 @@ type aisService struct {
 	svc *ais.Service
 }
 
-func init() {
-	handlerSets = append(handlerSets, func(d Deps) map[string]gateway.Handler {
-		if d.Ledger == nil || d.Consents == nil {
-			return nil // not configured: the operations stay not implemented
-		}
-		db, _ := d.DB.(ais.DB) // the one-statement consent check; without it the separate checks
-		s := &aisService{svc: ais.New(d.Ledger, d.Consents, d.Access, db)}
-		return map[string]gateway.Handler{
-			"polishapi.getAccounts":              s.polishGetAccounts,
-			"polishapi.getAccount":               s.polishGetAccount,
-			"polishapi.getTransactionsDone":      s.polishTransactions(kindDone),
-			"polishapi.getTransactionsPending":   s.polishTransactions(kindPending),
-			"polishapi.getTransactionsRejected":  s.polishTransactions(kindRejected),
-			"polishapi.getTransactionsCancelled": s.polishTransactions(kindCancelled),
-			"polishapi.getTransactionsScheduled": s.polishTransactions(kindScheduled),
-			"polishapi.getHolds":                 s.polishTransactions(kindHolds),
-			"polishapi.getTransactionDetail":     s.polishTransactionDetail,
-			"polishapi.deleteConsent":            s.polishDeleteConsent,
-			"mbank.accounts":                     s.mbankAccounts,
-			"mbank.accountDetails":               s.mbankAccountDetails,
-			"mbank.transactions":                 s.mbankTransactions,
-			"mbank.transactionDetails":           s.mbankTransactionDetails,
-			"mbank.deleteConsent":                s.mbankDeleteConsent,
-		}
-	})
+// aisHandlers are the account information operations of both dialects, for the route table (routes.go).
+func aisHandlers(d Deps) map[string]gateway.Handler {
+	if d.Ledger == nil || d.Consents == nil {
+		return nil // not configured: the operations stay not implemented
+	}
+	db, _ := d.DB.(ais.DB) // the one-statement consent check; without it the separate checks
+	s := &aisService{svc: ais.New(d.Ledger, d.Consents, d.Access, db)}
+	return map[string]gateway.Handler{
+		"polishapi.getAccounts":              s.polishGetAccounts,
+		"polishapi.getAccount":               s.polishGetAccount,
+		"polishapi.getTransactionsDone":      s.polishTransactions(kindDone),
+		"polishapi.getTransactionsPending":   s.polishTransactions(kindPending),
+		"polishapi.getTransactionsRejected":  s.polishTransactions(kindRejected),
+		"polishapi.getTransactionsCancelled": s.polishTransactions(kindCancelled),
+		"polishapi.getTransactionsScheduled": s.polishTransactions(kindScheduled),
+		"polishapi.getHolds":                 s.polishTransactions(kindHolds),
+		"polishapi.getTransactionDetail":     s.polishTransactionDetail,
+		"polishapi.deleteConsent":            s.polishDeleteConsent,
+		"mbank.accounts":                     s.mbankAccounts,
+		"mbank.accountDetails":               s.mbankAccountDetails,
+		"mbank.transactions":                 s.mbankTransactions,
+		"mbank.transactionDetails":           s.mbankTransactionDetails,
+		"mbank.deleteConsent":                s.mbankDeleteConsent,
+	}
 }
 
 // aisCaller is the caller as the AIS service knows it.
@@ -115,7 +114,7 @@ func aisRefusal(err error) error {
 
 // decode reads a PolishAPI body.
 func decode(c *gateway.Caller, v any) error {
-	if err := json.Unmarshal(c.Body, v); err != nil {
+	if err := strictjson.Decode(c.Body, v, strictjson.Options{}); err != nil {
 		return formatError("the request body does not match the operation's schema: "+err.Error(),
 			"treść żądania nie pasuje do schematu operacji: "+err.Error())
 	}

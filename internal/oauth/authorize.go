@@ -1,13 +1,11 @@
 package oauth
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -47,6 +45,12 @@ type AuthorizeRequest struct {
 	PSULogin    string
 	CallbackURL string
 	APIKey      string
+	// Polled marks a decoupled request whose TPP polls for the result
+	// (Berlin Group's scaStatus) instead of receiving a callback.
+	Polled bool
+	// RedirectPrefix lets RedirectURI extend a registered redirect URI
+	// (Berlin Group's TPP-Redirect-URI).
+	RedirectPrefix bool
 }
 
 // AuthorizeResult is what Authorize gives back.
@@ -72,7 +76,7 @@ const MaxStateLength = 1024
 // waits for its callback).
 func (s *Server) Authorize(ctx context.Context, r AuthorizeRequest) (AuthorizeResult, error) {
 	switch r.Dialect {
-	case consent.DialectPolishAPI, consent.DialectMBank:
+	case consent.DialectPolishAPI, consent.DialectMBank, DialectBerlinGroup:
 	case "":
 		r.Dialect = consent.DialectPolishAPI
 	default:
@@ -89,7 +93,7 @@ func (s *Server) Authorize(ctx context.Context, r AuthorizeRequest) (AuthorizeRe
 	if r.RedirectURI == "" {
 		return AuthorizeResult{}, newError(InvalidRequest, "redirect_uri is required", "redirect_uri jest wymagane")
 	}
-	if !client.AllowsRedirect(r.RedirectURI) {
+	if !client.AllowsRedirect(r.RedirectURI) && !(r.RedirectPrefix && allowsPrefix(client, r.RedirectURI)) {
 		return AuthorizeResult{}, newError(InvalidRequest,
 			"redirect_uri is not one of the addresses registered for client %s: send one of them exactly, character for character, or register it in the developer portal",
 			"redirect_uri nie jest żadnym z adresów zarejestrowanych dla klienta %s: podaj jeden z nich dokładnie, znak w znak, albo zarejestruj go w portalu dewelopera", r.ClientID)
@@ -113,9 +117,10 @@ func (s *Server) Authorize(ctx context.Context, r AuthorizeRequest) (AuthorizeRe
 			return AuthorizeResult{}, newError(InvalidRequest, "a decoupled authorization needs the customer's login (psuIdentifier)",
 				"autoryzacja odseparowana wymaga loginu klienta (psuIdentifier)")
 		}
-		if u, err := url.Parse(r.CallbackURL); err != nil || u.Scheme != "https" && !isLoopback(u.Hostname()) || u.Host == "" {
-			return AuthorizeResult{}, newError(InvalidRequest, "callbackURL must be an absolute https address",
-				"callbackURL musi być bezwzględnym adresem https")
+		if !r.Polled {
+			if err := s.cfg.Callbacks.Check(r.CallbackURL, client.RedirectURIs); err != nil {
+				return AuthorizeResult{}, callbackError(err)
+			}
 		}
 	}
 	now := s.cfg.Clock.Now()
@@ -193,6 +198,24 @@ func (s *Server) scope(scope, group string) (consent.Scope, error) {
 		}
 	}
 	return sc, nil
+}
+
+// DialectBerlinGroup is the Berlin Group dialect's name in requests.
+const DialectBerlinGroup = "berlingroup"
+
+// PageURL is the address of the consent page of an authorization request.
+func (s *Server) PageURL(requestID string) string { return s.cfg.PageURL(requestID) }
+
+// allowsPrefix tells whether uri is one of the client's redirect URIs
+// followed by a path or query of the TPP's choosing.
+func allowsPrefix(c tpp.Client, uri string) bool {
+	for _, reg := range c.RedirectURIs {
+		if rest, ok := strings.CutPrefix(uri, reg); ok && reg != "" &&
+			(rest == "" || strings.HasSuffix(reg, "/") || rest[0] == '/' || rest[0] == '?' || rest[0] == '&') {
+			return true
+		}
+	}
+	return false
 }
 
 func isLoopback(host string) bool {
@@ -437,6 +460,9 @@ func (s *Server) Reject(ctx context.Context, requestID, customerID string) (stri
 		return "", err
 	}
 	const desc = "The customer did not give the consent"
+	if nok := s.nokRedirect(ctx, p.ID); nok != "" && !p.Decoupled {
+		return nok, nil
+	}
 	if p.Decoupled {
 		s.deliverAsync(p, map[string]string{"error": string(AccessDenied), "error_description": desc, "state": p.State, "apiKey": p.APIKey})
 		return "", nil
@@ -483,6 +509,9 @@ func withQuery(uri string, q url.Values) string {
 // deliverAsync sends a decoupled result to the TPP's callback in the
 // background, retrying with a doubling pause; failures are logged.
 func (s *Server) deliverAsync(p pending, body map[string]string) {
+	if p.CallbackURL == "" {
+		return // the TPP polls (Berlin Group)
+	}
 	b, err := json.Marshal(body)
 	if err != nil {
 		s.log.Error("decoupled callback: encode", "tpp", p.TPPID, "err", err)
@@ -506,22 +535,4 @@ func (s *Server) deliverAsync(p pending, body map[string]string) {
 			pause *= 2
 		}
 	}()
-}
-
-// postJSON is the default delivery: an HTTP POST of the JSON body.
-func postJSON(ctx context.Context, callbackURL string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, callbackURL, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("callback answered %s", resp.Status)
-	}
-	return nil
 }

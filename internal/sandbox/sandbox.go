@@ -19,6 +19,7 @@ import (
 
 	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/api"
+	"github.com/psd2bank/psd2bank/internal/callback"
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/gateway"
@@ -28,6 +29,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/sandbox/synth"
 	"github.com/psd2bank/psd2bank/internal/sca"
 	"github.com/psd2bank/psd2bank/internal/server"
+	"github.com/psd2bank/psd2bank/internal/stats"
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/tpp"
 )
@@ -78,7 +80,8 @@ type Bank struct {
 	SCA      *sca.Service
 	Payments *payment.Service
 	Access   *access.Service
-	webURL   atomic.Value // string: http://host:port of the web listener, once it listens
+	Stats    *stats.Recorder // the interfaces' statistics
+	webURL   atomic.Value    // string: http://host:port of the web listener, once it listens
 
 	callbackKick chan struct{} // asks the callback sender to run now
 	trust        *trust
@@ -140,7 +143,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bank, error) {
 	b.Consents = consent.New(db, b.Clock)
 	b.SCA = sca.New(db, b.Ledger, b.Clock)
 	b.OAuth = oauth.New(oauth.Config{DB: db, Clock: b.Clock, Clients: b.Registry, Accounts: b.Ledger, Customers: b.Ledger,
-		Consents: b.Consents, Logger: b.log,
+		Consents: b.Consents, Logger: b.log, Callbacks: callback.Sandbox,
 		PageURL: func(requestID string) string { return b.WebURL() + "/authorize/" + requestID }})
 	b.SCA.OnDecision = b.decoupledDecision
 	b.Payments = newPayments(b)
@@ -150,6 +153,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bank, error) {
 		return nil, err
 	}
 	b.Gateway.Tokens = api.Authenticator{S: b.OAuth, TPPs: true}
+	b.Stats = stats.New(stats.Config{DB: db, Clock: b.Clock, Log: log})
 	return b, nil
 }
 
@@ -322,12 +326,16 @@ func (b *Bank) writePSUs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return writeFile(filepath.Join(b.dir, "psus.json"), append(data, '\n'), 0o644)
+	// The test customers' passwords: readable by the sandbox's user only.
+	return writeFile(filepath.Join(b.dir, "psus.json"), append(data, '\n'), 0o600)
 }
 
 func writeFile(path string, data []byte, perm os.FileMode) error {
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, data, perm); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, perm); err != nil { // a left-over tmp keeps its mode
 		return err
 	}
 	return os.Rename(tmp, path)
@@ -349,11 +357,14 @@ func (b *Bank) Serve(ctx context.Context, stdout io.Writer) error {
 	}
 	go b.paymentsLoop(ctx, 5*time.Second)
 	metrics := server.NewMetrics()
+	metrics.Register(b.Stats.Collectors()...)
+	defer b.Stats.Start(ctx)()
 	if _, err := server.StartAdmin(ctx, b.cfg.AdminAddr, metrics, b.log); err != nil {
 		return err
 	}
-	cfg := server.Config{APIAddr: apiAddr, WebAddr: webAddr, APITLS: tlsConfig, Log: b.log,
-		API: metrics.Count("api", b.apiHandler()), Web: metrics.Count("web", b.webHandler(metrics))}
+	cfg := server.Config{APIAddr: apiAddr, WebAddr: webAddr, APITLS: tlsConfig, Log: b.log, Metrics: metrics,
+		API: metrics.Count("api", b.Stats.Middleware(stats.API, b.apiHandler())),
+		Web: metrics.Count("web", b.Stats.Middleware(stats.Web, b.webHandler(metrics)))}
 	return server.Serve(ctx, cfg, func(ep server.Endpoints) {
 		b.webURL.Store(ep.Web)
 		if data, err := json.Marshal(ep); err == nil {
