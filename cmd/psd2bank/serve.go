@@ -168,7 +168,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	metrics := server.NewMetrics()
 	webRouter := chi.NewRouter()
 	portal := web.New(web.Deps{Registry: registry, DB: db, Clock: clk, Log: log, Flow: web.OAuthFlow{S: authz}, SCA: scaSvc,
-		Accounts: books, Access: accessSvc, Consents: consents, RevokeConsent: authz.RevokeConsent}).Handler()
+		Accounts: books, Access: accessSvc, Consents: consents, RevokeConsent: authz.RevokeConsent, PublicURL: webURL}).Handler()
 	for _, prefix := range []string{"/developer", "/developer/*", "/backoffice", "/backoffice/*", "/authorize/*", "/ib", "/ib/*"} {
 		webRouter.Handle(prefix, portal)
 	}

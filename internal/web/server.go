@@ -59,15 +59,21 @@ type Deps struct {
 	Access        *access.Service
 	Consents      CustomerConsents
 	RevokeConsent func(ctx context.Context, consentID, by, reason string) (consent.Consent, error)
+
+	// PublicURL is the pages' public address. When it is https (a TLS
+	// proxy in front), every cookie is Secure even though the request
+	// reached the bank over plain HTTP.
+	PublicURL string
 }
 
 // Server serves the developer portal, the back office and the consent pages.
 type Server struct {
-	reg      *tpp.Registry
-	sessions *sessions
-	log      *slog.Logger
-	sandbox  bool
-	pages    map[string]*template.Template
+	httpsPublic bool // the public address is https: cookies are Secure
+	reg         *tpp.Registry
+	sessions    *sessions
+	log         *slog.Logger
+	sandbox     bool
+	pages       map[string]*template.Template
 
 	flow      ConsentFlow
 	sca       *sca.Service
@@ -94,7 +100,8 @@ func New(deps Deps) *Server {
 	s := &Server{reg: deps.Registry, sessions: &sessions{db: deps.DB, clock: c}, log: log, sandbox: deps.Sandbox,
 		pages: map[string]*template.Template{},
 		flow:  deps.Flow, sca: deps.SCA, accounts: deps.Accounts, bankPages: loadBankPages(),
-		access: deps.Access, consents: deps.Consents, revokeConsent: deps.RevokeConsent, ibPages: loadIBPages()}
+		access: deps.Access, consents: deps.Consents, revokeConsent: deps.RevokeConsent, ibPages: loadIBPages(),
+		httpsPublic: isHTTPS(deps.PublicURL)}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -162,7 +169,7 @@ func (s *Server) Handler() http.Handler {
 			"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
 		s.message(w, r, http.StatusForbidden, "title.forbidden", translate(language(w, r), "error.csrf"))
 	}))
-	return securityHeaders(csrf.Handler(mux))
+	return secureBehindProxy(s.httpsPublic, securityHeaders(csrf.Handler(mux)))
 }
 
 // securityHeaders forbids framing, inline scripts and MIME sniffing, and
