@@ -363,9 +363,7 @@ func (b *Bank) Serve(ctx context.Context, stdout io.Writer) error {
 		API: metrics.Count("api", b.apiHandler()), Web: metrics.Count("web", b.webHandler(metrics))}
 	return server.Serve(ctx, cfg, func(ep server.Endpoints) {
 		b.webURL.Store(ep.Web)
-		if data, err := json.Marshal(ep); err == nil {
-			writeFile(filepath.Join(b.dir, endpointsFile), append(data, '\n'), 0o644)
-		}
+		writeEndpoints(b.dir, ep, b.log)
 		fmt.Fprintf(stdout, "psd2bank sandbox ready: api=%s web=%s\n", ep.API, ep.Web)
 	})
 }
