@@ -46,4 +46,3 @@ func TestUnroutedRequestsAudited(t *testing.T) {
 		}
 	})
 }
-
