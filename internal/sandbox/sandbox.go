@@ -332,12 +332,16 @@ func (b *Bank) writePSUs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return writeFile(filepath.Join(b.dir, "psus.json"), append(data, '\n'), 0o644)
+	// The test customers' passwords: readable by the sandbox's user only.
+	return writeFile(filepath.Join(b.dir, "psus.json"), append(data, '\n'), 0o600)
 }
 
 func writeFile(path string, data []byte, perm os.FileMode) error {
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, data, perm); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, perm); err != nil { // a left-over tmp keeps its mode
 		return err
 	}
 	return os.Rename(tmp, path)
