@@ -147,8 +147,9 @@ func (s *service) order(svc, prod string, p PaymentInitiation, c *gateway.Caller
 		return payment.Order{}, formatError("debtorAccount.iban is required: the customer's account at this bank", "debtorAccount.iban jest wymagane: rachunek klienta w tym banku")
 	case p.InstructedAmount == nil:
 		return payment.Order{}, formatError("instructedAmount is required: {currency, amount}", "instructedAmount jest wymagane: {currency, amount}")
-	case p.CreditorAccount == nil || p.CreditorAccount.IBAN == "":
-		return payment.Order{}, formatError("creditorAccount.iban is required", "creditorAccount.iban jest wymagane")
+	case p.CreditorAccount == nil || p.CreditorAccount.IBAN == "" && (pr.typ != payment.NonEEA || p.CreditorAccount.BBAN == ""):
+		return payment.Order{}, formatError("creditorAccount.iban is required (cross-border-credit-transfers also take creditorAccount.bban)",
+			"creditorAccount.iban jest wymagane (cross-border-credit-transfers przyjmują też creditorAccount.bban)")
 	case strings.TrimSpace(p.CreditorName) == "":
 		return payment.Order{}, formatError("creditorName is required", "creditorName jest wymagane")
 	}
@@ -167,6 +168,9 @@ func (s *service) order(svc, prod string, p PaymentInitiation, c *gateway.Caller
 		return payment.Order{}, formatError("instructedAmount.amount: "+err.Error(), "instructedAmount.amount: "+err.Error())
 	}
 	recipient := strings.ToUpper(strings.ReplaceAll(p.CreditorAccount.IBAN, " ", ""))
+	if recipient == "" {
+		recipient = strings.ReplaceAll(p.CreditorAccount.BBAN, " ", "")
+	}
 	if pr.typ == payment.Domestic {
 		nrb, ok := nrbOf(recipient)
 		if !ok {
@@ -184,7 +188,7 @@ func (s *service) order(svc, prod string, p PaymentInitiation, c *gateway.Caller
 		o.Recipient.Country = a.Country
 		o.Recipient.Address = strings.Join(strings.Fields(strings.Join([]string{a.StreetName, a.BuildingNumber, a.PostCode, a.TownName}, " ")), " ")
 	}
-	if o.Recipient.Country == "" && len(recipient) > 2 && pr.typ != payment.Domestic {
+	if o.Recipient.Country == "" && p.CreditorAccount.IBAN != "" && len(recipient) > 2 && pr.typ != payment.Domestic {
 		o.Recipient.Country = recipient[:2]
 	}
 	if periodic {
