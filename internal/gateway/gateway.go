@@ -210,7 +210,9 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, op Operation) {
 	req.caller.Dialect = op.Wire.Name()
 	req.caller.Lang = language(r)
 	rw := &bufferedWriter{header: http.Header{}}
-	if ref := g.check(r, req); ref != nil {
+	if ref := g.measured(w, r, op); ref != nil {
+		req.refusal = ref
+	} else if ref := g.check(r, req); ref != nil {
 		req.refusal = ref
 	} else if err := op.Handler(rw, r, &req.caller); err != nil {
 		var ref *Refusal
