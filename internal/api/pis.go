@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -21,8 +20,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/money"
 	"github.com/psd2bank/psd2bank/internal/payment"
-	"github.com/psd2bank/psd2bank/internal/polish"
-	"github.com/psd2bank/psd2bank/internal/store"
+	"github.com/psd2bank/psd2bank/internal/pis"
 )
 
 // Payment initiation (PIS) in both dialects, a translation of the wire to
@@ -49,9 +47,10 @@ import (
 //     payment already recorded. The body is compared by its SHA-256 as sent;
 //     in PolishAPI without its requestHeader, which carries the request's own
 //     id, date and token and differs in every retry.
-//   - Concurrent initiations under one consent are taken one at a time on a
-//     node; across nodes the privilege's compare-and-set decides, and a
-//     duplicate that loses waits for the winner's payment to answer with it.
+//   - An initiation is one domain call (pis.Service) in one database
+//     transaction: concurrent initiations under one consent run one after
+//     the other on any number of nodes (the consent's row lock), and a
+//     duplicate answers with the payment its predecessor recorded.
 //   - A payment is read (getPayment, getBundle, getRecurringPayment,
 //     getMultiplePayments with a token per payment, mBank's status link)
 //     with the token of the consent that initiated it, or with a consent
@@ -69,20 +68,12 @@ import (
 //   - requestHeader.callbackURL is kept on the payment for status
 //     notifications.
 
-// replayWait bounds how long a duplicate initiation that lost the race for
-// the privilege to another node waits for the winner's payment (on one
-// node, the consent's lock makes it wait for the winner already).
-var replayWait = time.Second
-
 type pisService struct {
 	payments *payment.Service
 	consents *consent.Service
 	ledger   *ledger.Ledger
-	tokens   gateway.Tokens  // the access tokens inside getMultiplePayments
-	access   *access.Service // API access and payment limits per account; nil: none
-	limitsDB store.Querier   // where access counts the day totals
-
-	locks sync.Map // consent id → *sync.Mutex
+	pis      *pis.Service
+	tokens   gateway.Tokens // the access tokens inside getMultiplePayments
 }
 
 func init() {
@@ -90,12 +81,17 @@ func init() {
 		if d.Payments == nil || d.Consents == nil || d.Ledger == nil {
 			return nil
 		}
-		s := &pisService{payments: d.Payments, consents: d.Consents, ledger: d.Ledger, access: d.Access, limitsDB: d.DB}
+		s := newPISService(d.Payments, d.Consents, d.Ledger, d.Access)
 		if d.OAuth != nil {
 			s.tokens = Authenticator{S: d.OAuth}
 		}
 		return s.handlers()
 	})
+}
+
+func newPISService(payments *payment.Service, consents *consent.Service, l *ledger.Ledger, a *access.Service) *pisService {
+	return &pisService{payments: payments, consents: consents, ledger: l,
+		pis: pis.New(pis.Config{Consents: consents, Payments: payments, Ledger: l, Access: a})}
 }
 
 func (s *pisService) handlers() map[string]gateway.Handler {
@@ -154,359 +150,22 @@ func (s *pisService) check(ctx context.Context, g *gateway.Grant, tppID, privile
 	return cons, nil
 }
 
-func privilegeOf(c consent.Consent, name string) (consent.Privilege, bool) {
-	for _, p := range c.Privileges {
-		if p.Name == name {
-			return p, true
-		}
-	}
-	return consent.Privilege{}, false
-}
-
-// record is what an initiation records: a payment, a bundle or a recurring
-// payment, found by the TPP's key.
-type record struct {
-	found     bool
-	consentID string // of the consent that initiated it
-	hash      string
-}
-
-// once runs the initiation a single-use privilege allows. prepare checks
-// the body against the consent (and may fill the order from it); lookup
-// finds what the TPP's key recorded; create records it. It returns whether
-// the answer is a replay of what was recorded before.
-func (s *pisService) once(ctx context.Context, c *gateway.Caller, privilege, hash string,
-	prepare func(consent.Consent, consent.Privilege) error, lookup func() (record, error), create func() error) error {
-	cons, err := s.check(ctx, c.Grant, c.OrgID, privilege, false)
-	if consent.CodeOf(err) == consent.CodeUsageExhausted {
-		// Wait for an initiation under way on this node, then look.
-		defer s.lock(c.Grant.ConsentID)()
-		return s.replay(ctx, c.Grant.ConsentID, hash, lookup, err, replayWait)
-	}
-	if err != nil {
-		return refusal(err)
-	}
-	priv, _ := privilegeOf(cons, privilege)
-	if err := prepare(cons, priv); err != nil {
-		return refusal(err)
-	}
-
-	defer s.lock(cons.ID)()
-	if rec, err := lookup(); err != nil {
-		return refusal(err)
-	} else if rec.found {
-		return s.replay(ctx, cons.ID, hash, lookup, nil, 0)
-	}
-	if _, err := s.check(ctx, c.Grant, c.OrgID, privilege, true); err != nil {
-		if consent.CodeOf(err) == consent.CodeUsageExhausted {
-			return s.replay(ctx, cons.ID, hash, lookup, err, replayWait)
-		}
-		return refusal(err)
-	}
-	return refusal(create())
-}
-
-// lock takes the node's lock of a consent's initiations and returns its
-// release.
-func (s *pisService) lock(consentID string) func() {
-	mu, _ := s.locks.LoadOrStore(consentID, new(sync.Mutex))
-	mu.(*sync.Mutex).Lock()
-	return mu.(*sync.Mutex).Unlock
-}
-
-// replay answers an initiation whose key was recorded before: nil when it
-// is the same request under the same consent (the caller renders what
-// lookup found), the refusal otherwise. used is the refusal of a used
-// privilege, returned when nothing was recorded under the key; wait is how
-// long to wait for a concurrent initiation to record it.
-func (s *pisService) replay(ctx context.Context, consentID, hash string, lookup func() (record, error), used error, wait time.Duration) error {
-	deadline := time.Now().Add(wait)
-	for {
-		rec, err := lookup()
-		if err != nil {
-			return refusal(err)
-		}
-		switch {
-		case rec.found && rec.consentID == consentID && rec.hash == hash:
-			return nil
-		case rec.found && used == nil || rec.found && rec.consentID == consentID:
-			return refusal(&payment.Error{Code: payment.CodeDuplicate, Field: "tppTransactionId",
-				Message:   "the TPP's id of the payment was already used for another payment with a different body: use a new id for a new payment",
-				MessagePL: "identyfikator płatności TPP użyto już dla innej płatności o innej treści: nowa płatność wymaga nowego identyfikatora"})
-		case !rec.found && time.Now().Before(deadline):
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(25 * time.Millisecond):
-			}
-			continue
-		}
-		if used == nil {
-			used = &consent.Error{Code: consent.CodeUsageExhausted}
-		}
-		return refusal(used)
-	}
-}
-
-// fillSender sets the sender of orders without one: the consent's payment's
-// sender, or the account the customer chose when approving. It refuses a
-// sender outside the consent's accounts.
-func fillSender(cons consent.Consent, consented, o *payment.Order) error {
-	var chosen string
-	if len(cons.Accounts) > 0 {
-		chosen = cons.Accounts[0]
-	}
-	if consented.SenderAccount == "" {
-		consented.SenderAccount = chosen
-		if o.SenderAccount != "" && len(cons.Accounts) > 0 && !containsAccount(cons.Accounts, o.SenderAccount) {
-			return mismatch("sender.accountNumber", strings.Join(cons.Accounts, " or "), o.SenderAccount)
-		}
-		if o.SenderAccount != "" {
-			consented.SenderAccount = o.SenderAccount
-		}
-	}
-	if o.SenderAccount == "" {
-		o.SenderAccount = consented.SenderAccount
-	}
-	if o.SenderAccount == "" {
-		return &payment.Error{Code: payment.CodeInvalidSenderAccount, Field: "sender.accountNumber",
-			Message:   "neither the consent nor the payment names the account to debit, and the customer chose none: name sender.accountNumber in the consent",
-			MessagePL: "ani zgoda, ani płatność nie wskazują rachunku do obciążenia, a klient żadnego nie wybrał: podaj sender.accountNumber w zgodzie"}
-	}
-	o.CustomerID, o.ConsentID = cons.CustomerID, cons.ID
-	return nil
-}
-
-func containsAccount(list []string, a string) bool {
-	a = normAccount(a)
-	for _, x := range list {
-		if normAccount(x) == a {
-			return true
-		}
-	}
-	return false
-}
-
-// mismatch is the refusal of a payment that is not the consent's.
-func mismatch(field, consented, got string) error {
-	return refuse(http.StatusForbidden, CodePaymentMismatch,
-		fmt.Sprintf("the payment differs from the one the customer authorised in the consent: %s is %q in the consent and %q here; initiate exactly the authorised payment, or ask the customer for a new consent",
-			field, consented, got),
-		fmt.Sprintf("płatność różni się od autoryzowanej przez klienta w zgodzie: %s w zgodzie to %q, a tu %q; zainicjuj dokładnie autoryzowaną płatność albo poproś klienta o nową zgodę",
-			field, consented, got))
-}
-
-func normAccount(s string) string {
-	s = strings.ToUpper(strings.Join(strings.Fields(s), ""))
-	if len(s) == 28 && strings.HasPrefix(s, "PL") {
-		s = s[2:]
-	}
-	return s
-}
-
-func normText(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// sameOrder compares the meaningful fields of the consented order and the
-// one initiated, and refuses naming the first that differs. today stands
-// for an empty execution date.
-func sameOrder(want, got payment.Order, today string, names fieldNames) error {
-	date := func(d string) string {
-		if d == "" {
-			return today
-		}
-		return d
-	}
-	type field struct {
-		name      string
-		want, got string
-	}
-	fields := []field{
-		{"type", string(want.Type), string(got.Type)},
-		{names.sender, normAccount(want.SenderAccount), normAccount(got.SenderAccount)},
-		{names.recipientAccount, normAccount(want.Recipient.Account), normAccount(got.Recipient.Account)},
-		{names.recipientName, normText(want.Recipient.Name), normText(got.Recipient.Name)},
-		{"recipient.countryCode", strings.ToUpper(want.Recipient.Country), strings.ToUpper(got.Recipient.Country)},
-		{"recipientBank.bicOrSwift", strings.ToUpper(want.Recipient.BIC), strings.ToUpper(got.Recipient.BIC)},
-		{"transferData.amount", want.Amount.String(), got.Amount.String()},
-		{"transferData.currency", want.Currency, got.Currency},
-		{"transferData.description", normText(want.Title), normText(got.Title)},
-		{"transferData.executionDate", date(want.ExecutionDate), date(got.ExecutionDate)},
-	}
-	if want.System != "" {
-		fields = append(fields, field{"system", string(want.System), string(got.System)})
-	}
-	if want.DeliveryMode != "" {
-		fields = append(fields, field{"deliveryMode", string(want.DeliveryMode), string(got.DeliveryMode)})
-	}
-	fields = append(fields, field{names.tax, taxString(want.Tax), taxString(got.Tax)},
-		field{names.split, splitString(want.Split), splitString(got.Split)},
-		field{names.recurrence, recurrenceString(want.Recurrence), recurrenceString(got.Recurrence)})
-	for _, f := range fields {
-		if f.want != f.got {
-			return mismatch(f.name, f.want, f.got)
-		}
-	}
-	return nil
-}
-
-// fieldNames are a dialect's names of the compared fields.
-type fieldNames struct {
-	sender, recipientAccount, recipientName, tax, split, recurrence string
-}
-
-var (
-	polishNames = fieldNames{"sender.accountNumber", "recipient.accountNumber", "recipient.nameAddress", "usInfo", "split", "recurrence"}
-	mbankNames  = fieldNames{"sender.accountNumber", "recipient.accountNumber", "recipient.name", "usInfo", "transactionInfoSp", "transferData.recurrence"}
-)
-
-func taxString(t *payment.TaxInfo) string {
-	if t == nil {
-		return ""
-	}
-	return strings.Join([]string{payment.NormalizeFormCode(t.FormCode), t.Period, string(t.PayerIDType), t.PayerID, t.ObligationID}, "/")
-}
-
-func splitString(sp *payment.SplitPayment) string {
-	if sp == nil {
-		return ""
-	}
-	return strings.Join([]string{sp.VATAmount.String(), sp.InvoiceNumber, sp.NIP, normText(sp.Description)}, "/")
-}
-
-func recurrenceString(r *payment.Recurrence) string {
-	if r == nil {
-		return ""
-	}
-	return fmt.Sprintf("%s every %d %s until %s, days off %s", r.StartDate, r.PeriodValue, r.PeriodType, r.EndDate, r.DayOff)
-}
-
-// prepareOrder completes an order from the consent and checks it against
-// the consented one and the domain's rules, before the privilege is used.
-func (s *pisService) prepareOrder(ctx context.Context, cons consent.Consent, consented, o *payment.Order, names fieldNames) error {
-	if err := fillSender(cons, consented, o); err != nil {
-		return err
-	}
-	if err := sameOrder(*consented, *o, ledger.DateOf(s.now()), names); err != nil {
-		return err
-	}
-	if o.Recurrence != nil {
-		v := *o
-		v.Recurrence, v.ExecutionDate = nil, ""
-		if err := s.payments.Validate(v); err != nil {
-			return err
-		}
-	} else if err := s.payments.Validate(*o); err != nil {
-		return err
-	}
-	if err := s.ownSender(ctx, cons.CustomerID, o.SenderAccount); err != nil {
-		return err
-	}
-	return s.allowed(ctx, *o)
-}
-
-// allowed checks the sender account's API access and the customer's limits
-// for API payments (read only; reserve counts the payment).
-func (s *pisService) allowed(ctx context.Context, o payment.Order) error {
-	if s.access == nil {
-		return nil
-	}
-	nrb, err := polish.NormalizeNRB(o.SenderAccount)
-	if err != nil {
-		return nil // Validate says why
-	}
-	if err := checkAccess(ctx, s.access, nrb, access.PIS); err != nil {
-		return err
-	}
-	return accessRefusal(s.access.CheckPaymentLimit(ctx, nrb, o.Amount, o.Recurrence != nil, s.limitDay(o)))
-}
-
-func (s *pisService) limitDay(o payment.Order) string {
-	if o.ExecutionDate != "" {
-		return o.ExecutionDate
-	}
-	return ledger.DateOf(s.now())
-}
-
-// reserve counts a new payment towards its day limit, atomically with the
-// limit check; release gives it back when the payment was not made.
-func (s *pisService) reserve(ctx context.Context, o payment.Order) (release func(), err error) {
-	if s.access == nil || s.limitsDB == nil {
-		return func() {}, nil
-	}
-	nrb, err := polish.NormalizeNRB(o.SenderAccount)
-	if err != nil {
-		return func() {}, nil
-	}
-	recurring, day := o.Recurrence != nil, s.limitDay(o)
-	if err := s.access.RecordPayment(ctx, s.limitsDB, nrb, o.Amount, recurring, day); err != nil {
-		return nil, accessRefusal(err)
-	}
-	return func() { s.access.ReleasePayment(context.WithoutCancel(ctx), s.limitsDB, nrb, o.Amount, recurring, day) }, nil
-}
-
-// ownSender checks, before the privilege is used, that the sender account
-// is the customer's.
-func (s *pisService) ownSender(ctx context.Context, customerID, number string) error {
-	nrb, err := polish.NormalizeNRB(number)
-	if err != nil {
-		return nil // Validate says why
-	}
-	acct, err := s.ledger.AccountByNRB(ctx, nrb)
-	if ledger.CodeOf(err) == ledger.CodeNotFound || err == nil && acct.CustomerID != customerID {
-		return &payment.Error{Code: payment.CodeInvalidSenderAccount, Field: "sender.accountNumber",
-			Message:   "the sender's account is not an account of the customer who gave the consent",
-			MessagePL: "rachunek nadawcy nie jest rachunkiem klienta, który udzielił zgody"}
-	}
-	return err
-}
-
-// consentedOrder reads the payment of a consent's privilege.
-func consentedOrder(priv consent.Privilege, read func(json.RawMessage) (payment.Order, error)) (payment.Order, error) {
-	o, err := read(priv.Payment)
-	if err != nil {
-		return o, refuse(http.StatusForbidden, CodePaymentMismatch,
-			"the payment in the consent's privilege "+priv.Name+" cannot be read: ask the customer for a new consent ("+err.Error()+")",
-			"nie można odczytać płatności w przywileju "+priv.Name+" zgody: poproś klienta o nową zgodę ("+err.Error()+")")
-	}
-	return o, nil
+// grant is the domain's view of the caller's token.
+func grant(c *gateway.Caller) pis.Grant {
+	return pis.Grant{TPPID: c.OrgID, ConsentID: c.Grant.ConsentID, CustomerID: c.Grant.CustomerID}
 }
 
 // initiatePayment initiates a single payment: the common path of both
 // dialects' single payments.
 func (s *pisService) initiatePayment(ctx context.Context, c *gateway.Caller, privilege string, o payment.Order,
-	read func(json.RawMessage) (payment.Order, error), names fieldNames) (payment.Payment, error) {
-	var p payment.Payment
-	lookup := func() (record, error) {
-		got, err := s.payments.GetByTPPTransactionID(ctx, c.OrgID, o.TPPTransactionID)
-		if payment.CodeOf(err) == payment.CodeNotFound {
-			return record{}, nil
-		}
-		if err != nil {
-			return record{}, err
-		}
-		p = got
-		return record{found: true, consentID: got.ConsentID, hash: got.RequestHash}, nil
+	read func(json.RawMessage) (payment.Order, error), names pis.FieldNames) (payment.Payment, error) {
+	if err := needToken(c.Grant); err != nil {
+		return payment.Payment{}, err
 	}
-	err := s.once(ctx, c, privilege, o.RequestHash, func(cons consent.Consent, priv consent.Privilege) error {
-		want, err := consentedOrder(priv, read)
-		if err != nil {
-			return err
-		}
-		want.Type = o.Type
-		return s.prepareOrder(ctx, cons, &want, &o, names)
-	}, lookup, func() error {
-		release, err := s.reserve(ctx, o)
-		if err != nil {
-			return err
-		}
-		p, err = s.payments.Initiate(ctx, o)
-		if p.ID == "" || p.Status == payment.StatusRejected {
-			release()
-		}
-		return err
-	})
+	p, err := s.pis.Initiate(ctx, pis.Request{Grant: grant(c), Privileges: []string{privilege}, Order: o,
+		Consented: func(priv consent.Privilege) (payment.Order, error) { return read(priv.Payment) }, Names: names})
 	if err != nil {
-		return p, err
+		return p, refusal(err)
 	}
 	return p, rejected(p)
 }
@@ -553,7 +212,13 @@ func (s *pisService) privileged(ctx context.Context, g *gateway.Grant, tppID, cu
 	if err != nil {
 		return refusal(err)
 	}
-	priv, _ := privilegeOf(cons, privilege)
+	var priv consent.Privilege
+	for _, p := range cons.Privileges {
+		if p.Name == privilege {
+			priv = p
+			break
+		}
+	}
 	if cons.CustomerID != customerID || !names(priv.Payment) {
 		return refuse(http.StatusForbidden, CodePrivilegeMissing,
 			"the consent's "+privilege+" is for another payment: use the token of the consent that initiated this one, or a consent naming it",
@@ -718,7 +383,7 @@ func (s *pisService) polishPayment(t payment.Type, privilege string) gateway.Han
 				return payment.Order{}, err
 			}
 			return priv.Order(t)
-		}, polishNames)
+		}, pis.PolishAPINames)
 		if err != nil {
 			return err
 		}
@@ -752,7 +417,7 @@ func (s *pisService) polishBundle(w http.ResponseWriter, r *http.Request, c *gat
 			return nil, 0, err
 		}
 		return polishBundleOrders(priv)
-	}, polishNames)
+	}, pis.PolishAPINames)
 	if err != nil {
 		return err
 	}
@@ -798,58 +463,13 @@ func bundleItemError(i int, err error) error {
 
 // initiateBundle initiates a bundle under its consent.
 func (s *pisService) initiateBundle(ctx context.Context, c *gateway.Caller, bo payment.BundleOrder, callback string,
-	read func(json.RawMessage) ([]payment.Order, money.Amount, error), names fieldNames) (payment.Bundle, error) {
-	var b payment.Bundle
-	lookup := func() (record, error) {
-		got, err := s.payments.GetBundleByTPPBundleID(ctx, c.OrgID, bo.TPPBundleID)
-		if payment.CodeOf(err) == payment.CodeNotFound {
-			return record{}, nil
-		}
-		if err != nil {
-			return record{}, err
-		}
-		b = got
-		consentID, _ := bundleOwner(got)
-		return record{found: true, consentID: consentID, hash: got.RequestHash}, nil
+	read func(json.RawMessage) ([]payment.Order, money.Amount, error), names pis.FieldNames) (payment.Bundle, error) {
+	if err := needToken(c.Grant); err != nil {
+		return payment.Bundle{}, err
 	}
-	err := s.once(ctx, c, consent.PrivBundle, bo.RequestHash, func(cons consent.Consent, priv consent.Privilege) error {
-		want, total, err := read(priv.Payment)
-		if err != nil {
-			_, err = consentedOrder(priv, func(json.RawMessage) (payment.Order, error) { return payment.Order{}, err })
-			return err
-		}
-		if total != bo.TotalAmount {
-			return mismatch("transfersTotalAmount", total.String(), bo.TotalAmount.String())
-		}
-		if len(want) != len(bo.Orders) {
-			return mismatch("transfers", fmt.Sprint(len(want), " transfers"), fmt.Sprint(len(bo.Orders), " transfers"))
-		}
-		for i := range bo.Orders {
-			o := &bo.Orders[i]
-			o.TPPID, o.CallbackURL, o.RequestHash = bo.TPPID, callback, bo.RequestHash
-			w := want[i]
-			if err := fillSender(cons, &w, o); err != nil {
-				return err
-			}
-			if err := sameOrder(w, *o, ledger.DateOf(s.now()), names); err != nil {
-				ref := err.(*gateway.Refusal)
-				ref.EN, ref.PL = fmt.Sprintf("transfer %d: %s", i+1, ref.EN), fmt.Sprintf("przelew %d: %s", i+1, ref.PL)
-				return ref
-			}
-			if err := s.payments.Validate(*o); err != nil {
-				return bundleItemError(i, err)
-			}
-			if err := s.ownSender(ctx, cons.CustomerID, o.SenderAccount); err != nil {
-				return bundleItemError(i, err)
-			}
-		}
-		return nil
-	}, lookup, func() error {
-		var err error
-		b, err = s.payments.InitiateBundle(ctx, bo)
-		return err
-	})
-	return b, err
+	b, err := s.pis.InitiateBundle(ctx, pis.BundleRequest{Grant: grant(c), Bundle: bo, Callback: callback,
+		Consented: func(priv consent.Privilege) ([]payment.Order, money.Amount, error) { return read(priv.Payment) }, Names: names})
+	return b, refusal(err)
 }
 
 func (s *pisService) polishRecurring(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
@@ -882,13 +502,13 @@ func (s *pisService) polishRecurring(w http.ResponseWriter, r *http.Request, c *
 	if req.RequestHeader != nil {
 		o.CallbackURL = req.RequestHeader.CallbackURL
 	}
-	rec, err := s.initiateRecurring(ctx, c, consent.PrivRecurring, o, func(raw json.RawMessage) (payment.Order, error) {
+	rec, err := s.initiateRecurring(ctx, c, []string{consent.PrivRecurring}, o, func(raw json.RawMessage) (payment.Order, error) {
 		var priv polishapi.RecurringPaymentRequest
 		if err := json.Unmarshal(raw, &priv); err != nil {
 			return payment.Order{}, err
 		}
 		return read(priv)
-	}, polishNames)
+	}, pis.PolishAPINames)
 	if err != nil {
 		return err
 	}
@@ -897,39 +517,16 @@ func (s *pisService) polishRecurring(w http.ResponseWriter, r *http.Request, c *
 		RecurringPaymentDetailedStatus: polishapi.RecurringDetailedStatus(rec)})
 }
 
-// initiateRecurring sets up a recurring payment under its consent.
-func (s *pisService) initiateRecurring(ctx context.Context, c *gateway.Caller, privilege string, o payment.Order,
-	read func(json.RawMessage) (payment.Order, error), names fieldNames) (payment.Recurring, error) {
-	var rec payment.Recurring
-	lookup := func() (record, error) {
-		got, err := s.recurringByKey(ctx, c.OrgID, o.TPPTransactionID)
-		if payment.CodeOf(err) == payment.CodeNotFound {
-			return record{}, nil
-		}
-		if err != nil {
-			return record{}, err
-		}
-		rec = got
-		return record{found: true, consentID: got.Order.ConsentID, hash: got.RequestHash}, nil
+// initiateRecurring sets up a recurring payment under its consent, with
+// the first of privileges the consent holds.
+func (s *pisService) initiateRecurring(ctx context.Context, c *gateway.Caller, privileges []string, o payment.Order,
+	read func(json.RawMessage) (payment.Order, error), names pis.FieldNames) (payment.Recurring, error) {
+	if err := needToken(c.Grant); err != nil {
+		return payment.Recurring{}, err
 	}
-	err := s.once(ctx, c, privilege, o.RequestHash, func(cons consent.Consent, priv consent.Privilege) error {
-		want, err := consentedOrder(priv, read)
-		if err != nil {
-			return err
-		}
-		return s.prepareOrder(ctx, cons, &want, &o, names)
-	}, lookup, func() error {
-		release, err := s.reserve(ctx, o)
-		if err != nil {
-			return err
-		}
-		rec, err = s.payments.InitiateRecurring(ctx, o)
-		if err != nil {
-			release()
-		}
-		return err
-	})
-	return rec, err
+	rec, err := s.pis.InitiateRecurring(ctx, pis.Request{Grant: grant(c), Privileges: privileges, Order: o,
+		Consented: func(priv consent.Privilege) (payment.Order, error) { return read(priv.Payment) }, Names: names})
+	return rec, refusal(err)
 }
 
 func (s *pisService) polishGetPayment(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
@@ -1205,7 +802,7 @@ func (s *pisService) mbankDomestic(w http.ResponseWriter, r *http.Request, c *ga
 		}
 		return gateway.WriteJSON(w, http.StatusCreated, mbank.RecurringOf(rec, base+"/payments/domestic/"+rec.ID))
 	}
-	p, err := s.initiatePayment(ctx, c, consent.PrivDomestic, o, read, mbankNames)
+	p, err := s.initiatePayment(ctx, c, consent.PrivDomestic, o, read, pis.MBankNames)
 	if err != nil {
 		return err
 	}
@@ -1215,11 +812,7 @@ func (s *pisService) mbankDomestic(w http.ResponseWriter, r *http.Request, c *ga
 // mbankRecurring sets up a RECURRING domestic payment: mBank has no
 // pis:recurring, its pis:domestic carries the recurrence.
 func (s *pisService) mbankRecurring(ctx context.Context, c *gateway.Caller, o payment.Order, read func(json.RawMessage) (payment.Order, error)) (payment.Recurring, error) {
-	privilege := consent.PrivRecurring
-	if _, err := s.check(ctx, c.Grant, c.OrgID, privilege, false); consent.CodeOf(err) == consent.CodePrivilegeMissing {
-		privilege = consent.PrivDomestic
-	}
-	return s.initiateRecurring(ctx, c, privilege, o, read, mbankNames)
+	return s.initiateRecurring(ctx, c, []string{consent.PrivRecurring, consent.PrivDomestic}, o, read, pis.MBankNames)
 }
 
 func (s *pisService) mbankStatus(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
@@ -1303,7 +896,7 @@ func (s *pisService) mbankBundle(w http.ResponseWriter, r *http.Request, c *gate
 			return nil, 0, fmt.Errorf("pis:bundle-domestic has no bundleDomesticPaymentsRequest")
 		}
 		return mbankBundleOrders(*priv.BundleDomesticPaymentsRequest)
-	}, mbankNames)
+	}, pis.MBankNames)
 	if err != nil {
 		return err
 	}

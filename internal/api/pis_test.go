@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -32,8 +31,6 @@ type pisBank struct {
 	annaEUR ledger.Account
 }
 
-func init() { replayWait = 50 * time.Millisecond } // one node: the lock decides
-
 const otherBankNRB = "61109010140000071219812874"
 
 func newPISBank(t *testing.T, db *store.DB) *pisBank {
@@ -41,7 +38,7 @@ func newPISBank(t *testing.T, db *store.DB) *pisBank {
 	ctx := context.Background()
 	b := &pisBank{bank: newBank(t, db, 6)}
 	b.pay = payment.New(payment.Config{DB: db, Ledger: b.l})
-	b.pis = &pisService{payments: b.pay, consents: b.consents, ledger: b.l}
+	b.pis = newPISService(b.pay, b.consents, b.l, nil)
 	clr := must(b.l.OpenAccount(ctx, ledger.Account{NRB: nrb(t), Currency: "EUR", Type: ledger.TypeClearing, Name: "SEPA", AllowNegative: true}))
 	b.annaEUR = must(b.l.OpenAccount(ctx, ledger.Account{NRB: nrb(t), CustomerID: b.anna.ID, Currency: "EUR", Type: ledger.TypePersonal, Name: "Konto EUR"}))
 	must(b.l.Transfer(ctx, ledger.TransferRequest{Kind: "sepa", DebitAccountID: clr.ID, CreditAccountID: b.annaEUR.ID, Amount: 1000_00,

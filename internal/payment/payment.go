@@ -248,6 +248,13 @@ func New(cfg Config) *Service {
 	return s
 }
 
+// DB returns the storage the service runs on, for callers that record a
+// payment inside a transaction of their own (Record).
+func (s *Service) DB() DB { return s.db }
+
+// Clock returns the service's clock.
+func (s *Service) Clock() clock.Clock { return s.clock }
+
 // Code classifies a payment error; codes are stable and dialects map them to
 // their wire codes.
 type Code string
@@ -273,6 +280,7 @@ const (
 	CodeDuplicate               Code = "duplicate" // the idempotency key was used for another body
 	CodeNotFound                Code = "not_found"
 	CodeNotCancellable          Code = "not_cancellable"
+	CodeNotInConsent            Code = "not_in_consent" // the payment is not the one the customer authorised
 )
 
 // Error is a payment error: a code and the field it is about for machines, a
