@@ -163,7 +163,7 @@ func (s *pisService) initiatePayment(ctx context.Context, c *gateway.Caller, pri
 		return payment.Payment{}, err
 	}
 	p, err := s.pis.Initiate(ctx, pis.Request{Grant: grant(c), Privileges: []string{privilege}, Order: o,
-		Consented: func(priv consent.Privilege) (payment.Order, error) { return read(priv.Payment) }, Names: names})
+		Consented: func(priv consent.Privilege) (payment.Order, error) { return consentedOrder(priv, read) }, Names: names})
 	if err != nil {
 		return p, refusal(err)
 	}
@@ -468,7 +468,9 @@ func (s *pisService) initiateBundle(ctx context.Context, c *gateway.Caller, bo p
 		return payment.Bundle{}, err
 	}
 	b, err := s.pis.InitiateBundle(ctx, pis.BundleRequest{Grant: grant(c), Bundle: bo, Callback: callback,
-		Consented: func(priv consent.Privilege) ([]payment.Order, money.Amount, error) { return read(priv.Payment) }, Names: names})
+		Consented: func(priv consent.Privilege) ([]payment.Order, money.Amount, error) {
+			return consentedBundle(priv, read)
+		}, Names: names})
 	return b, refusal(err)
 }
 
@@ -478,20 +480,7 @@ func (s *pisService) polishRecurring(w http.ResponseWriter, r *http.Request, c *
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	read := func(req polishapi.RecurringPaymentRequest) (payment.Order, error) {
-		t, ok := polishapi.PaymentTypeOf(req.TypeOfPayment)
-		pay := req.Payment()
-		if !ok || pay == nil {
-			return payment.Order{}, &payment.Error{Code: payment.CodeInvalidRecurrence, Field: "typeOfPayment",
-				Message:   fmt.Sprintf("typeOfPayment %q needs its payment (domesticPayment, EEAPayment, nonEEAPayment or taxPayment)", req.TypeOfPayment),
-				MessagePL: fmt.Sprintf("typeOfPayment %q wymaga swojej płatności (domesticPayment, EEAPayment, nonEEAPayment lub taxPayment)", req.TypeOfPayment)}
-		}
-		o, err := pay.Order(t)
-		rc := req.Recurrence.Recurrence()
-		o.Recurrence = &rc
-		return o, err
-	}
-	o, err := read(req)
+	o, err := polishRecurringOrder(req)
 	if err != nil {
 		return refusal(err)
 	}
@@ -507,7 +496,7 @@ func (s *pisService) polishRecurring(w http.ResponseWriter, r *http.Request, c *
 		if err := json.Unmarshal(raw, &priv); err != nil {
 			return payment.Order{}, err
 		}
-		return read(priv)
+		return polishRecurringOrder(priv)
 	}, pis.PolishAPINames)
 	if err != nil {
 		return err
@@ -525,7 +514,7 @@ func (s *pisService) initiateRecurring(ctx context.Context, c *gateway.Caller, p
 		return payment.Recurring{}, err
 	}
 	rec, err := s.pis.InitiateRecurring(ctx, pis.Request{Grant: grant(c), Privileges: privileges, Order: o,
-		Consented: func(priv consent.Privilege) (payment.Order, error) { return read(priv.Payment) }, Names: names})
+		Consented: func(priv consent.Privilege) (payment.Order, error) { return consentedOrder(priv, read) }, Names: names})
 	return rec, refusal(err)
 }
 
@@ -784,16 +773,7 @@ func (s *pisService) mbankDomestic(w http.ResponseWriter, r *http.Request, c *ga
 		return refusal(err)
 	}
 	o.TPPID, o.TPPTransactionID, o.RequestHash = c.OrgID, key, requestHash(c.Body)
-	read := func(raw json.RawMessage) (payment.Order, error) {
-		var priv mbank.DomesticPrivilege
-		if err := json.Unmarshal(raw, &priv); err != nil {
-			return payment.Order{}, err
-		}
-		if priv.DomesticPaymentRequest == nil {
-			return payment.Order{}, fmt.Errorf("pis:domestic has no domesticPaymentRequest")
-		}
-		return priv.DomesticPaymentRequest.Order()
-	}
+	read := mbankPrivilegeOrder
 	base := mbankBase(r)
 	if o.Recurrence != nil {
 		rec, err := s.mbankRecurring(ctx, c, o, read)

@@ -592,3 +592,30 @@ func TestPISMBank(t *testing.T) {
 		}
 	})
 }
+
+// The consent keeps the payment in the domain's words (the order the
+// dialect read at authorize): the initiation compares its body with that
+// order, naming the field that differs, and no longer needs the wire data.
+func TestPISComparesWithTheStoredOrder(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := newPISBank(t, db)
+		body := b.polishBodies()["domestic"]
+		c, ok, err := consentedPayment(consent.DialectPolishAPI, consent.PrivDomestic, mustJSON(privilegeOfBody(body)))
+		if !ok || err != nil {
+			t.Fatalf("consentedPayment: %v %v", ok, err)
+		}
+		consentWith := func(c payment.Consented) consent.Consent {
+			return b.consent(tppA, consent.ScopePIS, []consent.Privilege{{Name: consent.PrivDomestic, ScopeUsageLimit: consent.UsageSingle,
+				Payment: json.RawMessage(`{"unreadable": true}`), Order: &c}}, b.annaMain.NRB)
+		}
+		if status, data, ref := b.initiate("domestic", consentWith(c), body); ref != nil || status != http.StatusOK {
+			t.Fatalf("initiation against the stored order: %d %v %s", status, ref, data)
+		}
+		other := c
+		other.Orders = []payment.Order{c.Orders[0]}
+		other.Orders[0].Title = "Something else"
+		body["tppTransactionId"] = uuid.NewString()
+		_, _, ref := b.initiate("domestic", consentWith(other), body)
+		wantRefusal(t, ref, http.StatusForbidden, CodePaymentMismatch, "transferData.description", "Something else")
+	})
+}

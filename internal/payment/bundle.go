@@ -81,7 +81,31 @@ func (s *Service) ValidateBundle(b BundleOrder) error {
 	return err
 }
 
+// ValidateConsentedBundle checks the bundle of a consent the customer is
+// asked for, as ValidateBundle does, when the TPP asks for the consent:
+// without the idempotency keys (the initiation brings them), and with
+// transfers that name no sender account when senderRequired is false (the
+// customer chooses it on the consent page).
+func (s *Service) ValidateConsentedBundle(b BundleOrder, senderRequired bool) error {
+	b.Orders = append([]Order(nil), b.Orders...)
+	if b.TPPBundleID == "" {
+		b.TPPBundleID = "consent"
+	}
+	for i := range b.Orders {
+		b.Orders[i].TPPID = b.TPPID
+		if b.Orders[i].TPPTransactionID == "" {
+			b.Orders[i].TPPTransactionID = fmt.Sprintf("consent-%d", i)
+		}
+	}
+	_, err := s.validateBundleOrders(b, senderRequired)
+	return err
+}
+
 func (s *Service) validateBundle(b BundleOrder) (currency string, err error) {
+	return s.validateBundleOrders(b, true)
+}
+
+func (s *Service) validateBundleOrders(b BundleOrder, needSender bool) (currency string, err error) {
 	if b.TPPID == "" || b.TPPBundleID == "" {
 		return "", newError(CodeInvalidBundle, "tppBundleId", "a bundle needs the TPP and its tppBundleId",
 			"paczka wymaga identyfikatora TPP i tppBundleId")
@@ -111,7 +135,7 @@ func (s *Service) validateBundle(b BundleOrder) (currency string, err error) {
 			return "", newError(CodeInvalidBundle, field, "a bundle cannot hold a recurring payment",
 				"paczka nie może zawierać płatności cyklicznej")
 		}
-		if _, err := s.validate(o); err != nil {
+		if _, err := s.validateOrder(o, needSender); err != nil {
 			var e *Error
 			if errors.As(err, &e) {
 				e2 := *e

@@ -162,6 +162,19 @@ type Order struct {
 	RequestHash      string      // sha256 of the request body as sent
 }
 
+// Consented is the payment a customer authorises in a consent, as a
+// dialect reads it from the consent's privilege: one order, or a bundle's
+// orders and their total.
+type Consented struct {
+	Orders []Order
+	Total  money.Amount `json:",omitempty"`
+	Bundle bool         `json:",omitempty"`
+	// SenderRequired is set when the dialect requires every order to name
+	// its sender account (PolishAPI's bundles); otherwise an order without
+	// one is paid from the account the customer chooses.
+	SenderRequired bool `json:",omitempty"`
+}
+
 // Payment is a recorded payment and where it is.
 type Payment struct {
 	ID               string
