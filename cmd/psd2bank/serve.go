@@ -34,6 +34,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/tpp"
 	"github.com/psd2bank/psd2bank/internal/web"
+	"github.com/psd2bank/psd2bank/internal/webguard"
 )
 
 // serveConfig is the production server's configuration.
@@ -68,12 +69,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&c.register, "register", "", "the register of payment institutions: a `file` in the EBA register's JSON shape")
 	fs.StringVar(&c.sealCert, "seal-cert", "", "the bank's QSealC `file` (PEM), to sign responses")
 	fs.StringVar(&c.sealKey, "seal-key", "", "the bank's QSealC key `file`")
+	applyHashFlags := hashFlags(fs)
 	if err := parse(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
 	}
+	applyHashFlags()
 	var missing []string
 	for name, v := range map[string]string{"--db": c.db, "--qtsp-roots": c.qtspRoots, "--register": c.register,
 		"--seal-cert": c.sealCert, "--seal-key": c.sealKey} {
@@ -174,9 +177,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	webRouter.Get("/healthz", server.Healthz(db, "production", clk.Now))
 	webRouter.Handle("/metrics", metrics.Handler())
-	cfg := server.Config{APIAddr: c.apiAddr, WebAddr: c.webAddr, APITLS: apiTLS, Log: log,
+	cfg := server.Config{APIAddr: c.apiAddr, WebAddr: c.webAddr, APITLS: apiTLS, Log: log, Metrics: metrics, Limits: server.Limits{Unlimited: proxies},
 		API: metrics.Count("api", api.Routes(api.Deps{Gateway: gw, Registrar: registry,
-			Ledger: books, Consents: consents, OAuth: authz, Payments: payments, Access: accessSvc, DB: db})), Web: metrics.Count("web", webRouter)}
+			Ledger: books, Consents: consents, OAuth: authz, Payments: payments, Access: accessSvc, DB: db})), Web: metrics.Count("web", webguard.Headers(webRouter))}
 	return server.Serve(ctx, cfg, func(ep server.Endpoints) {
 		fmt.Fprintf(stdout, "psd2bank ready: api=%s web=%s\n", ep.API, ep.Web)
 	})

@@ -25,6 +25,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/money"
 	"github.com/psd2bank/psd2bank/internal/polish"
+	"github.com/psd2bank/psd2bank/internal/wire/strictjson"
 )
 
 // Account information (AIS) in both dialects, read live from the ledger.
@@ -105,30 +106,29 @@ type aisService struct {
 	key   []byte // the page ids' HMAC key, once loaded
 }
 
-func init() {
-	handlerSets = append(handlerSets, func(d Deps) map[string]gateway.Handler {
-		if d.Ledger == nil || d.Consents == nil {
-			return nil // not configured: the operations stay not implemented
-		}
-		s := &aisService{ledger: d.Ledger, consents: d.Consents, access: d.Access}
-		return map[string]gateway.Handler{
-			"polishapi.getAccounts":              s.polishGetAccounts,
-			"polishapi.getAccount":               s.polishGetAccount,
-			"polishapi.getTransactionsDone":      s.polishTransactions(kindDone),
-			"polishapi.getTransactionsPending":   s.polishTransactions(kindPending),
-			"polishapi.getTransactionsRejected":  s.polishTransactions(kindRejected),
-			"polishapi.getTransactionsCancelled": s.polishTransactions(kindCancelled),
-			"polishapi.getTransactionsScheduled": s.polishTransactions(kindScheduled),
-			"polishapi.getHolds":                 s.polishTransactions(kindHolds),
-			"polishapi.getTransactionDetail":     s.polishTransactionDetail,
-			"polishapi.deleteConsent":            s.polishDeleteConsent,
-			"mbank.accounts":                     s.mbankAccounts,
-			"mbank.accountDetails":               s.mbankAccountDetails,
-			"mbank.transactions":                 s.mbankTransactions,
-			"mbank.transactionDetails":           s.mbankTransactionDetails,
-			"mbank.deleteConsent":                s.mbankDeleteConsent,
-		}
-	})
+// aisHandlers are the account information operations of both dialects, for the route table (routes.go).
+func aisHandlers(d Deps) map[string]gateway.Handler {
+	if d.Ledger == nil || d.Consents == nil {
+		return nil // not configured: the operations stay not implemented
+	}
+	s := &aisService{ledger: d.Ledger, consents: d.Consents, access: d.Access}
+	return map[string]gateway.Handler{
+		"polishapi.getAccounts":              s.polishGetAccounts,
+		"polishapi.getAccount":               s.polishGetAccount,
+		"polishapi.getTransactionsDone":      s.polishTransactions(kindDone),
+		"polishapi.getTransactionsPending":   s.polishTransactions(kindPending),
+		"polishapi.getTransactionsRejected":  s.polishTransactions(kindRejected),
+		"polishapi.getTransactionsCancelled": s.polishTransactions(kindCancelled),
+		"polishapi.getTransactionsScheduled": s.polishTransactions(kindScheduled),
+		"polishapi.getHolds":                 s.polishTransactions(kindHolds),
+		"polishapi.getTransactionDetail":     s.polishTransactionDetail,
+		"polishapi.deleteConsent":            s.polishDeleteConsent,
+		"mbank.accounts":                     s.mbankAccounts,
+		"mbank.accountDetails":               s.mbankAccountDetails,
+		"mbank.transactions":                 s.mbankTransactions,
+		"mbank.transactionDetails":           s.mbankTransactionDetails,
+		"mbank.deleteConsent":                s.mbankDeleteConsent,
+	}
 }
 
 func (s *aisService) now() time.Time { return s.ledger.Clock().Now() }
@@ -651,7 +651,7 @@ func (s *aisService) deleteConsent(ctx context.Context, tppID, tppConsentID stri
 
 // decode reads a PolishAPI body.
 func decode(c *gateway.Caller, v any) error {
-	if err := json.Unmarshal(c.Body, v); err != nil {
+	if err := strictjson.Decode(c.Body, v, strictjson.Options{}); err != nil {
 		return formatError("the request body does not match the operation's schema: "+err.Error(),
 			"treść żądania nie pasuje do schematu operacji: "+err.Error())
 	}

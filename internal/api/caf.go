@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/money"
 	"github.com/psd2bank/psd2bank/internal/polish"
+	"github.com/psd2bank/psd2bank/internal/wire/strictjson"
 )
 
 // Confirmation of the availability of funds (CAF, PSD2 art. 65) in both
@@ -29,17 +29,16 @@ type cafService struct {
 	access *access.Service
 }
 
-func init() {
-	handlerSets = append(handlerSets, func(d Deps) map[string]gateway.Handler {
-		if d.Ledger == nil {
-			return nil
-		}
-		s := &cafService{ledger: d.Ledger, access: d.Access}
-		return map[string]gateway.Handler{
-			"polishapi.getConfirmationOfFunds": s.polishConfirmationOfFunds,
-			"mbank.fundsConfirmation":          s.mbankFundsConfirmation,
-		}
-	})
+// cafHandlers are the confirmation of funds operations of both dialects, for the route table (routes.go).
+func cafHandlers(d Deps) map[string]gateway.Handler {
+	if d.Ledger == nil {
+		return nil
+	}
+	s := &cafService{ledger: d.Ledger, access: d.Access}
+	return map[string]gateway.Handler{
+		"polishapi.getConfirmationOfFunds": s.polishConfirmationOfFunds,
+		"mbank.fundsConfirmation":          s.mbankFundsConfirmation,
+	}
 }
 
 // confirm tells whether the account has the amount available.
@@ -94,7 +93,7 @@ func (s *cafService) polishConfirmationOfFunds(w http.ResponseWriter, r *http.Re
 
 func (s *cafService) mbankFundsConfirmation(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 	var req mbank.FundsConfirmationRequest
-	if err := json.Unmarshal(c.Body, &req); err != nil {
+	if err := strictjson.Decode(c.Body, &req, strictjson.Options{}); err != nil {
 		return formatError(`the body is {"accountNumber": ..., "amount": "100.00", "currency": "PLN"}`,
 			`treść ma postać {"accountNumber": ..., "amount": "100.00", "currency": "PLN"}`)
 	}

@@ -76,17 +76,16 @@ type pisService struct {
 	tokens   gateway.Tokens // the access tokens inside getMultiplePayments
 }
 
-func init() {
-	handlerSets = append(handlerSets, func(d Deps) map[string]gateway.Handler {
-		if d.Payments == nil || d.Consents == nil || d.Ledger == nil {
-			return nil
-		}
-		s := newPISService(d.Payments, d.Consents, d.Ledger, d.Access)
-		if d.OAuth != nil {
-			s.tokens = Authenticator{S: d.OAuth}
-		}
-		return s.handlers()
-	})
+// pisHandlers are the payment operations of both dialects, for the route table (routes.go).
+func pisHandlers(d Deps) map[string]gateway.Handler {
+	if d.Payments == nil || d.Consents == nil || d.Ledger == nil {
+		return nil
+	}
+	s := newPISService(d.Payments, d.Consents, d.Ledger, d.Access)
+	if d.OAuth != nil {
+		s.tokens = Authenticator{S: d.OAuth}
+	}
+	return s.handlers()
 }
 
 func newPISService(payments *payment.Service, consents *consent.Service, l *ledger.Ledger, a *access.Service) *pisService {
@@ -377,6 +376,9 @@ func (s *pisService) polishPayment(t payment.Type, privilege string) gateway.Han
 		if req.RequestHeader != nil {
 			o.CallbackURL = req.RequestHeader.CallbackURL
 		}
+		if err := s.checkCallback(r.Context(), c, o.CallbackURL); err != nil {
+			return err
+		}
 		p, err := s.initiatePayment(r.Context(), c, privilege, o, func(raw json.RawMessage) (payment.Order, error) {
 			var priv polishapi.PaymentOrder
 			if err := json.Unmarshal(raw, &priv); err != nil {
@@ -410,6 +412,9 @@ func (s *pisService) polishBundle(w http.ResponseWriter, r *http.Request, c *gat
 	callback := ""
 	if req.RequestHeader != nil {
 		callback = req.RequestHeader.CallbackURL
+	}
+	if err := s.checkCallback(ctx, c, callback); err != nil {
+		return err
 	}
 	b, err := s.initiateBundle(ctx, c, bo, callback, func(raw json.RawMessage) ([]payment.Order, money.Amount, error) {
 		var priv polishapi.PaymentsBundleRequest
@@ -490,6 +495,9 @@ func (s *pisService) polishRecurring(w http.ResponseWriter, r *http.Request, c *
 	o.TPPID, o.TPPTransactionID, o.RequestHash = c.OrgID, req.TPPRecurringPaymentID, polishapi.RequestHash(c.Body)
 	if req.RequestHeader != nil {
 		o.CallbackURL = req.RequestHeader.CallbackURL
+	}
+	if err := s.checkCallback(ctx, c, o.CallbackURL); err != nil {
+		return err
 	}
 	rec, err := s.initiateRecurring(ctx, c, []string{consent.PrivRecurring}, o, func(raw json.RawMessage) (payment.Order, error) {
 		var priv polishapi.RecurringPaymentRequest

@@ -30,9 +30,12 @@ import (
 	"github.com/psd2bank/psd2bank/internal/store"
 )
 
-// Dialect is a wire format of the API.
+// Dialect is the name of a wire format of the API. What the pipeline
+// needs of a dialect is its Wire.
 type Dialect string
 
+// The names of the dialects whose handlers live in internal/api (the
+// Caller of those handlers carries them).
 const (
 	PolishAPI Dialect = "polishapi"
 	MBank     Dialect = "mbank"
@@ -140,8 +143,14 @@ type Gateway struct {
 	idCache sync.Map // certificate fingerprint -> cachedIdentity
 }
 
-// identityTTL bounds how long a verified certificate is trusted without
-// verifying it again (revocation is re-checked at that pace too).
+// identityTTL bounds how long a verified certificate's chain, kind and
+// roles are trusted without verifying them again. Revocation is not cached
+// here: every request asks the verifier's revocation checker again (see
+// verify), so a revocation takes effect on the next request once the
+// checker knows it — at once for the sandbox QTSP (`psd2bank certs
+// revoke`), and for CRL/OCSP as soon as the checker has fetched a CRL or
+// an OCSP answer that says so (it keeps each until the source's
+// nextUpdate, at most an hour).
 const identityTTL = time.Minute
 
 type cachedIdentity struct {
@@ -151,7 +160,7 @@ type cachedIdentity struct {
 
 // Operation is one route of the API.
 type Operation struct {
-	Dialect Dialect
+	Wire    Wire // the dialect
 	Service Service
 	Name    string // the standard's operation name, e.g. getAccounts
 	// Token: the operation needs an access token (Authorization: Bearer;
@@ -196,7 +205,9 @@ type request struct {
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, op Operation) {
 	req := &request{op: op, started: g.Clock.Now()}
-	req.caller.Dialect = op.Dialect
+	// The bank's time (the sandbox's moved clock too), for the TPP to compare by.
+	w.Header().Set("Date", req.started.UTC().Format(http.TimeFormat))
+	req.caller.Dialect = op.Wire.Name()
 	req.caller.Lang = language(r)
 	rw := &bufferedWriter{header: http.Header{}}
 	if ref := g.check(r, req); ref != nil {
@@ -248,6 +259,9 @@ func (g *Gateway) check(r *http.Request, req *request) *Refusal {
 			"the request body is too large", "treść żądania jest zbyt duża", "limit ", max, " bytes")
 	}
 	req.caller.Body = body
+	if ref := strictBody(r, body); ref != nil {
+		return ref
+	}
 
 	// Request id and the TPP id the request claims (dialect specific).
 	if ref := g.requestIdentity(r, req); ref != nil {
@@ -310,17 +324,9 @@ func (g *Gateway) authenticate(r *http.Request, req *request) *Refusal {
 			"this operation needs an access token: send Authorization: Bearer <access_token>",
 			"ta operacja wymaga tokena dostępowego: wyślij nagłówek Authorization: Bearer <access_token>")
 	}
-	if req.op.Dialect == PolishAPI {
-		var body struct {
-			RequestHeader struct {
-				Token string `json:"token"`
-			} `json:"requestHeader"`
-		}
-		json.Unmarshal(req.caller.Body, &body)
-		if body.RequestHeader.Token != token {
-			return refuse(http.StatusUnauthorized, CodeTokenInvalid,
-				"requestHeader.token must be the same access token as in the Authorization header",
-				"requestHeader.token musi być tym samym tokenem co w nagłówku Authorization")
+	if tb, ok := req.op.Wire.(TokenBinder); ok {
+		if ref := tb.CheckToken(&req.caller, token); ref != nil {
+			return ref
 		}
 	}
 	if g.Tokens == nil {
@@ -380,9 +386,10 @@ func (g *Gateway) verify(ctx context.Context, v *eidas.Verifier, chain []*x509.C
 	now := g.Clock.Now()
 	if c, ok := g.idCache.Load(key); ok {
 		ci := c.(cachedIdentity)
-		if now.Before(ci.expires) && now.Before(chain[0].NotAfter) {
+		if now.Before(ci.expires) && now.Before(chain[0].NotAfter) && stillGood(ctx, v, chain[0], ci.info) {
 			return ci.info, nil
 		}
+		g.idCache.Delete(key)
 	}
 	info, err := v.Verify(ctx, chain, kind)
 	if err != nil {

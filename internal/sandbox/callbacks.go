@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/psd2bank/psd2bank/internal/callback"
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/dialect/mbank"
 	"github.com/psd2bank/psd2bank/internal/dialect/polishapi"
@@ -86,7 +87,7 @@ func renderCallback(ctx context.Context, consents *consent.Service, signer *jws.
 
 // newNotifier returns the sender of the bank's callbacks.
 func (b *Bank) newNotifier() *payment.Notifier {
-	return payment.NewNotifier(payment.NotifierConfig{Payments: b.Payments, Log: b.log,
+	return payment.NewNotifier(payment.NotifierConfig{Payments: b.Payments, Log: b.log, Policy: callback.Sandbox,
 		Render: func(ctx context.Context, n payment.Notification, p payment.Payment) (payment.Callback, error) {
 			return renderCallback(ctx, b.Consents, b.Gateway.Signer, n, p)
 		}})

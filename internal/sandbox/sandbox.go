@@ -19,6 +19,7 @@ import (
 
 	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/api"
+	"github.com/psd2bank/psd2bank/internal/callback"
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/gateway"
@@ -138,7 +139,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bank, error) {
 	b.Consents = consent.New(db, b.Clock)
 	b.SCA = sca.New(db, b.Ledger, b.Clock)
 	b.OAuth = oauth.New(oauth.Config{DB: db, Clock: b.Clock, Clients: b.Registry, Accounts: b.Ledger, Customers: b.Ledger,
-		Consents: b.Consents, Logger: b.log,
+		Consents: b.Consents, Logger: b.log, Callbacks: callback.Sandbox,
 		PageURL: func(requestID string) string { return b.WebURL() + "/authorize/" + requestID }})
 	b.SCA.OnDecision = b.decoupledDecision
 	b.Payments = newPayments(b)
@@ -320,12 +321,16 @@ func (b *Bank) writePSUs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return writeFile(filepath.Join(b.dir, "psus.json"), append(data, '\n'), 0o644)
+	// The test customers' passwords: readable by the sandbox's user only.
+	return writeFile(filepath.Join(b.dir, "psus.json"), append(data, '\n'), 0o600)
 }
 
 func writeFile(path string, data []byte, perm os.FileMode) error {
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, data, perm); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, perm); err != nil { // a left-over tmp keeps its mode
 		return err
 	}
 	return os.Rename(tmp, path)
@@ -347,7 +352,7 @@ func (b *Bank) Serve(ctx context.Context, stdout io.Writer) error {
 	}
 	go b.paymentsLoop(ctx, 5*time.Second)
 	metrics := server.NewMetrics()
-	cfg := server.Config{APIAddr: apiAddr, WebAddr: webAddr, APITLS: tlsConfig, Log: b.log,
+	cfg := server.Config{APIAddr: apiAddr, WebAddr: webAddr, APITLS: tlsConfig, Log: b.log, Metrics: metrics,
 		API: metrics.Count("api", b.apiHandler()), Web: metrics.Count("web", b.webHandler(metrics))}
 	return server.Serve(ctx, cfg, func(ep server.Endpoints) {
 		b.webURL.Store(ep.Web)

@@ -15,6 +15,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/eidas"
 	"github.com/psd2bank/psd2bank/internal/server"
 	"github.com/psd2bank/psd2bank/internal/web"
+	"github.com/psd2bank/psd2bank/internal/webguard"
 )
 
 var errNoRows = sql.ErrNoRows
@@ -58,14 +59,14 @@ func (b *Bank) webHandler(metrics *server.Metrics) http.Handler {
 	}
 	scaSandbox := b.SCA.SandboxHandler()
 	r.Handle("/sandbox/sms", scaSandbox)
-	r.Handle("/sandbox/mobile/approve", scaSandbox)
+	r.Handle("/sandbox/mobile/approve", webguard.SameSite(scaSandbox))
 	r.Get("/", b.index)
 	r.Get("/healthz", server.Healthz(b.DB, "sandbox", b.Clock.Now))
 	r.Handle("/metrics", metrics.Handler())
 	r.Get("/sandbox/qtsp/crl", b.crl)
 	r.Get("/sandbox/clock", b.getClock)
-	r.Post("/sandbox/clock", b.moveClock)
-	return r
+	r.Method(http.MethodPost, "/sandbox/clock", webguard.SameSite(http.HandlerFunc(b.moveClock)))
+	return webguard.Headers(r)
 }
 
 // crl publishes the sandbox QTSP's certificate revocation list (DER).

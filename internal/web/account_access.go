@@ -5,7 +5,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"html/template"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -15,6 +14,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/lockout"
 	"github.com/psd2bank/psd2bank/internal/money"
 	"github.com/psd2bank/psd2bank/internal/polish"
 	"github.com/psd2bank/psd2bank/internal/sca"
@@ -35,23 +35,6 @@ var ibFS embed.FS
 type CustomerConsents interface {
 	ForCustomer(ctx context.Context, customerID string) ([]consent.Consent, error)
 	LastUsed(ctx context.Context, id string) (time.Time, bool)
-}
-
-// loadIBPages parses the /ib pages, each with their layout.
-func loadIBPages() map[string]*template.Template {
-	pages := map[string]*template.Template{}
-	names, err := fs.Glob(ibFS, "templates/ib/*.html")
-	if err != nil {
-		panic(err)
-	}
-	for _, n := range names {
-		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/ib/"), ".html")
-		if name == "layout" {
-			continue
-		}
-		pages["ib_"+name] = template.Must(template.ParseFS(ibFS, "templates/ib/layout.html", n))
-	}
-	return pages
 }
 
 // accessRoutes adds internet banking's /ib pages (with SCA) and the
@@ -86,101 +69,17 @@ type ibReq struct {
 	cust *ledger.Customer
 }
 
-// ib wraps an /ib handler: the customer of the session, or (when needed)
-// a redirect to the log-in page.
+// ib wraps an /ib handler: the customer of the session (session), or (when
+// needed) a redirect to the log-in page.
 func (s *Server) ib(h func(http.ResponseWriter, *http.Request, *ibReq), needLogin bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		ir := &ibReq{lang: language(w, r)}
-		login, err := s.sessions.subject(r.Context(), r, bankRealm)
-		if err != nil {
-			s.ibFailure(w, r, ir, err)
-			return
-		}
-		if login != "" {
-			if c, err := s.sca.Customer(r.Context(), login); err == nil {
-				ir.cust = &c
-			} else {
-				s.sessions.end(r.Context(), w, r, bankRealm)
-			}
-		}
+	return s.session(bankRealm, func(w http.ResponseWriter, r *http.Request) {
+		ir := &ibReq{lang: language(w, r), cust: customerFrom(r.Context())}
 		if needLogin && ir.cust == nil {
 			seeOther(w, r, "/ib/login")
 			return
 		}
 		h(w, r, ir)
-	}
-}
-
-// ibView is what every /ib page template gets.
-type ibView struct {
-	Lang, Page, Title string
-	LangPL, LangEN    string
-	Sandbox           bool
-	Error, Notice     string
-	Refresh           int
-	Customer          *ledger.Customer
-	D                 any
-}
-
-// T translates a message key into the page's language.
-func (v ibView) T(key string) string { return translate(v.Lang, key) }
-
-func (s *Server) newIBView(r *http.Request, ir *ibReq, page, title string) ibView {
-	v := ibView{Lang: ir.lang, Page: page, Title: title, Sandbox: s.sandbox, Customer: ir.cust}
-	self, q := r.URL.Path, r.URL.Query()
-	if r.Method != http.MethodGet {
-		self, q = "/ib/accounts", url.Values{}
-		if ir.cust == nil {
-			self = "/ib/login"
-		}
-	}
-	q.Del("lang")
-	for _, l := range languages {
-		q.Set("lang", l)
-		if l == "pl" {
-			v.LangPL = self + "?" + q.Encode()
-		} else {
-			v.LangEN = self + "?" + q.Encode()
-		}
-	}
-	return v
-}
-
-func (s *Server) ibRender(w http.ResponseWriter, status int, v ibView) {
-	s.renderPage(w, status, s.ibPages, "ib_layout", v.Page, v)
-}
-
-// ibMessage renders a page that only says something.
-func (s *Server) ibMessage(w http.ResponseWriter, r *http.Request, ir *ibReq, status int, title, text string) {
-	v := s.newIBView(r, ir, "ib_message", title)
-	if status >= 400 {
-		v.Error = text
-	} else {
-		v.Notice = text
-	}
-	s.ibRender(w, status, v)
-}
-
-// ibFailure shows err: its own message when it has one for customers
-// (access, SCA and consent refusals), otherwise an internal error.
-func (s *Server) ibFailure(w http.ResponseWriter, r *http.Request, ir *ibReq, err error) {
-	var msg interface{ In(string) string }
-	if errors.As(err, &msg) {
-		status := http.StatusConflict
-		switch access.CodeOf(err) {
-		case access.CodeHotlineOnly, access.CodeNotChangeable, access.CodeNotYours:
-			status = http.StatusForbidden
-		case access.CodeInvalid:
-			status = http.StatusUnprocessableEntity
-		}
-		if sca.CodeOf(err) != "" {
-			status = http.StatusForbidden
-		}
-		s.ibMessage(w, r, ir, status, "title.error", capitalize(msg.In(ir.lang)))
-		return
-	}
-	s.log.Error("internet banking page failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	s.ibMessage(w, r, ir, http.StatusInternalServerError, "title.error", translate(ir.lang, "error.internal"))
+	})
 }
 
 // GET /ib/login
@@ -189,34 +88,38 @@ func (s *Server) ibLoginPage(w http.ResponseWriter, r *http.Request, ir *ibReq) 
 		seeOther(w, r, "/ib/accounts")
 		return
 	}
-	v := s.newIBView(r, ir, "ib_login", "ib.login.title")
+	v := s.newView(w, r, "ib_login", "ib.login.title")
 	if r.URL.Query().Get("relogin") != "" {
 		v.Notice = translate(ir.lang, "ib.relogin")
 	}
 	v.D = struct{ Login string }{}
-	s.ibRender(w, http.StatusOK, v)
+	s.render(w, http.StatusOK, v)
 }
 
 // POST /ib/login
 func (s *Server) ibLogin(w http.ResponseWriter, r *http.Request, ir *ibReq) {
 	login := strings.TrimSpace(r.PostFormValue("login"))
-	c, err := s.sca.Login(r.Context(), login, r.PostFormValue("password"))
+	c, err := s.sca.Login(lockout.WithSource(r.Context(), r.RemoteAddr), login, r.PostFormValue("password"))
 	if err == nil {
 		err = s.sessions.start(r.Context(), w, r, bankRealm, c.Login)
 	}
 	if err != nil {
-		if code := sca.CodeOf(err); code == sca.CodeWrongCredentials || code == sca.CodeLocked {
-			v := s.newIBView(r, ir, "ib_login", "ib.login.title")
+		if code := sca.CodeOf(err); code == sca.CodeWrongCredentials || code == sca.CodeLocked || code == sca.CodeBusy {
+			v := s.newView(w, r, "ib_login", "ib.login.title")
 			v.Error = sca.Message(err, ir.lang)
 			v.D = struct{ Login string }{login}
 			status := http.StatusUnauthorized
-			if code == sca.CodeLocked {
+			switch code {
+			case sca.CodeLocked:
 				status = http.StatusTooManyRequests
+			case sca.CodeBusy:
+				status = http.StatusServiceUnavailable
+				w.Header().Set("Retry-After", retryAfterBusy)
 			}
-			s.ibRender(w, status, v)
+			s.render(w, status, v)
 			return
 		}
-		s.ibFailure(w, r, ir, err)
+		s.fail(w, r, err)
 		return
 	}
 	seeOther(w, r, "/ib/accounts")
@@ -273,7 +176,7 @@ func (s *Server) ibAccounts(w http.ResponseWriter, r *http.Request, ir *ibReq) {
 func (s *Server) renderIBAccounts(w http.ResponseWriter, r *http.Request, ir *ibReq, status int, errText string) {
 	list, err := s.access.Accounts(r.Context(), ir.cust.ID)
 	if err != nil {
-		s.ibFailure(w, r, ir, err)
+		s.fail(w, r, err)
 		return
 	}
 	p := ibAccountsPage{Segment: string(ir.cust.Segment)}
@@ -285,18 +188,18 @@ func (s *Server) renderIBAccounts(w http.ResponseWriter, r *http.Request, ir *ib
 			av.ChangedAt = a.Status.ChangedAt.In(polish.Warsaw).Format("2006-01-02 15:04")
 		}
 		if av.History, err = s.access.History(r.Context(), a.Account.NRB, 5); err != nil {
-			s.ibFailure(w, r, ir, err)
+			s.fail(w, r, err)
 			return
 		}
 		p.Accounts = append(p.Accounts, av)
 	}
-	v := s.newIBView(r, ir, "ib_accounts", "ib.accounts.title")
+	v := s.newView(w, r, "ib_accounts", "ib.accounts.title")
 	v.Error = errText
 	if key, ok := ibNotices[r.URL.Query().Get("done")]; ok && errText == "" {
 		v.Notice = translate(ir.lang, key)
 	}
 	v.D = p
-	s.ibRender(w, status, v)
+	s.render(w, status, v)
 }
 
 // ownAccount returns the customer's account with the NRB, or refuses.
@@ -331,7 +234,7 @@ func (s *Server) startIBChallenge(w http.ResponseWriter, r *http.Request, ir *ib
 		return
 	}
 	if err != nil {
-		s.ibFailure(w, r, ir, err)
+		s.fail(w, r, err)
 		return
 	}
 	seeOther(w, r, "/ib/confirm?challenge="+url.QueryEscape(c.ID))
@@ -341,15 +244,15 @@ func (s *Server) startIBChallenge(w http.ResponseWriter, r *http.Request, ir *ib
 func (s *Server) ibAccessChange(w http.ResponseWriter, r *http.Request, ir *ibReq) {
 	nrb := r.PathValue("nrb")
 	if _, err := s.ownAccount(r.Context(), ir, nrb); err != nil {
-		s.ibFailure(w, r, ir, err)
+		s.fail(w, r, err)
 		return
 	}
 	switch ir.cust.Segment {
 	case ledger.Company:
-		s.ibMessage(w, r, ir, http.StatusForbidden, "title.forbidden", translate(ir.lang, "ib.hotline_only"))
+		s.message(w, r, http.StatusForbidden, "title.forbidden", translate(ir.lang, "ib.hotline_only"))
 		return
 	case ledger.Retail:
-		s.ibMessage(w, r, ir, http.StatusForbidden, "title.forbidden", translate(ir.lang, "ib.retail_always"))
+		s.message(w, r, http.StatusForbidden, "title.forbidden", translate(ir.lang, "ib.retail_always"))
 		return
 	}
 	to := access.State(r.PostFormValue("state"))
@@ -380,7 +283,7 @@ func (s *Server) ibLimitsChange(w http.ResponseWriter, r *http.Request, ir *ibRe
 	nrb := r.PathValue("nrb")
 	a, err := s.ownAccount(r.Context(), ir, nrb)
 	if err != nil {
-		s.ibFailure(w, r, ir, err)
+		s.fail(w, r, err)
 		return
 	}
 	kind := access.Kind(r.PostFormValue("kind"))
@@ -440,12 +343,12 @@ type ibConfirmView struct {
 func (s *Server) ibConfirmPage(w http.ResponseWriter, r *http.Request, ir *ibReq) {
 	c, change, err := s.ibChallenge(r.Context(), ir, r.URL.Query().Get("challenge"))
 	if err != nil {
-		s.ibFailure(w, r, ir, err)
+		s.fail(w, r, err)
 		return
 	}
 	if c.Method == sca.MethodMobile {
 		if c, err = s.sca.Consume(r.Context(), c.ID, ir.cust.ID); err != nil {
-			s.ibFailure(w, r, ir, err)
+			s.fail(w, r, err)
 			return
 		}
 		switch c.Status {
@@ -453,7 +356,7 @@ func (s *Server) ibConfirmPage(w http.ResponseWriter, r *http.Request, ir *ibReq
 			s.applyIBChange(w, r, ir, change, string(sca.MethodMobile))
 			return
 		case sca.StatusRejected:
-			s.ibMessage(w, r, ir, http.StatusOK, "ib.rejected.title", translate(ir.lang, "ib.rejected"))
+			s.message(w, r, http.StatusOK, "ib.rejected.title", translate(ir.lang, "ib.rejected"))
 			return
 		}
 	}
@@ -461,7 +364,7 @@ func (s *Server) ibConfirmPage(w http.ResponseWriter, r *http.Request, ir *ibReq
 }
 
 func (s *Server) renderIBConfirm(w http.ResponseWriter, r *http.Request, ir *ibReq, c sca.Challenge, problem error) {
-	v := s.newIBView(r, ir, "ib_confirm", "ib.confirm.title")
+	v := s.newView(w, r, "ib_confirm", "ib.confirm.title")
 	d := ibConfirmView{Challenge: c.ID, Text: c.Text, Phone: maskPhone(ir.cust.Phone), SMS: c.Method == sca.MethodSMS,
 		Form: c.Status == sca.StatusPending}
 	status := http.StatusOK
@@ -480,19 +383,19 @@ func (s *Server) renderIBConfirm(w http.ResponseWriter, r *http.Request, ir *ibR
 		}
 	}
 	v.D = d
-	s.ibRender(w, status, v)
+	s.render(w, status, v)
 }
 
 // POST /ib/confirm: challenge, code. The right SMS code applies the change.
 func (s *Server) ibConfirm(w http.ResponseWriter, r *http.Request, ir *ibReq) {
 	c, change, err := s.ibChallenge(r.Context(), ir, r.PostFormValue("challenge"))
 	if err != nil {
-		s.ibFailure(w, r, ir, err)
+		s.fail(w, r, err)
 		return
 	}
 	if err := s.sca.VerifySMS(r.Context(), c.ID, ir.cust.ID, r.PostFormValue("code")); err != nil {
 		if sca.CodeOf(err) == "" {
-			s.ibFailure(w, r, ir, err)
+			s.fail(w, r, err)
 			return
 		}
 		s.renderIBConfirm(w, r, ir, c, err)
@@ -510,7 +413,7 @@ func (s *Server) applyIBChange(w http.ResponseWriter, r *http.Request, ir *ibReq
 	case "access":
 		to := access.State(change.Get("state"))
 		if _, err := s.access.ChangeByCustomer(ctx, ir.cust.ID, nrb, to, method, change.Get("reason")); err != nil {
-			s.ibFailure(w, r, ir, err)
+			s.fail(w, r, err)
 			return
 		}
 		s.log.Info("API access changed in internet banking", "customer", ir.cust.ID, "state", to)
@@ -526,16 +429,16 @@ func (s *Server) applyIBChange(w http.ResponseWriter, r *http.Request, ir *ibReq
 		per, err1 := money.Parse(change.Get("per_payment"))
 		day, err2 := money.Parse(change.Get("per_day"))
 		if err := errors.Join(err1, err2); err != nil {
-			s.ibFailure(w, r, ir, err)
+			s.fail(w, r, err)
 			return
 		}
 		if _, err := s.access.SetLimits(ctx, ir.cust.ID, nrb, access.Kind(change.Get("kind")), per, day, method); err != nil {
-			s.ibFailure(w, r, ir, err)
+			s.fail(w, r, err)
 			return
 		}
 		seeOther(w, r, "/ib/accounts?done=limits")
 	default:
-		s.ibFailure(w, r, ir, errForeignIBChallenge)
+		s.fail(w, r, errForeignIBChallenge)
 	}
 }
 
@@ -554,12 +457,12 @@ func (s *Server) ibConsents(w http.ResponseWriter, r *http.Request, ir *ibReq) {
 
 func (s *Server) renderIBConsents(w http.ResponseWriter, r *http.Request, ir *ibReq, status int, errText string) {
 	if s.consents == nil {
-		s.ibMessage(w, r, ir, http.StatusNotFound, "title.not_found", translate(ir.lang, "error.not_found"))
+		s.message(w, r, http.StatusNotFound, "title.not_found", translate(ir.lang, "error.not_found"))
 		return
 	}
 	list, err := s.consents.ForCustomer(r.Context(), ir.cust.ID)
 	if err != nil {
-		s.ibFailure(w, r, ir, err)
+		s.fail(w, r, err)
 		return
 	}
 	var out []ibConsentView
@@ -582,26 +485,26 @@ func (s *Server) renderIBConsents(w http.ResponseWriter, r *http.Request, ir *ib
 		}
 		out = append(out, cv)
 	}
-	v := s.newIBView(r, ir, "ib_consents", "ib.consents.title")
+	v := s.newView(w, r, "ib_consents", "ib.consents.title")
 	v.Error = errText
 	if key, ok := ibNotices[r.URL.Query().Get("done")]; ok && errText == "" {
 		v.Notice = translate(ir.lang, key)
 	}
 	v.D = out
-	s.ibRender(w, status, v)
+	s.render(w, status, v)
 }
 
 // POST /ib/consents/{id}/revoke: revokes one of the customer's consents and
 // its tokens; the TPP's next call is refused as revoked.
 func (s *Server) ibRevoke(w http.ResponseWriter, r *http.Request, ir *ibReq) {
 	if s.consents == nil || s.revokeConsent == nil {
-		s.ibMessage(w, r, ir, http.StatusNotFound, "title.not_found", translate(ir.lang, "error.not_found"))
+		s.message(w, r, http.StatusNotFound, "title.not_found", translate(ir.lang, "error.not_found"))
 		return
 	}
 	id := r.PathValue("id")
 	list, err := s.consents.ForCustomer(r.Context(), ir.cust.ID)
 	if err != nil {
-		s.ibFailure(w, r, ir, err)
+		s.fail(w, r, err)
 		return
 	}
 	var found *consent.Consent
@@ -611,7 +514,7 @@ func (s *Server) ibRevoke(w http.ResponseWriter, r *http.Request, ir *ibReq) {
 		}
 	}
 	if found == nil {
-		s.ibMessage(w, r, ir, http.StatusNotFound, "title.not_found", translate(ir.lang, "ib.consent_unknown"))
+		s.message(w, r, http.StatusNotFound, "title.not_found", translate(ir.lang, "ib.consent_unknown"))
 		return
 	}
 	if _, err := s.revokeConsent(r.Context(), id, "psu", "revoked by the customer in internet banking"); err != nil {
@@ -620,7 +523,7 @@ func (s *Server) ibRevoke(w http.ResponseWriter, r *http.Request, ir *ibReq) {
 			s.renderIBConsents(w, r, ir, http.StatusConflict, capitalize(msg.In(ir.lang)))
 			return
 		}
-		s.ibFailure(w, r, ir, err)
+		s.fail(w, r, err)
 		return
 	}
 	if err := s.access.Record(r.Context(), access.AuditEntry{Actor: ir.cust.Login, Channel: access.ChannelInternetBanking,

@@ -5,26 +5,17 @@ import (
 	"net/url"
 	"slices"
 
+	"github.com/psd2bank/psd2bank/internal/lockout"
 	"github.com/psd2bank/psd2bank/internal/tpp"
 )
 
 // staff wraps a handler that needs a logged-in member of staff with the
-// back-office role; without a session the browser goes to the log-in page.
+// back-office role (session); without a session the browser goes to the
+// log-in page.
 func (s *Server) staff(h func(http.ResponseWriter, *http.Request, tpp.Staff)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		login, err := s.sessions.subject(r.Context(), r, backofficeRealm)
-		if err != nil {
-			s.log.Error("back-office session", "err", err)
-			s.message(w, r, http.StatusInternalServerError, "title.error", translate(language(w, r), "error.internal"))
-			return
-		}
-		if login == "" {
-			seeOther(w, r, "/backoffice/login")
-			return
-		}
-		st, err := s.reg.StaffMember(r.Context(), login)
-		if err != nil {
-			s.sessions.end(r.Context(), w, r, backofficeRealm)
+	return s.session(backofficeRealm, func(w http.ResponseWriter, r *http.Request) {
+		st := staffFrom(r.Context())
+		if st == nil {
 			seeOther(w, r, "/backoffice/login")
 			return
 		}
@@ -32,8 +23,8 @@ func (s *Server) staff(h func(http.ResponseWriter, *http.Request, tpp.Staff)) ht
 			s.message(w, r, http.StatusForbidden, "title.forbidden", translate(language(w, r), "bo.forbidden"))
 			return
 		}
-		h(w, r, st)
-	}
+		h(w, r, *st)
+	})
 }
 
 func (s *Server) boHome(w http.ResponseWriter, r *http.Request, _ tpp.Staff) {
@@ -50,7 +41,7 @@ func (s *Server) boLoginPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) boLogin(w http.ResponseWriter, r *http.Request) {
 	login := r.PostFormValue("login")
-	st, err := s.reg.AuthenticateStaff(r.Context(), login, r.PostFormValue("password"))
+	st, err := s.reg.AuthenticateStaff(lockout.WithSource(r.Context(), r.RemoteAddr), login, r.PostFormValue("password"))
 	if err == nil {
 		err = s.sessions.start(r.Context(), w, r, backofficeRealm, st.Login)
 	}
@@ -58,6 +49,7 @@ func (s *Server) boLogin(w http.ResponseWriter, r *http.Request) {
 		v := s.newView(w, r, "bo_login", "bo.title")
 		v.Error = s.errorText(r, v.Lang, err)
 		v.D = loginForm{Login: login}
+		busyRetry(w, err)
 		s.render(w, statusOf(err), v)
 		return
 	}
@@ -76,15 +68,6 @@ func (s *Server) staffView(w http.ResponseWriter, r *http.Request, st tpp.Staff,
 	v := s.newView(w, r, page, title)
 	v.Staff = &st
 	return v
-}
-
-// fail renders a message page for an error that prevents showing a page.
-func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	title := "title.error"
-	if tpp.CodeOf(err) == tpp.CodeNotFound {
-		title = "title.not_found"
-	}
-	s.message(w, r, statusOf(err), title, s.errorText(r, language(w, r), err))
 }
 
 var applicationFilters = []string{tpp.AppSubmitted, tpp.AppApproved, tpp.AppRejected, tpp.AppDraft, "all"}

@@ -39,7 +39,7 @@ func (s *Server) boHotline(w http.ResponseWriter, r *http.Request, st tpp.Staff)
 	q := r.URL.Query().Get("q")
 	found, err := s.access.FindCustomers(r.Context(), q)
 	if err != nil {
-		s.accessFail(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	v := s.staffView(w, r, st, "bo_hotline", "bo.hotline")
@@ -63,21 +63,6 @@ type hotlineAccount struct {
 	History []access.Change
 }
 
-// accessFail renders a message page for an error of the access service.
-func (s *Server) accessFail(w http.ResponseWriter, r *http.Request, err error) {
-	lang := language(w, r)
-	if access.CodeOf(err) != "" || ledger.CodeOf(err) == ledger.CodeNotFound {
-		status := http.StatusConflict
-		if access.CodeOf(err) == access.CodeNotFound || ledger.CodeOf(err) == ledger.CodeNotFound {
-			status = http.StatusNotFound
-		}
-		s.message(w, r, status, "title.error", capitalize(access.Message(err, lang)))
-		return
-	}
-	s.log.Error("hotline page failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	s.message(w, r, http.StatusInternalServerError, "title.error", translate(lang, "error.internal"))
-}
-
 // renderHotlineCustomer shows a customer (and the call's check, when
 // checkID is not empty), with errText as the page's error.
 func (s *Server) renderHotlineCustomer(w http.ResponseWriter, r *http.Request, st tpp.Staff, customerID, checkID string, status int, errText string) {
@@ -86,14 +71,14 @@ func (s *Server) renderHotlineCustomer(w http.ResponseWriter, r *http.Request, s
 	if checkID != "" {
 		c, err := s.access.Verification(ctx, checkID)
 		if err != nil {
-			s.accessFail(w, r, err)
+			s.fail(w, r, err)
 			return
 		}
 		p.Check, customerID = &c, c.CustomerID
 	}
 	c, err := s.access.Customer(ctx, customerID)
 	if err != nil {
-		s.accessFail(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	p.Customer = c
@@ -103,19 +88,19 @@ func (s *Server) renderHotlineCustomer(w http.ResponseWriter, r *http.Request, s
 	}
 	list, err := s.access.Accounts(ctx, c.ID)
 	if err != nil {
-		s.accessFail(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	for _, a := range list {
 		h, err := s.access.History(ctx, a.Account.NRB, 10)
 		if err != nil {
-			s.accessFail(w, r, err)
+			s.fail(w, r, err)
 			return
 		}
 		p.Accounts = append(p.Accounts, hotlineAccount{AccountStatus: a, Number: FormatNRB(a.Account.NRB), History: h})
 	}
 	if p.Audit, err = s.access.Audit(ctx, c.ID, 50); err != nil {
-		s.accessFail(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	v := s.staffView(w, r, st, "bo_hotline_customer", "bo.hotline")
@@ -145,8 +130,13 @@ func (s *Server) boHotlineCustomer(w http.ResponseWriter, r *http.Request, st tp
 // check of a call.
 func (s *Server) boHotlineStart(w http.ResponseWriter, r *http.Request, st tpp.Staff) {
 	v, err := s.access.StartVerification(r.Context(), st.Login, r.PathValue("id"))
+	if access.CodeOf(err) == access.CodeDayLimit {
+		s.renderHotlineCustomer(w, r, st, r.PathValue("id"), "", http.StatusTooManyRequests,
+			capitalize(access.Message(err, language(w, r))))
+		return
+	}
 	if err != nil {
-		s.accessFail(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	seeOther(w, r, "/backoffice/hotline/checks/"+url.PathEscape(v.ID))
@@ -161,13 +151,15 @@ func (s *Server) boHotlineCheck(w http.ResponseWriter, r *http.Request, st tpp.S
 func (s *Server) hotlineRefused(w http.ResponseWriter, r *http.Request, st tpp.Staff, checkID string, err error) {
 	code := access.CodeOf(err)
 	if code == "" {
-		s.accessFail(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	status := http.StatusUnprocessableEntity
 	switch code {
 	case access.CodeVerificationFailed, access.CodeNotVerified, access.CodeNotYours:
 		status = http.StatusForbidden
+	case access.CodeDayLimit:
+		status = http.StatusTooManyRequests
 	case access.CodeUnchanged:
 		status = http.StatusConflict
 	}
@@ -216,7 +208,7 @@ func (s *Server) boHotlineAccess(w http.ResponseWriter, r *http.Request, st tpp.
 				s.hotlineRefused(w, r, st, id, err)
 				return
 			}
-			s.accessFail(w, r, err)
+			s.fail(w, r, err)
 			return
 		}
 	}
@@ -231,7 +223,7 @@ func (s *Server) boHotlineAccess(w http.ResponseWriter, r *http.Request, st tpp.
 func (s *Server) boAccessAudit(w http.ResponseWriter, r *http.Request, st tpp.Staff) {
 	entries, err := s.access.Audit(r.Context(), r.URL.Query().Get("customer"), 500)
 	if err != nil {
-		s.accessFail(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	v := s.staffView(w, r, st, "bo_access_audit", "bo.access_audit")

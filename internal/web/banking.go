@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html/template"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/lockout"
 	"github.com/psd2bank/psd2bank/internal/polish"
 	"github.com/psd2bank/psd2bank/internal/sca"
 )
@@ -83,23 +83,6 @@ const bankCSP = "default-src 'none'; style-src 'self'; img-src 'self'; frame-anc
 // decided.
 const mobilePoll = 2
 
-// loadBankPages parses the internet-banking pages, each with its layout.
-func loadBankPages() map[string]*template.Template {
-	pages := map[string]*template.Template{}
-	names, err := fs.Glob(templateFS, "templates/bank_*.html")
-	if err != nil {
-		panic(err)
-	}
-	for _, n := range names {
-		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if name == "bank_layout" {
-			continue
-		}
-		pages[name] = template.Must(template.ParseFS(templateFS, "templates/bank_layout.html", n))
-	}
-	return pages
-}
-
 // bankRoutes adds the consent pages to mux.
 func (s *Server) bankRoutes(mux *http.ServeMux) {
 	assets, _ := fs.Sub(assetFS, "assets")
@@ -134,107 +117,26 @@ type bankReq struct {
 	cust *ledger.Customer
 }
 
-// bank wraps a consent-page handler: it sets the pages' headers, loads the
-// authorization request (an unknown one gets a 404 page) and the session's
-// customer.
+// bank wraps a consent-page handler: it sets the pages' headers, reads the
+// customer's session (session), loads the authorization request (an
+// unknown one gets a 404 page) and puts it in the context.
 func (s *Server) bank(h func(http.ResponseWriter, *http.Request, *bankReq)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return s.session(bankRealm, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", bankCSP)
-		br := &bankReq{lang: language(w, r), id: r.PathValue("requestID")}
+		br := &bankReq{lang: language(w, r), id: r.PathValue("requestID"), cust: customerFrom(r.Context())}
 		page, err := s.flow.Request(r.Context(), br.id)
 		if err != nil {
 			if errors.Is(err, ErrNoRequest) {
-				s.bankMessage(w, r, br, http.StatusNotFound, "bank.unknown.title", translate(br.lang, "bank.unknown"))
+				s.message(w, r, http.StatusNotFound, "bank.unknown.title", translate(br.lang, "bank.unknown"))
 				return
 			}
-			s.bankFailure(w, r, br, err)
+			s.fail(w, r, err)
 			return
 		}
 		page.RequestID = br.id
 		br.page = page
-		login, err := s.sessions.subject(r.Context(), r, bankRealm)
-		if err != nil {
-			s.bankFailure(w, r, br, err)
-			return
-		}
-		if login != "" {
-			c, err := s.sca.Customer(r.Context(), login)
-			if err != nil {
-				s.sessions.end(r.Context(), w, r, bankRealm)
-			} else {
-				br.cust = &c
-			}
-		}
-		h(w, r, br)
-	}
-}
-
-// bankView is what every internet-banking page template gets.
-type bankView struct {
-	Lang, Page, Title string
-	LangPL, LangEN    string // this page in the other language
-	Sandbox           bool
-	Error, Notice     string
-	Refresh           int  // seconds; 0: none
-	Back              bool // offer to go back to the request
-	RequestID         string
-	Customer          *ledger.Customer
-	C                 *consentView
-	D                 any // the page's own data
-}
-
-// T translates a message key into the page's language.
-func (v bankView) T(key string) string { return translate(v.Lang, key) }
-
-func (s *Server) newBankView(r *http.Request, br *bankReq, page, title string) bankView {
-	v := bankView{Lang: br.lang, Page: page, Title: title, Sandbox: s.sandbox, RequestID: br.id, Customer: br.cust}
-	self := "/authorize/" + url.PathEscape(br.id)
-	q := url.Values{}
-	if r.Method == http.MethodGet {
-		self, q = r.URL.Path, r.URL.Query()
-		q.Del("lang")
-	}
-	for _, l := range languages {
-		q.Set("lang", l)
-		link := self + "?" + q.Encode()
-		if l == "pl" {
-			v.LangPL = link
-		} else {
-			v.LangEN = link
-		}
-	}
-	return v
-}
-
-func (s *Server) bankRender(w http.ResponseWriter, status int, v bankView) {
-	s.renderPage(w, status, s.bankPages, "bank_layout", v.Page, v)
-}
-
-// bankMessage renders a page that only says something, with a way back to
-// the request.
-func (s *Server) bankMessage(w http.ResponseWriter, r *http.Request, br *bankReq, status int, title, text string) {
-	v := s.newBankView(r, br, "bank_message", title)
-	if status >= 400 {
-		v.Error = text
-	} else {
-		v.Notice = text
-	}
-	// After a refusal of a step, the request itself may still be decided.
-	v.Back = (title == "title.error" || title == "title.forbidden") && br.page.RequestID != "" &&
-		!br.page.Decided && !br.page.Expired
-	s.bankRender(w, status, v)
-}
-
-// bankFailure shows err: its own message when it has one for customers,
-// otherwise (after logging it) an internal error.
-func (s *Server) bankFailure(w http.ResponseWriter, r *http.Request, br *bankReq, err error) {
-	var msg interface{ In(string) string }
-	if errors.As(err, &msg) {
-		s.bankMessage(w, r, br, http.StatusConflict, "title.error", capitalize(msg.In(br.lang)))
-		return
-	}
-	s.log.Error("consent page failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	s.bankMessage(w, r, br, http.StatusInternalServerError, "title.error", translate(br.lang, "error.internal"))
+		h(w, r.WithContext(context.WithValue(r.Context(), consentKey{}, &br.page)), br)
+	})
 }
 
 // closed shows an expired or already decided request and tells whether it
@@ -242,9 +144,9 @@ func (s *Server) bankFailure(w http.ResponseWriter, r *http.Request, br *bankReq
 func (s *Server) closed(w http.ResponseWriter, r *http.Request, br *bankReq) bool {
 	switch {
 	case br.page.Decided:
-		s.bankMessage(w, r, br, http.StatusConflict, "bank.decided.title", translate(br.lang, "bank.decided"))
+		s.message(w, r, http.StatusConflict, "bank.decided.title", translate(br.lang, "bank.decided"))
 	case br.page.Expired:
-		s.bankMessage(w, r, br, http.StatusGone, "bank.expired.title", translate(br.lang, "bank.expired"))
+		s.message(w, r, http.StatusGone, "bank.expired.title", translate(br.lang, "bank.expired"))
 	default:
 		return false
 	}
@@ -255,7 +157,7 @@ func (s *Server) closed(w http.ResponseWriter, r *http.Request, br *bankReq) boo
 // decoupled request names who must), showing why not when not.
 func (s *Server) mine(w http.ResponseWriter, r *http.Request, br *bankReq) bool {
 	if br.page.PSULogin != "" && br.page.PSULogin != br.cust.Login {
-		s.bankMessage(w, r, br, http.StatusForbidden, "title.forbidden", translate(br.lang, "bank.other_customer"))
+		s.message(w, r, http.StatusForbidden, "title.forbidden", translate(br.lang, "bank.other_customer"))
 		return false
 	}
 	return true
@@ -287,11 +189,11 @@ func (s *Server) bankAuthorize(w http.ResponseWriter, r *http.Request, br *bankR
 }
 
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, br *bankReq, status int, login, errText string) {
-	v := s.newBankView(r, br, "bank_login", "bank.login.title")
+	v := s.newView(w, r, "bank_login", "bank.login.title")
 	v.C = s.consentSummary(br)
 	v.Error = errText
 	v.D = struct{ Login string }{login}
-	s.bankRender(w, status, v)
+	s.render(w, status, v)
 }
 
 // POST /authorize/{requestID}/login
@@ -300,7 +202,7 @@ func (s *Server) bankLogin(w http.ResponseWriter, r *http.Request, br *bankReq) 
 		return
 	}
 	login := strings.TrimSpace(r.PostFormValue("login"))
-	c, err := s.sca.Login(r.Context(), login, r.PostFormValue("password"))
+	c, err := s.sca.Login(lockout.WithSource(r.Context(), r.RemoteAddr), login, r.PostFormValue("password"))
 	if err == nil {
 		err = s.sessions.start(r.Context(), w, r, bankRealm, c.Login)
 	}
@@ -310,8 +212,11 @@ func (s *Server) bankLogin(w http.ResponseWriter, r *http.Request, br *bankReq) 
 			s.renderLogin(w, r, br, http.StatusUnauthorized, login, sca.Message(err, br.lang))
 		case sca.CodeLocked:
 			s.renderLogin(w, r, br, http.StatusTooManyRequests, login, sca.Message(err, br.lang))
+		case sca.CodeBusy:
+			w.Header().Set("Retry-After", retryAfterBusy)
+			s.renderLogin(w, r, br, http.StatusServiceUnavailable, login, sca.Message(err, br.lang))
 		default:
-			s.bankFailure(w, r, br, err)
+			s.fail(w, r, err)
 		}
 		return
 	}
@@ -433,16 +338,16 @@ func (s *Server) consentView(ctx context.Context, br *bankReq, chosen []string) 
 func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, br *bankReq, status int, errText string, chosen []string) {
 	cv, err := s.consentView(r.Context(), br, chosen)
 	if err != nil {
-		s.bankFailure(w, r, br, err)
+		s.fail(w, r, err)
 		return
 	}
-	v := s.newBankView(r, br, "bank_consent", "bank.consent.title")
+	v := s.newView(w, r, "bank_consent", "bank.consent.title")
 	v.C = cv
 	v.Error = errText
 	if errText == "" && cv.Blocked != "" {
 		v.Error = cv.Blocked
 	}
-	s.bankRender(w, status, v)
+	s.render(w, status, v)
 }
 
 // approvedAccounts are the accounts an approval covers: those the TPP
@@ -492,7 +397,7 @@ func (s *Server) bankApprove(w http.ResponseWriter, r *http.Request, br *bankReq
 	ticked := r.PostForm["account"]
 	cv, err := s.consentView(r.Context(), br, nil)
 	if err != nil {
-		s.bankFailure(w, r, br, err)
+		s.fail(w, r, err)
 		return
 	}
 	if cv.Blocked != "" {
@@ -501,7 +406,7 @@ func (s *Server) bankApprove(w http.ResponseWriter, r *http.Request, br *bankReq
 	}
 	accounts, problem, err := s.approvedAccounts(r.Context(), br, ticked)
 	if err != nil {
-		s.bankFailure(w, r, br, err)
+		s.fail(w, r, err)
 		return
 	}
 	if problem != "" {
@@ -526,7 +431,7 @@ func (s *Server) bankApprove(w http.ResponseWriter, r *http.Request, br *bankReq
 		return
 	}
 	if err != nil {
-		s.bankFailure(w, r, br, err)
+		s.fail(w, r, err)
 		return
 	}
 	seeOther(w, r, "/authorize/"+url.PathEscape(br.id)+"/"+method+"?challenge="+url.QueryEscape(c.ID))
@@ -592,7 +497,7 @@ func (s *Server) bankSMSForm(w http.ResponseWriter, r *http.Request, br *bankReq
 // renderSMS shows the SMS-code page, with the form unless the challenge is
 // over.
 func (s *Server) renderSMS(w http.ResponseWriter, r *http.Request, br *bankReq, c sca.Challenge, problem error) {
-	v := s.newBankView(r, br, "bank_sms", "bank.sms.title")
+	v := s.newView(w, r, "bank_sms", "bank.sms.title")
 	d := smsPage{Challenge: c.ID, Text: c.Text, Phone: maskPhone(br.cust.Phone), Form: true}
 	status := http.StatusOK
 	if problem != nil {
@@ -605,16 +510,16 @@ func (s *Server) renderSMS(w http.ResponseWriter, r *http.Request, br *bankReq, 
 		}
 	}
 	v.D = d
-	s.bankRender(w, status, v)
+	s.render(w, status, v)
 }
 
 // challengeFailure shows a challenge that cannot be used here.
 func (s *Server) challengeFailure(w http.ResponseWriter, r *http.Request, br *bankReq, err error) {
 	if sca.CodeOf(err) == "" {
-		s.bankFailure(w, r, br, err)
+		s.fail(w, r, err)
 		return
 	}
-	s.bankMessage(w, r, br, http.StatusForbidden, "title.forbidden", sca.Message(err, br.lang))
+	s.message(w, r, http.StatusForbidden, "title.forbidden", sca.Message(err, br.lang))
 }
 
 // POST /authorize/{requestID}/sms: checks the code and, when right,
@@ -631,7 +536,7 @@ func (s *Server) bankSMS(w http.ResponseWriter, r *http.Request, br *bankReq) {
 	err = s.sca.VerifySMS(r.Context(), c.ID, br.cust.ID, r.PostFormValue("code"))
 	if err != nil {
 		if sca.CodeOf(err) == "" {
-			s.bankFailure(w, r, br, err)
+			s.fail(w, r, err)
 			return
 		}
 		s.renderSMS(w, r, br, c, err)
@@ -645,7 +550,7 @@ func (s *Server) bankSMS(w http.ResponseWriter, r *http.Request, br *bankReq) {
 func (s *Server) approve(w http.ResponseWriter, r *http.Request, br *bankReq, accounts []string) {
 	redirect, err := s.flow.Approve(r.Context(), br.id, br.cust.ID, accounts)
 	if err != nil {
-		s.bankFailure(w, r, br, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.log.Info("consent approved", "request", br.id, "customer", br.cust.ID, "accounts", len(accounts))
@@ -659,7 +564,7 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, br *bankReq, red
 		seeOther(w, r, redirect)
 		return
 	}
-	s.bankMessage(w, r, br, http.StatusOK, title, fmt.Sprintf(translate(br.lang, text), br.page.TPPName))
+	s.message(w, r, http.StatusOK, title, fmt.Sprintf(translate(br.lang, text), br.page.TPPName))
 }
 
 // mobilePage is the data of the page that waits for the mobile app.
@@ -694,10 +599,10 @@ func (s *Server) bankMobile(w http.ResponseWriter, r *http.Request, br *bankReq)
 	case sca.StatusRejected:
 		s.reject(w, r, br)
 	default:
-		v := s.newBankView(r, br, "bank_mobile", "bank.mobile.title")
+		v := s.newView(w, r, "bank_mobile", "bank.mobile.title")
 		v.Refresh = mobilePoll
 		v.D = mobilePage{Challenge: c.ID, Text: c.Text}
-		s.bankRender(w, http.StatusOK, v)
+		s.render(w, http.StatusOK, v)
 	}
 }
 
@@ -712,7 +617,7 @@ func (s *Server) bankReject(w http.ResponseWriter, r *http.Request, br *bankReq)
 func (s *Server) reject(w http.ResponseWriter, r *http.Request, br *bankReq) {
 	redirect, err := s.flow.Reject(r.Context(), br.id, br.cust.ID)
 	if err != nil {
-		s.bankFailure(w, r, br, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.log.Info("consent rejected", "request", br.id, "customer", br.cust.ID)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/psd2bank/psd2bank/internal/lockout"
 	"github.com/psd2bank/psd2bank/internal/tpp"
 )
 
@@ -38,32 +39,21 @@ type homeForm struct {
 	OrgID, Name, Email, LoginEmail string
 }
 
-// developer wraps a handler that needs a logged-in developer; without one
-// the browser goes to the sign-up and log-in page.
+// developer wraps a handler that needs a logged-in developer (session);
+// without one the browser goes to the sign-up and log-in page.
 func (s *Server) developer(h func(http.ResponseWriter, *http.Request, tpp.Developer)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		id, err := s.sessions.subject(r.Context(), r, developerRealm)
-		if err != nil {
-			s.log.Error("developer session", "err", err)
-			s.message(w, r, http.StatusInternalServerError, "title.error", translate(language(w, r), "error.internal"))
-			return
-		}
-		if id == "" {
+	return s.session(developerRealm, func(w http.ResponseWriter, r *http.Request) {
+		d := developerFrom(r.Context())
+		if d == nil {
 			seeOther(w, r, "/developer")
 			return
 		}
-		d, err := s.reg.Developer(r.Context(), id)
-		if err != nil {
-			s.sessions.end(r.Context(), w, r, developerRealm)
-			seeOther(w, r, "/developer")
-			return
-		}
-		h(w, r, d)
-	}
+		h(w, r, *d)
+	})
 }
 
 func (s *Server) devHome(w http.ResponseWriter, r *http.Request) {
-	if id, _ := s.sessions.subject(r.Context(), r, developerRealm); id != "" {
+	if developerFrom(r.Context()) != nil {
 		seeOther(w, r, "/developer/application")
 		return
 	}
@@ -91,7 +81,7 @@ func (s *Server) devSignUp(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) devLogin(w http.ResponseWriter, r *http.Request) {
 	email := r.PostFormValue("email")
-	d, err := s.reg.AuthenticateDeveloper(r.Context(), email, r.PostFormValue("password"))
+	d, err := s.reg.AuthenticateDeveloper(lockout.WithSource(r.Context(), r.RemoteAddr), email, r.PostFormValue("password"))
 	if err == nil {
 		err = s.sessions.start(r.Context(), w, r, developerRealm, d.ID)
 	}
@@ -99,6 +89,7 @@ func (s *Server) devLogin(w http.ResponseWriter, r *http.Request) {
 		v := s.newView(w, r, "dev_home", "dev.title")
 		v.Error = s.errorText(r, v.Lang, err)
 		v.D = homeForm{LoginEmail: email}
+		busyRetry(w, err)
 		s.render(w, statusOf(err), v)
 		return
 	}

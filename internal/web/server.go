@@ -67,17 +67,15 @@ type Server struct {
 	sessions *sessions
 	log      *slog.Logger
 	sandbox  bool
-	pages    map[string]*template.Template
+	pages    map[string]*template.Template // every area's pages (loadPages)
 
-	flow      ConsentFlow
-	sca       *sca.Service
-	accounts  AccountLister
-	bankPages map[string]*template.Template
+	flow     ConsentFlow
+	sca      *sca.Service
+	accounts AccountLister
 
 	access        *access.Service
 	consents      CustomerConsents
 	revokeConsent func(ctx context.Context, consentID, by, reason string) (consent.Consent, error)
-	ibPages       map[string]*template.Template
 }
 
 // New builds the server; it panics if an embedded template is broken (a
@@ -93,20 +91,13 @@ func New(deps Deps) *Server {
 	}
 	s := &Server{reg: deps.Registry, sessions: &sessions{db: deps.DB, clock: c}, log: log, sandbox: deps.Sandbox,
 		pages: map[string]*template.Template{},
-		flow:  deps.Flow, sca: deps.SCA, accounts: deps.Accounts, bankPages: loadBankPages(),
-		access: deps.Access, consents: deps.Consents, revokeConsent: deps.RevokeConsent, ibPages: loadIBPages()}
-	names, err := fs.Glob(templateFS, "templates/*.html")
-	if err != nil {
-		panic(err)
-	}
-	for _, n := range names {
-		base := strings.TrimPrefix(n, "templates/")
-		if base == "layout.html" || base == "certs.html" || strings.HasPrefix(base, "bank_") {
-			continue
-		}
-		s.pages[strings.TrimSuffix(base, ".html")] = template.Must(template.ParseFS(templateFS,
-			"templates/layout.html", "templates/certs.html", n))
-	}
+		flow:  deps.Flow, sca: deps.SCA, accounts: deps.Accounts,
+		access: deps.Access, consents: deps.Consents, revokeConsent: deps.RevokeConsent}
+	// The pages of every area, each with its area's layout.
+	loadPages(s.pages, templateFS, []string{"templates/dev_*.html", "templates/bo_*.html", "templates/message.html"}, "",
+		"templates/layout.html", "templates/certs.html")
+	loadPages(s.pages, templateFS, []string{"templates/bank_*.html"}, "", "templates/bank_layout.html")
+	loadPages(s.pages, ibFS, []string{"templates/ib/*.html"}, "ib_", "templates/ib/layout.html")
 	return s
 }
 
@@ -121,8 +112,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /developer/assets/", http.StripPrefix("/developer/assets/", assetServer))
 	mux.Handle("GET /backoffice/assets/", http.StripPrefix("/backoffice/assets/", assetServer))
 
-	mux.HandleFunc("GET /developer", s.devHome)
-	mux.HandleFunc("GET /developer/{$}", s.devHome)
+	mux.HandleFunc("GET /developer", s.session(developerRealm, s.devHome))
+	mux.HandleFunc("GET /developer/{$}", s.session(developerRealm, s.devHome))
 	mux.HandleFunc("POST /developer/signup", s.devSignUp)
 	mux.HandleFunc("POST /developer/login", s.devLogin)
 	mux.HandleFunc("POST /developer/logout", s.devLogout)
@@ -146,6 +137,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /backoffice/tpps/suspend", s.staff(s.boSuspend))
 	mux.HandleFunc("POST /backoffice/tpps/reinstate", s.staff(s.boReinstate))
 	mux.HandleFunc("GET /backoffice/audit", s.staff(s.boAudit))
+	s.loginRoutes(mux)
 	if s.flow != nil {
 		s.bankRoutes(mux)
 	}
@@ -179,39 +171,6 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// view is what every page template gets.
-type view struct {
-	Lang    string
-	Page    string // the template's name
-	Title   string // a message key
-	Area    string // a message key
-	Base    string // "/developer" or "/backoffice"
-	Sandbox bool
-	Error   string
-	Notice  string
-	Dev     *tpp.Developer
-	Staff   *tpp.Staff
-	D       any // the page's own data
-}
-
-// T translates a message key into the page's language.
-func (v view) T(key string) string { return translate(v.Lang, key) }
-
-// newView starts the view of a page in the area of the request's path.
-func (s *Server) newView(w http.ResponseWriter, r *http.Request, page, title string) view {
-	v := view{Lang: language(w, r), Page: page, Title: title, Sandbox: s.sandbox,
-		Area: "area.developer", Base: "/developer"}
-	if strings.HasPrefix(r.URL.Path, "/backoffice") {
-		v.Area, v.Base = "area.backoffice", "/backoffice"
-	}
-	return v
-}
-
-// render writes a page of the portal or the back office.
-func (s *Server) render(w http.ResponseWriter, status int, v view) {
-	s.renderPage(w, status, s.pages, "layout", v.Page, v)
-}
-
 // renderPage executes a page's layout template into a buffer and sends it
 // with the given status; a template error becomes a plain 500 (and a log
 // line), never half a page.
@@ -231,13 +190,6 @@ func (s *Server) renderPage(w http.ResponseWriter, status int, pages map[string]
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
-}
-
-// message renders a page that only says something (errors, not found).
-func (s *Server) message(w http.ResponseWriter, r *http.Request, status int, title, text string) {
-	v := s.newView(w, r, "message", title)
-	v.Error = text
-	s.render(w, status, v)
 }
 
 // errorText is the message for people about err, logging errors that are
@@ -260,6 +212,10 @@ func statusOf(err error) int {
 		return http.StatusUnauthorized
 	case tpp.CodeConflict, tpp.CodeWrongState, tpp.CodeSuspended:
 		return http.StatusConflict
+	case tpp.CodeLocked:
+		return http.StatusTooManyRequests
+	case tpp.CodeBusy:
+		return http.StatusServiceUnavailable
 	case tpp.CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
 	case tpp.CodeUnsupportedType:

@@ -1,0 +1,294 @@
+package web
+
+// The one web area model. The bank's pages fall into four areas — the
+// developer portal (/developer), the back office (/backoffice), the consent
+// pages (/authorize) and internet banking (/ib) — and every area is served
+// the same way:
+//
+//   - one page view (view): newView starts it for the request's area, with
+//     the language, the language links and the session's subject; render
+//     executes it in the area's layout;
+//   - one session middleware per realm (session): it reads the realm's
+//     cookie, loads the subject — the customer, the developer, the member of
+//     staff — and puts it in the request's context (customerFrom,
+//     developerFrom, staffFrom);
+//   - one failure page (fail): every refusal of every domain package is
+//     turned into a status and a message in the page's language here, and
+//     shown by the one message page (message) in the area's layout;
+//   - one template loader (loadPages) and one message catalogue (messages,
+//     i18n.go, which the areas' files add to).
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/psd2bank/psd2bank/internal/access"
+	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/sca"
+	"github.com/psd2bank/psd2bank/internal/tpp"
+)
+
+// area is one part of the pages: its path prefix, its layout, its message
+// page and its name (a message key).
+type area struct {
+	prefix  string
+	layout  string
+	message string
+	name    string
+}
+
+var (
+	developerArea  = area{prefix: "/developer", layout: "layout", message: "message", name: "area.developer"}
+	backofficeArea = area{prefix: "/backoffice", layout: "layout", message: "message", name: "area.backoffice"}
+	consentArea    = area{prefix: "/authorize", layout: "bank_layout", message: "bank_message", name: "area.bank"}
+	bankingArea    = area{prefix: "/ib", layout: "ib_layout", message: "ib_message", name: "area.bank"}
+)
+
+// areaOf is the area of a request path (the developer portal for any other
+// path).
+func areaOf(path string) area {
+	for _, a := range []area{backofficeArea, consentArea, bankingArea} {
+		if path == a.prefix || strings.HasPrefix(path, a.prefix+"/") {
+			return a
+		}
+	}
+	return developerArea
+}
+
+// view is what every page template of every area gets.
+type view struct {
+	Lang           string
+	Page           string // the template's name
+	Title          string // a message key
+	Area           string // a message key: the area's name
+	Base           string // the area's path prefix
+	LangPL, LangEN string // this page in the other language
+	Sandbox        bool
+	Error, Notice  string
+	Refresh        int  // seconds; 0: none
+	Back           bool // offer to go back to the authorization request
+	RequestID      string
+	Dev            *tpp.Developer
+	Staff          *tpp.Staff
+	Customer       *ledger.Customer
+	C              *consentView // the authorization request in the customer's words
+	D              any          // the page's own data
+
+	layout string
+}
+
+// T translates a message key into the page's language.
+func (v view) T(key string) string { return translate(v.Lang, key) }
+
+// newView starts the view of a page in the area of the request's path, with
+// the subject of the area's session (from the context) and links to the
+// page in each language.
+func (s *Server) newView(w http.ResponseWriter, r *http.Request, page, title string) view {
+	a := areaOf(r.URL.Path)
+	ctx := r.Context()
+	v := view{Lang: language(w, r), Page: page, Title: title, Sandbox: s.sandbox, Area: a.name, Base: a.prefix,
+		layout: a.layout, Dev: developerFrom(ctx), Staff: staffFrom(ctx), Customer: customerFrom(ctx)}
+	// The link to this page in another language: a GET page links to itself;
+	// the answer to a POST links to the area's page it came from.
+	self, q := r.URL.Path, r.URL.Query()
+	switch a {
+	case consentArea:
+		v.RequestID = r.PathValue("requestID")
+		if r.Method != http.MethodGet {
+			self, q = "/authorize/"+url.PathEscape(v.RequestID), url.Values{}
+		}
+	case bankingArea:
+		if r.Method != http.MethodGet {
+			self, q = "/ib/accounts", url.Values{}
+			if v.Customer == nil {
+				self = "/ib/login"
+			}
+		}
+	default:
+		self, q = "", url.Values{}
+	}
+	q.Del("lang")
+	for _, l := range languages {
+		q.Set("lang", l)
+		if l == "pl" {
+			v.LangPL = self + "?" + q.Encode()
+		} else {
+			v.LangEN = self + "?" + q.Encode()
+		}
+	}
+	return v
+}
+
+// render writes a page in its area's layout.
+func (s *Server) render(w http.ResponseWriter, status int, v view) {
+	s.renderPage(w, status, s.pages, v.layout, v.Page, v)
+}
+
+// message renders the area's page that only says something: an error (a
+// status of 400 or more) or a notice.
+func (s *Server) message(w http.ResponseWriter, r *http.Request, status int, title, text string) {
+	v := s.newView(w, r, areaOf(r.URL.Path).message, title)
+	if status >= 400 {
+		v.Error = text
+	} else {
+		v.Notice = text
+	}
+	// After a refusal of a step, the authorization request itself may still
+	// be decided.
+	if p := consentFrom(r.Context()); p != nil {
+		v.Back = (title == "title.error" || title == "title.forbidden") && p.RequestID != "" && !p.Decided && !p.Expired
+	}
+	s.render(w, status, v)
+}
+
+// fail is the one failure page: it shows err in the request's area with the
+// status and the words its domain package's code calls for, or (after
+// logging it) an internal error.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	lang := language(w, r)
+	status, title, text := failure(err, lang)
+	if status == http.StatusInternalServerError {
+		s.log.Error("page failed", "area", areaOf(r.URL.Path).prefix, "method", r.Method, "path", r.URL.Path, "err", err)
+		text = translate(lang, "error.internal")
+	}
+	s.message(w, r, status, title, text)
+}
+
+// failure is the one table from the domain packages' refusals to a page's
+// status, title and text.
+func failure(err error, lang string) (status int, title, text string) {
+	var msg interface{ In(string) string }
+	hasText := errors.As(err, &msg)
+	switch {
+	case tpp.CodeOf(err) != "":
+		title = "title.error"
+		if tpp.CodeOf(err) == tpp.CodeNotFound {
+			title = "title.not_found"
+		}
+		return statusOf(err), title, capitalize(tpp.Message(err, lang))
+	case access.CodeOf(err) != "" || ledger.CodeOf(err) == ledger.CodeNotFound:
+		status = http.StatusConflict
+		switch access.CodeOf(err) {
+		case access.CodeNotFound:
+			status = http.StatusNotFound
+		case access.CodeHotlineOnly, access.CodeNotChangeable, access.CodeNotYours:
+			status = http.StatusForbidden
+		case access.CodeInvalid:
+			status = http.StatusUnprocessableEntity
+		case "":
+			status = http.StatusNotFound
+		}
+		return status, "title.error", capitalize(access.Message(err, lang))
+	case sca.CodeOf(err) != "":
+		return http.StatusForbidden, "title.forbidden", capitalize(sca.Message(err, lang))
+	case hasText:
+		return http.StatusConflict, "title.error", capitalize(msg.In(lang))
+	}
+	return http.StatusInternalServerError, "title.error", ""
+}
+
+// The subjects of the sessions in the request's context.
+type (
+	customerKey  struct{}
+	developerKey struct{}
+	staffKey     struct{}
+	consentKey   struct{}
+)
+
+// customerFrom is the customer logged in to internet banking (the consent
+// pages and /ib), or nil.
+func customerFrom(ctx context.Context) *ledger.Customer {
+	c, _ := ctx.Value(customerKey{}).(*ledger.Customer)
+	return c
+}
+
+// developerFrom is the developer logged in to the portal, or nil.
+func developerFrom(ctx context.Context) *tpp.Developer {
+	d, _ := ctx.Value(developerKey{}).(*tpp.Developer)
+	return d
+}
+
+// staffFrom is the member of staff logged in to the back office, or nil.
+func staffFrom(ctx context.Context) *tpp.Staff {
+	st, _ := ctx.Value(staffKey{}).(*tpp.Staff)
+	return st
+}
+
+// consentFrom is the authorization request a consent page is about, or nil.
+func consentFrom(ctx context.Context) *ConsentPage {
+	p, _ := ctx.Value(consentKey{}).(*ConsentPage)
+	return p
+}
+
+// session is the session middleware of a realm: it reads the realm's
+// session, loads its subject and puts it in the request's context for next.
+// A request without a session goes on without a subject (next decides
+// whether it needs one); a session whose subject cannot be loaded (a
+// customer, developer or member of staff who is gone) is ended.
+func (s *Server) session(rl realm, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		id, err := s.sessions.subject(ctx, r, rl)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if id != "" {
+			key, subject, err := s.loadSubject(ctx, rl, id)
+			if err != nil {
+				s.sessions.end(ctx, w, r, rl)
+			} else {
+				r = r.WithContext(context.WithValue(ctx, key, subject))
+			}
+		}
+		next(w, r)
+	}
+}
+
+// loadSubject loads the subject of a session of the realm.
+func (s *Server) loadSubject(ctx context.Context, rl realm, id string) (key, subject any, err error) {
+	switch rl.name {
+	case bankRealm.name:
+		c, err := s.sca.Customer(ctx, id)
+		return customerKey{}, &c, err
+	case developerRealm.name:
+		d, err := s.reg.Developer(ctx, id)
+		return developerKey{}, &d, err
+	case backofficeRealm.name:
+		st, err := s.reg.StaffMember(ctx, id)
+		return staffKey{}, &st, err
+	}
+	return nil, nil, errors.New("web: unknown session realm " + rl.name)
+}
+
+// loadPages parses every template of fsys matching one of globs except the
+// shared ones, each together with the shared ones (its layout), into pages
+// under prefix + its base name. It panics on a broken template (a
+// programming error caught by any test).
+func loadPages(pages map[string]*template.Template, fsys fs.FS, globs []string, prefix string, shared ...string) {
+	var names []string
+	for _, g := range globs {
+		found, err := fs.Glob(fsys, g)
+		if err != nil {
+			panic(err)
+		}
+		names = append(names, found...)
+	}
+	isShared := map[string]bool{}
+	for _, n := range shared {
+		isShared[n] = true
+	}
+	for _, n := range names {
+		if isShared[n] {
+			continue
+		}
+		base := n[strings.LastIndex(n, "/")+1:]
+		files := append(append([]string{}, shared...), n)
+		pages[prefix+strings.TrimSuffix(base, ".html")] = template.Must(template.ParseFS(fsys, files...))
+	}
+}
