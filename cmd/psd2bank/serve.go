@@ -31,6 +31,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/sandbox"
 	"github.com/psd2bank/psd2bank/internal/sca"
 	"github.com/psd2bank/psd2bank/internal/server"
+	"github.com/psd2bank/psd2bank/internal/stats"
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/tpp"
 	"github.com/psd2bank/psd2bank/internal/web"
@@ -169,17 +170,24 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	go runDuePayments(ctx, payments, log)
 	metrics := server.NewMetrics()
+	rec := stats.New(stats.Config{DB: db, Clock: clk, Log: log})
+	metrics.Register(rec.Collectors()...)
+	defer rec.Start(ctx)()
 	webRouter := chi.NewRouter()
 	portal := web.New(web.Deps{Registry: registry, DB: db, Clock: clk, Log: log, Flow: web.OAuthFlow{S: authz}, SCA: scaSvc,
-		Accounts: books, Access: accessSvc, Consents: consents, RevokeConsent: authz.RevokeConsent}).Handler()
+		Accounts: books, Access: accessSvc, Consents: consents, RevokeConsent: authz.RevokeConsent, Stats: rec}).Handler()
 	for _, prefix := range []string{"/developer", "/developer/*", "/backoffice", "/backoffice/*", "/authorize/*", "/ib", "/ib/*"} {
 		webRouter.Handle(prefix, portal)
 	}
 	webRouter.Get("/healthz", server.Healthz(db, "production", clk.Now))
 	webRouter.Handle("/metrics", metrics.Handler())
+	status := &stats.Public{DB: db, Clock: clk, Log: log}
+	webRouter.Handle("/status", status)
+	webRouter.Handle("/status.json", status)
 	cfg := server.Config{APIAddr: c.apiAddr, WebAddr: c.webAddr, APITLS: apiTLS, Log: log, Metrics: metrics, Limits: server.Limits{Unlimited: proxies},
-		API: metrics.Count("api", api.Routes(api.Deps{Gateway: gw, Registrar: registry,
-			Ledger: books, Consents: consents, OAuth: authz, Payments: payments, Access: accessSvc, DB: db})), Web: metrics.Count("web", webguard.Headers(webRouter))}
+		API: metrics.Count("api", rec.Middleware(stats.API, api.Routes(api.Deps{Gateway: gw, Registrar: registry,
+			Ledger: books, Consents: consents, OAuth: authz, Payments: payments, Access: accessSvc, DB: db}))),
+		Web: metrics.Count("web", rec.Middleware(stats.Web, webguard.Headers(webRouter)))}
 	return server.Serve(ctx, cfg, func(ep server.Endpoints) {
 		fmt.Fprintf(stdout, "psd2bank ready: api=%s web=%s\n", ep.API, ep.Web)
 	})

@@ -29,6 +29,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/sandbox/synth"
 	"github.com/psd2bank/psd2bank/internal/sca"
 	"github.com/psd2bank/psd2bank/internal/server"
+	"github.com/psd2bank/psd2bank/internal/stats"
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/tpp"
 )
@@ -77,7 +78,8 @@ type Bank struct {
 	SCA      *sca.Service
 	Payments *payment.Service
 	Access   *access.Service
-	webURL   atomic.Value // string: http://host:port of the web listener, once it listens
+	Stats    *stats.Recorder // the interfaces' statistics
+	webURL   atomic.Value    // string: http://host:port of the web listener, once it listens
 
 	callbackKick chan struct{} // asks the callback sender to run now
 	trust        *trust
@@ -149,6 +151,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bank, error) {
 		return nil, err
 	}
 	b.Gateway.Tokens = api.Authenticator{S: b.OAuth}
+	b.Stats = stats.New(stats.Config{DB: db, Clock: b.Clock, Log: log})
 	return b, nil
 }
 
@@ -352,8 +355,11 @@ func (b *Bank) Serve(ctx context.Context, stdout io.Writer) error {
 	}
 	go b.paymentsLoop(ctx, 5*time.Second)
 	metrics := server.NewMetrics()
+	metrics.Register(b.Stats.Collectors()...)
+	defer b.Stats.Start(ctx)()
 	cfg := server.Config{APIAddr: apiAddr, WebAddr: webAddr, APITLS: tlsConfig, Log: b.log, Metrics: metrics,
-		API: metrics.Count("api", b.apiHandler()), Web: metrics.Count("web", b.webHandler(metrics))}
+		API: metrics.Count("api", b.Stats.Middleware(stats.API, b.apiHandler())),
+		Web: metrics.Count("web", b.Stats.Middleware(stats.Web, b.webHandler(metrics)))}
 	return server.Serve(ctx, cfg, func(ep server.Endpoints) {
 		b.webURL.Store(ep.Web)
 		if data, err := json.Marshal(ep); err == nil {

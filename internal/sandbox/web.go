@@ -14,6 +14,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/api"
 	"github.com/psd2bank/psd2bank/internal/eidas"
 	"github.com/psd2bank/psd2bank/internal/server"
+	"github.com/psd2bank/psd2bank/internal/stats"
 	"github.com/psd2bank/psd2bank/internal/web"
 	"github.com/psd2bank/psd2bank/internal/webguard"
 )
@@ -53,7 +54,7 @@ func (b *Bank) webHandler(metrics *server.Metrics) http.Handler {
 	r := chi.NewRouter()
 	portal := web.New(web.Deps{Registry: b.Registry, DB: b.DB, Clock: b.Clock, Log: b.log, Sandbox: true,
 		Flow: web.OAuthFlow{S: b.OAuth}, SCA: b.SCA, Accounts: b.Ledger, Access: b.Access, Consents: b.Consents,
-		RevokeConsent: b.OAuth.RevokeConsent}).Handler()
+		RevokeConsent: b.OAuth.RevokeConsent, Stats: b.Stats}).Handler()
 	for _, prefix := range []string{"/developer", "/developer/*", "/backoffice", "/backoffice/*", "/authorize/*", "/ib", "/ib/*"} {
 		r.Handle(prefix, portal)
 	}
@@ -62,6 +63,9 @@ func (b *Bank) webHandler(metrics *server.Metrics) http.Handler {
 	r.Handle("/sandbox/mobile/approve", webguard.SameSite(scaSandbox))
 	r.Get("/", b.index)
 	r.Get("/healthz", server.Healthz(b.DB, "sandbox", b.Clock.Now))
+	status := &stats.Public{DB: b.DB, Clock: b.Clock, Log: b.log}
+	r.Handle("/status", status)
+	r.Handle("/status.json", status)
 	r.Handle("/metrics", metrics.Handler())
 	r.Get("/sandbox/qtsp/crl", b.crl)
 	r.Get("/sandbox/clock", b.getClock)

@@ -253,3 +253,29 @@ func TestReadsFollowTheBanksWindow(t *testing.T) {
 		t.Fatalf("a new consent: ok %v, used %d", ok, used)
 	}
 }
+
+// Where a sync starts: Overlap days before the last sync, not before the
+// newest item (an account without items for months would ask further back
+// than the consent allows), never before the consent's history.
+func TestSyncFrom(t *testing.T) {
+	t.Parallel()
+	b := testBook(t)
+	now := warsawDay("2026-12-04").Add(10 * time.Hour)
+	o := SyncOptions{HistoryDays: 90}
+	if got := syncFrom(b, testNRB, now, o); got != "2026-09-05" {
+		t.Fatalf("the first sync from %s, want 90 days back", got)
+	}
+	// Synced on 2026-12-01; the newest item is from August.
+	if err := b.storeBooked(context.Background(), testNRB, "2026-08-01", list("2026-08-10", "old 1.00 1.00"), warsawDay("2026-12-01").Add(9*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got := syncFrom(b, testNRB, now, o); got != "2026-11-28" {
+		t.Fatalf("the next sync from %s, want 3 days before the last sync", got)
+	}
+	if got := syncFrom(b, testNRB, now.AddDate(1, 0, 0), o); got != "2027-09-05" {
+		t.Fatalf("a sync a year later from %s, want no further back than the consent's 90 days", got)
+	}
+	if got := syncFrom(b, testNRB, now, SyncOptions{HistoryDays: 90, From: "2026-10-01"}); got != "2026-10-01" {
+		t.Fatalf("sync --from: %s", got)
+	}
+}

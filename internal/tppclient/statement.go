@@ -83,8 +83,8 @@ func (b *Book) Statement(owner export.Account, from, to time.Time) (export.State
 	// The chain from the item before the period to the period's last (not
 	// from an older day whose order is unsure).
 	start := lo
-	if start > 0 {
-		start--
+	if start > 0 && (!synced || all[lo-1].BookingDate >= cov.BookedFrom) {
+		start-- // the item before the period, when no gap lies between
 	}
 	for _, day := range placeUnplaced(all[:hi], firstDay) {
 		if day >= fromDay {
@@ -114,7 +114,7 @@ func (b *Book) Statement(owner export.Account, from, to time.Time) (export.State
 		after, _ := money.ParseSigned(all[lo].BalanceAfter)
 		amount, _ := money.ParseSigned(all[lo].Amount)
 		s.OpeningBalance = after - amount
-	case lo > 0: // no item in the period: the balance the item before it left
+	case start < lo: // no item in the period: the balance the item before it left
 		s.OpeningBalance, _ = money.ParseSigned(all[lo-1].BalanceAfter)
 	case hi < len(all): // or the balance before the first item after it
 		after, _ := money.ParseSigned(all[hi].BalanceAfter)

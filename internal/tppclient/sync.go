@@ -134,14 +134,7 @@ func (c *Client) SyncWith(ctx context.Context, b *Book, o SyncOptions) (SyncRepo
 				Hint:    fmt.Sprintf("sync again from %s (the bank's time), or run `psd2bank tpp connect` with the customer: a new consent starts afresh", when)})
 			continue
 		}
-		from := bankDay(now.AddDate(0, 0, -o.HistoryDays))
-		if o.From != "" {
-			from = o.From
-		} else if last := b.lastBooking(nrb); last != "" {
-			if d, err := time.Parse(time.DateOnly, last); err == nil {
-				from = d.AddDate(0, 0, -Overlap).Format(time.DateOnly)
-			}
-		}
+		from := syncFrom(b, nrb, now, o)
 		n, warnings, err := c.syncAccount(ctx, b, &t, nrb, from, now, &rep, o.Progress)
 		rep.Warnings = append(rep.Warnings, warnings...)
 		if err != nil {
@@ -157,6 +150,31 @@ func (c *Client) SyncWith(ctx context.Context, b *Book, o SyncOptions) (SyncRepo
 		rep.Outcomes = append(rep.Outcomes, Outcome{Account: nrb, Status: "synced", Items: n})
 	}
 	return rep, nil
+}
+
+// syncFrom is the first booking day a sync of an account reads: the day
+// asked, or Overlap days before the last sync (every item booked since is
+// booked on or after its day: booking days never go back), or before the
+// newest booked item of a book made by an older psd2bank; never further
+// back than the consent's history (HistoryDays), which the bank would
+// refuse: the book then starts again from there.
+func syncFrom(b *Book, nrb string, now time.Time, o SyncOptions) string {
+	if o.From != "" {
+		return o.From
+	}
+	window := bankDay(now.AddDate(0, 0, -o.HistoryDays))
+	from := window
+	if cov, ok, err := b.Coverage(nrb); err == nil && ok {
+		from = bankDay(cov.SyncedAt.AddDate(0, 0, -Overlap))
+	} else if last := b.lastBooking(nrb); last != "" {
+		if d, err := time.Parse(time.DateOnly, last); err == nil {
+			from = d.AddDate(0, 0, -Overlap).Format(time.DateOnly)
+		}
+	}
+	if from < window {
+		from = window
+	}
+	return from
 }
 
 // bookError is a failure of the local book: it stops the sync.
@@ -254,8 +272,12 @@ func (c *Client) syncAccount(ctx context.Context, b *Book, t *Tokens, nrb, from 
 // the first item that breaks the chain.
 func checkChain(b *Book, nrb, from string, newestFirst []received) []string {
 	var prev *Item
-	if it, ok := b.itemBefore(nrb, from); ok {
-		prev = &it
+	// The item before from, when the book holds the account's history up
+	// to from without a gap (the last sync reached from).
+	if cov, ok, _ := b.Coverage(nrb); ok && cov.BookedFrom <= from && from <= bankDay(cov.SyncedAt) {
+		if it, ok := b.itemBefore(nrb, from); ok {
+			prev = &it
+		}
 	}
 	for i := len(newestFirst) - 1; i >= 0; i-- {
 		it := newestFirst[i].Item
