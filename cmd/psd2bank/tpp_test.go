@@ -167,7 +167,7 @@ func testTPPConnectAndSync(t *testing.T, dialect string) {
 	if table, e, err := tpp("sync"); err != nil || strings.Contains(table, "skipped") {
 		t.Fatalf("a sync on the bank's next day: %v\n%s%s", err, table, e)
 	}
-	connectAgain(t, p, cfg, who)
+	connectAs(t, p, cfg, who)
 
 	// Confirmation of funds through the same client.
 	client, err := tppclient.New(tppclient.Config{TPPDir: filepath.Join(data, "sandbox", "demo-tpp"), API: "https://" + p.api,
@@ -340,10 +340,4 @@ func ownTPP(t *testing.T, data string) string {
 	certsCmd(t, "issue", "--data", data, "--org-id", fmt.Sprintf("PSDPL-KNF-77%08d", port), "--name", "Biuro Rachunkowe Test",
 		"--out", dir, "--register", "--redirect-uri", fmt.Sprintf("http://127.0.0.1:%d/callback", port))
 	return dir
-}
-
-// connectAgain runs `tpp connect` once more, approved as the customer.
-func connectAgain(t *testing.T, p *sandboxProc, cfg string, who psu) {
-	t.Helper()
-	connectAs(t, p, cfg, who)
 }

@@ -279,3 +279,45 @@ func TestSyncFrom(t *testing.T) {
 		t.Fatalf("sync --from: %s", got)
 	}
 }
+
+// BenchmarkStatement: a statement of two years of a busy company account
+// (20,000 booked items, 30 a day) made from the book, as `tpp export` does.
+func BenchmarkStatement(b *testing.B) {
+	dir := b.TempDir()
+	book, err := OpenBook(filepath.Join(dir, "book.db"), filepath.Join(dir, "book.key"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer book.Close()
+	start := warsawDay("2025-01-01")
+	var items []received
+	balance := int64(0)
+	for i := 0; i < 20000; i++ {
+		day := start.AddDate(0, 0, i/30).Format(time.DateOnly)
+		amount := int64(i%7*1000 - 2500)
+		balance += amount
+		items = append(items, received{Item: Item{ItemID: fmt.Sprintf("item-%05d", i), BookingDate: day, TradeDate: day, Currency: "PLN",
+			Amount: fmt.Sprintf("%d.%02d", amount/100, abs(amount%100)), BalanceAfter: fmt.Sprintf("%d.%02d", balance/100, abs(balance%100)),
+			Description: "Faktura"}, raw: []byte(`{}`)})
+	}
+	for i, j := 0, len(items)-1; i < j; i, j = i+1, j-1 { // the bank lists newest first
+		items[i], items[j] = items[j], items[i]
+	}
+	if err := book.storeBooked(context.Background(), testNRB, "2025-01-01", items, warsawDay("2026-12-01")); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		s, _, err := book.Statement(export.Account{IBAN: testNRB}, warsawDay("2025-01-01"), warsawDay("2026-10-31"))
+		if err != nil || len(s.Items) != 20000 {
+			b.Fatalf("%v, %d items", err, len(s.Items))
+		}
+	}
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
+}

@@ -191,7 +191,7 @@ func failure(nrb string, items int, err error) Outcome {
 		code := strings.ToLower(e.Code)
 		switch {
 		case e.Status == 429 || strings.Contains(code, "limit"):
-			out.Hint = "the bank's reads for today are spent: sync again tomorrow, or run `psd2bank tpp connect` with the customer, which resets the count"
+			out.Hint = "the bank's unattended reads of this account are spent for now (the bank says until when): sync again then, or run `psd2bank tpp connect` with the customer: a new consent starts afresh"
 		case strings.Contains(code, "block") || strings.Contains(code, "activ"):
 			out.Hint = "the account holder has blocked API access to this account: they can activate it in internet banking (API access)"
 		case strings.Contains(code, "history"):
