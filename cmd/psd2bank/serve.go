@@ -48,6 +48,7 @@ type serveConfig struct {
 	qtspRoots, qtspIntermediates string
 	register                     string
 	sealCert, sealKey            string
+	staffAddr                    string
 }
 
 // runServe runs the bank in production mode: only qualified certificates
@@ -58,7 +59,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	var c serveConfig
 	fs.StringVar(&c.db, "db", "", "database `URL` (postgres://...; an SQLite path for trials)")
 	fs.StringVar(&c.apiAddr, "api-addr", "127.0.0.1:8443", "TPP API listener")
-	fs.StringVar(&c.webAddr, "web-addr", "127.0.0.1:8080", "web listener: customer pages, portal, back office, /healthz, /metrics")
+	fs.StringVar(&c.webAddr, "web-addr", "127.0.0.1:8080", "web listener: customer pages, developer portal, /healthz, /status")
+	fs.StringVar(&c.staffAddr, "staff-addr", "", "the staff listener: back office and /metrics (none when empty: both are then not served)")
 	fs.StringVar(&c.webURL, "web-url", "", "the web listener's public `address` for the consent pages TPPs send customers to (default http://WEB-ADDR)")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "the API's server certificate `file` (PEM chain)")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "the API's server key `file`")
@@ -179,12 +181,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	webRouter := chi.NewRouter()
 	portal := web.New(web.Deps{Registry: registry, DB: db, Clock: clk, Log: log, Flow: web.OAuthFlow{S: authz}, SCA: scaSvc,
-		Accounts: books, Access: accessSvc, Consents: consents, RevokeConsent: authz.RevokeConsent, Stats: rec}).Handler()
-	for _, prefix := range []string{"/developer", "/developer/*", "/backoffice", "/backoffice/*", "/authorize/*", "/ib", "/ib/*"} {
+		Accounts: books, Access: accessSvc, Consents: consents, RevokeConsent: authz.RevokeConsent, Stats: rec,
+		PublicURL: webURL}).Handler()
+	for _, prefix := range []string{"/developer", "/developer/*", "/authorize/*", "/ib", "/ib/*"} { // the back office is on the staff listener (serve_staff.go)
 		webRouter.Handle(prefix, portal)
 	}
 	webRouter.Get("/healthz", server.Healthz(db, "production", clk.Now))
-	webRouter.Handle("/metrics", metrics.Handler())
 	status := &stats.Public{DB: db, Clock: clk, Log: log}
 	webRouter.Handle("/status", status)
 	webRouter.Handle("/status.json", status)
@@ -192,8 +194,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		API: metrics.Count("api", rec.Middleware(stats.API, api.Routes(api.Deps{Gateway: gw, Registrar: registry,
 			Ledger: books, Consents: consents, OAuth: authz, Payments: payments, Access: accessSvc, DB: db}))),
 		Web: metrics.Count("web", rec.Middleware(stats.Web, webguard.Headers(webRouter)))}
+	cfg.StaffAddr, cfg.Staff = c.staffAddr, staffHandler(portal, metrics, server.Healthz(db, "production", clk.Now))
 	return server.Serve(ctx, cfg, func(ep server.Endpoints) {
 		fmt.Fprintf(stdout, "psd2bank ready: api=%s web=%s\n", ep.API, ep.Web)
+		if ep.Staff != "" {
+			fmt.Fprintf(stdout, "psd2bank staff listener: %s (back office, /metrics)\n", ep.Staff)
+		}
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/oauth"
+	"github.com/psd2bank/psd2bank/internal/pis"
 	"github.com/psd2bank/psd2bank/internal/polish"
 	"github.com/psd2bank/psd2bank/internal/wire/strictjson"
 )
@@ -26,6 +27,9 @@ func authHandlers(d Deps) map[string]gateway.Handler {
 		return nil
 	}
 	a := authAPI{s: d.OAuth, deps: d}
+	if d.Payments != nil && d.Consents != nil && d.Ledger != nil {
+		a.pis = pis.New(pis.Config{Consents: d.Consents, Payments: d.Payments, Ledger: d.Ledger, Access: d.Access})
+	}
 	return map[string]gateway.Handler{
 		"polishapi.authorize":    a.polishAuthorize(false),
 		"polishapi.authorizeExt": a.polishAuthorize(true),
@@ -38,6 +42,7 @@ func authHandlers(d Deps) map[string]gateway.Handler {
 type authAPI struct {
 	s    *oauth.Server
 	deps Deps
+	pis  *pis.Service // checks the payments of pis consents; nil: none
 }
 
 // Authenticator adapts the authorization server to the gateway's token step.
@@ -203,6 +208,16 @@ func (a authAPI) polishAuthorize(decoupled bool) gateway.Handler {
 				ar.RedirectURI = ar.CallbackURL
 			}
 		}
+		customerID := ""
+		if decoupled && a.deps.Ledger != nil && ar.PSULogin != "" {
+			if cust, err := a.deps.Ledger.CustomerByLogin(r.Context(), ar.PSULogin); err == nil {
+				customerID = cust.ID
+			}
+		}
+		if err := a.checkConsentedPayments(r.Context(), consent.DialectPolishAPI, c.OrgID, customerID, req.ScopeDetails); err != nil {
+			return err
+		}
+		withOrders(consent.DialectPolishAPI, ar.ScopeDetails.Privileges)
 		res, err := a.s.Authorize(r.Context(), ar)
 		if err != nil {
 			return oauthRefusal(err)
@@ -353,6 +368,10 @@ func (a authAPI) mbankAuthorize(w http.ResponseWriter, r *http.Request, c *gatew
 		return badRequest("scope_details cannot be read", "nie można odczytać scope_details", err)
 	}
 	sd.ScopeGroupType = strings.ToLower(strings.ReplaceAll(sd.ScopeGroupType, "_", "-"))
+	if err := a.checkConsentedPayments(r.Context(), consent.DialectMBank, c.OrgID, "", req.ScopeDetails); err != nil {
+		return err
+	}
+	withOrders(consent.DialectMBank, sd.Privileges)
 	res, err := a.s.Authorize(r.Context(), oauth.AuthorizeRequest{Dialect: "mbank", TPPID: c.OrgID, ClientID: req.ClientID,
 		RedirectURI: req.RedirectURI, ResponseType: req.ResponseType, Scope: req.Scope, State: req.State, ScopeDetails: sd,
 		QWACThumbprint: c.QWACInfo.FingerprintS256})

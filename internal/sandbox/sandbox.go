@@ -72,7 +72,7 @@ type Bank struct {
 	cfg      Config
 	DB       *store.DB
 	Ledger   *ledger.Ledger
-	Clock    *clock.Adjustable
+	Clock    *clock.Shared // one value in the database for every node
 	Registry *tpp.Registry
 	Gateway  *gateway.Gateway
 	Consents *consent.Service
@@ -83,7 +83,8 @@ type Bank struct {
 	Stats    *stats.Recorder // the interfaces' statistics
 	webURL   atomic.Value    // string: http://host:port of the web listener, once it listens
 
-	callbackKick chan struct{} // asks the callback sender to run now
+	callbackKick chan struct{}                // asks the callback sender to run now
+	hashPassword func(string) (string, error) // sca.HashPassword unless a test sets a cheaper one
 	trust        *trust
 	log          *slog.Logger
 	dir          string // DataDir/sandbox
@@ -113,8 +114,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bank, error) {
 		db.Close()
 		return nil, err
 	}
-	d, _ := time.ParseDuration(offset)
-	b.Clock = clock.NewAdjustable(clock.System{}, d)
+	d, _ := time.ParseDuration(offset) // the offset kept before the shared clock, if any
+	if b.Clock, err = clock.OpenShared(ctx, db, clock.System{}, d, 0); err != nil {
+		db.Close()
+		return nil, err
+	}
 	b.Ledger = ledger.New(db, b.Clock)
 	if err := b.writePSUs(ctx); err != nil {
 		db.Close()
@@ -176,12 +180,7 @@ func (b *Bank) openDB(ctx context.Context) (*store.DB, error) {
 			db.Close()
 			return nil, err
 		}
-		var seeded string
-		err = db.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, settingSeed).Scan(&seeded)
-		if err == nil {
-			return db, nil
-		}
-		if err := b.populate(ctx, db); err != nil {
+		if err := b.bootstrap(ctx, db); err != nil {
 			db.Close()
 			return nil, err
 		}
@@ -234,20 +233,32 @@ func (b *Bank) populate(ctx context.Context, db *store.DB) error {
 		if h, ok := hashes[p]; ok {
 			return h, nil
 		}
-		h, err := sca.HashPassword(p)
+		hashFn := sca.HashPassword
+		if b.hashPassword != nil {
+			hashFn = b.hashPassword
+		}
+		h, err := hashFn(p)
 		hashes[p] = h
 		return h, err
 	}
 	if err := synth.Load(ctx, l, ds, hash); err != nil {
 		return fmt.Errorf("load synthetic data: %w", err)
 	}
-	for k, v := range map[string]string{
-		settingSeed:      strconv.FormatInt(b.cfg.Seed, 10),
-		settingCreatedAt: now.UTC().Format(time.RFC3339Nano),
-	} {
-		if _, err := db.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2)`, k, v); err != nil {
-			return err
+	// The seed marks a finished bank: written with the building mark's
+	// removal in one transaction (see bootstrap).
+	if err := db.InTx(ctx, func(tx *store.Tx) error {
+		for k, v := range map[string]string{
+			settingSeed:      strconv.FormatInt(b.cfg.Seed, 10),
+			settingCreatedAt: now.UTC().Format(time.RFC3339Nano),
+		} {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2)`, k, v); err != nil {
+				return err
+			}
 		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM settings WHERE name = $1`, settingBuilding)
+		return err
+	}); err != nil {
+		return fmt.Errorf("finish the sandbox bank: %w", err)
 	}
 	b.log.Info("sandbox bank created", "customers", len(ds.Customers), "accounts", len(ds.Accounts),
 		"transfers", len(ds.History), "seed", b.cfg.Seed, "took", time.Since(start).Round(time.Millisecond))
@@ -367,9 +378,7 @@ func (b *Bank) Serve(ctx context.Context, stdout io.Writer) error {
 		Web: metrics.Count("web", b.Stats.Middleware(stats.Web, b.webHandler(metrics)))}
 	return server.Serve(ctx, cfg, func(ep server.Endpoints) {
 		b.webURL.Store(ep.Web)
-		if data, err := json.Marshal(ep); err == nil {
-			writeFile(filepath.Join(b.dir, endpointsFile), append(data, '\n'), 0o644)
-		}
+		writeEndpoints(b.dir, ep, b.log)
 		fmt.Fprintf(stdout, "psd2bank sandbox ready: api=%s web=%s\n", ep.API, ep.Web)
 	})
 }
