@@ -32,6 +32,7 @@ import (
 
 const benchUsage = `psd2bank bench — load your own installation's API with signed mutual-TLS requests
 
+Usage:
   psd2bank bench --sandbox DATA [--op ais|caf|pay] [--clients 8] [--duration 10s] [--bare]
   psd2bank bench --tpp DIR --api URL --bank-ca FILE --bank-seal FILE --account NRB [--token TOKEN] [--op ais|caf] ...
 
@@ -85,7 +86,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "how long to run")
 	fs.BoolVar(&c.bare, "bare", false, "run the same against a bare TLS server returning the same bytes, and print the ratio")
 	fs.IntVar(&c.payments, "payments", 400, "pay: how many consents to prepare (the run ends when they are used)")
-	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
+	fs.Usage = helpUsage(fs, benchUsage)
 	if err := parse(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -283,8 +284,9 @@ func runLoad(ctx context.Context, c benchConfig, name string, newClient func() *
 	var all []time.Duration
 	var firstErr string
 	start := time.Now()
-	done := make(chan struct{})
+	done, printed := make(chan struct{}), make(chan struct{})
 	go func() { // the progress line
+		defer close(printed)
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
 		for {
@@ -351,6 +353,7 @@ func runLoad(ctx context.Context, c benchConfig, name string, newClient func() *
 	wg.Wait()
 	elapsed := time.Since(start)
 	close(done)
+	<-printed
 	slices.Sort(all)
 	return benchStats{requests: int(count.Load()), errors: int(errs.Load()), elapsed: elapsed, latencies: all, firstError: firstErr}
 }
