@@ -118,13 +118,26 @@ func TestAccountHolderControlSeenByTPP(t *testing.T) {
 		order["tppTransactionId"] = uuid.NewString()
 		return demo.call(t, api, "POST", "/v2_1_2.1/payments/v2_1_2.1/domestic", order, token)
 	}
-	if r := pay(b, "150.00"); r.status != 422 || r.code != "LIMIT_EXCEEDED" || !strings.Contains(r.message, "100.00") {
+	// The bank refuses them when the TPP asks for the consent (the customer
+	// is known in the decoupled flow), before the customer is asked.
+	ask := func(from, amount string) apiAnswer {
+		priv := map[string]any{"scopeUsageLimit": "single",
+			"recipient":    map[string]any{"accountNumber": "61109010140000071219812874", "nameAddress": map[string]any{"value": []string{"Dostawca Sp. z o.o."}}},
+			"sender":       map[string]any{"accountNumber": from},
+			"transferData": map[string]any{"description": "Faktura 7/2026", "amount": amount, "currency": "PLN"},
+			"deliveryMode": "StandardD1", "system": "Elixir", "executionMode": "Immediate"}
+		return demo.callWithHeader(t, api, "/v2_1_2.1/auth/v2_1_2.1/authorizeExt", map[string]any{
+			"response_type": "code", "client_id": demo.info.ClientID, "redirect_uri": "http://127.0.0.1:8765/callback",
+			"scope": "pis", "state": "st-l", "eatCode": "123456", "scope_details": scopeDetails("pis", []map[string]any{{"pis:domestic": priv}}),
+		}, map[string]any{"psuIdentifierValue": who.Login, "callbackURL": "https://127.0.0.1:9/cb", "apiKey": "k"})
+	}
+	if r := ask(b, "150.00"); r.status != 422 || r.code != "LIMIT_EXCEEDED" || !strings.Contains(r.message, "100.00") {
 		t.Fatalf("a payment over the limit: %d %s", r.status, r.body)
 	}
 	if r := pay(b, "99.00"); r.status != 200 {
 		t.Fatalf("a payment within the limit: %d %s", r.status, r.body)
 	}
-	if r := pay(a, "10.00"); r.status != 403 || r.code != "ACCESS_BLOCKED" {
+	if r := ask(a, "10.00"); r.status != 403 || r.code != "ACCESS_BLOCKED" {
 		t.Fatalf("a payment from a blocked account: %d %s", r.status, r.body)
 	}
 }

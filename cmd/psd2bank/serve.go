@@ -194,7 +194,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		API: metrics.Count("api", rec.Middleware(stats.API, api.Routes(api.Deps{Gateway: gw, Registrar: registry,
 			Ledger: books, Consents: consents, OAuth: authz, Payments: payments, Access: accessSvc, DB: db}))),
 		Web: metrics.Count("web", rec.Middleware(stats.Web, webguard.Headers(webRouter)))}
-	cfg.StaffAddr, cfg.Staff = c.staffAddr, staffHandler(portal, metrics, server.Healthz(db, "production", clk.Now))
+	cfg.StaffAddr, cfg.Staff = c.staffAddr, webguard.Headers(staffHandler(portal, metrics, server.Healthz(db, "production", clk.Now)))
 	return server.Serve(ctx, cfg, func(ep server.Endpoints) {
 		fmt.Fprintf(stdout, "psd2bank ready: api=%s web=%s\n", ep.API, ep.Web)
 		if ep.Staff != "" {
