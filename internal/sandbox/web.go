@@ -9,12 +9,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
-	"github.com/psd2bank/psd2bank/internal/api"
 	"github.com/psd2bank/psd2bank/internal/eidas"
-	"github.com/psd2bank/psd2bank/internal/server"
-	"github.com/psd2bank/psd2bank/internal/web"
 )
 
 var errNoRows = sql.ErrNoRows
@@ -40,28 +35,14 @@ func (b *Bank) apiTLS() (*tls.Config, error) {
 	}, nil
 }
 
-// apiHandler serves the TPP API.
-func (b *Bank) apiHandler() http.Handler {
-	return api.Routes(api.Deps{Gateway: b.Gateway, Registrar: b.Registry, Ledger: b.Ledger, Consents: b.Consents,
-		OAuth: b.OAuth, OnDecoupled: b.startDecoupled, Payments: b.Payments, Access: b.Access, DB: b.DB})
-}
-
-// webHandler serves internet banking, the developer portal, the back
-// office, the sandbox tools, health and metrics.
-func (b *Bank) webHandler(metrics *server.Metrics) http.Handler {
-	r := chi.NewRouter()
-	portal := web.New(web.Deps{Registry: b.Registry, DB: b.DB, Clock: b.Clock, Log: b.log, Sandbox: true,
-		Flow: web.OAuthFlow{S: b.OAuth}, SCA: b.SCA, Accounts: b.Ledger, Access: b.Access, Consents: b.Consents,
-		RevokeConsent: b.OAuth.RevokeConsent}).Handler()
-	for _, prefix := range []string{"/developer", "/developer/*", "/backoffice", "/backoffice/*", "/authorize/*", "/ib", "/ib/*"} {
-		r.Handle(prefix, portal)
-	}
+// webHandler serves the bank's pages (internet banking, the developer
+// portal, the back office, health and metrics) and the sandbox tools.
+func (b *Bank) webHandler() http.Handler {
+	r := b.WebRouter()
 	scaSandbox := b.SCA.SandboxHandler()
 	r.Handle("/sandbox/sms", scaSandbox)
 	r.Handle("/sandbox/mobile/approve", scaSandbox)
 	r.Get("/", b.index)
-	r.Get("/healthz", server.Healthz(b.DB, "sandbox", b.Clock.Now))
-	r.Handle("/metrics", metrics.Handler())
 	r.Get("/sandbox/qtsp/crl", b.crl)
 	r.Get("/sandbox/clock", b.getClock)
 	r.Post("/sandbox/clock", b.moveClock)
@@ -133,7 +114,7 @@ func (b *Bank) moveClock(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusInternalServerError, "the new clock could not be saved: "+err.Error())
 		return
 	}
-	b.runPayments(r.Context()) // what the new time makes due happens before the answer
+	b.RunPayments(r.Context()) // what the new time makes due happens before the answer
 	writeJSON(w, http.StatusOK, clockAnswer{Now: b.Clock.Now().UTC().Format(time.RFC3339)})
 }
 

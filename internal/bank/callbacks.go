@@ -1,9 +1,13 @@
-package sandbox
+package bank
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/consent"
@@ -18,7 +22,7 @@ import (
 // (requestHeader.callbackURL of PolishAPI), every status change of the
 // payment is POSTed to it, signed with the bank's seal, by the sender that
 // drains the payments' outbox (payment.Notifier) in the payments loop: every
-// few seconds and right after the sandbox clock moves.
+// few seconds and right after the sandbox clock moves (Bank.Run, Bank.RunPayments).
 //
 // The body is in the dialect of the consent that initiated the payment:
 //
@@ -84,14 +88,6 @@ func renderCallback(ctx context.Context, consents *consent.Service, signer *jws.
 	return payment.Callback{Body: raw, Header: h}, nil
 }
 
-// newNotifier returns the sender of the bank's callbacks.
-func (b *Bank) newNotifier() *payment.Notifier {
-	return payment.NewNotifier(payment.NotifierConfig{Payments: b.Payments, Log: b.log,
-		Render: func(ctx context.Context, n payment.Notification, p payment.Payment) (payment.Callback, error) {
-			return renderCallback(ctx, b.Consents, b.Gateway.Signer, n, p)
-		}})
-}
-
 // kickCallbacks asks the callback sender to run now (without waiting for it:
 // a slow TPP must not hold the payments run or the clock's answer).
 func (b *Bank) kickCallbacks() {
@@ -101,11 +97,10 @@ func (b *Bank) kickCallbacks() {
 	}
 }
 
-// callbacksLoop delivers callbacks every interval and when kicked, until ctx
+// callbacksLoop delivers callbacks every period and when kicked, until ctx
 // ends.
-func (b *Bank) callbacksLoop(ctx context.Context, every time.Duration) {
-	n := b.newNotifier()
-	t := time.NewTicker(every)
+func (b *Bank) callbacksLoop(ctx context.Context) {
+	t := time.NewTicker(b.cfg.Every)
 	defer t.Stop()
 	for {
 		select {
@@ -114,7 +109,7 @@ func (b *Bank) callbacksLoop(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		case <-b.callbackKick:
 		}
-		rep, err := n.Run(ctx)
+		rep, err := b.notifier.Run(ctx)
 		if err != nil && ctx.Err() == nil {
 			b.log.Error("payment callbacks", "err", err)
 		}
@@ -122,4 +117,66 @@ func (b *Bank) callbacksLoop(ctx context.Context, every time.Duration) {
 			b.log.Info("payment callbacks", "delivered", rep.Delivered, "retrying", rep.Retrying, "given_up", rep.GivenUp)
 		}
 	}
+}
+
+// callbackClient is the client of every call to a TPP: the configured one
+// (or one with a 10 s timeout that follows no redirect), whose transport
+// refuses URLs the policy does not allow before anything is sent.
+func callbackClient(cfg CallbackConfig) *http.Client {
+	c := &http.Client{Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if cfg.Client != nil {
+		cc := *cfg.Client
+		c = &cc
+	}
+	next := c.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	allow := cfg.Allow
+	if allow == nil {
+		allow = func(u *url.URL) error {
+			if u.Scheme != "http" && u.Scheme != "https" {
+				return fmt.Errorf("callback URL %s: only http and https URLs are called back", u.Redacted())
+			}
+			return nil
+		}
+	}
+	c.Transport = policyTransport{allow: allow, next: next}
+	return c
+}
+
+// policyTransport refuses requests to URLs its policy does not allow.
+type policyTransport struct {
+	allow func(*url.URL) error
+	next  http.RoundTripper
+}
+
+func (p policyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := p.allow(r.URL); err != nil {
+		if r.Body != nil {
+			r.Body.Close()
+		}
+		return nil, err
+	}
+	return p.next.RoundTrip(r)
+}
+
+// deliverDecoupled posts the result of a decoupled authorization (the code,
+// or the refusal) to the TPP's callback, through the callback client.
+func (b *Bank) deliverDecoupled(ctx context.Context, callbackURL string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, callbackURL, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := b.callbacks.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return errors.New("callback answered " + resp.Status)
+	}
+	return nil
 }

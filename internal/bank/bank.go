@@ -1,0 +1,250 @@
+// Package bank assembles the bank once: from one Config it builds every
+// service (ledger, TPP registry, consents, authorization server, SCA,
+// payments, API access), the TPP API's and the web pages' handlers, and the
+// background workers (the payments run, the payment status callbacks to
+// TPPs, the mobile-app webhook and the completion of decoupled approvals).
+//
+// `psd2bank sandbox` (internal/sandbox) is this bank plus the sandbox QTSP,
+// synthetic data, the /sandbox/* endpoints and the movable clock;
+// `psd2bank serve` (cmd/psd2bank) is this bank plus the configured trust
+// anchors, register of payment institutions, seal and database. Nothing a
+// customer or a TPP can do is wired in only one of them.
+package bank
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/psd2bank/psd2bank/internal/access"
+	"github.com/psd2bank/psd2bank/internal/api"
+	"github.com/psd2bank/psd2bank/internal/clock"
+	"github.com/psd2bank/psd2bank/internal/consent"
+	"github.com/psd2bank/psd2bank/internal/eidas"
+	"github.com/psd2bank/psd2bank/internal/gateway"
+	"github.com/psd2bank/psd2bank/internal/jws"
+	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/oauth"
+	"github.com/psd2bank/psd2bank/internal/payment"
+	"github.com/psd2bank/psd2bank/internal/sca"
+	"github.com/psd2bank/psd2bank/internal/server"
+	"github.com/psd2bank/psd2bank/internal/store"
+	"github.com/psd2bank/psd2bank/internal/tpp"
+	"github.com/psd2bank/psd2bank/internal/web"
+)
+
+// Config is everything the bank is built from.
+type Config struct {
+	DB    *store.DB
+	Clock clock.Clock
+	Log   *slog.Logger // nil: discard
+
+	// Sandbox marks the sandbox: the gateway accepts only sandbox
+	// certificates (and registers TPPs dynamically), the pages show the
+	// sandbox notes. Otherwise only qualified certificates are accepted.
+	Sandbox bool
+
+	// Register is the register of payment institutions (licences).
+	Register *tpp.FileRegister
+	// QWACs and QSealCs verify the TPPs' certificates (trust anchors and
+	// revocation).
+	QWACs, QSealCs *eidas.Verifier
+	// Seal signs the API's responses, the callbacks to TPPs and the
+	// mobile-app webhook (the bank's QSealC).
+	Seal *jws.Signer
+	// TrustedProxies may forward client certificates in ProxyCertHeader
+	// (the API behind a TLS-terminating proxy).
+	TrustedProxies  []netip.Prefix
+	ProxyCertHeader string
+
+	// WebURL is the web listener's public address (http(s)://host[:port]),
+	// where TPPs send customers to the consent pages. A function: the
+	// sandbox learns it only once it listens.
+	WebURL func() string
+
+	// Callbacks is how the bank calls TPPs back (payment statuses and
+	// decoupled results).
+	Callbacks CallbackConfig
+	// Mobile is the bank's mobile-app backend (decoupled approval and the
+	// mobile-app method of the pages). Without a WebhookURL nothing is sent
+	// (the sandbox approves with POST /sandbox/mobile/approve).
+	Mobile MobileConfig
+
+	// Every is the period of the background workers (default 5 s).
+	Every time.Duration
+}
+
+// CallbackConfig is how the bank calls TPPs back.
+type CallbackConfig struct {
+	// Client sends the calls; nil: a client with a 10 s timeout that
+	// follows no redirect. Tests give one that trusts their servers.
+	Client *http.Client
+	// Allow is the policy for a callback URL a TPP gave: nil allows any
+	// http or https URL; AllowHTTPS allows https only. A refused URL is
+	// never called.
+	Allow func(u *url.URL) error
+}
+
+// AllowHTTPS is a callback URL policy: https only, with a host.
+func AllowHTTPS(u *url.URL) error {
+	if u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("callback URL %s: only https URLs are called back", u.Redacted())
+	}
+	return nil
+}
+
+// Bank is the assembled bank.
+type Bank struct {
+	cfg      Config
+	log      *slog.Logger
+	DB       *store.DB
+	Clock    clock.Clock
+	Ledger   *ledger.Ledger
+	Registry *tpp.Registry
+	Gateway  *gateway.Gateway
+	Consents *consent.Service
+	OAuth    *oauth.Server
+	SCA      *sca.Service
+	Payments *payment.Service
+	Access   *access.Service
+	Metrics  *server.Metrics
+
+	callbacks    *http.Client
+	notifier     *payment.Notifier
+	mobile       *mobileWebhook
+	callbackKick chan struct{}
+}
+
+// New builds the bank.
+func New(cfg Config) (*Bank, error) {
+	if cfg.DB == nil || cfg.Clock == nil || cfg.Seal == nil || cfg.QWACs == nil || cfg.QSealCs == nil || cfg.Register == nil {
+		return nil, errors.New("bank: Config needs DB, Clock, Seal, QWACs, QSealCs and Register")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Every <= 0 {
+		cfg.Every = 5 * time.Second
+	}
+	if cfg.WebURL == nil {
+		cfg.WebURL = func() string { return "http://127.0.0.1:8080" }
+	}
+	b := &Bank{cfg: cfg, log: cfg.Log, DB: cfg.DB, Clock: cfg.Clock, Metrics: server.NewMetrics(),
+		callbackKick: make(chan struct{}, 1)}
+	b.callbacks = callbackClient(cfg.Callbacks)
+	b.Ledger = ledger.New(cfg.DB, cfg.Clock)
+	b.Registry = tpp.New(cfg.DB, cfg.Clock, cfg.Register)
+	b.Consents = consent.New(cfg.DB, cfg.Clock)
+	b.SCA = sca.New(cfg.DB, b.Ledger, cfg.Clock)
+	b.OAuth = oauth.New(oauth.Config{DB: cfg.DB, Clock: cfg.Clock, Clients: b.Registry, Accounts: b.Ledger, Customers: b.Ledger,
+		Consents: b.Consents, Logger: b.log, Deliver: b.deliverDecoupled,
+		PageURL: func(requestID string) string { return strings.TrimRight(cfg.WebURL(), "/") + "/authorize/" + requestID }})
+	b.SCA.OnDecision = b.decoupledDecision
+	b.Payments = payment.New(payment.Config{DB: cfg.DB, Ledger: b.Ledger, Clock: cfg.Clock, Log: b.log})
+	b.Access = access.New(cfg.DB, b.Ledger, cfg.Clock)
+	mode := gateway.Production
+	if cfg.Sandbox {
+		mode = gateway.Sandbox
+	}
+	b.Gateway = &gateway.Gateway{
+		Mode: mode, QWACs: cfg.QWACs, QSealCs: cfg.QSealCs,
+		Directory: Directory{R: b.Registry}, Register: Licences{L: cfg.Register},
+		DB: cfg.DB, Signer: cfg.Seal, Clock: cfg.Clock, Log: b.log,
+		TrustedProxies: cfg.TrustedProxies, ProxyCertHeader: cfg.ProxyCertHeader,
+		Tokens: api.Authenticator{S: b.OAuth},
+	}
+	b.notifier = payment.NewNotifier(payment.NotifierConfig{Payments: b.Payments, Log: b.log, Client: b.callbacks,
+		Render: func(ctx context.Context, n payment.Notification, p payment.Payment) (payment.Callback, error) {
+			return renderCallback(ctx, b.Consents, cfg.Seal, n, p)
+		}})
+	if cfg.Mobile.WebhookURL != "" {
+		m, err := newMobileWebhook(b, cfg.Mobile)
+		if err != nil {
+			return nil, err
+		}
+		b.mobile = m
+	}
+	return b, nil
+}
+
+// API is the TPP API's handler (every dialect's operations behind the
+// gateway), counted in the metrics.
+func (b *Bank) API() http.Handler {
+	return b.Metrics.Count("api", api.Routes(api.Deps{Gateway: b.Gateway, Registrar: b.Registry, Ledger: b.Ledger,
+		Consents: b.Consents, OAuth: b.OAuth, OnDecoupled: b.startDecoupled, Payments: b.Payments, Access: b.Access, DB: b.DB}))
+}
+
+// WebRouter is the web listener's router: the consent pages, internet
+// banking (API access, limits, consents), the developer portal, the back
+// office, the mobile-app decision endpoint (when configured), /healthz and
+// /metrics. The sandbox adds its own routes to it; Web counts it.
+func (b *Bank) WebRouter() chi.Router {
+	r := chi.NewRouter()
+	portal := web.New(web.Deps{Registry: b.Registry, DB: b.DB, Clock: b.Clock, Log: b.log, Sandbox: b.cfg.Sandbox,
+		Flow: web.OAuthFlow{S: b.OAuth}, SCA: b.SCA, Accounts: b.Ledger, Access: b.Access, Consents: b.Consents,
+		RevokeConsent: b.OAuth.RevokeConsent}).Handler()
+	for _, prefix := range []string{"/developer", "/developer/*", "/backoffice", "/backoffice/*", "/authorize/*", "/ib", "/ib/*"} {
+		r.Handle(prefix, portal)
+	}
+	if b.mobile != nil {
+		r.Post(MobileDecisionPath, b.mobile.decision)
+	}
+	mode := "production"
+	if b.cfg.Sandbox {
+		mode = "sandbox"
+	}
+	r.Get("/healthz", server.Healthz(b.DB, mode, b.Clock.Now))
+	r.Handle("/metrics", b.Metrics.Handler())
+	return r
+}
+
+// Web counts a web handler (WebRouter with any additions) in the metrics.
+func (b *Bank) Web(h http.Handler) http.Handler { return b.Metrics.Count("web", h) }
+
+// Run runs the background workers until ctx ends: the payments run and the
+// callbacks to TPPs every Every (and the callbacks at once after a run),
+// the mobile-app webhook, and the completion of decoupled decisions. Every
+// worker is safe on several nodes sharing the database.
+func (b *Bank) Run(ctx context.Context) {
+	go b.callbacksLoop(ctx)
+	if b.mobile != nil {
+		go b.mobile.loop(ctx)
+	}
+	t := time.NewTicker(b.cfg.Every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			b.RunPayments(ctx)
+			b.completeDecoupled(ctx)
+		}
+	}
+}
+
+// RunPayments executes what is due — Elixir sessions that cleared,
+// future-dated and recurring payments — and asks the callback sender to
+// tell the TPPs what changed. The sandbox calls it when its clock moves.
+func (b *Bank) RunPayments(ctx context.Context) {
+	rep, err := b.Payments.RunDue(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			b.log.Error("payments run", "err", err)
+		}
+		return
+	}
+	b.kickCallbacks()
+	if rep.Settled+rep.Executed+rep.Rejected+rep.Occurrences > 0 {
+		b.log.Info("payments run", "settled", rep.Settled, "executed", rep.Executed, "rejected", rep.Rejected,
+			"occurrences", rep.Occurrences, "now", b.Clock.Now().UTC().Format(time.RFC3339))
+	}
+}
