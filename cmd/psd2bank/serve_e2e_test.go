@@ -167,7 +167,7 @@ func TestServeEndToEnd(t *testing.T) {
 	paymentID, _ := p.json(t)["paymentId"].(string)
 	got := w.payments.wait(t, 1)
 	var cb struct {
-		ResponseHeader                               struct{ IsCallback bool }
+		ResponseHeader                             struct{ IsCallback bool }
 		PaymentID, TPPTransactionID, GeneralStatus string
 	}
 	if err := json.Unmarshal(got[0].body, &cb); err != nil {
