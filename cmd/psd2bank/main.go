@@ -37,7 +37,7 @@ const usage = `psd2bank — an open-source PSD2 bank API
 
 Usage:
   psd2bank sandbox [--data DIR] [--api-addr HOST:PORT] [--web-addr HOST:PORT] [--api-host NAME]... [--db URL] [--seed N]
-  psd2bank serve --db URL --qtsp-roots FILE --register FILE --seal-cert FILE --seal-key FILE (--tls-cert FILE --tls-key FILE | --api-behind-proxy --trusted-proxy CIDR)
+  psd2bank serve [--config FILE] --db URL --qtsp-roots FILE --register FILE --seal-cert FILE --seal-key FILE (--tls-cert FILE --tls-key FILE | --api-behind-proxy --trusted-proxy CIDR)
   psd2bank certs issue --data DIR --org-id ID --name NAME --roles PSP_AI,PSP_PI,PSP_IC --out DIR [--valid-for D | --expired] [--register]
   psd2bank certs revoke --data DIR --cert FILE
   psd2bank tpp init --sandbox DATA | psd2bank tpp --config FILE connect|accounts|balance|sync
