@@ -105,30 +105,29 @@ type aisService struct {
 	key   []byte // the page ids' HMAC key, once loaded
 }
 
-func init() {
-	handlerSets = append(handlerSets, func(d Deps) map[string]gateway.Handler {
-		if d.Ledger == nil || d.Consents == nil {
-			return nil // not configured: the operations stay not implemented
-		}
-		s := &aisService{ledger: d.Ledger, consents: d.Consents, access: d.Access}
-		return map[string]gateway.Handler{
-			"polishapi.getAccounts":              s.polishGetAccounts,
-			"polishapi.getAccount":               s.polishGetAccount,
-			"polishapi.getTransactionsDone":      s.polishTransactions(kindDone),
-			"polishapi.getTransactionsPending":   s.polishTransactions(kindPending),
-			"polishapi.getTransactionsRejected":  s.polishTransactions(kindRejected),
-			"polishapi.getTransactionsCancelled": s.polishTransactions(kindCancelled),
-			"polishapi.getTransactionsScheduled": s.polishTransactions(kindScheduled),
-			"polishapi.getHolds":                 s.polishTransactions(kindHolds),
-			"polishapi.getTransactionDetail":     s.polishTransactionDetail,
-			"polishapi.deleteConsent":            s.polishDeleteConsent,
-			"mbank.accounts":                     s.mbankAccounts,
-			"mbank.accountDetails":               s.mbankAccountDetails,
-			"mbank.transactions":                 s.mbankTransactions,
-			"mbank.transactionDetails":           s.mbankTransactionDetails,
-			"mbank.deleteConsent":                s.mbankDeleteConsent,
-		}
-	})
+// aisHandlers are the account information operations of both dialects, for the route table (routes.go).
+func aisHandlers(d Deps) map[string]gateway.Handler {
+	if d.Ledger == nil || d.Consents == nil {
+		return nil // not configured: the operations stay not implemented
+	}
+	s := &aisService{ledger: d.Ledger, consents: d.Consents, access: d.Access}
+	return map[string]gateway.Handler{
+		"polishapi.getAccounts":              s.polishGetAccounts,
+		"polishapi.getAccount":               s.polishGetAccount,
+		"polishapi.getTransactionsDone":      s.polishTransactions(kindDone),
+		"polishapi.getTransactionsPending":   s.polishTransactions(kindPending),
+		"polishapi.getTransactionsRejected":  s.polishTransactions(kindRejected),
+		"polishapi.getTransactionsCancelled": s.polishTransactions(kindCancelled),
+		"polishapi.getTransactionsScheduled": s.polishTransactions(kindScheduled),
+		"polishapi.getHolds":                 s.polishTransactions(kindHolds),
+		"polishapi.getTransactionDetail":     s.polishTransactionDetail,
+		"polishapi.deleteConsent":            s.polishDeleteConsent,
+		"mbank.accounts":                     s.mbankAccounts,
+		"mbank.accountDetails":               s.mbankAccountDetails,
+		"mbank.transactions":                 s.mbankTransactions,
+		"mbank.transactionDetails":           s.mbankTransactionDetails,
+		"mbank.deleteConsent":                s.mbankDeleteConsent,
+	}
 }
 
 func (s *aisService) now() time.Time { return s.ledger.Clock().Now() }

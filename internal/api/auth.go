@@ -20,8 +20,6 @@ import (
 // The authorization server's operations in both dialects: a translation
 // of the wire to oauth.Server and back.
 
-func init() { handlerSets = append(handlerSets, authHandlers) }
-
 func authHandlers(d Deps) map[string]gateway.Handler {
 	if d.OAuth == nil {
 		return nil

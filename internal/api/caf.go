@@ -29,17 +29,16 @@ type cafService struct {
 	access *access.Service
 }
 
-func init() {
-	handlerSets = append(handlerSets, func(d Deps) map[string]gateway.Handler {
-		if d.Ledger == nil {
-			return nil
-		}
-		s := &cafService{ledger: d.Ledger, access: d.Access}
-		return map[string]gateway.Handler{
-			"polishapi.getConfirmationOfFunds": s.polishConfirmationOfFunds,
-			"mbank.fundsConfirmation":          s.mbankFundsConfirmation,
-		}
-	})
+// cafHandlers are the confirmation of funds operations of both dialects, for the route table (routes.go).
+func cafHandlers(d Deps) map[string]gateway.Handler {
+	if d.Ledger == nil {
+		return nil
+	}
+	s := &cafService{ledger: d.Ledger, access: d.Access}
+	return map[string]gateway.Handler{
+		"polishapi.getConfirmationOfFunds": s.polishConfirmationOfFunds,
+		"mbank.fundsConfirmation":          s.mbankFundsConfirmation,
+	}
 }
 
 // confirm tells whether the account has the amount available.

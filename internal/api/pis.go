@@ -85,17 +85,16 @@ type pisService struct {
 	locks sync.Map // consent id → *sync.Mutex
 }
 
-func init() {
-	handlerSets = append(handlerSets, func(d Deps) map[string]gateway.Handler {
-		if d.Payments == nil || d.Consents == nil || d.Ledger == nil {
-			return nil
-		}
-		s := &pisService{payments: d.Payments, consents: d.Consents, ledger: d.Ledger, access: d.Access, limitsDB: d.DB}
-		if d.OAuth != nil {
-			s.tokens = Authenticator{S: d.OAuth}
-		}
-		return s.handlers()
-	})
+// pisHandlers are the payment operations of both dialects, for the route table (routes.go).
+func pisHandlers(d Deps) map[string]gateway.Handler {
+	if d.Payments == nil || d.Consents == nil || d.Ledger == nil {
+		return nil
+	}
+	s := &pisService{payments: d.Payments, consents: d.Consents, ledger: d.Ledger, access: d.Access, limitsDB: d.DB}
+	if d.OAuth != nil {
+		s.tokens = Authenticator{S: d.OAuth}
+	}
+	return s.handlers()
 }
 
 func (s *pisService) handlers() map[string]gateway.Handler {

@@ -6,6 +6,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
@@ -13,6 +14,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/dialect/mbank"
+	"github.com/psd2bank/psd2bank/internal/dialect/polishapi"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/oauth"
@@ -44,11 +46,6 @@ type Deps struct {
 	OnDecoupled func(ctx context.Context, res oauth.AuthorizeResult, psuLogin string) error
 }
 
-// handlerSets are the implemented operations, by "dialect.operation"
-// key (e.g. "polishapi.getAccounts", "mbank.accounts"); each file of this
-// package that implements operations adds its set here from init.
-var handlerSets []func(d Deps) map[string]gateway.Handler
-
 // tokenless lists the operations that need no access token although they
 // read or move data: PolishAPI's deleteConsent, getMultiplePayments and
 // CAF carry no Authorization header (the spec); mBank's CAF and consent deletion neither (its collection).
@@ -57,8 +54,8 @@ var tokenless = map[string]bool{
 	"polishapi.getConfirmationOfFunds": true, "mbank.fundsConfirmation": true, "mbank.deleteConsent": true,
 }
 
-// Operation names, by dialect and service. Handlers that later issues
-// implement are registered here as not implemented until then.
+// op is an operation of a dialect: its route, service and name. Those
+// without a handler answer as not implemented.
 type op struct {
 	method, path string
 	service      gateway.Service
@@ -113,34 +110,33 @@ var mbankOperations = []op{
 	{"POST", "/funds-confirmation", gateway.CAF, "fundsConfirmation"},
 }
 
-// Routes returns the API's handler.
+// Routes returns the API's handler: every operation of every dialect, each
+// behind the gateway's pipeline with its dialect's Wire.
 func Routes(d Deps) http.Handler {
 	r := chi.NewRouter()
 	gw := d.Gateway
+	// The implemented operations, by "dialect.operation" key (e.g.
+	// "polishapi.getAccounts", "mbank.accounts").
 	implemented := map[string]gateway.Handler{}
-	for _, set := range handlerSets {
-		for k, h := range set(d) {
-			implemented[k] = h
+	for _, set := range []func(Deps) map[string]gateway.Handler{authHandlers, aisHandlers, pisHandlers, cafHandlers} {
+		maps.Copy(implemented, set(d))
+	}
+	mount := func(wire gateway.Wire, prefix string, ops []op) {
+		for _, o := range ops {
+			key := string(wire.Name()) + "." + o.name
+			h, ok := implemented[key]
+			if !ok {
+				h = notImplemented(o.name)
+			}
+			needsToken := (o.service == gateway.AIS || o.service == gateway.PIS) && !tokenless[key]
+			r.Method(o.method, prefix+o.path, gw.Wrap(gateway.Operation{Wire: wire, Service: o.service, Name: o.name, Token: needsToken && ok, Handler: h}))
 		}
 	}
-	operation := func(dialect gateway.Dialect, o op) gateway.Operation {
-		key := string(dialect) + "." + o.name
-		h, ok := implemented[key]
-		if !ok {
-			h = notImplemented(o.name)
-		}
-		needsToken := (o.service == gateway.AIS || o.service == gateway.PIS) && !tokenless[key]
-		return gateway.Operation{Dialect: dialect, Service: o.service, Name: o.name, Token: needsToken && ok, Handler: h}
-	}
-	for _, o := range polishAPIOperations {
-		r.Method(o.method, PolishAPIPrefix+o.path, gw.Wrap(operation(gateway.PolishAPI, o)))
-	}
+	mount(polishapi.Wire, PolishAPIPrefix, polishAPIOperations)
 	for _, bank := range BankIDs {
-		for _, o := range mbankOperations {
-			r.Method(o.method, "/"+bank+"/v3"+o.path, gw.Wrap(operation(gateway.MBank, o)))
-		}
+		mount(mbank.Wire, "/"+bank+"/v3", mbankOperations)
 	}
-	r.Post("/v3/register/", gw.Wrap(gateway.Operation{Dialect: gateway.MBank, Service: gateway.Register, Name: "register",
+	r.Post("/v3/register/", gw.Wrap(gateway.Operation{Wire: mbank.Wire, Service: gateway.Register, Name: "register",
 		Handler: mbank.Register(gw, d.Registrar)}).ServeHTTP)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")

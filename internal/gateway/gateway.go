@@ -30,9 +30,12 @@ import (
 	"github.com/psd2bank/psd2bank/internal/store"
 )
 
-// Dialect is a wire format of the API.
+// Dialect is the name of a wire format of the API. What the pipeline
+// needs of a dialect is its Wire.
 type Dialect string
 
+// The names of the dialects whose handlers live in internal/api (the
+// Caller of those handlers carries them).
 const (
 	PolishAPI Dialect = "polishapi"
 	MBank     Dialect = "mbank"
@@ -151,7 +154,7 @@ type cachedIdentity struct {
 
 // Operation is one route of the API.
 type Operation struct {
-	Dialect Dialect
+	Wire    Wire // the dialect
 	Service Service
 	Name    string // the standard's operation name, e.g. getAccounts
 	// Token: the operation needs an access token (Authorization: Bearer;
@@ -196,7 +199,7 @@ type request struct {
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, op Operation) {
 	req := &request{op: op, started: g.Clock.Now()}
-	req.caller.Dialect = op.Dialect
+	req.caller.Dialect = op.Wire.Name()
 	req.caller.Lang = language(r)
 	rw := &bufferedWriter{header: http.Header{}}
 	if ref := g.check(r, req); ref != nil {
@@ -310,17 +313,9 @@ func (g *Gateway) authenticate(r *http.Request, req *request) *Refusal {
 			"this operation needs an access token: send Authorization: Bearer <access_token>",
 			"ta operacja wymaga tokena dostępowego: wyślij nagłówek Authorization: Bearer <access_token>")
 	}
-	if req.op.Dialect == PolishAPI {
-		var body struct {
-			RequestHeader struct {
-				Token string `json:"token"`
-			} `json:"requestHeader"`
-		}
-		json.Unmarshal(req.caller.Body, &body)
-		if body.RequestHeader.Token != token {
-			return refuse(http.StatusUnauthorized, CodeTokenInvalid,
-				"requestHeader.token must be the same access token as in the Authorization header",
-				"requestHeader.token musi być tym samym tokenem co w nagłówku Authorization")
+	if tb, ok := req.op.Wire.(TokenBinder); ok {
+		if ref := tb.CheckToken(&req.caller, token); ref != nil {
+			return ref
 		}
 	}
 	if g.Tokens == nil {

@@ -20,6 +20,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/psd2bank/psd2bank/internal/clock"
+	"github.com/psd2bank/psd2bank/internal/dialect/mbank"
+	"github.com/psd2bank/psd2bank/internal/dialect/polishapi"
 	"github.com/psd2bank/psd2bank/internal/eidas"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/jws"
@@ -164,14 +166,14 @@ func newBank(t testing.TB, db *store.DB, mode gateway.Mode) *bank {
 	}
 	mux := http.NewServeMux()
 	for _, op := range []gateway.Operation{
-		{Dialect: gateway.PolishAPI, Service: gateway.AIS, Name: "getAccounts", Handler: echo},
-		{Dialect: gateway.PolishAPI, Service: gateway.PIS, Name: "domestic", Handler: echo},
-		{Dialect: gateway.PolishAPI, Service: gateway.CAF, Name: "getConfirmationOfFunds", Handler: echo},
+		{Wire: polishapi.Wire, Service: gateway.AIS, Name: "getAccounts", Handler: echo},
+		{Wire: polishapi.Wire, Service: gateway.PIS, Name: "domestic", Handler: echo},
+		{Wire: polishapi.Wire, Service: gateway.CAF, Name: "getConfirmationOfFunds", Handler: echo},
 	} {
 		mux.Handle("POST /v2_1_2.1/x/v2_1_2.1/"+op.Name, gw.Wrap(op))
 	}
-	mux.Handle("GET /pl-retail/v3/accounts", gw.Wrap(gateway.Operation{Dialect: gateway.MBank, Service: gateway.AIS, Name: "accounts", Handler: echo}))
-	mux.Handle("POST /pl-retail/v3/payments/domestic", gw.Wrap(gateway.Operation{Dialect: gateway.MBank, Service: gateway.PIS, Name: "domestic", Handler: echo}))
+	mux.Handle("GET /pl-retail/v3/accounts", gw.Wrap(gateway.Operation{Wire: mbank.Wire, Service: gateway.AIS, Name: "accounts", Handler: echo}))
+	mux.Handle("POST /pl-retail/v3/payments/domestic", gw.Wrap(gateway.Operation{Wire: mbank.Wire, Service: gateway.PIS, Name: "domestic", Handler: echo}))
 
 	tlsCA, err := eidas.LoadOrCreateTLSCA(dir, now)
 	if err != nil {

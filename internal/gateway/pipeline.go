@@ -20,7 +20,9 @@ import (
 	"github.com/psd2bank/psd2bank/internal/store"
 )
 
-// Signature headers of the dialects, on requests and responses.
+// Signature headers of the dialects, on requests and responses. The
+// dialects' packages own them (polishapi.HeaderSignature, ...); these
+// names stay for the callers that sign callbacks.
 const (
 	HeaderPolishAPISignature = "X-JWS-SIGNATURE"
 	HeaderPolishAPIRequestID = "X-REQUEST-ID"
@@ -32,56 +34,10 @@ const (
 // requestIdentity finds the request id (and checks the TPP id the request
 // names) in the dialect's places.
 func (g *Gateway) requestIdentity(r *http.Request, req *request) *Refusal {
-	switch req.op.Dialect {
-	case PolishAPI:
-		headerID := r.Header.Get(HeaderPolishAPIRequestID)
-		req.requestID = headerID
-		var body struct {
-			RequestHeader *struct {
-				RequestID string `json:"requestId"`
-				TPPID     string `json:"tppId"`
-			} `json:"requestHeader"`
-		}
-		if err := json.Unmarshal(req.caller.Body, &body); err != nil {
-			return refuse(http.StatusBadRequest, CodeFormatError, "the request body is not valid JSON", "treść żądania nie jest poprawnym JSON-em", err)
-		}
-		if body.RequestHeader == nil || body.RequestHeader.RequestID == "" {
-			return refuse(http.StatusBadRequest, CodeRequestIDMissing,
-				"the body has no requestHeader.requestId", "w treści brak requestHeader.requestId")
-		}
-		if req.requestID == "" {
-			req.requestID = body.RequestHeader.RequestID
-			return refuse(http.StatusBadRequest, CodeRequestIDMissing,
-				"the X-REQUEST-ID header is missing: send the same UUID as requestHeader.requestId",
-				"brak nagłówka X-REQUEST-ID: wyślij ten sam UUID co requestHeader.requestId")
-		}
-		if headerID != body.RequestHeader.RequestID {
-			return refuse(http.StatusBadRequest, CodeRequestIDMismatch,
-				"X-REQUEST-ID must equal requestHeader.requestId", "X-REQUEST-ID musi być równy requestHeader.requestId",
-				fmt.Sprintf("header %q, body %q", headerID, body.RequestHeader.RequestID))
-		}
-		if t := body.RequestHeader.TPPID; t != "" && !sameOrg(t, req.caller.OrgID) {
-			return refuse(http.StatusForbidden, CodeOrganisationMismatch,
-				"requestHeader.tppId names another organisation than your QWAC", "requestHeader.tppId wskazuje inną organizację niż Twój certyfikat QWAC",
-				fmt.Sprintf("tppId %q, QWAC %q", t, req.caller.OrgID))
-		}
-	case MBank:
-		req.requestID = r.Header.Get(HeaderMBankRequestID)
-		if req.requestID == "" {
-			return refuse(http.StatusBadRequest, CodeRequestIDMissing,
-				"the TPP-Request-ID header is missing: send a new UUID with every request",
-				"brak nagłówka TPP-Request-ID: wysyłaj nowy UUID z każdym żądaniem")
-		}
-		if t := r.Header.Get(HeaderMBankTPPID); t == "" && req.op.Service == Register {
-			// mBank's registration call carries no TPP-ID: the software statement names the TPP.
-		} else if t == "" {
-			return refuse(http.StatusBadRequest, CodeFormatError, "the TPP-ID header is missing: send your organizationIdentifier",
-				"brak nagłówka TPP-ID: wyślij swój organizationIdentifier")
-		} else if !sameOrg(t, req.caller.OrgID) {
-			return refuse(http.StatusForbidden, CodeOrganisationMismatch,
-				"the TPP-ID header names another organisation than your QWAC", "nagłówek TPP-ID wskazuje inną organizację niż Twój certyfikat QWAC",
-				fmt.Sprintf("TPP-ID %q, QWAC %q", t, req.caller.OrgID))
-		}
+	id, ref := req.op.Wire.RequestID(r, &req.caller, req.op)
+	req.requestID = id
+	if ref != nil {
+		return ref
 	}
 	if _, err := uuid.Parse(req.requestID); err != nil || len(req.requestID) != 36 {
 		return refuse(http.StatusBadRequest, CodeFormatError, "the request id must be a UUID (RFC 4122, e.g. 3f1c5b2e-8a4d-11ef-9f2b-0242ac120002)",
@@ -102,22 +58,11 @@ func sameOrg(a, b string) bool {
 	return err1 == nil && err2 == nil && oa.Normalized() == ob.Normalized()
 }
 
-// verifySignature checks the request's JWS: by a QSealC of the same
-// organisation as the QWAC, with the roles the service needs, over the
-// dialect's signing input.
+// verifySignature checks the request's signature as its dialect makes
+// it: by a QSealC of the same organisation as the QWAC, with the roles the
+// service needs.
 func (g *Gateway) verifySignature(r *http.Request, req *request) *Refusal {
-	name, payload := HeaderPolishAPISignature, req.caller.Body
-	if req.op.Dialect == MBank {
-		name = HeaderMBankSignature
-		payload = jws.MBankPayload(jws.MBankRequestURI(r), r.Header, req.caller.Body)
-	}
-	compact := r.Header.Get(name)
-	if compact == "" {
-		return refuse(http.StatusUnauthorized, CodeSignatureMissing,
-			"the "+name+" header is missing: sign every request with your QSealC (detached JWS)",
-			"brak nagłówka "+name+": podpisuj każde żądanie pieczęcią QSealC (odłączony JWS)")
-	}
-	cert, ref := g.VerifySealed(r.Context(), compact, payload, req.caller.OrgID, req.op.Service)
+	cert, ref := req.op.Wire.VerifyRequest(r, &req.caller, req.op, g)
 	if ref != nil {
 		return ref
 	}
@@ -155,17 +100,7 @@ func (g *Gateway) VerifySealed(ctx context.Context, compact string, payload []by
 			"the signature's header names no certificate: give your QSealC in x5c",
 			"nagłówek podpisu nie wskazuje certyfikatu: podaj certyfikat QSealC w x5c")
 	}
-	info, ref := g.verify(ctx, g.QSealCs, chain, eidas.KindQSealC)
-	if ref != nil {
-		return nil, ref
-	}
-	if !sameOrg(info.OrganizationID, orgID) {
-		return nil, refuse(http.StatusForbidden, CodeOrganisationMismatch,
-			"the signature is made with a QSealC of another organisation than your QWAC",
-			"podpis złożono pieczęcią QSealC innej organizacji niż certyfikat QWAC",
-			fmt.Sprintf("QWAC %q, QSealC %q", orgID, info.OrganizationID))
-	}
-	if ref := g.allowed(info, service, "QSealC"); ref != nil {
+	if _, ref := g.VerifySeal(ctx, chain, orgID, service); ref != nil {
 		return nil, ref
 	}
 	if err := sig.Verify(payload, chain[0]); err != nil {
@@ -215,18 +150,7 @@ func normalOrg(id string) string {
 // renderRefusal writes the dialect's error body.
 func (g *Gateway) renderRefusal(w *bufferedWriter, req *request) {
 	ref := req.refusal
-	msg := ref.Message(req.caller.Lang)
-	var body any
-	switch req.op.Dialect {
-	case PolishAPI:
-		body = polishAPIError{
-			ResponseHeader: ResponseHeader{RequestID: req.requestID, SendDate: FormatDateTime(g.Clock.Now()), IsCallback: false},
-			Code:           string(ref.Code), Message: msg,
-		}
-	default:
-		body = mbankError{Code: string(ref.Code), Message: msg}
-	}
-	data, _ := json.Marshal(body)
+	data, _ := json.Marshal(req.op.Wire.ErrorBody(ref, req.requestID, req.caller.Lang, g.Clock.Now()))
 	w.header.Set("Content-Type", "application/json; charset=utf-8")
 	w.status = ref.Status
 	w.body.Write(data)
@@ -242,17 +166,6 @@ type ResponseHeader struct {
 // FormatDateTime is PolishAPI's date-time: YYYY-MM-DDThh:mm:ss.mmmZ.
 func FormatDateTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
-type polishAPIError struct {
-	ResponseHeader ResponseHeader `json:"responseHeader"`
-	Code           string         `json:"code"`
-	Message        string         `json:"message"`
-}
-
-type mbankError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
 // finish signs the response with the bank's seal, sends it, and audits the
 // decision.
 func (g *Gateway) finish(w http.ResponseWriter, r *http.Request, req *request, rw *bufferedWriter) {
@@ -263,13 +176,11 @@ func (g *Gateway) finish(w http.ResponseWriter, r *http.Request, req *request, r
 		rw.status = http.StatusNoContent
 	}
 	if rw.body.Len() > 0 || rw.status != http.StatusNoContent {
-		sig, err := g.Signer.SignDetached(rw.body.Bytes())
-		if err != nil {
+		if req.caller.RequestID == "" {
+			req.caller.RequestID = req.requestID
+		}
+		if err := req.op.Wire.SignResponse(w.Header(), &req.caller, rw.body.Bytes(), g.Signer); err != nil {
 			g.Log.Error("signing the response failed", "err", err)
-		} else if req.op.Dialect == MBank {
-			w.Header().Set(HeaderMBankSignature, sig)
-		} else {
-			w.Header().Set(HeaderPolishAPISignature, sig)
 		}
 	}
 	if rw.body.Len() > 0 {
@@ -303,7 +214,7 @@ func (g *Gateway) writeAudit(r *http.Request, req *request, decision, code, reas
 		(id, at, tpp_id, cert_serial, request_id, dialect, operation, method, path, remote_addr, decision, code, reason, status)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		uuid.Must(uuid.NewV7()).String(), req.started.UnixMicro(), tppID, serial, req.requestID,
-		string(req.op.Dialect), req.op.Name, r.Method, r.URL.Path, r.RemoteAddr, decision, code, reason, status)
+		string(req.op.Wire.Name()), req.op.Name, r.Method, r.URL.Path, r.RemoteAddr, decision, code, reason, status)
 	return err
 }
 
