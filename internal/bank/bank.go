@@ -210,14 +210,28 @@ func (b *Bank) WebRouter() chi.Router {
 func (b *Bank) Web(h http.Handler) http.Handler { return b.Metrics.Count("web", h) }
 
 // Run runs the background workers until ctx ends: the payments run and the
-// callbacks to TPPs every Every (and the callbacks at once after a run),
-// the mobile-app webhook, and the completion of decoupled decisions. Every
-// worker is safe on several nodes sharing the database.
+// callbacks to TPPs every Every (and the callbacks at once after a run);
+// the mobile-app webhook; and the decoupled sweep — decisions whose
+// completion a crash interrupted, and decoupled results no node is
+// delivering. Every worker is safe on several nodes sharing the database.
 func (b *Bank) Run(ctx context.Context) {
 	go b.callbacksLoop(ctx)
 	if b.mobile != nil {
 		go b.mobile.loop(ctx)
 	}
+	go b.every(ctx, func() {
+		b.completeDecoupled(ctx)
+		if n, err := b.OAuth.DeliverDue(ctx); err != nil && ctx.Err() == nil {
+			b.log.Error("decoupled results", "err", err)
+		} else if n > 0 {
+			b.log.Info("decoupled results taken over", "results", n)
+		}
+	})
+	b.every(ctx, func() { b.RunPayments(ctx) })
+}
+
+// every calls fn every Every until ctx ends.
+func (b *Bank) every(ctx context.Context, fn func()) {
 	t := time.NewTicker(b.cfg.Every)
 	defer t.Stop()
 	for {
@@ -225,8 +239,7 @@ func (b *Bank) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			b.RunPayments(ctx)
-			b.completeDecoupled(ctx)
+			fn()
 		}
 	}
 }
