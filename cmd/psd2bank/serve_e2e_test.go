@@ -37,13 +37,13 @@ import (
 	"github.com/psd2bank/psd2bank/internal/tpp/tpptest"
 )
 
-// prodTPP is the production TPP of the serve test: its redirect URI, which
-// no browser follows (the test reads the code from the bank's redirect).
+// prodTPP is the production TPP of the serve test. Its redirect URI is on
+// the host of its callback receiver (the host it registered), and no
+// browser follows it: the test reads the code from the bank's redirect.
 const (
-	prodTPPOrg      = "PSDPL-KNF-0000000077"
-	prodTPPName     = "Produkcja TPP sp. z o.o."
-	prodRedirectURI = "https://tpp.example/callback"
-	prodBankOrg     = "PSDPL-KNF-0990000002"
+	prodTPPOrg  = "PSDPL-KNF-0000000077"
+	prodTPPName = "Produkcja TPP sp. z o.o."
+	prodBankOrg = "PSDPL-KNF-0990000002"
 )
 
 // mobileNoticeBody is the mobile-app webhook's body (internal/bank/mobile.go).
@@ -70,7 +70,8 @@ type serveWorld struct {
 	badSeal  chan string
 	codes    chan map[string]string
 	payments *callbackSink
-	tppURL   string
+	tppURL   string // https://127.0.0.1:PORT, the TPP's callback receiver
+	redirect string // the TPP's registered redirect_uri, on the same host
 }
 
 func TestServeEndToEnd(t *testing.T) {
@@ -91,7 +92,7 @@ func TestServeEndToEnd(t *testing.T) {
 	// 2. Decoupled flow: authorizeExt → the webhook reaches the mobile-app
 	// backend, sealed → its signed decision → the code at the TPP's callback.
 	a := w.tpp.callWithHeader(t, w.api, "/v2_1_2.1/auth/v2_1_2.1/authorizeExt", map[string]any{
-		"response_type": "code", "client_id": w.tpp.info.ClientID, "redirect_uri": prodRedirectURI,
+		"response_type": "code", "client_id": w.tpp.info.ClientID, "redirect_uri": w.redirect,
 		"scope": "ais-accounts", "state": "st-d", "eatCode": "123456",
 		"scope_details": scopeDetails("ais-accounts", []map[string]any{{"ais-accounts:getAccounts": map[string]any{"scopeUsageLimit": "multiple"}}}),
 	}, map[string]any{"psuIdentifierValue": w.who.Login, "callbackURL": w.tppURL + "/decoupled", "apiKey": "key-1"})
@@ -246,7 +247,13 @@ func startServe(t *testing.T) *serveWorld {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	w := &serveWorld{t: t, db: db, notices: make(chan mobileNoticeBody, 8), badSeal: make(chan string, 8),
+	// The bank's seal, to check what the bank signs.
+	sealBlock, _ := pem.Decode(sealPEM)
+	bankSealCert, err := x509.ParseCertificate(sealBlock.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &serveWorld{t: t, db: db, seal: bankSealCert, notices: make(chan mobileNoticeBody, 8), badSeal: make(chan string, 8),
 		codes: make(chan map[string]string, 4), payments: &callbackSink{}, secret: []byte("0123456789abcdef0123456789abcdef-mobile")}
 	for _, p := range ds.PSUs {
 		if p.Segment == string(ledger.Retail) && len(p.Accounts) > 0 && p.Accounts[0].Currency == "PLN" {
@@ -261,44 +268,6 @@ func startServe(t *testing.T) *serveWorld {
 		t.Fatal("the synthetic bank has fewer than two retail customers with a PLN account")
 	}
 
-	// The TPP onboards through the registry (as the developer portal does)
-	// and staff approve it: a production TPP with a client.
-	fr, err := tpp.OpenFileRegister(registerPath, clock.System{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := tpp.New(db, clock.System{}, fr)
-	const email = "dev@tpp.example"
-	_, app, err := reg.SignUp(ctx, tpp.SignUp{OrgID: prodTPPOrg, Name: prodTPPName, Email: email, Password: "a long enough password 1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, kind := range []string{tpp.DocRegisterExtract, tpp.DocLicence} {
-		if _, err := reg.AddDocument(ctx, app.ID, email, tpp.DocumentInput{Kind: kind, Filename: kind + ".pdf", Content: tpptest.PDF}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, c := range [][]byte{qwacPEM, qsealPEM} {
-		if _, err := reg.AddCertificate(ctx, app.ID, email, c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := reg.Submit(ctx, app.ID, email, tpp.Submission{RedirectURIs: []string{prodRedirectURI}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := reg.EnsureStaff(ctx, "reviewer", "reviewer password 123", tpp.RoleBackoffice); err != nil {
-		t.Fatal(err)
-	}
-	_, client, err := reg.Approve(ctx, app.ID, "reviewer")
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	// The bank's seal, to check what the bank signs.
-	sealBlock, _ := pem.Decode(sealPEM)
-	if w.seal, err = x509.ParseCertificate(sealBlock.Bytes); err != nil {
-		t.Fatal(err)
-	}
 	// The bank's mobile-app backend and the TPP's callback receiver.
 	mobile := httptest.NewTLSServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		raw, _ := io.ReadAll(r.Body)
@@ -322,7 +291,40 @@ func startServe(t *testing.T) *serveWorld {
 	mux.Handle("POST /payments", w.payments)
 	tppSrv := httptest.NewTLSServer(mux)
 	t.Cleanup(tppSrv.Close)
-	w.tppURL = tppSrv.URL
+	w.tppURL, w.redirect = tppSrv.URL, tppSrv.URL+"/callback"
+	// The TPP onboards through the registry (as the developer portal does)
+	// and staff approve it: a production TPP with a client.
+	fr, err := tpp.OpenFileRegister(registerPath, clock.System{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := tpp.New(db, clock.System{}, fr)
+	const email = "dev@tpp.example"
+	_, app, err := reg.SignUp(ctx, tpp.SignUp{OrgID: prodTPPOrg, Name: prodTPPName, Email: email, Password: "a long enough password 1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{tpp.DocRegisterExtract, tpp.DocLicence} {
+		if _, err := reg.AddDocument(ctx, app.ID, email, tpp.DocumentInput{Kind: kind, Filename: kind + ".pdf", Content: tpptest.PDF}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range [][]byte{qwacPEM, qsealPEM} {
+		if _, err := reg.AddCertificate(ctx, app.ID, email, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := reg.Submit(ctx, app.ID, email, tpp.Submission{RedirectURIs: []string{w.redirect}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.EnsureStaff(ctx, "reviewer", "reviewer password 123", tpp.RoleBackoffice); err != nil {
+		t.Fatal(err)
+	}
+	_, client, err := reg.Approve(ctx, app.ID, "reviewer")
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	// httptest's TLS servers share one certificate: trust it for callbacks.
 	callbackCA := file("callback-ca.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tppSrv.Certificate().Raw}))
 
@@ -391,7 +393,7 @@ func (w *serveWorld) redirectConsent(scope, group string, privileges []map[strin
 	t.Helper()
 	state := "st-" + uuid.NewString()[:8]
 	a := w.tpp.call(t, w.api, "POST", "/v2_1_2.1/auth/v2_1_2.1/authorize", map[string]any{
-		"response_type": "code", "client_id": w.tpp.info.ClientID, "redirect_uri": prodRedirectURI,
+		"response_type": "code", "client_id": w.tpp.info.ClientID, "redirect_uri": w.redirect,
 		"scope": scope, "state": state, "scope_details": scopeDetails(group, privileges)}, "")
 	if a.status != 200 {
 		t.Fatalf("authorize %s: %d %s", scope, a.status, a.body)
@@ -432,7 +434,7 @@ func (w *serveWorld) redirectConsent(scope, group string, privileges []map[strin
 	}
 	back, html := br.post(page+"/sms", url.Values{"challenge": {ch[1]}, "code": {code}})
 	bu, err := url.Parse(back)
-	if back == "" || err != nil || !strings.HasPrefix(back, prodRedirectURI) || bu.Query().Get("state") != state {
+	if back == "" || err != nil || !strings.HasPrefix(back, w.redirect) || bu.Query().Get("state") != state {
 		t.Fatalf("the bank sent the browser to %q, not the TPP's redirect_uri with the state (%s)", back, html)
 	}
 	return w.token(bu.Query().Get("code"))
@@ -442,7 +444,7 @@ func (w *serveWorld) redirectConsent(scope, group string, privileges []map[strin
 func (w *serveWorld) token(code string) string {
 	w.t.Helper()
 	tok := w.tpp.call(w.t, w.api, "POST", "/v2_1_2.1/auth/v2_1_2.1/token", map[string]any{
-		"grant_type": "authorization_code", "Code": code, "redirect_uri": prodRedirectURI, "client_id": w.tpp.info.ClientID}, "")
+		"grant_type": "authorization_code", "Code": code, "redirect_uri": w.redirect, "client_id": w.tpp.info.ClientID}, "")
 	access, _ := tok.json(w.t)["access_token"].(string)
 	if tok.status != 200 || access == "" {
 		w.t.Fatalf("token: %d %s", tok.status, tok.body)
