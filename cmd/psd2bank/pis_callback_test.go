@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -77,6 +78,15 @@ func TestPISCallbacks(t *testing.T) {
 	body := map[string]any{"tppTransactionId": uuid.NewString()}
 	for k, v := range pay {
 		body[k] = v
+	}
+	// callbackURLs the bank must not call are refused at initiation, naming
+	// the field, and change nothing: the same token then initiates.
+	for _, bad := range []string{"http://10.0.0.1/payments", "https://169.254.169.254/latest/meta-data", "https://evil.example/cb",
+		"http://127.0.0.2:1/x", "ftp://127.0.0.1/x"} {
+		a := f.demo.send(t, f.api, "POST", "/v2_1_2.1/payments/v2_1_2.1/domestic", body, token, map[string]any{"callbackURL": bad})
+		if a.status != 400 || a.code != "FORMAT_ERROR" || !strings.Contains(string(a.body), "callbackURL") {
+			t.Fatalf("callbackURL %s: %d %s", bad, a.status, a.body)
+		}
 	}
 	a := f.demo.send(t, f.api, "POST", "/v2_1_2.1/payments/v2_1_2.1/domestic", body, token, map[string]any{"callbackURL": srv.URL + "/payments"})
 	if a.status != 200 {

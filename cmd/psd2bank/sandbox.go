@@ -20,12 +20,14 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	fs.Var(&hosts, "api-host", "extra host `name` for the API's server certificate (repeatable)")
 	fs.StringVar(&cfg.DB, "db", "", "PostgreSQL `URL` to keep the bank in, instead of the SQLite file in the data directory")
 	fs.Int64Var(&cfg.Seed, "seed", sandbox.DefaultSeed, "seed of the synthetic customers and history (first start only)")
+	applyHashFlags := hashFlags(fs)
 	if err := parse(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
 	}
+	applyHashFlags()
 	cfg.APIHosts = hosts
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	bank, err := sandbox.Open(ctx, cfg, log)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/bank"
+	"github.com/psd2bank/psd2bank/internal/callback"
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/eidas"
 	"github.com/psd2bank/psd2bank/internal/jws"
@@ -40,6 +41,7 @@ type serveConfig struct {
 	sealCert, sealKey            string
 	mobileWebhook, mobileSecret  string
 	callbackCA                   string
+	callbackLoopback             bool
 }
 
 // runServe runs the bank in production mode: only qualified certificates
@@ -68,6 +70,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&c.mobileWebhook, "mobile-webhook-url", "", "the bank's mobile-app backend: every pending mobile-app approval is POSTed to this `URL`")
 	fs.StringVar(&c.mobileSecret, "mobile-secret-file", "", "`file` with the secret (at least 32 bytes) the mobile-app backend signs its decisions with")
 	fs.StringVar(&c.callbackCA, "callback-ca", "", "PEM `file` of extra CA certificates trusted when calling TPPs and the mobile-app backend back (a private PKI)")
+	fs.BoolVar(&c.callbackLoopback, "callback-allow-loopback", false, "allow callbacks to loopback addresses (tests and development only; never in production)")
+	applyHashFlags := hashFlags(fs)
 	if path := configPath(args, getenv); path != "" {
 		if err := applyConfigFile(fs, path); err != nil {
 			return err
@@ -79,6 +83,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		return err
 	}
+	applyHashFlags()
 	var missing []string
 	for name, v := range map[string]string{"--db": c.db, "--qtsp-roots": c.qtspRoots, "--register": c.register,
 		"--seal-cert": c.sealCert, "--seal-key": c.sealKey} {
@@ -141,8 +146,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		apiTLS = &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}
 	}
-	outbound := &http.Client{Timeout: 10 * time.Second,
+	// The mobile-app backend is the bank's own (an address the operator
+	// configured, private ones included); TPPs are called back under the
+	// callback policy (https, registered hosts, public addresses).
+	mobileClient := &http.Client{Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var callbackRoots *x509.CertPool
 	if c.callbackCA != "" {
 		pool, err := x509.SystemCertPool()
 		if err != nil {
@@ -155,9 +164,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		if !pool.AppendCertsFromPEM(extra) {
 			return fmt.Errorf("--callback-ca: %s holds no PEM certificate", c.callbackCA)
 		}
-		outbound.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+		callbackRoots = pool
+		mobileClient.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
 	}
-	mobile := bank.MobileConfig{WebhookURL: c.mobileWebhook, Client: outbound}
+	mobile := bank.MobileConfig{WebhookURL: c.mobileWebhook, Client: mobileClient}
 	if c.mobileSecret != "" {
 		secret, err := os.ReadFile(c.mobileSecret)
 		if err != nil {
@@ -192,14 +202,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	b, err := bank.New(bank.Config{DB: db, Clock: clk, Log: log, Register: fr, QWACs: verifier(), QSealCs: verifier(),
 		Seal: signer, TrustedProxies: proxies, ProxyCertHeader: c.proxyCertHeader,
 		WebURL:    publicWeb,
-		Callbacks: bank.CallbackConfig{Client: outbound, Allow: bank.AllowHTTPS},
+		Callbacks: bank.CallbackConfig{Policy: callback.Policy{AllowLoopback: c.callbackLoopback}, RootCAs: callbackRoots},
 		Mobile:    mobile})
 	if err != nil {
 		return err
 	}
 	go b.Run(ctx)
-	cfg := server.Config{APIAddr: c.apiAddr, WebAddr: c.webAddr, APITLS: apiTLS, Log: log,
-		API: b.API(), Web: b.Web(b.WebRouter())}
+	cfg := server.Config{APIAddr: c.apiAddr, WebAddr: c.webAddr, APITLS: apiTLS, Log: log, Metrics: b.Metrics,
+		Limits: server.Limits{Unlimited: proxies}, API: b.API(), Web: b.Web(b.WebRouter())}
 	return server.Serve(ctx, cfg, func(ep server.Endpoints) {
 		if c.webURL == "" {
 			webURL.Store(ep.Web)

@@ -341,19 +341,24 @@ func startServe(t *testing.T) *serveWorld {
 		`mobile-webhook-url = "` + mobile.URL + `/psd2bank"`,
 		"mobile-secret-file = " + file("mobile.secret", append(w.secret, '\n')),
 		"callback-ca = " + callbackCA,
+		"# the test TPP listens on 127.0.0.1",
+		"callback-allow-loopback = true",
 	}, "\n")+"\n"))
 	runCtx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	done := make(chan error, 1)
+	var runErr error
+	stopped := make(chan struct{})
 	go func() {
-		done <- run(runCtx, []string{"serve", "--config", config, "--api-addr", "127.0.0.1:0", "--web-addr", "127.0.0.1:0"},
+		runErr = run(runCtx, []string{"serve", "--config", config, "--api-addr", "127.0.0.1:0", "--web-addr", "127.0.0.1:0"},
 			func(string) string { return "" }, pw, io.Discard)
 		pw.Close()
+		close(stopped)
 	}()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() { cancel(); <-stopped })
 	lines := bufio.NewScanner(pr)
 	if !lines.Scan() {
-		t.Fatalf("serve stopped: %v", <-done)
+		<-stopped
+		t.Fatalf("serve stopped: %v", runErr)
 	}
 	m := regexp.MustCompile(`^psd2bank ready: api=(https://\S+) web=(http://\S+)$`).FindStringSubmatch(lines.Text())
 	if m == nil {

@@ -176,6 +176,11 @@ func TestSandboxTrust(t *testing.T) {
 	// Revoked and expired certificates.
 	revoked := filepath.Join(t.TempDir(), "revoked")
 	certsCmd(t, "issue", "--data", data, "--org-id", "PSDPL-KNF-0000000099", "--name", "Revoked", "--out", revoked, "--register")
+	// Used once before it is revoked (the gateway then holds it verified),
+	// the very next request after `certs revoke` is refused.
+	if a := loadTPP(t, revoked, data).polishAPI(t, api, "/v2_1_2.1/accounts/v2_1_2.1/getAccounts"); a.code != "TOKEN_MISSING" {
+		t.Fatalf("QWAC before revocation: %d %s", a.status, a.body)
+	}
 	certsCmd(t, "revoke", "--data", data, "--cert", filepath.Join(revoked, "qwac.pem"))
 	if a := loadTPP(t, revoked, data).polishAPI(t, api, "/v2_1_2.1/accounts/v2_1_2.1/getAccounts"); a.code != "CERTIFICATE_REVOKED" {
 		t.Fatalf("revoked QWAC: %d %s", a.status, a.body)

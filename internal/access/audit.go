@@ -23,15 +23,16 @@ type AuditEntry struct {
 
 // The audit actions.
 const (
-	ActionAccessActivate     = "access.activate"
-	ActionAccessBlock        = "access.block"
-	ActionLimitsSet          = "limits.set"
-	ActionVerificationStart  = "verification.start"
-	ActionVerificationPassed = "verification.passed"
-	ActionVerificationWrong  = "verification.wrong_pesel"
-	ActionVerificationFailed = "verification.failed"
-	ActionRepresentative     = "verification.representative"
-	ActionConsentRevoke      = "consent.revoke"
+	ActionAccessActivate       = "access.activate"
+	ActionAccessBlock          = "access.block"
+	ActionLimitsSet            = "limits.set"
+	ActionVerificationStart    = "verification.start"
+	ActionVerificationPassed   = "verification.passed"
+	ActionVerificationWrong    = "verification.wrong_pesel"
+	ActionVerificationFailed   = "verification.failed"
+	ActionRepresentative       = "verification.representative"
+	ActionVerificationDayLimit = "verification.day_limit"
+	ActionConsentRevoke        = "consent.revoke"
 )
 
 // audit writes an entry with q (inside the caller's transaction).

@@ -35,6 +35,9 @@ const (
 	CodeWrongPESEL Code = "wrong_pesel"
 	// CodeVerificationFailed: three wrong PESELs in a row ended the check.
 	CodeVerificationFailed Code = "verification_failed"
+	// CodeDayLimit: the customer's PESEL was given wrongly too many times
+	// today, across the hotline's checks; no check until tomorrow.
+	CodeDayLimit Code = "pesel_day_limit"
 	// CodeNotVerified: the hotline's change needs a passed identity check
 	// (and, for a firm, who acts for it); see the message.
 	CodeNotVerified Code = "not_verified"

@@ -17,6 +17,7 @@ import (
 // Rules of the hotline's identity check.
 const (
 	maxPESELFailures = 3                // wrong PESELs in a row that end a check
+	maxPESELPerDay   = 5                // wrong PESELs per customer and day, across checks
 	verificationTTL  = 30 * time.Minute // how long a check (and what it allows) lasts
 )
 
@@ -91,15 +92,30 @@ func (s *Service) Customer(ctx context.Context, id string) (ledger.Customer, err
 	return s.ledger.Customer(ctx, id)
 }
 
-// StartVerification starts a consultant's identity check of a customer.
+// StartVerification starts a consultant's identity check of a customer. It
+// is refused (CodeDayLimit, audited) once the customer's PESEL was given
+// wrongly 5 times today, across checks.
 func (s *Service) StartVerification(ctx context.Context, staff, customerID string) (Verification, error) {
 	if _, err := s.ledger.Customer(ctx, customerID); err != nil {
 		return Verification{}, err
 	}
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	var failures int
+	err := s.db.QueryRowContext(ctx, `SELECT failures FROM access_pesel_days WHERE customer_id = $1 AND day = $2`,
+		customerID, peselDay(now)).Scan(&failures)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return Verification{}, fmt.Errorf("read wrong PESELs of the day: %w", err)
+	}
+	if failures >= maxPESELPerDay {
+		if err := s.audit(ctx, s.db, AuditEntry{Actor: staff, Channel: ChannelHotline, Action: ActionVerificationDayLimit,
+			CustomerID: customerID, Detail: "check refused: the day's limit of wrong PESELs was reached"}); err != nil {
+			return Verification{}, err
+		}
+		return Verification{}, errDayLimit
+	}
 	v := Verification{ID: newID(), CustomerID: customerID, Staff: staff, Status: VerificationPending,
 		CreatedAt: now, ExpiresAt: now.Add(verificationTTL)}
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO access_verifications
 			(id, customer_id, staff, status, failures, created_at, expires_at, updated_at) VALUES ($1, $2, $3, $4, 0, $5, $6, $5)`,
 			v.ID, customerID, staff, string(v.Status), micros(now), micros(v.ExpiresAt)); err != nil {
@@ -146,6 +162,10 @@ var (
 	errVerificationOver = newError(CodeVerificationFailed,
 		"the PESEL was wrong three times in a row: this identity check has ended; the change cannot be made in this call",
 		"PESEL podano błędnie trzy razy z rzędu: weryfikacja tożsamości zakończyła się; zmiany nie można wykonać w tej rozmowie")
+	errDayLimit = newError(CodeDayLimit,
+		"the customer's PESEL was given wrongly %d times today (across identity checks): no more identity checks of this customer by phone today; the customer may call again tomorrow or visit a branch with an identity document",
+		"PESEL klienta podano dziś błędnie %d razy (we wszystkich weryfikacjach): dziś nie można już weryfikować tego klienta przez telefon; klient może zadzwonić jutro lub przyjść do oddziału z dokumentem tożsamości",
+		maxPESELPerDay)
 	errVerificationExpired = newError(CodeNotVerified, "the identity check has expired; start a new one",
 		"weryfikacja tożsamości wygasła; rozpocznij nową")
 )
@@ -155,19 +175,51 @@ var (
 // checksum, or not the customer's, is a wrong try: the answer says
 // CodeWrongPESEL with the tries left, and the third wrong try in a row ends
 // the check (CodeVerificationFailed). Every try is audited (without the
-// PESEL). The right PESEL verifies the check.
+// PESEL). The right PESEL verifies the check. Across all of a customer's
+// checks, 5 wrong PESELs a day end every check and refuse new ones until
+// the next day (CodeDayLimit, audited); the tries left told count that too.
+// Concurrent tries for one customer are serialised on the day's row, on
+// any number of nodes.
 func (s *Service) VerifyPESEL(ctx context.Context, verificationID, staff, pesel string) (Verification, error) {
 	pesel = strings.ReplaceAll(strings.TrimSpace(pesel), " ", "")
 	now := s.clock.Now()
+	first, err := s.verification(ctx, s.db, verificationID)
+	if err != nil {
+		return Verification{}, err
+	}
+	day := peselDay(now)
 	var out Verification
 	var refusal error
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		refusal = nil
+		// The day's row of the customer, locked (on PostgreSQL the
+		// no-op update takes the row lock until commit) before the check
+		// is read again: every try of the customer waits for the one
+		// before it.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO access_pesel_days (customer_id, day, failures) VALUES ($1, $2, 0)
+			ON CONFLICT (customer_id, day) DO NOTHING`, first.CustomerID, day); err != nil {
+			return err
+		}
+		var dayFailures int
+		if err := tx.QueryRowContext(ctx, `UPDATE access_pesel_days SET failures = failures
+			WHERE customer_id = $1 AND day = $2 RETURNING failures`, first.CustomerID, day).Scan(&dayFailures); err != nil {
+			return err
+		}
 		v, err := s.verification(ctx, tx, verificationID)
 		if err != nil {
 			return err
 		}
 		out = v
+		if v.Status == VerificationPending && !v.Expired(now) && dayFailures >= maxPESELPerDay {
+			if _, err := tx.ExecContext(ctx, `UPDATE access_verifications SET status = 'failed', updated_at = $2 WHERE id = $1`,
+				v.ID, micros(now)); err != nil {
+				return err
+			}
+			out.Status = VerificationFailed
+			refusal = errDayLimit
+			return s.audit(ctx, tx, AuditEntry{Actor: staff, Channel: ChannelHotline, Action: ActionVerificationDayLimit,
+				CustomerID: v.CustomerID, Subject: v.ID, Detail: "PESEL not checked: the day's limit of wrong PESELs was reached"})
+		}
 		switch {
 		case v.Status == VerificationFailed:
 			refusal = errVerificationOver
@@ -196,21 +248,31 @@ func (s *Service) VerifyPESEL(ctx context.Context, verificationID, staff, pesel 
 				CustomerID: v.CustomerID, Subject: v.ID, Detail: "PESEL " + maskPESEL(pesel)})
 		}
 		out.Failures = v.Failures + 1
+		dayFailures++
+		if _, err := tx.ExecContext(ctx, `UPDATE access_pesel_days SET failures = $3 WHERE customer_id = $1 AND day = $2`,
+			v.CustomerID, day, dayFailures); err != nil {
+			return err
+		}
+		left := min(maxPESELFailures-out.Failures, maxPESELPerDay-dayFailures)
 		why := "not the customer's PESEL"
 		if formatErr != nil {
 			why = "invalid PESEL (checksum or format)"
 		}
 		action := ActionVerificationWrong
-		e := newError(CodeWrongPESEL, "wrong PESEL: tries left %d", "nieprawidłowy PESEL: pozostałe próby %d",
-			maxPESELFailures-out.Failures)
-		e.TriesLeft = maxPESELFailures - out.Failures
+		e := newError(CodeWrongPESEL, "wrong PESEL: tries left %d", "nieprawidłowy PESEL: pozostałe próby %d", left)
+		e.TriesLeft = left
 		if formatErr != nil {
 			e = newError(CodeWrongPESEL, "this is not a valid PESEL (wrong checksum or format): tries left %d",
-				"to nie jest prawidłowy PESEL (zła suma kontrolna lub format): pozostałe próby %d", maxPESELFailures-out.Failures)
-			e.TriesLeft = maxPESELFailures - out.Failures
+				"to nie jest prawidłowy PESEL (zła suma kontrolna lub format): pozostałe próby %d", left)
+			e.TriesLeft = left
 		}
 		refusal = e
-		if out.Failures >= maxPESELFailures {
+		switch {
+		case dayFailures >= maxPESELPerDay:
+			out.Status = VerificationFailed
+			action = ActionVerificationDayLimit
+			refusal = errDayLimit
+		case out.Failures >= maxPESELFailures:
 			out.Status = VerificationFailed
 			action = ActionVerificationFailed
 			refusal = errVerificationOver
@@ -220,7 +282,7 @@ func (s *Service) VerifyPESEL(ctx context.Context, verificationID, staff, pesel 
 			return err
 		}
 		return s.audit(ctx, tx, AuditEntry{Actor: staff, Channel: ChannelHotline, Action: action,
-			CustomerID: v.CustomerID, Subject: v.ID, Detail: fmt.Sprintf("%s; wrong tries in a row: %d", why, out.Failures)})
+			CustomerID: v.CustomerID, Subject: v.ID, Detail: fmt.Sprintf("%s; wrong tries in a row: %d; wrong today: %d of %d", why, out.Failures, dayFailures, maxPESELPerDay)})
 	})
 	if err != nil {
 		return Verification{}, err
@@ -324,3 +386,6 @@ func maskPESEL(p string) string {
 	}
 	return p[:2] + "********" + p[10:]
 }
+
+// peselDay is the day (in Poland) the hotline's daily limit counts in.
+func peselDay(t time.Time) string { return t.In(polish.Warsaw).Format(time.DateOnly) }

@@ -25,6 +25,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/money"
 	"github.com/psd2bank/psd2bank/internal/polish"
+	"github.com/psd2bank/psd2bank/internal/wire/strictjson"
 )
 
 // Account information (AIS) in both dialects, read live from the ledger.
@@ -650,7 +651,7 @@ func (s *aisService) deleteConsent(ctx context.Context, tppID, tppConsentID stri
 
 // decode reads a PolishAPI body.
 func decode(c *gateway.Caller, v any) error {
-	if err := json.Unmarshal(c.Body, v); err != nil {
+	if err := strictjson.Decode(c.Body, v, strictjson.Options{}); err != nil {
 		return formatError("the request body does not match the operation's schema: "+err.Error(),
 			"treść żądania nie pasuje do schematu operacji: "+err.Error())
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/oauth"
 	"github.com/psd2bank/psd2bank/internal/polish"
+	"github.com/psd2bank/psd2bank/internal/wire/strictjson"
 )
 
 // The authorization server's operations in both dialects: a translation
@@ -158,7 +159,7 @@ func (sd polishScopeDetails) toOAuth(dialect string) (oauth.ScopeDetails, error)
 func (a authAPI) polishAuthorize(decoupled bool) gateway.Handler {
 	return func(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 		var req polishAuthorizeRequest
-		if err := json.Unmarshal(c.Body, &req); err != nil {
+		if err := strictjson.Decode(c.Body, &req, strictjson.Options{}); err != nil {
 			return badRequest("the body is not an AuthorizeRequest", "treść nie jest żądaniem AuthorizeRequest", err)
 		}
 		sd, err := req.ScopeDetails.toOAuth("polishapi")
@@ -219,7 +220,7 @@ type polishTokenRequest struct {
 
 func (a authAPI) token(c *gateway.Caller, dialect string) (oauth.TokenResponse, error) {
 	var req polishTokenRequest
-	if err := json.Unmarshal(c.Body, &req); err != nil {
+	if err := strictjson.Decode(c.Body, &req, strictjson.Options{}); err != nil {
 		return oauth.TokenResponse{}, badRequest("the body is not a TokenRequest", "treść nie jest żądaniem TokenRequest", err)
 	}
 	code := req.Code
@@ -321,7 +322,7 @@ type mbankAuthorizeRequest struct {
 
 func (a authAPI) mbankAuthorize(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 	var req mbankAuthorizeRequest
-	if err := json.Unmarshal(c.Body, &req); err != nil {
+	if err := strictjson.Decode(c.Body, &req, strictjson.Options{}); err != nil {
 		return badRequest("the body is not an authorize request", "treść nie jest żądaniem autoryzacji", err)
 	}
 	sd, err := req.ScopeDetails.toOAuth("mbank")

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/money"
 	"github.com/psd2bank/psd2bank/internal/polish"
+	"github.com/psd2bank/psd2bank/internal/wire/strictjson"
 )
 
 // Confirmation of the availability of funds (CAF, PSD2 art. 65) in both
@@ -93,7 +93,7 @@ func (s *cafService) polishConfirmationOfFunds(w http.ResponseWriter, r *http.Re
 
 func (s *cafService) mbankFundsConfirmation(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 	var req mbank.FundsConfirmationRequest
-	if err := json.Unmarshal(c.Body, &req); err != nil {
+	if err := strictjson.Decode(c.Body, &req, strictjson.Options{}); err != nil {
 		return formatError(`the body is {"accountNumber": ..., "amount": "100.00", "currency": "PLN"}`,
 			`treść ma postać {"accountNumber": ..., "amount": "100.00", "currency": "PLN"}`)
 	}

@@ -711,6 +711,9 @@ func (s *pisService) polishPayment(t payment.Type, privilege string) gateway.Han
 		if req.RequestHeader != nil {
 			o.CallbackURL = req.RequestHeader.CallbackURL
 		}
+		if err := s.checkCallback(r.Context(), c, o.CallbackURL); err != nil {
+			return err
+		}
 		p, err := s.initiatePayment(r.Context(), c, privilege, o, func(raw json.RawMessage) (payment.Order, error) {
 			var priv polishapi.PaymentOrder
 			if err := json.Unmarshal(raw, &priv); err != nil {
@@ -744,6 +747,9 @@ func (s *pisService) polishBundle(w http.ResponseWriter, r *http.Request, c *gat
 	callback := ""
 	if req.RequestHeader != nil {
 		callback = req.RequestHeader.CallbackURL
+	}
+	if err := s.checkCallback(ctx, c, callback); err != nil {
+		return err
 	}
 	b, err := s.initiateBundle(ctx, c, bo, callback, func(raw json.RawMessage) ([]payment.Order, money.Amount, error) {
 		var priv polishapi.PaymentsBundleRequest
@@ -880,6 +886,9 @@ func (s *pisService) polishRecurring(w http.ResponseWriter, r *http.Request, c *
 	o.TPPID, o.TPPTransactionID, o.RequestHash = c.OrgID, req.TPPRecurringPaymentID, polishapi.RequestHash(c.Body)
 	if req.RequestHeader != nil {
 		o.CallbackURL = req.RequestHeader.CallbackURL
+	}
+	if err := s.checkCallback(ctx, c, o.CallbackURL); err != nil {
+		return err
 	}
 	rec, err := s.initiateRecurring(ctx, c, consent.PrivRecurring, o, func(raw json.RawMessage) (payment.Order, error) {
 		var priv polishapi.RecurringPaymentRequest

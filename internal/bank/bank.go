@@ -13,12 +13,12 @@ package bank
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"strings"
 	"time"
 
@@ -26,6 +26,7 @@ import (
 
 	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/api"
+	"github.com/psd2bank/psd2bank/internal/callback"
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/eidas"
@@ -39,6 +40,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/tpp"
 	"github.com/psd2bank/psd2bank/internal/web"
+	"github.com/psd2bank/psd2bank/internal/webguard"
 )
 
 // Config is everything the bank is built from.
@@ -84,21 +86,14 @@ type Config struct {
 
 // CallbackConfig is how the bank calls TPPs back.
 type CallbackConfig struct {
-	// Client sends the calls; nil: a client with a 10 s timeout that
-	// follows no redirect. Tests give one that trusts their servers.
-	Client *http.Client
-	// Allow is the policy for a callback URL a TPP gave: nil allows any
-	// http or https URL; AllowHTTPS allows https only. A refused URL is
-	// never called.
-	Allow func(u *url.URL) error
-}
-
-// AllowHTTPS is a callback URL policy: https only, with a host.
-func AllowHTTPS(u *url.URL) error {
-	if u.Scheme != "https" || u.Host == "" {
-		return fmt.Errorf("callback URL %s: only https URLs are called back", u.Redacted())
-	}
-	return nil
+	// Policy is where callbacks may go: the zero value is callback.Strict
+	// (https, the client's registered hosts, public addresses only, checked
+	// again when connecting); the sandbox uses callback.Sandbox; tests may
+	// allow loopback addresses.
+	Policy callback.Policy
+	// RootCAs, when set, are the CAs trusted for the TPPs' https servers
+	// instead of the system's (a private PKI; tests).
+	RootCAs *x509.CertPool
 }
 
 // Bank is the assembled bank.
@@ -117,7 +112,7 @@ type Bank struct {
 	Access   *access.Service
 	Metrics  *server.Metrics
 
-	callbacks    *http.Client
+	callbacks    *http.Client // under cfg.Callbacks.Policy
 	notifier     *payment.Notifier
 	mobile       *mobileWebhook
 	callbackKick chan struct{}
@@ -139,13 +134,24 @@ func New(cfg Config) (*Bank, error) {
 	}
 	b := &Bank{cfg: cfg, log: cfg.Log, DB: cfg.DB, Clock: cfg.Clock, Metrics: server.NewMetrics(),
 		callbackKick: make(chan struct{}, 1)}
-	b.callbacks = callbackClient(cfg.Callbacks)
+	b.callbacks = cfg.Callbacks.Policy.Client()
+	if cfg.Callbacks.RootCAs != nil {
+		if tr, ok := b.callbacks.Transport.(*http.Transport); ok {
+			tr = tr.Clone()
+			tr.TLSClientConfig = &tls.Config{RootCAs: cfg.Callbacks.RootCAs, MinVersion: tls.VersionTLS12}
+			b.callbacks.Transport = tr
+		}
+	}
+	policy := cfg.Callbacks.Policy
 	b.Ledger = ledger.New(cfg.DB, cfg.Clock)
 	b.Registry = tpp.New(cfg.DB, cfg.Clock, cfg.Register)
 	b.Consents = consent.New(cfg.DB, cfg.Clock)
 	b.SCA = sca.New(cfg.DB, b.Ledger, cfg.Clock)
 	b.OAuth = oauth.New(oauth.Config{DB: cfg.DB, Clock: cfg.Clock, Clients: b.Registry, Accounts: b.Ledger, Customers: b.Ledger,
-		Consents: b.Consents, Logger: b.log, Deliver: b.deliverDecoupled,
+		Consents: b.Consents, Logger: b.log, Callbacks: policy,
+		Deliver: func(ctx context.Context, callbackURL string, body []byte) error {
+			return policy.Post(ctx, b.callbacks, callbackURL, body)
+		},
 		PageURL: func(requestID string) string { return strings.TrimRight(cfg.WebURL(), "/") + "/authorize/" + requestID }})
 	b.SCA.OnDecision = b.decoupledDecision
 	b.Payments = payment.New(payment.Config{DB: cfg.DB, Ledger: b.Ledger, Clock: cfg.Clock, Log: b.log})
@@ -161,7 +167,7 @@ func New(cfg Config) (*Bank, error) {
 		TrustedProxies: cfg.TrustedProxies, ProxyCertHeader: cfg.ProxyCertHeader,
 		Tokens: api.Authenticator{S: b.OAuth},
 	}
-	b.notifier = payment.NewNotifier(payment.NotifierConfig{Payments: b.Payments, Log: b.log, Client: b.callbacks,
+	b.notifier = payment.NewNotifier(payment.NotifierConfig{Payments: b.Payments, Log: b.log, Policy: policy, Client: b.callbacks,
 		Render: func(ctx context.Context, n payment.Notification, p payment.Payment) (payment.Callback, error) {
 			return renderCallback(ctx, b.Consents, cfg.Seal, n, p)
 		}})
@@ -206,8 +212,9 @@ func (b *Bank) WebRouter() chi.Router {
 	return r
 }
 
-// Web counts a web handler (WebRouter with any additions) in the metrics.
-func (b *Bank) Web(h http.Handler) http.Handler { return b.Metrics.Count("web", h) }
+// Web is the web listener's handler: h (WebRouter with any additions) with
+// the pages' security headers, counted in the metrics.
+func (b *Bank) Web(h http.Handler) http.Handler { return b.Metrics.Count("web", webguard.Headers(h)) }
 
 // Run runs the background workers until ctx ends: the payments run and the
 // callbacks to TPPs every Every (and the callbacks at once after a run);

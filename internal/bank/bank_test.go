@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psd2bank/psd2bank/internal/callback"
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/eidas"
 	"github.com/psd2bank/psd2bank/internal/jws"
@@ -299,34 +299,44 @@ func TestMobileDecisionEndpoint(t *testing.T) {
 	}
 }
 
-// Callbacks go only where the policy allows: production's refuses http
-// before anything is sent.
-func TestCallbackPolicy(t *testing.T) {
+// The bank calls TPPs back under its callback policy: production's (the
+// zero policy) refuses a loopback server before anything is sent, even an
+// https one the bank trusts; a policy that allows loopback (tests) and the
+// configured roots reach it over https.
+func TestCallbackPolicyAndRoots(t *testing.T) {
 	t.Parallel()
 	var calls atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1) }))
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1) }))
 	defer srv.Close()
-	c := callbackClient(CallbackConfig{Allow: AllowHTTPS})
-	if _, err := c.Post(srv.URL, "application/json", strings.NewReader("{}")); err == nil || !strings.Contains(err.Error(), "only https") {
-		t.Errorf("http callback under the https policy: %v", err)
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	db := storetest.SQLite(t)
+	strict, _ := newTestBank(t, db, clock.NewFixed(testNow), "")
+	strict.cfg.Callbacks = CallbackConfig{RootCAs: roots}
+	strict, err := New(strict.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := strict.cfg.Callbacks.Policy.Post(context.Background(), strict.callbacks, srv.URL+"/cb", []byte("{}")); err == nil {
+		t.Error("production's policy called a loopback address")
 	}
 	if calls.Load() != 0 {
-		t.Error("a refused callback reached the server")
+		t.Fatal("a refused callback reached the server")
 	}
-	open := callbackClient(CallbackConfig{})
-	res, err := open.Post(srv.URL, "application/json", strings.NewReader("{}"))
-	if err != nil || calls.Load() != 1 {
-		t.Fatalf("default policy: %v, %d calls", err, calls.Load())
+	open := strict.cfg
+	open.Callbacks = CallbackConfig{Policy: callback.Policy{AllowLoopback: true}, RootCAs: roots}
+	b, err := New(open)
+	if err != nil {
+		t.Fatal(err)
 	}
-	res.Body.Close()
-	if _, err := open.Get("ftp://example.com/x"); err == nil {
-		t.Error("the default policy called an ftp URL")
+	if err := b.cfg.Callbacks.Policy.Post(context.Background(), b.callbacks, srv.URL+"/cb", []byte("{}")); err != nil || calls.Load() != 1 {
+		t.Fatalf("loopback allowed, roots given: %v, %d calls", err, calls.Load())
 	}
-	for _, raw := range []string{"https://tpp.example/cb", "https://127.0.0.1:8443/cb"} {
-		u, _ := url.Parse(raw)
-		if err := AllowHTTPS(u); err != nil {
-			t.Errorf("AllowHTTPS(%s): %v", raw, err)
-		}
+	noRoots := open
+	noRoots.Callbacks.RootCAs = nil
+	b, _ = New(noRoots)
+	if err := b.cfg.Callbacks.Policy.Post(context.Background(), b.callbacks, srv.URL+"/cb", []byte("{}")); err == nil {
+		t.Error("a server the bank does not trust was called back")
 	}
 }
 

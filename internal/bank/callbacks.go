@@ -1,13 +1,9 @@
 package bank
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/consent"
@@ -117,66 +113,4 @@ func (b *Bank) callbacksLoop(ctx context.Context) {
 			b.log.Info("payment callbacks", "delivered", rep.Delivered, "retrying", rep.Retrying, "given_up", rep.GivenUp)
 		}
 	}
-}
-
-// callbackClient is the client of every call to a TPP: the configured one
-// (or one with a 10 s timeout that follows no redirect), whose transport
-// refuses URLs the policy does not allow before anything is sent.
-func callbackClient(cfg CallbackConfig) *http.Client {
-	c := &http.Client{Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	if cfg.Client != nil {
-		cc := *cfg.Client
-		c = &cc
-	}
-	next := c.Transport
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	allow := cfg.Allow
-	if allow == nil {
-		allow = func(u *url.URL) error {
-			if u.Scheme != "http" && u.Scheme != "https" {
-				return fmt.Errorf("callback URL %s: only http and https URLs are called back", u.Redacted())
-			}
-			return nil
-		}
-	}
-	c.Transport = policyTransport{allow: allow, next: next}
-	return c
-}
-
-// policyTransport refuses requests to URLs its policy does not allow.
-type policyTransport struct {
-	allow func(*url.URL) error
-	next  http.RoundTripper
-}
-
-func (p policyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if err := p.allow(r.URL); err != nil {
-		if r.Body != nil {
-			r.Body.Close()
-		}
-		return nil, err
-	}
-	return p.next.RoundTrip(r)
-}
-
-// deliverDecoupled posts the result of a decoupled authorization (the code,
-// or the refusal) to the TPP's callback, through the callback client.
-func (b *Bank) deliverDecoupled(ctx context.Context, callbackURL string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, callbackURL, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := b.callbacks.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return errors.New("callback answered " + resp.Status)
-	}
-	return nil
 }

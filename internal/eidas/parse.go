@@ -36,6 +36,9 @@ type Info struct {
 	// FingerprintS256 is the base64url (unpadded) SHA-256 of the
 	// certificate's DER, as in a JWS "x5t#S256" or an RFC 8705 "cnf".
 	FingerprintS256 string
+	// Issuer is the issuing certificate in the chain Verify built (nil
+	// from Parse); revocation is checked against it.
+	Issuer *x509.Certificate
 }
 
 // HasRole reports whether the certificate carries role r.

@@ -126,11 +126,12 @@ func (v *Verifier) Verify(ctx context.Context, chain []*x509.Certificate, want K
 		return nil, err
 	}
 
+	var issuer *x509.Certificate
+	if len(chains) > 0 && len(chains[0]) > 1 {
+		issuer = chains[0][1]
+	}
+	info.Issuer = issuer
 	if v.Revocation != nil {
-		var issuer *x509.Certificate
-		if len(chains) > 0 && len(chains[0]) > 1 {
-			issuer = chains[0][1]
-		}
 		if issuer == nil {
 			return info, newError(ReasonRevocationUnknown,
 				"the revocation status of %s cannot be checked: its issuer is not known", noun)

@@ -143,8 +143,14 @@ type Gateway struct {
 	idCache sync.Map // certificate fingerprint -> cachedIdentity
 }
 
-// identityTTL bounds how long a verified certificate is trusted without
-// verifying it again (revocation is re-checked at that pace too).
+// identityTTL bounds how long a verified certificate's chain, kind and
+// roles are trusted without verifying them again. Revocation is not cached
+// here: every request asks the verifier's revocation checker again (see
+// verify), so a revocation takes effect on the next request once the
+// checker knows it — at once for the sandbox QTSP (`psd2bank certs
+// revoke`), and for CRL/OCSP as soon as the checker has fetched a CRL or
+// an OCSP answer that says so (it keeps each until the source's
+// nextUpdate, at most an hour).
 const identityTTL = time.Minute
 
 type cachedIdentity struct {
@@ -251,6 +257,9 @@ func (g *Gateway) check(r *http.Request, req *request) *Refusal {
 			"the request body is too large", "treść żądania jest zbyt duża", "limit ", max, " bytes")
 	}
 	req.caller.Body = body
+	if ref := strictBody(r, body); ref != nil {
+		return ref
+	}
 
 	// Request id and the TPP id the request claims (dialect specific).
 	if ref := g.requestIdentity(r, req); ref != nil {
@@ -375,9 +384,10 @@ func (g *Gateway) verify(ctx context.Context, v *eidas.Verifier, chain []*x509.C
 	now := g.Clock.Now()
 	if c, ok := g.idCache.Load(key); ok {
 		ci := c.(cachedIdentity)
-		if now.Before(ci.expires) && now.Before(chain[0].NotAfter) {
+		if now.Before(ci.expires) && now.Before(chain[0].NotAfter) && stillGood(ctx, v, chain[0], ci.info) {
 			return ci.info, nil
 		}
+		g.idCache.Delete(key)
 	}
 	info, err := v.Verify(ctx, chain, kind)
 	if err != nil {

@@ -1,13 +1,11 @@
 package oauth
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -113,9 +111,8 @@ func (s *Server) Authorize(ctx context.Context, r AuthorizeRequest) (AuthorizeRe
 			return AuthorizeResult{}, newError(InvalidRequest, "a decoupled authorization needs the customer's login (psuIdentifier)",
 				"autoryzacja odseparowana wymaga loginu klienta (psuIdentifier)")
 		}
-		if u, err := url.Parse(r.CallbackURL); err != nil || u.Scheme != "https" && !isLoopback(u.Hostname()) || u.Host == "" {
-			return AuthorizeResult{}, newError(InvalidRequest, "callbackURL must be an absolute https address",
-				"callbackURL musi być bezwzględnym adresem https")
+		if err := s.cfg.Callbacks.Check(r.CallbackURL, client.RedirectURIs); err != nil {
+			return AuthorizeResult{}, callbackError(err)
 		}
 	}
 	now := s.cfg.Clock.Now()
@@ -487,22 +484,4 @@ func withQuery(uri string, q url.Values) string {
 		}
 	}
 	return uri + sep + q.Encode() + frag
-}
-
-// postJSON is the default delivery: an HTTP POST of the JSON body.
-func postJSON(ctx context.Context, callbackURL string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, callbackURL, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("callback answered %s", resp.Status)
-	}
-	return nil
 }

@@ -34,6 +34,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/psd2bank/psd2bank/internal/callback"
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/ledger"
@@ -96,8 +97,11 @@ type Config struct {
 	// never beyond its consent.
 	RefreshTTL time.Duration
 	// Deliver posts a decoupled result to the TPP's callback; nil = an
-	// HTTP POST of the JSON body.
+	// HTTP POST of the JSON body under Callbacks.
 	Deliver func(ctx context.Context, callbackURL string, body []byte) error
+	// Callbacks is where callbacks may go (https, the client's registered
+	// hosts, public addresses only); the zero value is callback.Strict.
+	Callbacks callback.Policy
 	// DeliverRetries is how many times delivery is tried (default 4), with
 	// a doubling pause from DeliverBackoff (default 1 s).
 	DeliverRetries int
@@ -127,7 +131,10 @@ func New(cfg Config) *Server {
 		cfg.DeliverRetries = 4
 	}
 	if cfg.Deliver == nil {
-		cfg.Deliver = postJSON
+		policy, client := cfg.Callbacks, cfg.Callbacks.Client()
+		cfg.Deliver = func(ctx context.Context, callbackURL string, body []byte) error {
+			return policy.Post(ctx, client, callbackURL, body)
+		}
 	}
 	log := cfg.Logger
 	if log == nil {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/psd2bank/psd2bank/internal/callback"
 )
 
 // Callback is a rendered notification: the body POSTed to the TPP's callback
@@ -27,8 +29,11 @@ type NotifierConfig struct {
 	// Render turns a notification of payment p (as it is now) into the
 	// request sent; the dialect's shape and the bank's seal live there.
 	Render func(ctx context.Context, n Notification, p Payment) (Callback, error)
-	// Client sends the callbacks; by default one with a 10 s timeout that
-	// follows no redirect.
+	// Policy is where callbacks may go (callback.Strict by default:
+	// https, public addresses only, checked again when connecting).
+	Policy callback.Policy
+	// Client sends the callbacks; by default Policy.Client(): a short
+	// timeout, no redirect followed, non-public addresses refused.
 	Client *http.Client
 	// MaxAttempts bounds the deliveries of one notification (default 6):
 	// after the last failed one the notification is given up.
@@ -67,8 +72,7 @@ type Notifier struct {
 // NewNotifier returns a Notifier.
 func NewNotifier(cfg NotifierConfig) *Notifier {
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: 10 * time.Second,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		cfg.Client = cfg.Policy.Client()
 	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 6
@@ -216,7 +220,7 @@ func CallbackURLError(raw string) error {
 }
 
 func (nt *Notifier) deliver(ctx context.Context, e outboxEntry) error {
-	if err := CallbackURLError(e.CallbackURL); err != nil {
+	if err := nt.cfg.Policy.CheckSend(e.CallbackURL); err != nil {
 		return &permanentError{err}
 	}
 	p, err := nt.cfg.Payments.Get(ctx, e.PaymentID)

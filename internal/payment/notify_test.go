@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psd2bank/psd2bank/internal/callback"
 	"github.com/psd2bank/psd2bank/internal/payment"
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/store/storetest"
@@ -53,7 +54,9 @@ func (c *callbackTPP) state() (hits int, got []string) {
 
 // notifier is a Notifier of e's payments whose retries follow *now.
 func (e *env) notifier(now *time.Time, attempts int) *payment.Notifier {
-	return payment.NewNotifier(payment.NotifierConfig{Payments: e.svc, MaxAttempts: attempts, Backoff: time.Second,
+	// The TPP of these tests listens on loopback over http: the sandbox's
+	// allowance, explicitly.
+	return payment.NewNotifier(payment.NotifierConfig{Payments: e.svc, MaxAttempts: attempts, Backoff: time.Second, Policy: callback.Sandbox,
 		Now: func() time.Time { return *now },
 		Render: func(_ context.Context, n payment.Notification, p payment.Payment) (payment.Callback, error) {
 			raw, _ := json.Marshal(map[string]string{"paymentId": p.ID, "status": string(n.Status)})

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/bank"
+	"github.com/psd2bank/psd2bank/internal/callback"
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/eidas"
 	"github.com/psd2bank/psd2bank/internal/ledger"
@@ -127,7 +128,7 @@ func (b *Bank) assemble(ctx context.Context, db *store.DB) error {
 	b.Bank, err = bank.New(bank.Config{DB: db, Clock: b.Clock, Log: b.log, Sandbox: true, Register: fr,
 		QWACs:   &eidas.Verifier{Roots: roots, Revocation: b.trust.qtsp, Clock: b.Clock.Now},
 		QSealCs: &eidas.Verifier{Roots: roots, Revocation: b.trust.qtsp, Clock: b.Clock.Now},
-		Seal:    b.trust.seal, WebURL: b.WebURL})
+		Seal:    b.trust.seal, WebURL: b.WebURL, Callbacks: bank.CallbackConfig{Policy: callback.Sandbox}})
 	if err != nil {
 		return err
 	}
@@ -306,12 +307,16 @@ func (b *Bank) writePSUs(ctx context.Context, db *store.DB) error {
 	if err != nil {
 		return err
 	}
-	return writeFile(filepath.Join(b.dir, "psus.json"), append(data, '\n'), 0o644)
+	// The test customers' passwords: readable by the sandbox's user only.
+	return writeFile(filepath.Join(b.dir, "psus.json"), append(data, '\n'), 0o600)
 }
 
 func writeFile(path string, data []byte, perm os.FileMode) error {
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, data, perm); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, perm); err != nil { // a left-over tmp keeps its mode
 		return err
 	}
 	return os.Rename(tmp, path)
@@ -332,7 +337,7 @@ func (b *Bank) Serve(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	go b.Run(ctx)
-	cfg := server.Config{APIAddr: apiAddr, WebAddr: webAddr, APITLS: tlsConfig, Log: b.log,
+	cfg := server.Config{APIAddr: apiAddr, WebAddr: webAddr, APITLS: tlsConfig, Log: b.log, Metrics: b.Metrics,
 		API: b.API(), Web: b.Web(b.webHandler())}
 	return server.Serve(ctx, cfg, func(ep server.Endpoints) {
 		b.webURL.Store(ep.Web)

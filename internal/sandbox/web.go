@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/eidas"
+	"github.com/psd2bank/psd2bank/internal/webguard"
 )
 
 var errNoRows = sql.ErrNoRows
@@ -41,11 +42,11 @@ func (b *Bank) webHandler() http.Handler {
 	r := b.WebRouter()
 	scaSandbox := b.SCA.SandboxHandler()
 	r.Handle("/sandbox/sms", scaSandbox)
-	r.Handle("/sandbox/mobile/approve", scaSandbox)
+	r.Handle("/sandbox/mobile/approve", webguard.SameSite(scaSandbox))
 	r.Get("/", b.index)
 	r.Get("/sandbox/qtsp/crl", b.crl)
 	r.Get("/sandbox/clock", b.getClock)
-	r.Post("/sandbox/clock", b.moveClock)
+	r.Method(http.MethodPost, "/sandbox/clock", webguard.SameSite(http.HandlerFunc(b.moveClock)))
 	return r
 }
 

@@ -196,35 +196,62 @@ func (s *Service) VerifySMS(ctx context.Context, challengeID, customerID, code s
 			refusal = errCodeFormat
 			return nil
 		}
-		// Every update is guarded by the state read above, so that two
-		// concurrent attempts cannot both count as the same try.
-		guard := ` WHERE id = $1 AND status = 'pending' AND attempts = $2`
+		// Every update is one conditional statement on the row as it is
+		// when the update runs (on PostgreSQL it waits for a concurrent
+		// attempt and re-reads the row), so that concurrent attempts each
+		// count as their own try and each is told the tries truly left.
 		if subtle.ConstantTimeCompare([]byte(codeHash(c.ID, code)), []byte(hash)) == 1 {
-			res, err := tx.ExecContext(ctx, `UPDATE sca_challenges SET status = 'approved', decided_at = $3, consumed_at = $3`+guard,
-				c.ID, c.Attempts, now.UnixMicro())
+			res, err := tx.ExecContext(ctx, `UPDATE sca_challenges SET status = 'approved', decided_at = $3, consumed_at = $3
+				WHERE id = $1 AND status = 'pending' AND attempts < $2`, c.ID, maxCodeAttempts, now.UnixMicro())
 			if err != nil {
 				return err
 			}
-			refusal = changed(res, errUsed)
-			return nil
+			if changed(res, errUsed) == nil {
+				return nil
+			}
+			refusal, err = settled(ctx, tx, c.ID, now)
+			return err
 		}
-		attempts := c.Attempts + 1
-		status, decided := StatusPending, int64(0)
+		var attempts int
+		err = tx.QueryRowContext(ctx, `UPDATE sca_challenges SET attempts = attempts + 1,
+				status = CASE WHEN attempts + 1 >= $2 THEN 'failed' ELSE status END,
+				decided_at = CASE WHEN attempts + 1 >= $2 THEN CAST($3 AS BIGINT) ELSE decided_at END
+			WHERE id = $1 AND status = 'pending' AND attempts < $2
+			RETURNING attempts`, c.ID, maxCodeAttempts, now.UnixMicro()).Scan(&attempts)
+		if errors.Is(err, sql.ErrNoRows) {
+			// A concurrent attempt settled the challenge first.
+			refusal, err = settled(ctx, tx, c.ID, now)
+			return err
+		}
+		if err != nil {
+			return err
+		}
 		refusal = errWrongCode(maxCodeAttempts - attempts)
 		if attempts >= maxCodeAttempts {
-			status, decided = StatusFailed, now.UnixMicro()
 			refusal = errCodeFailed
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE sca_challenges SET attempts = $3, status = $4, decided_at = $5`+guard,
-			c.ID, c.Attempts, attempts, string(status), decided)
-		// When the guard misses, a concurrent attempt changed the challenge
-		// first; this code was wrong all the same.
-		return err
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("verify SMS code: %w", err)
 	}
 	return refusal
+}
+
+// settled is the refusal for a challenge that a concurrent attempt settled
+// (approved, failed) while this one was checked.
+func settled(ctx context.Context, tx *store.Tx, id string, now time.Time) (error, error) {
+	c, _, err := scanChallenge(tx.QueryRowContext(ctx, `SELECT `+challengeColumns+` FROM sca_challenges WHERE id = $1`, id), now)
+	if err != nil {
+		return nil, err
+	}
+	switch c.Status {
+	case StatusFailed:
+		return errCodeFailed, nil
+	case StatusExpired:
+		return errSMSExpired, nil
+	}
+	return errUsed, nil
 }
 
 // changed returns nil when res changed a row, and otherwise lost (the row

@@ -36,6 +36,9 @@ const (
 	CodeNothingPending Code = "nothing_pending"
 	// CodeNoPhone: the customer has no phone number for SMS codes.
 	CodeNoPhone Code = "no_phone"
+	// CodeBusy: every password-hash slot is taken; try again in a moment
+	// (nothing was counted).
+	CodeBusy Code = "busy"
 	// CodeInvalid: the input is malformed (e.g. a code that is not 6 digits).
 	CodeInvalid Code = "invalid"
 )
@@ -150,6 +153,9 @@ var (
 	errNoPhone = newError(CodeNoPhone,
 		"No phone number is registered for SMS codes; use the mobile app or contact the bank.",
 		"Brak zarejestrowanego numeru telefonu dla kodów SMS; użyj aplikacji mobilnej lub skontaktuj się z bankiem.")
+	errBusy = newError(CodeBusy,
+		"Too many log-ins at this moment; try again in a few seconds.",
+		"Zbyt wiele logowań w tej chwili; spróbuj ponownie za kilka sekund.")
 	errCodeFormat = newError(CodeInvalid,
 		"Enter the 6-digit code from the SMS.",
 		"Wpisz 6-cyfrowy kod z SMS-a.")

@@ -24,3 +24,14 @@ func TestPasswordHash(t *testing.T) {
 		t.Fatalf("malformed hash: %v", err)
 	}
 }
+
+// BenchmarkCheckPassword is the cost of one argon2id check (19 MiB, t=2).
+func BenchmarkCheckPassword(b *testing.B) {
+	h, err := HashPassword("sandbox-Haslo1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		CheckPassword(h, "wrong")
+	}
+}

@@ -26,6 +26,11 @@ type Config struct {
 	// behind a TLS-terminating proxy that forwards the client certificate.
 	APITLS *tls.Config
 	Log    *slog.Logger
+	// Limits bound slow and large requests and connections per address;
+	// zero fields take DefaultLimits.
+	Limits Limits
+	// Metrics, when set, counts refused connections and accept failures.
+	Metrics *Metrics
 }
 
 // Endpoints are the addresses the listeners serve on, as URLs.
@@ -46,9 +51,17 @@ func Serve(ctx context.Context, cfg Config, ready func(Endpoints)) error {
 		apiLn.Close()
 		return fmt.Errorf("web listener: %w", err)
 	}
+	lim := cfg.Limits.withDefaults()
+	apiLn = newCapListener(apiLn, "api", lim.MaxConnsPerAddr, lim.Unlimited, cfg.Log, cfg.Metrics)
+	webLn = newCapListener(webLn, "web", lim.MaxConnsPerAddr, lim.Unlimited, cfg.Log, cfg.Metrics)
+	// The server's own complaints (TLS handshakes that fail, bad requests)
+	// are the clients' doing: debug level. Accept failures, the operator's
+	// concern, are logged at warning level by the listener.
 	errLog := slog.NewLogLogger(cfg.Log.Handler(), slog.LevelDebug)
-	apiSrv := &http.Server{Handler: cfg.API, TLSConfig: cfg.APITLS, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: errLog}
-	webSrv := &http.Server{Handler: cfg.Web, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: errLog}
+	apiSrv := lim.server(LimitBody(cfg.API, lim.APIBody, nil, false))
+	apiSrv.TLSConfig, apiSrv.ErrorLog = hardenTLS(cfg.APITLS), errLog
+	webSrv := lim.server(LimitBody(cfg.Web, lim.WebBody, lim.BodyRoutes, true))
+	webSrv.ErrorLog = errLog
 	errc := make(chan error, 2)
 	scheme := "http"
 	if cfg.APITLS != nil {
@@ -87,9 +100,23 @@ func shownAddr(given string, ln net.Listener) string {
 // Metrics counts requests per listener, route and status, and serves them
 // with the Go runtime's metrics on /metrics.
 type Metrics struct {
-	reg      *prometheus.Registry
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	reg          *prometheus.Registry
+	requests     *prometheus.CounterVec
+	duration     *prometheus.HistogramVec
+	refused      *prometheus.CounterVec
+	acceptErrors *prometheus.CounterVec
+}
+
+func (m *Metrics) connRefused(listener, reason string) {
+	if m != nil {
+		m.refused.WithLabelValues(listener, reason).Inc()
+	}
+}
+
+func (m *Metrics) acceptError(listener string) {
+	if m != nil {
+		m.acceptErrors.WithLabelValues(listener).Inc()
+	}
 }
 
 // NewMetrics returns a fresh registry with the runtime collectors.
@@ -103,8 +130,14 @@ func NewMetrics() *Metrics {
 			Name: "psd2bank_http_request_seconds", Help: "HTTP request latency by listener.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"listener"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "psd2bank_connections_refused_total", Help: "Connections closed on accept, by listener and reason.",
+		}, []string{"listener", "reason"}),
+		acceptErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "psd2bank_accept_errors_total", Help: "Failures to accept a connection (e.g. out of file descriptors), by listener.",
+		}, []string{"listener"}),
 	}
-	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), m.requests, m.duration)
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), m.requests, m.duration, m.refused, m.acceptErrors)
 	return m
 }
 

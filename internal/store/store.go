@@ -30,6 +30,15 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
+// SetMaxOpenConns bounds the connections to PostgreSQL (default 32; tests
+// that open several handles lower it). On SQLite it changes nothing.
+func (db *DB) SetMaxOpenConns(n int) {
+	if db.engine == Postgres {
+		db.write.SetMaxOpenConns(n)
+		db.write.SetMaxIdleConns(n)
+	}
+}
+
 // Engine names a database engine.
 type Engine string
 

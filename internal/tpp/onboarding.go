@@ -18,6 +18,7 @@ import (
 	"unicode"
 
 	"github.com/psd2bank/psd2bank/internal/eidas"
+	"github.com/psd2bank/psd2bank/internal/lockout"
 	"github.com/psd2bank/psd2bank/internal/sca"
 	"github.com/psd2bank/psd2bank/internal/store"
 )
@@ -191,27 +192,32 @@ func normalizeEmail(s string) (string, error) {
 
 // dummyHash is checked when no account matches, so that a wrong email costs
 // as much time as a wrong password.
-var dummyHash, _ = sca.HashPassword("psd2bank-no-such-account")
-
 var errBadLogin = newError(CodeUnauthenticated, "wrong email or password", "błędny e-mail lub hasło")
 
-// AuthenticateDeveloper checks a developer's email and password.
+// AuthenticateDeveloper checks a developer's email and password, under the
+// lockout (see internal/lockout): five failures in a row lock the email
+// for 15 minutes, the right password included (CodeLocked); CodeBusy when
+// every password-hash slot is taken (nothing counted). Failures are audited
+// with the client's address (lockout.WithSource).
 func (r *Registry) AuthenticateDeveloper(ctx context.Context, email, password string) (Developer, error) {
 	var d Developer
-	var hash string
 	var created int64
-	err := r.db.QueryRowContext(ctx,
-		`SELECT id, email, application_id, created_at, password_hash FROM tpp_developers WHERE email = $1`,
-		strings.ToLower(strings.TrimSpace(email))).Scan(&d.ID, &d.Email, &d.ApplicationID, &created, &hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		sca.CheckPassword(dummyHash, password)
-		return Developer{}, errBadLogin
-	}
+	email = strings.ToLower(strings.TrimSpace(email))
+	_, err := r.guardedLogin(ctx, lockout.Developer, email, password, "email", "e-mail", func(ctx context.Context) (string, error) {
+		var hash string
+		err := r.db.QueryRowContext(ctx,
+			`SELECT id, email, application_id, created_at, password_hash FROM tpp_developers WHERE email = $1`,
+			email).Scan(&d.ID, &d.Email, &d.ApplicationID, &created, &hash)
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("read developer: %w", err)
+		}
+		return hash, nil
+	})
 	if err != nil {
-		return Developer{}, fmt.Errorf("read developer: %w", err)
-	}
-	if err := sca.CheckPassword(hash, password); err != nil {
-		return Developer{}, errBadLogin
+		return Developer{}, err
 	}
 	d.CreatedAt = fromMicros(created)
 	return d, nil

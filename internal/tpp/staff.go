@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/psd2bank/psd2bank/internal/lockout"
 	"github.com/psd2bank/psd2bank/internal/sca"
 	"github.com/psd2bank/psd2bank/internal/store"
 )
@@ -50,22 +51,50 @@ func (r *Registry) EnsureStaff(ctx context.Context, login, password, role string
 	})
 }
 
-// AuthenticateStaff checks a staff login and password.
+// AuthenticateStaff checks a staff login and password, under the lockout
+// (see internal/lockout): five failures in a row lock the login for 15
+// minutes, the right password included (CodeLocked), until the lock runs
+// out or another staff member lifts it (UnlockLogin); CodeBusy when every
+// password-hash slot is taken (nothing counted). Every failure is audited
+// with the client's address (lockout.WithSource). A hash made with other
+// parameters than today's is replaced at the next successful log-in.
 func (r *Registry) AuthenticateStaff(ctx context.Context, login, password string) (Staff, error) {
 	var s Staff
 	var hash string
 	var created int64
-	err := r.db.QueryRowContext(ctx, `SELECT login, role, created_at, password_hash FROM staff WHERE login = $1`,
-		strings.TrimSpace(login)).Scan(&s.Login, &s.Role, &created, &hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		sca.CheckPassword(dummyHash, password)
-		return Staff{}, newError(CodeUnauthenticated, "wrong login or password", "błędny login lub hasło")
-	}
+	login = strings.TrimSpace(login)
+	a, err := r.guardedLogin(ctx, lockout.Staff, login, password, "login", "login", func(ctx context.Context) (string, error) {
+		err := r.db.QueryRowContext(ctx, `SELECT login, role, created_at, password_hash FROM staff WHERE login = $1`,
+			login).Scan(&s.Login, &s.Role, &created, &hash)
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("read staff: %w", err)
+		}
+		return hash, nil
+	})
 	if err != nil {
-		return Staff{}, fmt.Errorf("read staff: %w", err)
+		if c := CodeOf(err); c == CodeUnauthenticated || c == CodeLocked {
+			detail := fmt.Sprintf("failure %d of %d", a.N, lockout.MaxFailures)
+			if c == CodeLocked && a.N == 0 {
+				detail = "refused: the login is locked"
+			} else if a.LockedNow() {
+				detail += "; locked until " + a.Until.Format(time.RFC3339)
+			}
+			if src := lockout.Source(ctx); src != "" {
+				detail += "; from " + src
+			}
+			if aerr := r.audit(ctx, r.db, login, ActionStaffLoginFailed, login, detail); aerr != nil {
+				return Staff{}, aerr
+			}
+		}
+		return Staff{}, err
 	}
-	if err := sca.CheckPassword(hash, password); err != nil {
-		return Staff{}, newError(CodeUnauthenticated, "wrong login or password", "błędny login lub hasło")
+	if !sca.Current(hash) {
+		if h, err := sca.HashPasswordContext(ctx, password); err == nil {
+			r.db.ExecContext(ctx, `UPDATE staff SET password_hash = $2 WHERE login = $1 AND password_hash = $3`, s.Login, h, hash)
+		}
 	}
 	s.CreatedAt = fromMicros(created)
 	return s, nil

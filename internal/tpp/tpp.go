@@ -29,6 +29,7 @@ import (
 
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/eidas"
+	"github.com/psd2bank/psd2bank/internal/lockout"
 	"github.com/psd2bank/psd2bank/internal/store"
 )
 
@@ -50,6 +51,7 @@ type Registry struct {
 	db       DB
 	clock    clock.Clock
 	licences Licences
+	guard    *lockout.Guard
 }
 
 // New returns a registry over db whose time comes from c. licences is the
@@ -57,7 +59,7 @@ type Registry struct {
 // approved and when a client registers dynamically; nil means no register
 // is configured, and then approval is refused.
 func New(db DB, c clock.Clock, licences Licences) *Registry {
-	return &Registry{db: db, clock: c, licences: licences}
+	return &Registry{db: db, clock: c, licences: licences, guard: lockout.New(db, c)}
 }
 
 // Licences returns the register the registry consults (nil if none).

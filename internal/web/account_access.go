@@ -14,6 +14,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/lockout"
 	"github.com/psd2bank/psd2bank/internal/money"
 	"github.com/psd2bank/psd2bank/internal/polish"
 	"github.com/psd2bank/psd2bank/internal/sca"
@@ -98,18 +99,22 @@ func (s *Server) ibLoginPage(w http.ResponseWriter, r *http.Request, ir *ibReq) 
 // POST /ib/login
 func (s *Server) ibLogin(w http.ResponseWriter, r *http.Request, ir *ibReq) {
 	login := strings.TrimSpace(r.PostFormValue("login"))
-	c, err := s.sca.Login(r.Context(), login, r.PostFormValue("password"))
+	c, err := s.sca.Login(lockout.WithSource(r.Context(), r.RemoteAddr), login, r.PostFormValue("password"))
 	if err == nil {
 		err = s.sessions.start(r.Context(), w, r, bankRealm, c.Login)
 	}
 	if err != nil {
-		if code := sca.CodeOf(err); code == sca.CodeWrongCredentials || code == sca.CodeLocked {
+		if code := sca.CodeOf(err); code == sca.CodeWrongCredentials || code == sca.CodeLocked || code == sca.CodeBusy {
 			v := s.newView(w, r, "ib_login", "ib.login.title")
 			v.Error = sca.Message(err, ir.lang)
 			v.D = struct{ Login string }{login}
 			status := http.StatusUnauthorized
-			if code == sca.CodeLocked {
+			switch code {
+			case sca.CodeLocked:
 				status = http.StatusTooManyRequests
+			case sca.CodeBusy:
+				status = http.StatusServiceUnavailable
+				w.Header().Set("Retry-After", retryAfterBusy)
 			}
 			s.render(w, status, v)
 			return

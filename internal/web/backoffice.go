@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 
+	"github.com/psd2bank/psd2bank/internal/lockout"
 	"github.com/psd2bank/psd2bank/internal/tpp"
 )
 
@@ -40,7 +41,7 @@ func (s *Server) boLoginPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) boLogin(w http.ResponseWriter, r *http.Request) {
 	login := r.PostFormValue("login")
-	st, err := s.reg.AuthenticateStaff(r.Context(), login, r.PostFormValue("password"))
+	st, err := s.reg.AuthenticateStaff(lockout.WithSource(r.Context(), r.RemoteAddr), login, r.PostFormValue("password"))
 	if err == nil {
 		err = s.sessions.start(r.Context(), w, r, backofficeRealm, st.Login)
 	}
@@ -48,6 +49,7 @@ func (s *Server) boLogin(w http.ResponseWriter, r *http.Request) {
 		v := s.newView(w, r, "bo_login", "bo.title")
 		v.Error = s.errorText(r, v.Lang, err)
 		v.D = loginForm{Login: login}
+		busyRetry(w, err)
 		s.render(w, statusOf(err), v)
 		return
 	}

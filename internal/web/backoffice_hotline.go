@@ -130,6 +130,11 @@ func (s *Server) boHotlineCustomer(w http.ResponseWriter, r *http.Request, st tp
 // check of a call.
 func (s *Server) boHotlineStart(w http.ResponseWriter, r *http.Request, st tpp.Staff) {
 	v, err := s.access.StartVerification(r.Context(), st.Login, r.PathValue("id"))
+	if access.CodeOf(err) == access.CodeDayLimit {
+		s.renderHotlineCustomer(w, r, st, r.PathValue("id"), "", http.StatusTooManyRequests,
+			capitalize(access.Message(err, language(w, r))))
+		return
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -153,6 +158,8 @@ func (s *Server) hotlineRefused(w http.ResponseWriter, r *http.Request, st tpp.S
 	switch code {
 	case access.CodeVerificationFailed, access.CodeNotVerified, access.CodeNotYours:
 		status = http.StatusForbidden
+	case access.CodeDayLimit:
+		status = http.StatusTooManyRequests
 	case access.CodeUnchanged:
 		status = http.StatusConflict
 	}

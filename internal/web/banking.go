@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/lockout"
 	"github.com/psd2bank/psd2bank/internal/polish"
 	"github.com/psd2bank/psd2bank/internal/sca"
 )
@@ -201,7 +202,7 @@ func (s *Server) bankLogin(w http.ResponseWriter, r *http.Request, br *bankReq) 
 		return
 	}
 	login := strings.TrimSpace(r.PostFormValue("login"))
-	c, err := s.sca.Login(r.Context(), login, r.PostFormValue("password"))
+	c, err := s.sca.Login(lockout.WithSource(r.Context(), r.RemoteAddr), login, r.PostFormValue("password"))
 	if err == nil {
 		err = s.sessions.start(r.Context(), w, r, bankRealm, c.Login)
 	}
@@ -211,6 +212,9 @@ func (s *Server) bankLogin(w http.ResponseWriter, r *http.Request, br *bankReq) 
 			s.renderLogin(w, r, br, http.StatusUnauthorized, login, sca.Message(err, br.lang))
 		case sca.CodeLocked:
 			s.renderLogin(w, r, br, http.StatusTooManyRequests, login, sca.Message(err, br.lang))
+		case sca.CodeBusy:
+			w.Header().Set("Retry-After", retryAfterBusy)
+			s.renderLogin(w, r, br, http.StatusServiceUnavailable, login, sca.Message(err, br.lang))
 		default:
 			s.fail(w, r, err)
 		}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/psd2bank/psd2bank/internal/lockout"
 	"github.com/psd2bank/psd2bank/internal/tpp"
 )
 
@@ -80,7 +81,7 @@ func (s *Server) devSignUp(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) devLogin(w http.ResponseWriter, r *http.Request) {
 	email := r.PostFormValue("email")
-	d, err := s.reg.AuthenticateDeveloper(r.Context(), email, r.PostFormValue("password"))
+	d, err := s.reg.AuthenticateDeveloper(lockout.WithSource(r.Context(), r.RemoteAddr), email, r.PostFormValue("password"))
 	if err == nil {
 		err = s.sessions.start(r.Context(), w, r, developerRealm, d.ID)
 	}
@@ -88,6 +89,7 @@ func (s *Server) devLogin(w http.ResponseWriter, r *http.Request) {
 		v := s.newView(w, r, "dev_home", "dev.title")
 		v.Error = s.errorText(r, v.Lang, err)
 		v.D = homeForm{LoginEmail: email}
+		busyRetry(w, err)
 		s.render(w, statusOf(err), v)
 		return
 	}

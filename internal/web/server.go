@@ -137,6 +137,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /backoffice/tpps/suspend", s.staff(s.boSuspend))
 	mux.HandleFunc("POST /backoffice/tpps/reinstate", s.staff(s.boReinstate))
 	mux.HandleFunc("GET /backoffice/audit", s.staff(s.boAudit))
+	s.loginRoutes(mux)
 	if s.flow != nil {
 		s.bankRoutes(mux)
 	}
@@ -211,6 +212,10 @@ func statusOf(err error) int {
 		return http.StatusUnauthorized
 	case tpp.CodeConflict, tpp.CodeWrongState, tpp.CodeSuspended:
 		return http.StatusConflict
+	case tpp.CodeLocked:
+		return http.StatusTooManyRequests
+	case tpp.CodeBusy:
+		return http.StatusServiceUnavailable
 	case tpp.CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
 	case tpp.CodeUnsupportedType:

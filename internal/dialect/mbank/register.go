@@ -10,6 +10,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/jws"
 	"github.com/psd2bank/psd2bank/internal/tpp"
+	"github.com/psd2bank/psd2bank/internal/wire/strictjson"
 )
 
 // Registrar registers clients (the bank's TPP registry).
@@ -45,7 +46,7 @@ type RegisterResponse struct {
 func Register(gw *gateway.Gateway, reg Registrar) gateway.Handler {
 	return func(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 		var req RegisterRequest
-		if err := json.Unmarshal(c.Body, &req); err != nil || req.SoftwareStatement == "" {
+		if err := strictjson.Decode(c.Body, &req, strictjson.Options{}); err != nil || req.SoftwareStatement == "" {
 			return gateway.NewRefusal(http.StatusBadRequest, gateway.CodeFormatError,
 				`the body must be {"software_statement": "<JWS sealed with your QSealC>"}`,
 				`treść musi mieć postać {"software_statement": "<JWS opatrzony pieczęcią QSealC>"}`)
