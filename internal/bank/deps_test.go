@@ -18,12 +18,12 @@ const module = "github.com/psd2bank/psd2bank/"
 // assembly (and cmd) imports the bank.
 func TestDependenciesPointDown(t *testing.T) {
 	t.Parallel()
-	edges := []string{"internal/gateway", "internal/api", "internal/web", "internal/dialect/", "internal/server",
+	edges := []string{"internal/gateway", "internal/api", "internal/web", "internal/webguard", "internal/dialect/", "internal/server",
 		"internal/bank", "internal/sandbox", "internal/tppclient"}
 	forbidden := map[string][]string{}
 	for _, domain := range []string{"internal/money", "internal/polish", "internal/clock", "internal/store", "internal/eidas",
 		"internal/jws", "internal/ledger", "internal/consent", "internal/sca", "internal/access", "internal/payment",
-		"internal/tpp", "internal/oauth"} {
+		"internal/tpp", "internal/oauth", "internal/lockout", "internal/callback", "internal/wire/strictjson"} {
 		forbidden[domain] = edges
 	}
 	forbidden["internal/gateway"] = []string{"internal/dialect/", "internal/api", "internal/web", "internal/bank", "internal/sandbox"}
