@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/clock"
@@ -28,17 +29,19 @@ const certsUsage = `psd2bank certs — the sandbox QTSP
 
 func runCerts(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, certsUsage)
-		return usageError{"certs needs a subcommand: issue or revoke"}
+		return usageError{"certs needs a subcommand: issue or revoke (run `psd2bank certs -h`)"}
 	}
 	switch args[0] {
 	case "issue":
 		return runCertsIssue(ctx, args[1:], getenv, stdout, stderr)
 	case "revoke":
 		return runCertsRevoke(args[1:], getenv, stdout, stderr)
+	case "-h", "--help", "-help", "help":
+		fmt.Fprint(helpOut(stderr), "Usage:\n"+strings.TrimPrefix(certsUsage, "psd2bank certs — the sandbox QTSP\n\n")+
+			"\nRun \"psd2bank certs issue -h\" or \"psd2bank certs revoke -h\" for their flags.\n")
+		return nil
 	default:
-		fmt.Fprint(stderr, certsUsage)
-		return usageError{fmt.Sprintf("unknown certs subcommand %q", args[0])}
+		return usageError{fmt.Sprintf("unknown certs subcommand %q: issue or revoke (run `psd2bank certs -h`)", args[0])}
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,34 +14,195 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/psd2bank/psd2bank/internal/export"
+	"github.com/psd2bank/psd2bank/internal/money"
 	"github.com/psd2bank/psd2bank/internal/polish"
 	"github.com/psd2bank/psd2bank/internal/tppclient"
 )
 
-const tppUsage = `psd2bank tpp — the TPP side: connect an account and import its history for bookkeeping
+const tppUsage = `psd2bank tpp — the TPP side: connect a customer's accounts and import their history for bookkeeping
 
-  psd2bank tpp init --sandbox DATA [--out tpp.json]   a configuration for the sandbox's demo TPP
-  psd2bank tpp --config tpp.json connect               ask the customer's consent (prints the bank's page; receives the redirect)
-                                                       (--open also opens the page in the desktop browser)
-  psd2bank tpp --config tpp.json accounts              the connected accounts
-  psd2bank tpp --config tpp.json balance               their balances
-  psd2bank tpp --config tpp.json sync                  import new booked and pending items into the book
-  psd2bank tpp --config tpp.json export --format csv|mt940|camt053|jpk-wb --from YYYY-MM-DD --to YYYY-MM-DD
-                                                       [--account NRB] [--out FILE]   a statement from the book
-  psd2bank tpp --config tpp.json pay --to NRB --name NAME --amount 12.34 --title TITLE [--from NRB] [--date YYYY-MM-DD]
-  psd2bank tpp --config tpp.json status PAYMENT_ID
+Usage: psd2bank tpp [--config tpp.json] [--open] COMMAND [FLAGS]
+
+Commands:
 `
+
+// tppCommand is a command of psd2bank tpp.
+type tppCommand struct {
+	name, args, summary string
+	run                 func(ctx context.Context, t *tppRun, args []string) error
+}
+
+// tppCommands is the table `psd2bank tpp -h` lists, in this order.
+var tppCommands []tppCommand
+
+func init() {
+	tppCommands = []tppCommand{
+		{"init", "--sandbox DATA [--out tpp.json] [--dialect polishapi|mbank] [owner flags]", "write a configuration for the sandbox's demo TPP (and the firm's details for JPK_WB)", tppInit},
+		{"connect", "", "ask the customer's consent: prints the bank's page, receives the redirect (--open opens the page)", tppConnect},
+		{"accounts", "", "the connected accounts", tppAccountList},
+		{"balance", "", "their balances, read from the bank", tppBalance},
+		{"sync", "[--from YYYY-MM-DD]", "import new booked and pending items into the book", tppSync},
+		{"export", "--format csv|mt940|camt053|jpk-wb --from YYYY-MM-DD --to YYYY-MM-DD [--account NRB|all]... [--out FILE|DIR]", "a statement from the book", tppExport},
+		{"pay", "--to NRB --name NAME --amount 12.34 --title TITLE [--from NRB] [--date YYYY-MM-DD]", "a domestic payment the customer approves", tppPay},
+		{"status", "PAYMENT_ID", "a payment's status and its history", tppStatus},
+	}
+}
+
+func tppUsageText() string {
+	var b strings.Builder
+	b.WriteString(tppUsage)
+	for _, c := range tppCommands {
+		fmt.Fprintf(&b, "  %-9s %s\n", c.name, c.summary)
+	}
+	b.WriteString("\nRun \"psd2bank tpp COMMAND -h\" for a command's flags.\n")
+	return b.String()
+}
+
+// tppRun is one run of psd2bank tpp: what the command line gave, and the
+// configuration, the client and the book, opened when a command asks.
+type tppRun struct {
+	configPath     string
+	open           bool
+	getenv         func(string) string
+	stdout, stderr io.Writer
+	cfg            *tppConfig
+	client         *tppclient.Client
+	book           *tppclient.Book
+}
+
+func (t *tppRun) config() (tppConfig, error) {
+	if t.cfg == nil {
+		cfg, err := loadTPPConfig(t.configPath)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.open = t.open
+		t.cfg = &cfg
+	}
+	return *t.cfg, nil
+}
+
+func (t *tppRun) theClient() (*tppclient.Client, error) {
+	if t.client == nil {
+		cfg, err := t.config()
+		if err != nil {
+			return nil, err
+		}
+		if t.client, err = tppclient.New(tppclient.Config{TPPDir: cfg.TPPDir, BankCAFile: cfg.BankCA, BankSealFile: cfg.BankSeal,
+			API: cfg.API, Dialect: cfg.Dialect, BankID: cfg.BankID, ClockURL: cfg.ClockURL}); err != nil {
+			return nil, err
+		}
+		// The sandbox's bank keeps its own clock: what the client asks it to
+		// compare uses the bank's time (unreachable: the answers' Date tells it).
+		if err := t.client.SyncClock(context.Background()); err != nil {
+			fmt.Fprintln(t.stderr, "note:", err)
+		}
+	}
+	return t.client, nil
+}
+
+func (t *tppRun) theBook() (*tppclient.Book, error) {
+	if t.book == nil {
+		cfg, err := t.config()
+		if err != nil {
+			return nil, err
+		}
+		if t.book, err = tppclient.OpenBook(cfg.Book, cfg.KeyFile); err != nil {
+			return nil, err
+		}
+	}
+	return t.book, nil
+}
+
+// both opens the client and the book.
+func (t *tppRun) both() (*tppclient.Client, *tppclient.Book, error) {
+	c, err := t.theClient()
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := t.theBook()
+	return c, b, err
+}
+
+// flags makes a tpp command's flag set, with its help.
+func (t *tppRun) flags(name, text string) *flag.FlagSet {
+	fs := newFlagSet("tpp "+name, t.stderr)
+	for _, c := range tppCommands {
+		if c.name == name {
+			text = fmt.Sprintf("psd2bank tpp %s — %s\n\nUsage: psd2bank tpp [--config tpp.json] %s %s\n%s", name, c.summary, name, c.args, text)
+		}
+	}
+	fs.Usage = helpUsage(fs, text)
+	return fs
+}
+
+// parse parses a tpp command's flags; done is true when it printed help
+// (or the flags were wrong: err).
+func (t *tppRun) parse(fs *flag.FlagSet, args []string, maxArgs int) (done bool, err error) {
+	if err := parseArgs(fs, args); err != nil {
+		if errors.Is(err, errHelpShown) {
+			return true, nil
+		}
+		return true, err
+	}
+	if fs.NArg() > maxArgs {
+		return true, usageError{fmt.Sprintf("tpp %s: unexpected argument %q (run `psd2bank tpp %s -h`)", strings.TrimPrefix(fs.Name(), "tpp "), fs.Arg(maxArgs), strings.TrimPrefix(fs.Name(), "tpp "))}
+	}
+	return false, nil
+}
+
+func runTPP(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("tpp", stderr)
+	configPath := fs.String("config", "tpp.json", "the TPP's configuration `file`")
+	openPage := fs.Bool("open", false, "open the bank's consent page in the desktop's browser (xdg-open) for connect and pay")
+	fs.Usage = helpUsage(fs, tppUsageText())
+	if err := parseArgs(fs, args); err != nil {
+		if errors.Is(err, errHelpShown) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() < 1 {
+		return usageError{"tpp needs a command: init, connect, accounts, balance, sync, export, pay or status (run `psd2bank tpp -h`)"}
+	}
+	name, rest := fs.Arg(0), fs.Args()[1:]
+	if name == "help" {
+		if len(rest) == 0 {
+			fmt.Fprint(stdout, tppUsageText())
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return nil
+		}
+		name, rest = rest[0], []string{"-h"}
+	}
+	t := &tppRun{configPath: *configPath, open: *openPage, getenv: getenv, stdout: stdout, stderr: stderr}
+	defer func() {
+		if t.book != nil {
+			t.book.Close()
+		}
+	}()
+	for _, c := range tppCommands {
+		if c.name == name {
+			return c.run(ctx, t, rest)
+		}
+	}
+	return usageError{fmt.Sprintf("unknown tpp command %q: run `psd2bank tpp -h` for the list", name)}
+}
 
 // tppConfig is the TPP's configuration file.
 type tppConfig struct {
 	API         string `json:"api"`          // the bank's API address
 	Dialect     string `json:"dialect"`      // "polishapi" or "mbank"
 	BankID      string `json:"bank_id"`      // mBank's bank id (default pl-retail)
+	ClockURL    string `json:"clock_url"`    // the sandbox's clock (its bank's time); empty for a real bank
 	TPPDir      string `json:"tpp_dir"`      // qwac.pem, qwac.key, qsealc.pem, qsealc.key, client.json
 	BankCA      string `json:"bank_ca"`      // the bank's TLS CA
 	BankSeal    string `json:"bank_seal"`    // the bank's QSealC
@@ -51,74 +213,17 @@ type tppConfig struct {
 	ConsentDays int    `json:"consent_days"` // how long a consent is asked for (default 180)
 	// Owner describes the account holder for statements (JPK_WB needs the
 	// NIP, the address and the tax office).
-	open  bool // --open: open consent pages in the desktop browser
-	Owner struct {
-		Name          string         `json:"name"`
-		NIP           string         `json:"nip"`
-		REGON         string         `json:"regon"`
-		Address       export.Address `json:"address"`
-		TaxOfficeCode string         `json:"tax_office_code"`
-	} `json:"owner"`
+	Owner tppOwner `json:"owner"`
+	open  bool     // --open: open consent pages in the desktop browser
 }
 
-func runTPP(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "init" {
-		return runTPPInit(args[1:], getenv, stdout, stderr)
-	}
-	fs := newFlagSet("tpp", stderr)
-	configPath := fs.String("config", "tpp.json", "the TPP's configuration `file`")
-	openPage := fs.Bool("open", false, "open the bank's consent page in the desktop's browser (xdg-open) for connect and pay")
-	fs.Usage = func() { fmt.Fprint(stderr, tppUsage) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{err.Error()}
-	}
-	if fs.NArg() < 1 {
-		fmt.Fprint(stderr, tppUsage)
-		return usageError{"tpp needs one command: init, connect, accounts, balance, sync, export, pay or status"}
-	}
-	cfg, err := loadTPPConfig(*configPath)
-	if err != nil {
-		return err
-	}
-	cfg.open = *openPage
-	client, err := tppclient.New(tppclient.Config{TPPDir: cfg.TPPDir, BankCAFile: cfg.BankCA, BankSealFile: cfg.BankSeal, API: cfg.API,
-		Dialect: cfg.Dialect, BankID: cfg.BankID})
-	if err != nil {
-		return err
-	}
-	book, err := tppclient.OpenBook(cfg.Book, cfg.KeyFile)
-	if err != nil {
-		return err
-	}
-	defer book.Close()
-	switch fs.Arg(0) {
-	case "connect":
-		return tppConnect(ctx, cfg, client, book, stdout)
-	case "accounts", "balance":
-		return tppAccounts(ctx, client, book, fs.Arg(0) == "balance", stdout)
-	case "pay":
-		return tppPay(ctx, cfg, client, book, fs.Args()[1:], stdout, stderr)
-	case "status":
-		return tppStatus(ctx, client, book, fs.Args()[1:], stdout, stderr)
-	case "export":
-		return tppExport(cfg, book, fs.Args()[1:], stdout, stderr)
-	case "sync":
-		rep, err := client.Sync(ctx, book, cfg.HistoryDays, cfg.WarnDays, stderr)
-		for _, w := range rep.Warnings {
-			fmt.Fprintln(stderr, "warning:", w)
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "synced %d accounts: %d pages, %d items\n", rep.Accounts, rep.Pages, rep.Items)
-		return nil
-	default:
-		fmt.Fprint(stderr, tppUsage)
-		return usageError{fmt.Sprintf("unknown tpp command %q", fs.Arg(0))}
-	}
+// tppOwner is the account holder as statements describe it.
+type tppOwner struct {
+	Name          string         `json:"name"`
+	NIP           string         `json:"nip"`
+	REGON         string         `json:"regon"`
+	Address       export.Address `json:"address"`
+	TaxOfficeCode string         `json:"tax_office_code"`
 }
 
 func loadTPPConfig(path string) (tppConfig, error) {
@@ -148,18 +253,51 @@ func loadTPPConfig(path string) (tppConfig, error) {
 	return cfg, nil
 }
 
-// runTPPInit writes a configuration for the sandbox's demo TPP.
-func runTPPInit(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("tpp init", stderr)
+// tppInit writes a configuration for the sandbox's demo TPP, with the
+// firm's details that JPK_WB needs when given.
+func tppInit(ctx context.Context, t *tppRun, args []string) error {
+	fs := t.flags("init", `
+The configuration names the bank's API, the TPP's certificates, the book
+(a local SQLite file) and how far back the first sync reads. The owner
+flags are the account holder's details that statements carry: JPK_WB needs
+the name, the NIP, the tax office's code and the address (województwo,
+powiat, gmina, street, house number, city, postal code). They can also be
+edited later in the file's "owner" section.
+`)
 	data := fs.String("sandbox", "./psd2bank-data", "the sandbox's data `directory`")
 	out := fs.String("out", "tpp.json", "the configuration `file` to write")
 	dialect := fs.String("dialect", "polishapi", "the bank's dialect: polishapi or mbank")
 	tppDir := fs.String("tpp", "", "the TPP's `directory` (certificates and client.json); default: the sandbox's demo TPP")
-	if err := parse(fs, args, getenv); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	historyDays := fs.Int("history-days", 90, "how many `days` back the first sync reads (the consent asks for as many)")
+	var o tppOwner
+	fs.StringVar(&o.Name, "owner-name", "", "the account holder's `name`, as statements show it")
+	fs.StringVar(&o.NIP, "nip", "", "the holder's NIP (tax number; JPK_WB)")
+	fs.StringVar(&o.REGON, "regon", "", "the holder's REGON (optional)")
+	fs.StringVar(&o.TaxOfficeCode, "tax-office", "", "the 4-digit `code` of the holder's tax office (kod urzędu skarbowego; JPK_WB)")
+	fs.StringVar(&o.Address.Voivodeship, "voivodeship", "", "województwo of the holder's address, e.g. mazowieckie (JPK_WB)")
+	fs.StringVar(&o.Address.County, "county", "", "powiat (JPK_WB)")
+	fs.StringVar(&o.Address.Commune, "commune", "", "gmina (JPK_WB)")
+	fs.StringVar(&o.Address.Street, "street", "", "the street, e.g. \"ul. Domaniewska\" (optional)")
+	fs.StringVar(&o.Address.HouseNumber, "house", "", "the house `number` (JPK_WB)")
+	fs.StringVar(&o.Address.FlatNumber, "flat", "", "the flat `number` (optional)")
+	fs.StringVar(&o.Address.City, "city", "", "miejscowość (JPK_WB)")
+	fs.StringVar(&o.Address.PostalCode, "postal-code", "", "kod pocztowy, e.g. 00-001 (JPK_WB)")
+	if done, err := t.parse(fs, args, 0); done {
 		return err
+	}
+	if *dialect != "polishapi" && *dialect != "mbank" {
+		return usageError{fmt.Sprintf("tpp init --dialect %q: use polishapi or mbank", *dialect)}
+	}
+	if *historyDays < 1 || *historyDays > 1460 {
+		return usageError{fmt.Sprintf("tpp init --history-days %d: give 1 to 1460 days", *historyDays)}
+	}
+	if o.NIP != "" {
+		if _, err := polish.NormalizeNIP(o.NIP); err != nil {
+			return usageError{fmt.Sprintf("tpp init --nip: %v", err)}
+		}
+	}
+	if o.TaxOfficeCode != "" && !regexp.MustCompile(`^\d{4}$`).MatchString(o.TaxOfficeCode) {
+		return usageError{fmt.Sprintf("tpp init --tax-office %q: the tax office's code has 4 digits, e.g. 1435", o.TaxOfficeCode)}
 	}
 	dir, err := filepath.Abs(filepath.Join(*data, "sandbox"))
 	if err != nil {
@@ -169,7 +307,7 @@ func runTPPInit(args []string, getenv func(string) string, stdout, stderr io.Wri
 	if err != nil {
 		return fmt.Errorf("start the sandbox first (no %s): %w", filepath.Join(dir, "endpoints.json"), err)
 	}
-	var ep struct{ API string }
+	var ep struct{ API, Web string }
 	json.Unmarshal(raw, &ep)
 	tppPath := filepath.Join(dir, "demo-tpp")
 	if *tppDir != "" {
@@ -177,23 +315,55 @@ func runTPPInit(args []string, getenv func(string) string, stdout, stderr io.Wri
 			return err
 		}
 	}
-	cfg := tppConfig{API: ep.API, Dialect: *dialect, TPPDir: tppPath,
+	clockURL := ""
+	if ep.Web != "" {
+		clockURL = ep.Web + "/sandbox/clock"
+	}
+	cfg := tppConfig{API: ep.API, Dialect: *dialect, TPPDir: tppPath, ClockURL: clockURL,
 		BankCA: filepath.Join(dir, "bank-tls-ca.pem"), BankSeal: filepath.Join(dir, "bank-qsealc.pem"),
-		Book: "tpp-book.db", KeyFile: "tpp-book.key", HistoryDays: 90, WarnDays: 14, ConsentDays: 180}
+		Book: "tpp-book.db", KeyFile: "tpp-book.key", HistoryDays: *historyDays, WarnDays: 14, ConsentDays: 180, Owner: o}
 	data2, _ := json.MarshalIndent(cfg, "", "  ")
 	if err := os.WriteFile(*out, append(data2, '\n'), 0o600); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s for the demo TPP of %s\n", *out, dir)
+	fmt.Fprintf(t.stdout, "wrote %s for the demo TPP of %s\n", *out, dir)
+	if missing := o.missingForJPK(); len(missing) > 0 {
+		fmt.Fprintf(t.stdout, "JPK_WB exports also need: %s (tpp init flags, or the \"owner\" section of %s)\n", strings.Join(missing, ", "), *out)
+	}
 	return nil
+}
+
+// missingForJPK lists the owner flags JPK_WB needs that are not set.
+func (o tppOwner) missingForJPK() []string {
+	var out []string
+	for _, f := range []struct{ flag, v string }{{"--owner-name", o.Name}, {"--nip", o.NIP}, {"--tax-office", o.TaxOfficeCode},
+		{"--voivodeship", o.Address.Voivodeship}, {"--county", o.Address.County}, {"--commune", o.Address.Commune},
+		{"--house", o.Address.HouseNumber}, {"--city", o.Address.City}, {"--postal-code", o.Address.PostalCode}} {
+		if strings.TrimSpace(f.v) == "" {
+			out = append(out, f.flag)
+		}
+	}
+	return out
 }
 
 // tppConnect runs the redirect flow: the consent page's address is
 // printed, the customer's browser comes back to the TPP's redirect_uri (on
 // this machine), the code is exchanged, and the ais-accounts consent turned
 // into a history consent for every account the customer chose.
-func tppConnect(ctx context.Context, cfg tppConfig, c *tppclient.Client, book *tppclient.Book, stdout io.Writer) error {
-	code, err := approveInBrowser(ctx, c, cfg.open, stdout, c.AuthorizeAccounts)
+func tppConnect(ctx context.Context, t *tppRun, args []string) error {
+	fs := t.flags("connect", "")
+	if done, err := t.parse(fs, args, 0); done {
+		return err
+	}
+	cfg, err := t.config()
+	if err != nil {
+		return err
+	}
+	c, book, err := t.both()
+	if err != nil {
+		return err
+	}
+	code, err := approveInBrowser(ctx, c, cfg.open, t.stdout, c.AuthorizeAccounts)
 	if err != nil {
 		return err
 	}
@@ -209,14 +379,14 @@ func tppConnect(ctx context.Context, cfg tppConfig, c *tppclient.Client, book *t
 	for _, a := range accounts {
 		nrbs = append(nrbs, a.AccountNumber)
 	}
-	t, err := c.ExchangeForHistory(ctx, first.AccessToken, nrbs, cfg.HistoryDays, time.Duration(cfg.ConsentDays)*24*time.Hour)
+	tok, err := c.ExchangeForHistory(ctx, first.AccessToken, nrbs, cfg.HistoryDays, time.Duration(cfg.ConsentDays)*24*time.Hour)
 	if err != nil {
 		return fmt.Errorf("exchange_token: %w", err)
 	}
-	if err := book.SaveTokens(t); err != nil {
+	if err := book.SaveTokens(tok); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "connected %d accounts until %s\n", len(t.Accounts), t.ConsentUntil.Format(time.DateOnly))
+	fmt.Fprintf(t.stdout, "connected %d accounts until %s\n", len(tok.Accounts), tok.ConsentUntil.Format(time.DateOnly))
 	return nil
 }
 
@@ -271,33 +441,54 @@ func approveInBrowser(ctx context.Context, c *tppclient.Client, open bool, stdou
 }
 
 // tppPay asks the customer to approve one domestic payment, initiates it
-// and keeps it in the book for `status`.
-func tppPay(ctx context.Context, cfg tppConfig, c *tppclient.Client, book *tppclient.Book, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("tpp pay", stderr)
-	var t tppclient.Transfer
-	fs.StringVar(&t.From, "from", "", "the customer's account (NRB); default: the first connected account")
-	fs.StringVar(&t.To, "to", "", "the recipient's account (NRB)")
-	fs.StringVar(&t.RecipientName, "name", "", "the recipient's name")
-	fs.StringVar(&t.Amount, "amount", "", "the amount, e.g. 123.45")
-	fs.StringVar(&t.Currency, "currency", "PLN", "the currency")
-	fs.StringVar(&t.Title, "title", "", "the title")
-	fs.StringVar(&t.ExecutionDate, "date", "", "execution date YYYY-MM-DD (default: today)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{err.Error()}
+// and keeps it in the book for `status`. What can be checked here is
+// checked before the customer is asked: the accounts' NRBs, the amount
+// (positive, as many decimals as the currency has; 12,50 is 12.50), the
+// date (not before the bank's today).
+func tppPay(ctx context.Context, t *tppRun, args []string) error {
+	fs := t.flags("pay", `
+The customer approves the payment on the bank's page (printed; --open opens
+it), then it is initiated. The amount may be written 12.50 or 12,50.
+`)
+	var tr tppclient.Transfer
+	fs.StringVar(&tr.From, "from", "", "the customer's account (NRB); default: the first connected account")
+	fs.StringVar(&tr.To, "to", "", "the recipient's account (NRB)")
+	fs.StringVar(&tr.RecipientName, "name", "", "the recipient's name")
+	fs.StringVar(&tr.Amount, "amount", "", "the amount, e.g. 123.45 or 123,45")
+	fs.StringVar(&tr.Currency, "currency", "PLN", "the currency")
+	fs.StringVar(&tr.Title, "title", "", "the title")
+	fs.StringVar(&tr.ExecutionDate, "date", "", "execution date YYYY-MM-DD (default: today)")
+	if done, err := t.parse(fs, args, 0); done {
+		return err
 	}
-	if t.From == "" {
+	if tr.To == "" || tr.RecipientName == "" || tr.Amount == "" || tr.Title == "" {
+		return usageError{"tpp pay needs --to, --name, --amount and --title (run `psd2bank tpp pay -h`)"}
+	}
+	// Checks that need nothing but the command line come first.
+	if err := checkTransfer(&tr, time.Now()); err != nil {
+		return err
+	}
+	cfg, err := t.config()
+	if err != nil {
+		return err
+	}
+	c, book, err := t.both()
+	if err != nil {
+		return err
+	}
+	if tr.From == "" {
 		if tok, err := book.Tokens(); err == nil && len(tok.Accounts) > 0 {
-			t.From = tok.Accounts[0]
+			tr.From = tok.Accounts[0]
+		} else {
+			return usageError{"tpp pay needs --from: no account is connected yet"}
 		}
 	}
-	if t.From == "" || t.To == "" || t.RecipientName == "" || t.Amount == "" || t.Title == "" {
-		return usageError{"pay needs --to, --name, --amount and --title (and --from when not connected)"}
+	// The date against the bank's today (the sandbox's clock may run ahead).
+	if err := checkTransfer(&tr, c.BankNow(ctx)); err != nil {
+		return err
 	}
-	code, err := approveInBrowser(ctx, c, cfg.open, stdout, func(ctx context.Context, state string) (string, error) {
-		return c.AuthorizePayment(ctx, state, t)
+	code, err := approveInBrowser(ctx, c, cfg.open, t.stdout, func(ctx context.Context, state string) (string, error) {
+		return c.AuthorizePayment(ctx, state, tr)
 	})
 	if err != nil {
 		return err
@@ -306,131 +497,391 @@ func tppPay(ctx context.Context, cfg tppConfig, c *tppclient.Client, book *tppcl
 	if err != nil {
 		return fmt.Errorf("token: %w", err)
 	}
-	p, err := c.Initiate(ctx, tok, t)
+	p, err := c.Initiate(ctx, tok, tr)
 	if err != nil {
 		return fmt.Errorf("initiate: %w", err)
 	}
 	if err := book.SavePayment(p); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "payment %s: %s\n", p.ID, p.Status)
+	fmt.Fprintf(t.stdout, "payment %s: %s\n", p.ID, p.Status)
 	return nil
 }
 
-// tppStatus reads a payment's status.
-func tppStatus(ctx context.Context, c *tppclient.Client, book *tppclient.Book, args []string, stdout, stderr io.Writer) error {
-	if len(args) != 1 {
-		return usageError{"status needs the payment id"}
+// checkTransfer checks and normalises what a payment's command line says:
+// the NRBs (checksum; spaces and a PL prefix allowed), the amount and the
+// execution date against today (the bank's).
+func checkTransfer(tr *tppclient.Transfer, today time.Time) error {
+	for _, f := range []struct {
+		flag string
+		v    *string
+	}{{"--to", &tr.To}, {"--from", &tr.From}} {
+		if *f.v == "" {
+			continue
+		}
+		nrb, err := polish.NormalizeNRB(*f.v)
+		if err != nil {
+			return usageError{fmt.Sprintf("tpp pay %s: %v", f.flag, err)}
+		}
+		*f.v = nrb
 	}
-	p, err := book.Payment(args[0])
+	tr.Currency = strings.ToUpper(strings.TrimSpace(tr.Currency))
+	amount := strings.TrimSpace(tr.Amount)
+	if strings.Count(amount, ",") == 1 && !strings.Contains(amount, ".") {
+		amount = strings.Replace(amount, ",", ".", 1) // 12,50: the Polish way of writing 12.50
+	}
+	a, err := money.ParseIn(amount, tr.Currency)
+	if err != nil {
+		return usageError{fmt.Sprintf("tpp pay --amount %q: %v", tr.Amount, err)}
+	}
+	if a <= 0 {
+		return usageError{fmt.Sprintf("tpp pay --amount %q: a payment needs an amount above zero", tr.Amount)}
+	}
+	tr.Amount = amount
+	if n := len([]rune(tr.Title)); n > 140 {
+		return usageError{fmt.Sprintf("tpp pay --title has %d characters; a transfer's title has at most 140", n)}
+	}
+	if tr.ExecutionDate != "" {
+		d, err := time.ParseInLocation(time.DateOnly, tr.ExecutionDate, polish.Warsaw)
+		if err != nil {
+			return usageError{fmt.Sprintf("tpp pay --date %q: give a day as YYYY-MM-DD", tr.ExecutionDate)}
+		}
+		if day := today.In(polish.Warsaw).Format(time.DateOnly); tr.ExecutionDate < day {
+			return usageError{fmt.Sprintf("tpp pay --date %s is in the past (today is %s at the bank): give today or a later day", tr.ExecutionDate, day)}
+		}
+		if d.After(today.AddDate(1, 0, 0)) {
+			return usageError{fmt.Sprintf("tpp pay --date %s is more than a year ahead", tr.ExecutionDate)}
+		}
+	}
+	return nil
+}
+
+// tppStatus reads a payment's status and shows what the book knows of its
+// history.
+func tppStatus(ctx context.Context, t *tppRun, args []string) error {
+	fs := t.flags("status", "\nReads the payment's status from the bank and prints every status it had, with when it was seen.\n")
+	if done, err := t.parse(fs, args, 1); done {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{"tpp status needs the payment's id (as `psd2bank tpp pay` printed it)"}
+	}
+	c, book, err := t.both()
+	if err != nil {
+		return err
+	}
+	p, err := book.Payment(fs.Arg(0))
 	if err != nil {
 		return err
 	}
 	if p, err = c.Status(ctx, p); err != nil {
 		return err
 	}
-	if err := book.SavePayment(p); err != nil { // the refreshed token
+	p.Observe(c.BankNow(ctx))
+	if err := book.SavePayment(p); err != nil { // the refreshed token, the history
 		return err
 	}
-	fmt.Fprintf(stdout, "payment %s: %s\n", p.ID, p.Status)
+	fmt.Fprintf(t.stdout, "payment %s: %s\n", p.ID, p.Status)
+	for _, h := range p.History {
+		fmt.Fprintf(t.stdout, "  %s  %s\n", h.At.In(polish.Warsaw).Format("2006-01-02 15:04:05 MST"), h.Status)
+	}
 	return nil
 }
 
-func tppAccounts(ctx context.Context, c *tppclient.Client, book *tppclient.Book, balances bool, stdout io.Writer) error {
-	t, err := book.Tokens()
+// tppAccountList lists the consent's accounts.
+func tppAccountList(ctx context.Context, t *tppRun, args []string) error {
+	fs := t.flags("accounts", "")
+	if done, err := t.parse(fs, args, 0); done {
+		return err
+	}
+	book, err := t.theBook()
 	if err != nil {
 		return err
 	}
-	if !balances {
-		for _, nrb := range t.Accounts {
-			fmt.Fprintln(stdout, nrb)
-		}
-		return nil
+	tok, err := book.Tokens()
+	if err != nil {
+		return err
 	}
-	if time.Now().After(t.ExpiresAt.Add(-30 * time.Second)) {
-		if t, err = c.Refresh(ctx, t); err != nil {
-			return fmt.Errorf("refresh the access token: %w", err)
-		}
-		if err := book.SaveTokens(t); err != nil {
-			return err
-		}
-	}
-	for _, nrb := range t.Accounts {
-		a, err := c.Account(ctx, t, nrb, true)
-		if err != nil {
-			return fmt.Errorf("account %s: %w", nrb, err)
-		}
-		fmt.Fprintf(stdout, "%s  %s  booked %s  available %s\n", nrb, a.Currency, a.BookingBalance, a.AvailableBalance)
+	for _, nrb := range tok.Accounts {
+		fmt.Fprintln(t.stdout, nrb)
 	}
 	return nil
 }
 
-// tppExport writes a statement of one account from the book.
-func tppExport(cfg tppConfig, book *tppclient.Book, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("tpp export", stderr)
-	format := fs.String("format", "csv", "csv, mt940, camt053 or jpk-wb")
-	fromS := fs.String("from", "", "first booking day, YYYY-MM-DD")
-	toS := fs.String("to", "", "last booking day, YYYY-MM-DD")
-	account := fs.String("account", "", "the account (NRB); default: the first of the consent")
-	outPath := fs.String("out", "", "output `file`; default: standard output")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
+// tppBalance reads each account's balances; an account the bank refuses
+// does not stop the others, and the table says what to do.
+func tppBalance(ctx context.Context, t *tppRun, args []string) error {
+	fs := t.flags("balance", "\nEach account read costs one of the four reads a day the bank allows without the customer.\n")
+	if done, err := t.parse(fs, args, 0); done {
+		return err
+	}
+	c, book, err := t.both()
+	if err != nil {
+		return err
+	}
+	rep, err := c.Balances(ctx, book)
+	if err != nil {
+		return err
+	}
+	failed := false
+	for _, b := range rep {
+		if b.Err == nil {
+			fmt.Fprintf(t.stdout, "%s  %s  booked %s  available %s\n", b.Account, b.Currency, b.Booked, b.Available)
 		}
-		return usageError{err.Error()}
+	}
+	for _, b := range rep {
+		if b.Err != nil {
+			if !failed {
+				fmt.Fprintln(t.stderr, "\nnot read:")
+				failed = true
+			}
+			fmt.Fprintf(t.stderr, "  %s  %s\n      %s\n", b.Account, b.Outcome.Problem, b.Outcome.Hint)
+		}
+	}
+	if failed {
+		return errReported
+	}
+	return nil
+}
+
+// tppExport writes statements of accounts from the book.
+func tppExport(ctx context.Context, t *tppRun, args []string) error {
+	fs := t.flags("export", `
+The statement is made from the book (run sync first), in the bank's order,
+with the bank's balance after each item; opening and closing balances are
+the bank's. A book whose items do not add up is named at the first item
+that breaks, with the day to re-sync from (sync --from DAY). Nothing is
+written when the statement cannot be made. With several accounts, --out
+is a directory and each account gets its own file in it.
+
+The account holder's details (JPK_WB needs NIP, tax office and address)
+come from the configuration's "owner" section: see tpp init -h.
+`)
+	format := fs.String("format", "csv", "csv, mt940, camt053 or jpk-wb")
+	fromS := fs.String("from", "", "first booking `day`, YYYY-MM-DD")
+	toS := fs.String("to", "", "last booking `day`, YYYY-MM-DD")
+	var accounts listFlag
+	fs.Var(&accounts, "account", "the account (NRB; spaces allowed), repeatable, or all; default: the first of the consent")
+	outPath := fs.String("out", "", "output `file` (a directory with several accounts); default: standard output")
+	if done, err := t.parse(fs, args, 0); done {
+		return err
+	}
+	ext := map[string]string{"csv": "csv", "mt940": "sta", "camt053": "xml", "jpk-wb": "xml"}[*format]
+	if ext == "" {
+		return usageError{fmt.Sprintf("tpp export --format %q: csv, mt940, camt053 or jpk-wb", *format)}
 	}
 	from, err1 := time.ParseInLocation(time.DateOnly, *fromS, polish.Warsaw)
 	to, err2 := time.ParseInLocation(time.DateOnly, *toS, polish.Warsaw)
 	if err1 != nil || err2 != nil || to.Before(from) {
-		return usageError{"export needs --from and --to as YYYY-MM-DD, from not after to"}
+		return usageError{"tpp export needs --from and --to as YYYY-MM-DD, from not after to"}
 	}
-	t, err := book.Tokens()
+	cfg, err := t.config()
 	if err != nil {
 		return err
 	}
-	nrb := *account
-	if nrb == "" {
-		if len(t.Accounts) == 0 {
-			return errors.New("the consent covers no account")
-		}
-		nrb = t.Accounts[0]
+	book, err := t.theBook()
+	if err != nil {
+		return err
 	}
+	tok, err := book.Tokens()
+	if err != nil {
+		return err
+	}
+	nrbs, err := exportAccounts(accounts, tok.Accounts)
+	if err != nil {
+		return err
+	}
+	dir := ""
+	if len(nrbs) > 1 {
+		if *outPath == "" {
+			return usageError{"tpp export with several accounts needs --out DIR: each account gets its own file there"}
+		}
+		dir = *outPath
+	} else if st, err := os.Stat(*outPath); *outPath != "" && err == nil && st.IsDir() {
+		dir = *outPath
+	}
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	failed := false
+	for _, nrb := range nrbs {
+		data, st, err := makeStatement(cfg, book, nrb, *format, from, to, t.stderr)
+		if err != nil {
+			if len(nrbs) == 1 {
+				return err
+			}
+			fmt.Fprintf(t.stderr, "psd2bank: %s: %v\n", nrb, err)
+			failed = true
+			continue
+		}
+		path := *outPath
+		if dir != "" {
+			path = filepath.Join(dir, fmt.Sprintf("%s_%s_%s_%s.%s", nrb, *fromS, *toS, *format, ext))
+		}
+		summary := fmt.Sprintf("%s, %s to %s, %d items, opening balance %s, closing balance %s %s", *format,
+			bankDate(st.From), bankDate(st.To), len(st.Items), st.OpeningBalance, st.ClosingBalance, st.Account.Currency)
+		if path == "" {
+			if _, err := t.stdout.Write(data); err != nil {
+				return err
+			}
+			fmt.Fprintf(t.stderr, "wrote the statement of %s: %s\n", nrb, summary)
+			continue
+		}
+		if err := writeFileAtomic(path, data); err != nil {
+			return err
+		}
+		fmt.Fprintf(t.stdout, "wrote %s: %s\n", path, summary)
+	}
+	if failed {
+		return errReported
+	}
+	return nil
+}
+
+// exportAccounts resolves --account values: NRBs (spaces and PL allowed)
+// of the consent, or all of them.
+func exportAccounts(asked []string, consent []string) ([]string, error) {
+	if len(asked) == 0 {
+		if len(consent) == 0 {
+			return nil, errors.New("the consent covers no account")
+		}
+		return consent[:1], nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, a := range asked {
+		if strings.EqualFold(a, "all") {
+			for _, n := range consent {
+				if !seen[n] {
+					seen[n] = true
+					out = append(out, n)
+				}
+			}
+			continue
+		}
+		nrb, err := polish.NormalizeNRB(a)
+		if err != nil {
+			return nil, usageError{fmt.Sprintf("tpp export --account: %v", err)}
+		}
+		if !slices.Contains(consent, nrb) {
+			return nil, fmt.Errorf("account %s is not in the book: the consent covers %s (`psd2bank tpp accounts`)", nrb, strings.Join(consent, ", "))
+		}
+		if !seen[nrb] {
+			seen[nrb] = true
+			out = append(out, nrb)
+		}
+	}
+	return out, nil
+}
+
+// makeStatement makes one account's statement in a format, whole, in
+// memory: a failure writes nothing.
+func makeStatement(cfg tppConfig, book *tppclient.Book, nrb, format string, from, to time.Time, stderr io.Writer) ([]byte, export.Statement, error) {
 	owner := export.Account{IBAN: nrb, OwnerName: cfg.Owner.Name, OwnerNIP: cfg.Owner.NIP, OwnerREGON: cfg.Owner.REGON,
 		OwnerAddress: cfg.Owner.Address, BankName: "psd2bank (sandbox)"}
-	st, err := book.Statement(owner, from, to)
+	st, notes, err := book.Statement(owner, from, to)
 	if err != nil {
-		return err
+		return nil, st, err
 	}
-	if len(st.Items) > 0 {
-		st.Account.Currency = st.Items[0].Currency
+	for _, n := range notes {
+		fmt.Fprintf(stderr, "note: %s: %s\n", nrb, n)
 	}
 	if st.Account.Currency == "" {
 		st.Account.Currency = "PLN"
 	}
 	st.CreatedAt = time.Now()
-	var w io.Writer = stdout
-	if *outPath != "" {
-		f, err := os.Create(*outPath)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
-	}
-	switch *format {
+	var buf bytes.Buffer
+	switch format {
 	case "csv":
-		return export.WriteCSV(w, st, export.CSVOptions{})
+		err = export.WriteCSV(&buf, st, export.CSVOptions{})
 	case "mt940":
-		return export.WriteMT940(w, st, export.MT940Options{})
+		err = export.WriteMT940(&buf, st, export.MT940Options{})
 	case "camt053":
-		return export.WriteCamt053(w, st, export.Camt053Options{MessageID: "PSD2BANK-" + st.CreatedAt.UTC().Format("20060102150405")})
+		err = export.WriteCamt053(&buf, st, export.Camt053Options{MessageID: "PSD2BANK-" + st.CreatedAt.UTC().Format("20060102150405")})
 	case "jpk-wb":
-		warnings, err := export.WriteJPKWB(w, st, export.JPKWBOptions{TaxOfficeCode: cfg.Owner.TaxOfficeCode})
+		if missing := cfg.Owner.missingForJPK(); len(missing) > 0 {
+			return nil, st, fmt.Errorf("JPK_WB needs the account holder's details: %s (set them with `psd2bank tpp init`, or in the \"owner\" section of the configuration)",
+				strings.Join(missing, ", "))
+		}
+		var warnings []export.Warning
+		warnings, err = export.WriteJPKWB(&buf, st, export.JPKWBOptions{TaxOfficeCode: cfg.Owner.TaxOfficeCode})
 		for _, wn := range warnings {
 			fmt.Fprintln(stderr, "warning:", wn.Message)
 		}
-		return err
-	default:
-		return usageError{fmt.Sprintf("unknown format %q: csv, mt940, camt053 or jpk-wb", *format)}
 	}
+	return buf.Bytes(), st, err
+}
+
+func bankDate(t time.Time) string { return t.In(polish.Warsaw).Format(time.DateOnly) }
+
+// writeFileAtomic writes data to a temporary file beside path and renames
+// it into place: path is either left as it was or holds all of data.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// tppSync imports new items into the book and reports each account in a
+// table; the exit status says whether any account was not synced.
+func tppSync(ctx context.Context, t *tppRun, args []string) error {
+	fs := t.flags("sync", `
+Each account's booked items are read from a few days before the newest
+one in the book (the first time: history_days back), and its pending ones;
+nothing is doubled. Each account costs two of the four reads a day the
+bank allows without the customer; an account whose reads are spent, or
+whose API access its holder blocked, is reported and the others go on.
+`)
+	from := fs.String("from", "", "re-read every account's items booked from this `day` (YYYY-MM-DD) on: repairs a book whose items do not add up")
+	if done, err := t.parse(fs, args, 0); done {
+		return err
+	}
+	cfg, err := t.config()
+	if err != nil {
+		return err
+	}
+	c, book, err := t.both()
+	if err != nil {
+		return err
+	}
+	rep, err := c.SyncWith(ctx, book, tppclient.SyncOptions{HistoryDays: cfg.HistoryDays, WarnDays: cfg.WarnDays, From: *from, Progress: t.stderr})
+	for _, w := range rep.Warnings {
+		fmt.Fprintln(t.stderr, "warning:", w)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(t.stdout, "synced %d accounts: %d pages, %d items\n", rep.Accounts, rep.Pages, rep.Items)
+	for _, o := range rep.Outcomes {
+		fmt.Fprintf(t.stdout, "  %s  %-7s %6d items", o.Account, o.Status, o.Items)
+		if o.Problem != "" {
+			fmt.Fprintf(t.stdout, "  %s", o.Problem)
+		}
+		fmt.Fprintln(t.stdout)
+		if o.Hint != "" {
+			fmt.Fprintf(t.stdout, "      what to do: %s\n", o.Hint)
+		}
+	}
+	if rep.Failed() {
+		return errReported
+	}
+	return nil
 }

@@ -147,16 +147,27 @@ func testTPPConnectAndSync(t *testing.T, dialect string) {
 	}
 
 	// Two syncs read each list of each account once each: a third would
-	// exceed four unattended accesses a day, so it skips the accounts.
-	_, warnings, err := tpp("sync")
-	if err != nil {
-		t.Fatal(err)
+	// exceed four unattended accesses a day, so it skips the accounts, says
+	// what to do in its table, and its exit status says so.
+	table, warnings, err := tpp("sync")
+	if !errors.Is(err, errReported) || exitCode(err) != 1 {
+		t.Fatalf("a third sync in a day that skipped every account: error %v", err)
 	}
-	if !strings.Contains(warnings, "skipped") {
-		t.Fatalf("a third sync in a day did not keep to the limit; it said %q", warnings)
+	if !strings.Contains(warnings, "skipped") || !strings.Contains(table, "skipped") || !strings.Contains(table, "tpp connect") {
+		t.Fatalf("a third sync in a day did not keep to the limit or say what to do; it said %q %q", table, warnings)
 	}
 
 	payAndWatch(t, p, cfg, who, tpp)
+
+	// The sandbox clock has moved a day or more on (payAndWatch passed the
+	// Elixir sessions): the bank's day is another, so a sync may read every
+	// account again (the CLI counts reads by the bank's day, not this
+	// machine's), and connect still works (its consent's time limit is
+	// asked in the bank's time).
+	if table, e, err := tpp("sync"); err != nil || strings.Contains(table, "skipped") {
+		t.Fatalf("a sync on the bank's next day: %v\n%s%s", err, table, e)
+	}
+	connectAgain(t, p, cfg, who)
 
 	// Confirmation of funds through the same client.
 	client, err := tppclient.New(tppclient.Config{TPPDir: filepath.Join(data, "sandbox", "demo-tpp"), API: "https://" + p.api,
@@ -297,6 +308,11 @@ func payAndWatch(t *testing.T, p *sandboxProc, cfg string, who psu, tpp func(arg
 			t.Fatalf("status: %v %s", err, e)
 		}
 		if strings.Contains(strings.ToLower(out), ": done") {
+			// status shows the history: pending, then done, with the bank's times.
+			history := regexp.MustCompile(`(?m)^  \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \S+  (\S+)$`).FindAllStringSubmatch(out, -1)
+			if len(history) < 2 || !strings.EqualFold(history[0][1], "pending") || !strings.EqualFold(history[len(history)-1][1], "done") {
+				t.Fatalf("status shows no history from pending to done:\n%s", out)
+			}
 			return
 		}
 		res, err := http.Post("http://"+p.web+"/sandbox/clock", "application/json", strings.NewReader(`{"advance":"26h"}`))
@@ -324,4 +340,10 @@ func ownTPP(t *testing.T, data string) string {
 	certsCmd(t, "issue", "--data", data, "--org-id", fmt.Sprintf("PSDPL-KNF-77%08d", port), "--name", "Biuro Rachunkowe Test",
 		"--out", dir, "--register", "--redirect-uri", fmt.Sprintf("http://127.0.0.1:%d/callback", port))
 	return dir
+}
+
+// connectAgain runs `tpp connect` once more, approved as the customer.
+func connectAgain(t *testing.T, p *sandboxProc, cfg string, who psu) {
+	t.Helper()
+	connectAs(t, p, cfg, who)
 }

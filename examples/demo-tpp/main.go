@@ -51,11 +51,17 @@ func walk(ctx context.Context, data string, out io.Writer, open func(page string
 	if err != nil {
 		return fmt.Errorf("is the sandbox running? %w", err)
 	}
-	var ep struct{ API string }
+	var ep struct{ API, Web string }
 	if err := json.Unmarshal(raw, &ep); err != nil {
 		return err
 	}
-	tpp, err := tppclient.New(tppclient.Config{TPPDir: filepath.Join(dir, "demo-tpp"), API: ep.API,
+	// The sandbox's bank keeps its own clock (POST /sandbox/clock moves it):
+	// the consent's time limit is in the bank's time, read from its clock.
+	clockURL := ""
+	if ep.Web != "" {
+		clockURL = ep.Web + "/sandbox/clock"
+	}
+	tpp, err := tppclient.New(tppclient.Config{TPPDir: filepath.Join(dir, "demo-tpp"), API: ep.API, ClockURL: clockURL,
 		BankCAFile: filepath.Join(dir, "bank-tls-ca.pem"), BankSealFile: filepath.Join(dir, "bank-qsealc.pem")})
 	if err != nil {
 		return err
@@ -91,7 +97,7 @@ func walk(ctx context.Context, data string, out io.Writer, open func(page string
 			"privilegeList":    []any{map[string]any{"ais-accounts:getAccounts": map[string]any{"scopeUsageLimit": "multiple"}}},
 			"scopeGroupType":   "ais-accounts",
 			"consentId":        uuid.NewString(),
-			"scopeTimeLimit":   time.Now().Add(24 * time.Hour).UTC().Format("2006-01-02T15:04:05.000Z"),
+			"scopeTimeLimit":   tpp.BankNow(ctx).Add(24 * time.Hour).UTC().Format("2006-01-02T15:04:05.000Z"),
 			"throttlingPolicy": "psd2Regulatory",
 		},
 	}, "", nil, &authz)

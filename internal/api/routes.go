@@ -13,6 +13,7 @@ import (
 
 	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/consent"
+	"github.com/psd2bank/psd2bank/internal/dialect/berlingroup"
 	"github.com/psd2bank/psd2bank/internal/dialect/mbank"
 	"github.com/psd2bank/psd2bank/internal/dialect/polishapi"
 	"github.com/psd2bank/psd2bank/internal/gateway"
@@ -138,11 +139,18 @@ func Routes(d Deps) http.Handler {
 	}
 	r.Post("/v3/register/", gw.Wrap(gateway.Operation{Wire: mbank.Wire, Service: gateway.Register, Name: "register",
 		Handler: mbank.Register(gw, d.Registrar)}).ServeHTTP)
+	if d.Ledger != nil && d.Consents != nil && d.OAuth != nil && d.DB != nil {
+		clients, _ := d.Registrar.(berlingroup.Clients)
+		for _, rt := range berlingroup.Routes(berlingroup.Deps{Gateway: gw, Ledger: d.Ledger, Consents: d.Consents, OAuth: d.OAuth,
+			Payments: d.Payments, Clients: clients, Access: d.Access, DB: d.DB, OnDecoupled: d.OnDecoupled}) {
+			r.Method(rt.Method, rt.Pattern, gw.Wrap(rt.Op))
+		}
+	}
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(http.StatusNotFound)
 		fmt.Fprintf(w, `{"code":"NOT_FOUND","message":%q}`, "no API operation at "+r.Method+" "+r.URL.Path+
-			": PolishAPI lives under "+PolishAPIPrefix+"/..., mBank under /pl-retail/v3/... and /pl-corpo/v3/...")
+			": PolishAPI lives under "+PolishAPIPrefix+"/..., mBank under /pl-retail/v3/... and /pl-corpo/v3/..., Berlin Group under /berlingroup/v1/...")
 	})
 	return r
 }

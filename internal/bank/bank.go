@@ -37,6 +37,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/payment"
 	"github.com/psd2bank/psd2bank/internal/sca"
 	"github.com/psd2bank/psd2bank/internal/server"
+	"github.com/psd2bank/psd2bank/internal/stats"
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/tpp"
 	"github.com/psd2bank/psd2bank/internal/web"
@@ -111,6 +112,7 @@ type Bank struct {
 	Payments *payment.Service
 	Access   *access.Service
 	Metrics  *server.Metrics
+	Stats    *stats.Recorder // the interfaces' statistics
 
 	callbacks    *http.Client // under cfg.Callbacks.Policy
 	notifier     *payment.Notifier
@@ -156,6 +158,8 @@ func New(cfg Config) (*Bank, error) {
 	b.SCA.OnDecision = b.decoupledDecision
 	b.Payments = payment.New(payment.Config{DB: cfg.DB, Ledger: b.Ledger, Clock: cfg.Clock, Log: b.log})
 	b.Access = access.New(cfg.DB, b.Ledger, cfg.Clock)
+	b.Stats = stats.New(stats.Config{DB: cfg.DB, Clock: cfg.Clock, Log: b.log})
+	b.Metrics.Register(b.Stats.Collectors()...)
 	mode := gateway.Production
 	if cfg.Sandbox {
 		mode = gateway.Sandbox
@@ -184,19 +188,20 @@ func New(cfg Config) (*Bank, error) {
 // API is the TPP API's handler (every dialect's operations behind the
 // gateway), counted in the metrics.
 func (b *Bank) API() http.Handler {
-	return b.Metrics.Count("api", api.Routes(api.Deps{Gateway: b.Gateway, Registrar: b.Registry, Ledger: b.Ledger,
-		Consents: b.Consents, OAuth: b.OAuth, OnDecoupled: b.startDecoupled, Payments: b.Payments, Access: b.Access, DB: b.DB}))
+	return b.Metrics.Count("api", b.Stats.Middleware(stats.API, api.Routes(api.Deps{Gateway: b.Gateway, Registrar: b.Registry,
+		Ledger: b.Ledger, Consents: b.Consents, OAuth: b.OAuth, OnDecoupled: b.startDecoupled, Payments: b.Payments,
+		Access: b.Access, DB: b.DB})))
 }
 
 // WebRouter is the web listener's router: the consent pages, internet
 // banking (API access, limits, consents), the developer portal, the back
-// office, the mobile-app decision endpoint (when configured), /healthz and
-// /metrics. The sandbox adds its own routes to it; Web counts it.
+// office, the mobile-app decision endpoint (when configured), /healthz,
+// /metrics and the public statistics (/status, /status.json). The sandbox adds its own routes to it; Web counts it.
 func (b *Bank) WebRouter() chi.Router {
 	r := chi.NewRouter()
 	portal := web.New(web.Deps{Registry: b.Registry, DB: b.DB, Clock: b.Clock, Log: b.log, Sandbox: b.cfg.Sandbox,
 		Flow: web.OAuthFlow{S: b.OAuth}, SCA: b.SCA, Accounts: b.Ledger, Access: b.Access, Consents: b.Consents,
-		RevokeConsent: b.OAuth.RevokeConsent}).Handler()
+		RevokeConsent: b.OAuth.RevokeConsent, Stats: b.Stats}).Handler()
 	for _, prefix := range []string{"/developer", "/developer/*", "/backoffice", "/backoffice/*", "/authorize/*", "/ib", "/ib/*"} {
 		r.Handle(prefix, portal)
 	}
@@ -209,12 +214,17 @@ func (b *Bank) WebRouter() chi.Router {
 	}
 	r.Get("/healthz", server.Healthz(b.DB, mode, b.Clock.Now))
 	r.Handle("/metrics", b.Metrics.Handler())
+	status := &stats.Public{DB: b.DB, Clock: b.Clock, Log: b.log}
+	r.Handle("/status", status)
+	r.Handle("/status.json", status)
 	return r
 }
 
 // Web is the web listener's handler: h (WebRouter with any additions) with
-// the pages' security headers, counted in the metrics.
-func (b *Bank) Web(h http.Handler) http.Handler { return b.Metrics.Count("web", webguard.Headers(h)) }
+// the pages' security headers, counted in the metrics and the statistics.
+func (b *Bank) Web(h http.Handler) http.Handler {
+	return b.Metrics.Count("web", b.Stats.Middleware(stats.Web, webguard.Headers(h)))
+}
 
 // Run runs the background workers until ctx ends: the payments run and the
 // callbacks to TPPs every Every (and the callbacks at once after a run);
@@ -222,6 +232,7 @@ func (b *Bank) Web(h http.Handler) http.Handler { return b.Metrics.Count("web", 
 // completion a crash interrupted, and decoupled results no node is
 // delivering. Every worker is safe on several nodes sharing the database.
 func (b *Bank) Run(ctx context.Context) {
+	defer b.Stats.Start(ctx)()
 	go b.callbacksLoop(ctx)
 	if b.mobile != nil {
 		go b.mobile.loop(ctx)

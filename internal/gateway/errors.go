@@ -44,6 +44,9 @@ type Refusal struct {
 	Code   Code
 	EN, PL string // human messages: what is wrong and what to do
 	Detail string // technical detail (English), appended to both messages
+	// Reason is, for a certificate refusal, the check that failed (an
+	// eidas.Reason), for dialects whose codes tell more than Code does.
+	Reason string
 }
 
 func (r *Refusal) Error() string {

@@ -205,10 +205,14 @@ type request struct {
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, op Operation) {
 	req := &request{op: op, started: g.Clock.Now()}
+	// The bank's time (the sandbox's moved clock too), for the TPP to compare by.
+	w.Header().Set("Date", req.started.UTC().Format(http.TimeFormat))
 	req.caller.Dialect = op.Wire.Name()
 	req.caller.Lang = language(r)
 	rw := &bufferedWriter{header: http.Header{}}
-	if ref := g.check(r, req); ref != nil {
+	if ref := g.measured(w, r, op); ref != nil {
+		req.refusal = ref
+	} else if ref := g.check(r, req); ref != nil {
 		req.refusal = ref
 	} else if err := op.Handler(rw, r, &req.caller); err != nil {
 		var ref *Refusal
@@ -471,6 +475,12 @@ func certificateRefusal(err error, kind eidas.Kind) *Refusal {
 		which, whichPL = "signing certificate (QSealC)", "certyfikat pieczęci (QSealC)"
 		code = CodeSignatureCert
 	}
+	ref := certificateRefusalOf(err, kind, code, which, whichPL)
+	ref.Reason = string(eidas.ReasonOf(err))
+	return ref
+}
+
+func certificateRefusalOf(err error, kind eidas.Kind, code Code, which, whichPL string) *Refusal {
 	detail := err.Error()
 	switch eidas.ReasonOf(err) {
 	case eidas.ReasonExpired, eidas.ReasonNotYetValid:

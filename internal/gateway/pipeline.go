@@ -150,9 +150,10 @@ func normalOrg(id string) string {
 // renderRefusal writes the dialect's error body.
 func (g *Gateway) renderRefusal(w *bufferedWriter, req *request) {
 	ref := req.refusal
-	data, _ := json.Marshal(req.op.Wire.ErrorBody(ref, req.requestID, req.caller.Lang, g.Clock.Now()))
+	status, body := req.op.Wire.ErrorBody(ref, req.requestID, req.caller.Lang, g.Clock.Now())
+	data, _ := json.Marshal(body)
 	w.header.Set("Content-Type", "application/json; charset=utf-8")
-	w.status = ref.Status
+	w.status = status
 	w.body.Write(data)
 }
 
@@ -175,7 +176,7 @@ func (g *Gateway) finish(w http.ResponseWriter, r *http.Request, req *request, r
 	if rw.status == 0 {
 		rw.status = http.StatusNoContent
 	}
-	if rw.body.Len() > 0 || rw.status != http.StatusNoContent {
+	if es, ok := req.op.Wire.(EmptySigner); rw.body.Len() > 0 || rw.status != http.StatusNoContent || ok && es.SignsEmptyAnswers() {
 		if req.caller.RequestID == "" {
 			req.caller.RequestID = req.requestID
 		}

@@ -28,8 +28,9 @@ type Wire interface {
 	// c.OrgID with a role for op.Service (use g.VerifySealed or
 	// g.VerifySeal), and returns that certificate.
 	VerifyRequest(r *http.Request, c *Caller, op Operation, g *Gateway) (*x509.Certificate, *Refusal)
-	// ErrorBody is the dialect's error body for a refusal, in lang.
-	ErrorBody(ref *Refusal, requestID, lang string, now time.Time) any
+	// ErrorBody is the dialect's HTTP status and error body for a
+	// refusal, in lang.
+	ErrorBody(ref *Refusal, requestID, lang string, now time.Time) (int, any)
 	// SignResponse sets the headers that carry the bank's signature of an
 	// answer with body to the request c (c.RequestID may be empty when
 	// the request was refused early).
@@ -41,6 +42,12 @@ type Wire interface {
 // called with the Authorization header's token before it is checked.
 type TokenBinder interface {
 	CheckToken(c *Caller, token string) *Refusal
+}
+
+// EmptySigner is implemented by a dialect whose answers without a body
+// (204) are signed too.
+type EmptySigner interface {
+	SignsEmptyAnswers() bool
 }
 
 // Refuse makes a refusal with a detail (formatted with fmt.Sprint), for

@@ -44,6 +44,7 @@ type Signer struct {
 	opts      crypto.SignerOpts
 	headerSeg string // BASE64URL(UTF8(JWS Protected Header))
 	unencoded bool
+	cert      *x509.Certificate
 }
 
 // protectedHeader fixes the member order of the headers a Signer writes.
@@ -68,7 +69,7 @@ func NewSigner(key crypto.Signer, cert *x509.Certificate, opts SignerOptions) (*
 	if !ok || !pub.Equal(cert.PublicKey) {
 		return nil, fmt.Errorf("jws: the signing key is not the key of certificate %s", describe(cert))
 	}
-	s := &Signer{key: key, alg: opts.Alg, unencoded: opts.Unencoded}
+	s := &Signer{key: key, alg: opts.Alg, unencoded: opts.Unencoded, cert: cert}
 	switch k := key.Public().(type) {
 	case *rsa.PublicKey:
 		if k.N.BitLen() < minRSABits {
@@ -117,6 +118,13 @@ func NewSigner(key crypto.Signer, cert *x509.Certificate, opts SignerOptions) (*
 	s.headerSeg = base64.RawURLEncoding.EncodeToString(raw)
 	return s, nil
 }
+
+// Key is the signing key, for signatures of other formats (Berlin Group's
+// HTTP signatures) made with the same seal.
+func (s *Signer) Key() crypto.Signer { return s.key }
+
+// Certificate is the key's certificate.
+func (s *Signer) Certificate() *x509.Certificate { return s.cert }
 
 // Alg returns the algorithm the Signer uses.
 func (s *Signer) Alg() string { return s.alg }

@@ -45,6 +45,12 @@ type AuthorizeRequest struct {
 	PSULogin    string
 	CallbackURL string
 	APIKey      string
+	// Polled marks a decoupled request whose TPP polls for the result
+	// (Berlin Group's scaStatus) instead of receiving a callback.
+	Polled bool
+	// RedirectPrefix lets RedirectURI extend a registered redirect URI
+	// (Berlin Group's TPP-Redirect-URI).
+	RedirectPrefix bool
 }
 
 // AuthorizeResult is what Authorize gives back.
@@ -70,7 +76,7 @@ const MaxStateLength = 1024
 // waits for its callback).
 func (s *Server) Authorize(ctx context.Context, r AuthorizeRequest) (AuthorizeResult, error) {
 	switch r.Dialect {
-	case consent.DialectPolishAPI, consent.DialectMBank:
+	case consent.DialectPolishAPI, consent.DialectMBank, DialectBerlinGroup:
 	case "":
 		r.Dialect = consent.DialectPolishAPI
 	default:
@@ -87,7 +93,7 @@ func (s *Server) Authorize(ctx context.Context, r AuthorizeRequest) (AuthorizeRe
 	if r.RedirectURI == "" {
 		return AuthorizeResult{}, newError(InvalidRequest, "redirect_uri is required", "redirect_uri jest wymagane")
 	}
-	if !client.AllowsRedirect(r.RedirectURI) {
+	if !client.AllowsRedirect(r.RedirectURI) && !(r.RedirectPrefix && allowsPrefix(client, r.RedirectURI)) {
 		return AuthorizeResult{}, newError(InvalidRequest,
 			"redirect_uri is not one of the addresses registered for client %s: send one of them exactly, character for character, or register it in the developer portal",
 			"redirect_uri nie jest żadnym z adresów zarejestrowanych dla klienta %s: podaj jeden z nich dokładnie, znak w znak, albo zarejestruj go w portalu dewelopera", r.ClientID)
@@ -111,8 +117,10 @@ func (s *Server) Authorize(ctx context.Context, r AuthorizeRequest) (AuthorizeRe
 			return AuthorizeResult{}, newError(InvalidRequest, "a decoupled authorization needs the customer's login (psuIdentifier)",
 				"autoryzacja odseparowana wymaga loginu klienta (psuIdentifier)")
 		}
-		if err := s.cfg.Callbacks.Check(r.CallbackURL, client.RedirectURIs); err != nil {
-			return AuthorizeResult{}, callbackError(err)
+		if !r.Polled {
+			if err := s.cfg.Callbacks.Check(r.CallbackURL, client.RedirectURIs); err != nil {
+				return AuthorizeResult{}, callbackError(err)
+			}
 		}
 	}
 	now := s.cfg.Clock.Now()
@@ -190,6 +198,24 @@ func (s *Server) scope(scope, group string) (consent.Scope, error) {
 		}
 	}
 	return sc, nil
+}
+
+// DialectBerlinGroup is the Berlin Group dialect's name in requests.
+const DialectBerlinGroup = "berlingroup"
+
+// PageURL is the address of the consent page of an authorization request.
+func (s *Server) PageURL(requestID string) string { return s.cfg.PageURL(requestID) }
+
+// allowsPrefix tells whether uri is one of the client's redirect URIs
+// followed by a path or query of the TPP's choosing.
+func allowsPrefix(c tpp.Client, uri string) bool {
+	for _, reg := range c.RedirectURIs {
+		if rest, ok := strings.CutPrefix(uri, reg); ok && reg != "" &&
+			(rest == "" || strings.HasSuffix(reg, "/") || rest[0] == '/' || rest[0] == '?' || rest[0] == '&') {
+			return true
+		}
+	}
+	return false
 }
 
 func isLoopback(host string) bool {
@@ -442,6 +468,9 @@ func (s *Server) Reject(ctx context.Context, requestID, customerID string) (stri
 			return "", fromConsent(InvalidRequest, err)
 		}
 		return "", err
+	}
+	if nok := s.nokRedirect(ctx, p.ID); nok != "" && !p.Decoupled {
+		return nok, nil
 	}
 	if p.Decoupled {
 		s.deliverAsync(p.ID)

@@ -148,7 +148,10 @@ func (r *Registry) SignUp(ctx context.Context, s SignUp) (Developer, Application
 		return Developer{}, Application{}, newError(CodeInvalid,
 			"the password must have at least %d characters", "hasło musi mieć co najmniej %d znaków", MinPasswordLength)
 	}
-	hash, err := sca.HashPassword(s.Password)
+	hash, err := sca.HashPasswordContext(ctx, s.Password)
+	if errors.Is(err, sca.ErrBusy) {
+		return Developer{}, Application{}, errLoginBusy
+	}
 	if err != nil {
 		return Developer{}, Application{}, err
 	}

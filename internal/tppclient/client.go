@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -43,7 +44,15 @@ type Client struct {
 	http     *http.Client
 	signer   *jws.Signer
 	bankSeal *x509.Certificate
-	now      func() time.Time
+	clockURL string
+	// skew is the bank's clock less ours, in nanoseconds, as the bank's
+	// answers (their Date) and the sandbox's clock endpoint tell it.
+	skew      atomic.Int64
+	clockRead atomic.Bool
+	// now is the bank's time: ours moved by skew. Everything the client
+	// asks the bank to compare (a consent's time limit, a token's expiry, an
+	// execution date, the day of the daily limit) uses it.
+	now func() time.Time
 }
 
 // Config says where the TPP's files and the bank's certificates are.
@@ -54,6 +63,10 @@ type Config struct {
 	API          string // the API's address, https://host:port
 	Dialect      string // "polishapi" (default) or "mbank"
 	BankID       string // mBank's bank id in paths (default "pl-retail")
+	// ClockURL is the sandbox's clock endpoint (GET /sandbox/clock on its
+	// web listener), whose time the sandbox's bank keeps; empty for a real
+	// bank, whose answers' Date headers tell its time.
+	ClockURL string
 }
 
 // New loads a TPP's files.
@@ -74,7 +87,8 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("QSealC: %w", err)
 	}
-	c := &Client{API: strings.TrimRight(cfg.API, "/"), Dialect: cfg.Dialect, BankID: cfg.BankID, signer: signer, now: time.Now}
+	c := &Client{API: strings.TrimRight(cfg.API, "/"), Dialect: cfg.Dialect, BankID: cfg.BankID, signer: signer, clockURL: cfg.ClockURL}
+	c.now = func() time.Time { return time.Now().Add(time.Duration(c.skew.Load())) }
 	if c.Dialect == "" {
 		c.Dialect = "polishapi"
 	}
@@ -211,6 +225,7 @@ func (c *Client) do(req *http.Request, token, sigHeader string, out any) error {
 		return err
 	}
 	defer res.Body.Close()
+	c.observeDate(res.Header.Get("Date"))
 	data, err := io.ReadAll(io.LimitReader(res.Body, 32<<20))
 	if err != nil {
 		return err
@@ -233,5 +248,68 @@ func (c *Client) do(req *http.Request, token, sigHeader string, out any) error {
 	if out != nil && len(data) > 0 {
 		return json.Unmarshal(data, out)
 	}
+	return nil
+}
+
+// observeDate learns the bank's time from an answer's Date header (the
+// bank writes its own clock's time there, the sandbox's moved clock too).
+// Without the sandbox's clock endpoint it is the best the client knows; a
+// second's precision is enough for what it compares.
+func (c *Client) observeDate(h string) {
+	if h == "" || c.clockRead.Load() {
+		return
+	}
+	at, err := http.ParseTime(h)
+	if err != nil {
+		return
+	}
+	skew := time.Until(at)
+	if skew > -2*time.Second && skew < 2*time.Second {
+		skew = 0 // the same clock, within the header's second
+	}
+	c.skew.Store(int64(skew))
+}
+
+// Now is the bank's time as far as the client knows it.
+func (c *Client) Now() time.Time { return c.now() }
+
+// BankNow is the bank's time: read from the sandbox's clock endpoint once
+// (when configured), else as the bank's last answer told it.
+func (c *Client) BankNow(ctx context.Context) time.Time {
+	if c.clockURL != "" && !c.clockRead.Load() {
+		c.SyncClock(ctx)
+	}
+	return c.now()
+}
+
+// SyncClock reads the sandbox's clock endpoint, when configured, and keeps
+// the bank's time from then on; an error leaves the time as it was.
+func (c *Client) SyncClock(ctx context.Context) error {
+	if c.clockURL == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", c.clockURL, nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("the sandbox's clock: %w", err)
+	}
+	defer res.Body.Close()
+	var body struct {
+		Now string `json:"now"`
+	}
+	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<16)).Decode(&body); err != nil {
+		return fmt.Errorf("the sandbox's clock: %w", err)
+	}
+	at, err := time.Parse(time.RFC3339Nano, body.Now)
+	if err != nil {
+		return fmt.Errorf("the sandbox's clock says %q: %w", body.Now, err)
+	}
+	c.skew.Store(int64(time.Until(at)))
+	c.clockRead.Store(true)
 	return nil
 }

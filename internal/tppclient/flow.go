@@ -130,6 +130,9 @@ func (c *Client) Refresh(ctx context.Context, t Tokens) (Tokens, error) {
 	if n.ConsentUntil.IsZero() {
 		n.ConsentUntil = t.ConsentUntil
 	}
+	if n.ConsentID == "" {
+		n.ConsentID = t.ConsentID
+	}
 	return n, nil
 }
 

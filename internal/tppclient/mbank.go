@@ -39,7 +39,14 @@ func (c *Client) mbankAccountList(ctx context.Context, access string) ([]polisha
 func (c *Client) mbankPage(ctx context.Context, access, accountID, list, from, cursor string) ([]byte, string, error) {
 	q := url.Values{"transactionStatus": {map[string]string{"done": "DONE", "pending": "PENDING"}[list]}, "pageSize": {"100"}}
 	if from != "" {
-		q.Set("transactionDateFrom", from)
+		// Booked items by their booking day, as the book keeps them (an item
+		// traded before from but booked on or after it belongs to the list);
+		// pending ones by their trade day.
+		if list == "done" {
+			q.Set("bookingDateFrom", from)
+		} else {
+			q.Set("transactionDateFrom", from)
+		}
 	}
 	if cursor != "" {
 		q.Set("cursor", cursor)

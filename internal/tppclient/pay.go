@@ -26,6 +26,26 @@ type Payment struct {
 	Status string `json:"status"`
 	Link   string `json:"link,omitempty"` // mBank's status address
 	Token  Tokens `json:"token"`          // the pis consent's tokens, to read the status later
+	// History is every status seen, with when it was first seen (the bank's
+	// time).
+	History []StatusSeen `json:"history,omitempty"`
+}
+
+// StatusSeen is a status of a payment and when the TPP first saw it.
+type StatusSeen struct {
+	Status string    `json:"status"`
+	At     time.Time `json:"at"`
+}
+
+// Observe records the payment's current status in its history when it is
+// new.
+func (p *Payment) Observe(at time.Time) {
+	if p.Status == "" {
+		return
+	}
+	if n := len(p.History); n == 0 || p.History[n-1].Status != p.Status {
+		p.History = append(p.History, StatusSeen{Status: p.Status, At: at})
+	}
 }
 
 func (t Transfer) polish() map[string]any {
@@ -118,6 +138,7 @@ func (c *Client) Initiate(ctx context.Context, tok Tokens, t Transfer) (Payment,
 		if len(res.Links) > 0 {
 			p.Link = res.Links[0].Href
 		}
+		p.Observe(c.now())
 		return p, err
 	}
 	body := t.polish()
@@ -127,7 +148,9 @@ func (c *Client) Initiate(ctx context.Context, tok Tokens, t Transfer) (Payment,
 		GeneralStatus string `json:"generalStatus"`
 	}
 	err := c.PolishAPI(ctx, "/v2_1_2.1/payments/v2_1_2.1/domestic", body, tok.AccessToken, nil, &res)
-	return Payment{ID: res.PaymentID, Status: res.GeneralStatus, Token: tok}, err
+	p := Payment{ID: res.PaymentID, Status: res.GeneralStatus, Token: tok}
+	p.Observe(c.now())
+	return p, err
 }
 
 // Status reads a payment's status with its consent's token (refreshed when

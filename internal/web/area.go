@@ -30,6 +30,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/sca"
+	"github.com/psd2bank/psd2bank/internal/stats"
 	"github.com/psd2bank/psd2bank/internal/tpp"
 )
 
@@ -76,8 +77,9 @@ type view struct {
 	Dev            *tpp.Developer
 	Staff          *tpp.Staff
 	Customer       *ledger.Customer
-	C              *consentView // the authorization request in the customer's words
-	D              any          // the page's own data
+	C              *consentView   // the authorization request in the customer's words
+	Down           []stats.Status // interfaces down or in planned maintenance now (back office)
+	D              any            // the page's own data
 
 	layout string
 }

@@ -67,6 +67,7 @@ func (s *Server) boLogout(w http.ResponseWriter, r *http.Request) {
 func (s *Server) staffView(w http.ResponseWriter, r *http.Request, st tpp.Staff, page, title string) view {
 	v := s.newView(w, r, page, title)
 	v.Staff = &st
+	v.Down = s.interfacesDown(r)
 	return v
 }
 

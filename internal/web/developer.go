@@ -73,6 +73,7 @@ func (s *Server) devSignUp(w http.ResponseWriter, r *http.Request) {
 		v := s.newView(w, r, "dev_home", "dev.title")
 		v.Error = s.errorText(r, v.Lang, err)
 		v.D = homeForm{OrgID: su.OrgID, Name: su.Name, Email: su.Email}
+		busyRetry(w, err)
 		s.render(w, statusOf(err), v)
 		return
 	}

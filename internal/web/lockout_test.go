@@ -302,11 +302,17 @@ func TestLoginBusy(t *testing.T) {
 			t.Errorf("%s while busy: %d %v Retry-After %q\n%s", path, status, err, h.Get("Retry-After"), body)
 		}
 	}
+	// Signing up needs a hash too.
+	status, body, h, err := rawPost(nodes[0].URL, "/developer/signup?lang=en", url.Values{"org_id": {"PSDPL-KNF-0000000001"},
+		"name": {"Firma"}, "email": {"new@example.pl"}, "password": {"long enough password"}})
+	if err != nil || status != http.StatusServiceUnavailable || h.Get("Retry-After") == "" {
+		t.Errorf("sign-up while busy: %d %v\n%s", status, err, body)
+	}
 	release()
 	if got := auditCounts(t, db, lockout.Customer, "jan"); len(got) != 0 {
 		t.Errorf("a busy refusal was counted: %v", got)
 	}
-	status, _, _, err := rawPost(nodes[0].URL, "/authorize/R1/login", url.Values{"login": {"jan"}, "password": {"customer password"}})
+	status, _, _, err = rawPost(nodes[0].URL, "/authorize/R1/login", url.Values{"login": {"jan"}, "password": {"customer password"}})
 	if err != nil || status != http.StatusSeeOther {
 		t.Fatalf("log-in once a slot is free: %d %v", status, err)
 	}

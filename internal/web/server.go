@@ -26,6 +26,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/sca"
+	"github.com/psd2bank/psd2bank/internal/stats"
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/tpp"
 )
@@ -59,6 +60,11 @@ type Deps struct {
 	Access        *access.Service
 	Consents      CustomerConsents
 	RevokeConsent func(ctx context.Context, consentID, by, reason string) (consent.Consent, error)
+
+	// Stats, when set, adds the back office's interface statistics
+	// (/backoffice/stats: charts, files, planned outages) and the banner
+	// on every back-office page while an interface is down.
+	Stats *stats.Recorder
 }
 
 // Server serves the developer portal, the back office and the consent pages.
@@ -76,6 +82,9 @@ type Server struct {
 	access        *access.Service
 	consents      CustomerConsents
 	revokeConsent func(ctx context.Context, consentID, by, reason string) (consent.Consent, error)
+
+	stats   *stats.Recorder
+	statsDB store.Querier
 }
 
 // New builds the server; it panics if an embedded template is broken (a
@@ -92,7 +101,8 @@ func New(deps Deps) *Server {
 	s := &Server{reg: deps.Registry, sessions: &sessions{db: deps.DB, clock: c}, log: log, sandbox: deps.Sandbox,
 		pages: map[string]*template.Template{},
 		flow:  deps.Flow, sca: deps.SCA, accounts: deps.Accounts,
-		access: deps.Access, consents: deps.Consents, revokeConsent: deps.RevokeConsent}
+		access: deps.Access, consents: deps.Consents, revokeConsent: deps.RevokeConsent,
+		stats: deps.Stats, statsDB: deps.DB}
 	// The pages of every area, each with its area's layout.
 	loadPages(s.pages, templateFS, []string{"templates/dev_*.html", "templates/bo_*.html", "templates/message.html"}, "",
 		"templates/layout.html", "templates/certs.html")
@@ -143,6 +153,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.access != nil {
 		s.accessRoutes(mux)
+	}
+	if s.stats != nil {
+		s.statsRoutes(mux)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.message(w, r, http.StatusNotFound, "title.not_found", translate(language(w, r), "error.not_found"))

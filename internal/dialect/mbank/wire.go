@@ -65,8 +65,8 @@ type Error struct {
 	Message string `json:"message"`
 }
 
-func (wire) ErrorBody(ref *gateway.Refusal, _, lang string, _ time.Time) any {
-	return Error{Code: string(ref.Code), Message: ref.Message(lang)}
+func (wire) ErrorBody(ref *gateway.Refusal, _, lang string, _ time.Time) (int, any) {
+	return ref.Status, Error{Code: string(ref.Code), Message: ref.Message(lang)}
 }
 
 func (wire) SignResponse(h http.Header, _ *gateway.Caller, body []byte, seal *jws.Signer) error {

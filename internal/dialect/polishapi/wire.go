@@ -88,8 +88,8 @@ type Error struct {
 	Message        string         `json:"message"`
 }
 
-func (wire) ErrorBody(ref *gateway.Refusal, requestID, lang string, now time.Time) any {
-	return Error{
+func (wire) ErrorBody(ref *gateway.Refusal, requestID, lang string, now time.Time) (int, any) {
+	return ref.Status, Error{
 		ResponseHeader: ResponseHeader{RequestID: requestID, SendDate: gateway.FormatDateTime(now), IsCallback: false},
 		Code:           string(ref.Code), Message: ref.Message(lang),
 	}

@@ -1,0 +1,457 @@
+package berlingroup
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/psd2bank/psd2bank/internal/access"
+	"github.com/psd2bank/psd2bank/internal/consent"
+	"github.com/psd2bank/psd2bank/internal/gateway"
+	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/money"
+)
+
+// Amount is an amount with its currency.
+type Amount struct {
+	Currency string `json:"currency"`
+	Amount   string `json:"amount"`
+}
+
+// Balance is one balance of an account.
+type Balance struct {
+	BalanceAmount       Amount `json:"balanceAmount"`
+	BalanceType         string `json:"balanceType"`
+	CreditLimitIncluded *bool  `json:"creditLimitIncluded,omitempty"`
+	ReferenceDate       string `json:"referenceDate,omitempty"`
+}
+
+// AccountDetails is an account in the account list and its details.
+type AccountDetails struct {
+	ResourceID      string          `json:"resourceId"`
+	IBAN            string          `json:"iban"`
+	Currency        string          `json:"currency"`
+	Name            string          `json:"name,omitempty"`
+	Product         string          `json:"product,omitempty"`
+	CashAccountType string          `json:"cashAccountType"`
+	Status          string          `json:"status"`
+	Usage           string          `json:"usage,omitempty"`
+	Balances        []Balance       `json:"balances,omitempty"`
+	Links           map[string]link `json:"_links,omitempty"`
+}
+
+// Transaction is a booked or pending item.
+type Transaction struct {
+	TransactionID                     string            `json:"transactionId,omitempty"`
+	EntryReference                    string            `json:"entryReference,omitempty"`
+	BookingDate                       string            `json:"bookingDate,omitempty"`
+	ValueDate                         string            `json:"valueDate,omitempty"`
+	TransactionAmount                 Amount            `json:"transactionAmount"`
+	CreditorName                      string            `json:"creditorName,omitempty"`
+	CreditorAccount                   *AccountReference `json:"creditorAccount,omitempty"`
+	DebtorName                        string            `json:"debtorName,omitempty"`
+	DebtorAccount                     *AccountReference `json:"debtorAccount,omitempty"`
+	RemittanceInformationUnstructured string            `json:"remittanceInformationUnstructured,omitempty"`
+	Links                             map[string]link   `json:"_links,omitempty"`
+}
+
+// pageSize is how many booked items a page of transactions holds.
+const pageSize = 100
+
+// grant is the consent a call uses: the Consent-ID header, the TPP's,
+// of this dialect, authorised and alive.
+func (s *service) grant(r *http.Request, c *gateway.Caller) (bgConsent, consent.Consent, error) {
+	id := r.Header.Get("Consent-ID")
+	if id == "" {
+		return bgConsent{}, consent.Consent{}, formatError("the Consent-ID header is missing: send the consentId the bank gave you",
+			"brak nagłówka Consent-ID: wyślij consentId nadany przez bank")
+	}
+	rec, cons, err := s.loadConsent(r.Context(), c.OrgID, id)
+	if err != nil {
+		if ref, ok := err.(*gateway.Refusal); ok && string(ref.Code) == CodeConsentUnknown {
+			ref.Status = http.StatusBadRequest // a header, not a path: 400 in the standard
+		}
+		return rec, cons, err
+	}
+	// Authorised and alive: the consent service says so (its status check
+	// runs before the privilege, which no call is named after).
+	if _, err := s.d.Consents.Check(r.Context(), consent.Access{ConsentID: cons.ID, TPPID: c.OrgID, Privilege: "-"}); err != nil &&
+		consent.CodeOf(err) != consent.CodePrivilegeMissing {
+		return rec, cons, consentRefusal(err)
+	}
+	return rec, cons, nil
+}
+
+// check asks the consent service whether the call may read, and counts it.
+func (s *service) check(ctx context.Context, r *http.Request, c *gateway.Caller, cons consent.Consent, privilege, nrb string, from time.Time) error {
+	_, err := s.d.Consents.Check(ctx, consent.Access{ConsentID: cons.ID, TPPID: c.OrgID, Privilege: privilege,
+		AccountNumber: nrb, PSUPresent: psuPresent(r), HistoryFrom: from, Consume: true})
+	if err != nil {
+		return consentRefusal(err)
+	}
+	return s.checkAccess(ctx, nrb, access.AIS)
+}
+
+// consentAccount finds an account of the consent by resource id; any
+// other id (another customer's account included) is unknown.
+func (s *service) consentAccount(ctx context.Context, cons consent.Consent, id string) (ledger.Account, error) {
+	a, err := s.d.Ledger.Account(ctx, id)
+	if err != nil || !slices.Contains(cons.Accounts, a.NRB) || a.CustomerID != cons.CustomerID {
+		if err != nil && ledger.CodeOf(err) != ledger.CodeNotFound {
+			return a, err
+		}
+		return a, refuse(http.StatusNotFound, CodeResourceUnknown,
+			"no account "+id+" under this consent: use a resourceId from GET /v1/accounts",
+			"ta zgoda nie obejmuje rachunku "+id+": użyj resourceId z GET /v1/accounts")
+	}
+	return a, nil
+}
+
+func (s *service) details(a ledger.Account) AccountDetails {
+	self := Prefix + "/v1/accounts/" + a.ID
+	d := AccountDetails{ResourceID: a.ID, IBAN: ibanOf(a.NRB), Currency: a.Currency, Name: a.Name, Product: a.Type,
+		CashAccountType: "CACC", Status: "enabled", Usage: "PRIV",
+		Links: map[string]link{"self": {self}}}
+	if a.Type == ledger.TypeBusiness || a.Type == ledger.TypeCorporate || a.Type == ledger.TypeVAT {
+		d.Usage = "ORGA"
+	}
+	if a.Type == ledger.TypeSavings {
+		d.CashAccountType = "SVGS"
+	}
+	return d
+}
+
+// balances are the balances the ledger keeps, with their standard meaning:
+// closingBooked at the end of yesterday, interimBooked now (booked items
+// only), interimAvailable and expected (booked less the pending holds:
+// what can be spent, without the overdraft).
+func (s *service) balances(ctx context.Context, a ledger.Account) ([]Balance, error) {
+	now := s.now()
+	today := ledger.DateOf(now)
+	yesterday := ledger.DateOf(now.Add(-24 * time.Hour))
+	closing := money.Amount(0)
+	items, _, err := s.d.Ledger.BookedItems(ctx, ledger.BookedQuery{AccountID: a.ID, ItemFilter: ledger.ItemFilter{BookingTo: yesterday}, Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(items) > 0 {
+		closing = items[0].BalanceAfter
+	}
+	no := new(bool)
+	amt := func(v money.Amount) Amount { return Amount{Currency: a.Currency, Amount: v.String()} }
+	return []Balance{
+		{BalanceAmount: amt(closing), BalanceType: "closingBooked", ReferenceDate: yesterday},
+		{BalanceAmount: amt(a.Booked), BalanceType: "interimBooked", ReferenceDate: today},
+		{BalanceAmount: amt(a.Available), BalanceType: "interimAvailable", CreditLimitIncluded: no, ReferenceDate: today},
+		{BalanceAmount: amt(a.Available), BalanceType: "expected", ReferenceDate: today},
+	}, nil
+}
+
+// hasBalances tells whether the consent gives the account's balances.
+func hasBalances(rec bgConsent, nrb string) bool {
+	switch rec.Kind {
+	case kindExplicit:
+		return slices.Contains(rec.Balances, nrb)
+	case kindAvailable:
+		return false
+	}
+	return true
+}
+
+func hasTransactions(rec bgConsent, nrb string) bool {
+	switch rec.Kind {
+	case kindExplicit:
+		return slices.Contains(rec.Transactions, nrb)
+	case kindAvailable, kindAvailableWithBa:
+		return false
+	}
+	return true
+}
+
+func (s *service) getAccountList(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
+	ctx := r.Context()
+	rec, cons, err := s.grant(r, c)
+	if err != nil {
+		return err
+	}
+	withBalance := r.URL.Query().Get("withBalance") == "true"
+	if cons.Scope == consent.ScopeAISAccounts {
+		if err := s.check(ctx, r, c, cons, consent.PrivGetAccounts, "", time.Time{}); err != nil {
+			return err
+		}
+	}
+	var list []AccountDetails
+	for _, nrb := range cons.Accounts {
+		if cons.Scope == consent.ScopeAIS {
+			if err := s.check(ctx, r, c, cons, consent.PrivGetAccount, nrb, time.Time{}); err != nil {
+				return err
+			}
+		} else if err := s.checkAccess(ctx, nrb, access.AIS); err != nil {
+			return err
+		}
+		a, err := s.d.Ledger.AccountByNRB(ctx, nrb)
+		if err != nil {
+			return err
+		}
+		d := s.details(a)
+		if hasBalances(rec, nrb) {
+			d.Links["balances"] = link{d.Links["self"].Href + "/balances"}
+			if withBalance {
+				if d.Balances, err = s.balances(ctx, a); err != nil {
+					return err
+				}
+			}
+		} else if withBalance {
+			return refuse(http.StatusUnauthorized, CodeConsentInvalid,
+				"withBalance: the consent does not give the balance of account "+consent.Mask(nrb),
+				"withBalance: zgoda nie obejmuje salda rachunku "+consent.Mask(nrb))
+		}
+		if hasTransactions(rec, nrb) {
+			d.Links["transactions"] = link{d.Links["self"].Href + "/transactions"}
+		}
+		list = append(list, d)
+	}
+	if list == nil {
+		list = []AccountDetails{}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"accounts": list})
+}
+
+func (s *service) readAccountDetails(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
+	ctx := r.Context()
+	rec, cons, err := s.grant(r, c)
+	if err != nil {
+		return err
+	}
+	if cons.Scope != consent.ScopeAIS {
+		return consentWithout("account details")
+	}
+	a, err := s.consentAccount(ctx, cons, param(r, "accountId"))
+	if err != nil {
+		return err
+	}
+	if err := s.check(ctx, r, c, cons, consent.PrivGetAccount, a.NRB, time.Time{}); err != nil {
+		return err
+	}
+	d := s.details(a)
+	if hasBalances(rec, a.NRB) {
+		d.Links["balances"] = link{d.Links["self"].Href + "/balances"}
+		if r.URL.Query().Get("withBalance") == "true" {
+			if d.Balances, err = s.balances(ctx, a); err != nil {
+				return err
+			}
+		}
+	}
+	if hasTransactions(rec, a.NRB) {
+		d.Links["transactions"] = link{d.Links["self"].Href + "/transactions"}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"account": d})
+}
+
+func consentWithout(what string) error {
+	return refuse(http.StatusUnauthorized, CodeConsentInvalid,
+		"the consent does not give "+what+": ask the customer for a consent that does",
+		"zgoda nie obejmuje: "+what+"; poproś klienta o zgodę, która to obejmuje")
+}
+
+func (s *service) getBalances(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
+	ctx := r.Context()
+	rec, cons, err := s.grant(r, c)
+	if err != nil {
+		return err
+	}
+	if cons.Scope != consent.ScopeAIS {
+		return consentWithout("balances")
+	}
+	a, err := s.consentAccount(ctx, cons, param(r, "accountId"))
+	if err != nil {
+		return err
+	}
+	if !hasBalances(rec, a.NRB) {
+		return consentWithout("the balances of this account")
+	}
+	if err := s.check(ctx, r, c, cons, consent.PrivGetAccount, a.NRB, time.Time{}); err != nil {
+		return err
+	}
+	b, err := s.balances(ctx, a)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"account": AccountReference{IBAN: ibanOf(a.NRB), Currency: a.Currency}, "balances": b})
+}
+
+func (s *service) getTransactionList(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
+	ctx := r.Context()
+	rec, cons, err := s.grant(r, c)
+	if err != nil {
+		return err
+	}
+	if cons.Scope != consent.ScopeAIS {
+		return consentWithout("transactions")
+	}
+	a, err := s.consentAccount(ctx, cons, param(r, "accountId"))
+	if err != nil {
+		return err
+	}
+	if !hasTransactions(rec, a.NRB) {
+		return consentWithout("the transactions of this account")
+	}
+	q := r.URL.Query()
+	if accept := r.Header.Get("Accept"); accept != "" && !strings.Contains(accept, "json") && !strings.Contains(accept, "*/*") {
+		return refuse(http.StatusNotAcceptable, CodeFormatError, "transaction lists are offered as application/json only (no camt.052/053 or MT94x)",
+			"listy transakcji są dostępne tylko jako application/json (bez camt.052/053 i MT94x)")
+	}
+	status := q.Get("bookingStatus")
+	switch status {
+	case "booked", "pending", "both":
+	case "":
+		return formatError("bookingStatus is required: booked, pending or both", "bookingStatus jest wymagane: booked, pending lub both")
+	default:
+		return refuse(http.StatusBadRequest, CodeParameterNotSupport, "bookingStatus "+status+" is not offered: use booked, pending or both",
+			"bookingStatus "+status+" nie jest oferowane: użyj booked, pending lub both")
+	}
+	for _, p := range []string{"entryReferenceFrom", "deltaList"} {
+		if q.Has(p) {
+			return refuse(http.StatusBadRequest, CodeParameterNotSupport, p+" is not offered: page with _links.next and filter with dateFrom/dateTo",
+				p+" nie jest oferowane: stronicuj przez _links.next i filtruj przez dateFrom/dateTo")
+		}
+	}
+	dateFrom, dateTo := q.Get("dateFrom"), q.Get("dateTo")
+	if dateFrom == "" {
+		return formatError("dateFrom is required (YYYY-MM-DD)", "dateFrom jest wymagane (RRRR-MM-DD)")
+	}
+	from, err := time.Parse(time.DateOnly, dateFrom)
+	if err != nil {
+		return formatError("dateFrom must be a date YYYY-MM-DD", "dateFrom musi być datą RRRR-MM-DD", "got ", dateFrom)
+	}
+	if dateTo != "" {
+		if _, err := time.Parse(time.DateOnly, dateTo); err != nil {
+			return formatError("dateTo must be a date YYYY-MM-DD", "dateTo musi być datą RRRR-MM-DD", "got ", dateTo)
+		}
+		if dateTo < dateFrom {
+			return refuse(http.StatusBadRequest, CodePeriodInvalid, "dateTo is before dateFrom", "dateTo jest wcześniejsze niż dateFrom")
+		}
+	}
+	var before int64
+	if p := q.Get("page"); p != "" {
+		if before, err = strconv.ParseInt(p, 10, 64); err != nil || before <= 0 {
+			return formatError("page is not a page this bank gave in _links.next", "page nie jest stroną podaną przez bank w _links.next")
+		}
+	}
+	privilege := consent.PrivGetTransactionsDone
+	if status == "pending" {
+		privilege = consent.PrivGetTransactionsPending
+	}
+	if err := s.check(ctx, r, c, cons, privilege, a.NRB, from); err != nil {
+		return err
+	}
+	self := Prefix + "/v1/accounts/" + a.ID
+	report := map[string]any{}
+	links := map[string]link{"account": {self}}
+	filter := ledger.ItemFilter{BookingFrom: dateFrom, BookingTo: dateTo}
+	if status != "pending" {
+		items, more, err := s.d.Ledger.BookedItems(ctx, ledger.BookedQuery{AccountID: a.ID, ItemFilter: filter, BeforeSeq: before, Limit: pageSize})
+		if err != nil {
+			return err
+		}
+		booked := make([]Transaction, 0, len(items))
+		for _, p := range items {
+			booked = append(booked, s.transaction(a, p))
+		}
+		report["booked"] = booked
+		base := self + "/transactions?bookingStatus=" + status + "&dateFrom=" + dateFrom
+		if dateTo != "" {
+			base += "&dateTo=" + dateTo
+		}
+		links["first"] = link{base}
+		if more && len(items) > 0 {
+			links["next"] = link{base + "&page=" + strconv.FormatInt(items[len(items)-1].Seq, 10)}
+		}
+	}
+	if status != "booked" && before == 0 {
+		holds, _, err := s.d.Ledger.ActiveHolds(ctx, ledger.HoldQuery{AccountID: a.ID,
+			ItemFilter: ledger.ItemFilter{TradeFrom: dateFrom, TradeTo: dateTo}, Limit: 1000})
+		if err != nil {
+			return err
+		}
+		pending := make([]Transaction, 0, len(holds))
+		for _, h := range holds {
+			t := Transaction{TransactionID: h.ID, TransactionAmount: Amount{Currency: h.Currency, Amount: (-h.Amount).String()},
+				CreditorName: cut(h.MerchantName, 70), RemittanceInformationUnstructured: cut(h.Description, 140)}
+			pending = append(pending, t)
+		}
+		report["pending"] = pending
+	}
+	report["_links"] = links
+	return writeJSON(w, http.StatusOK, map[string]any{
+		"account":      AccountReference{IBAN: ibanOf(a.NRB), Currency: a.Currency},
+		"transactions": report,
+	})
+}
+
+// transaction is a booked item in the standard's terms: a debit names
+// the creditor, a credit the debtor.
+func (s *service) transaction(a ledger.Account, p ledger.Posting) Transaction {
+	t := Transaction{TransactionID: p.TransferID, EntryReference: strconv.FormatInt(p.Seq, 10), BookingDate: p.BookingDate,
+		ValueDate: p.BookingDate, TransactionAmount: Amount{Currency: p.Currency, Amount: p.Amount.String()},
+		RemittanceInformationUnstructured: cut(p.Title, 140)}
+	var ref *AccountReference
+	if p.Counterparty.Account != "" {
+		acct := p.Counterparty.Account
+		if len(acct) == 26 {
+			acct = ibanOf(acct)
+		}
+		ref = &AccountReference{IBAN: acct}
+	}
+	name := cut(p.Counterparty.Name, 70)
+	if p.Amount < 0 {
+		t.CreditorName, t.CreditorAccount = name, ref
+	} else {
+		t.DebtorName, t.DebtorAccount = name, ref
+	}
+	t.Links = map[string]link{"transactionDetails": {Prefix + "/v1/accounts/" + a.ID + "/transactions/" + p.TransferID}}
+	return t
+}
+
+func (s *service) getTransactionDetails(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
+	ctx := r.Context()
+	rec, cons, err := s.grant(r, c)
+	if err != nil {
+		return err
+	}
+	if cons.Scope != consent.ScopeAIS {
+		return consentWithout("transaction details")
+	}
+	a, err := s.consentAccount(ctx, cons, param(r, "accountId"))
+	if err != nil {
+		return err
+	}
+	if !hasTransactions(rec, a.NRB) {
+		return consentWithout("the transactions of this account")
+	}
+	if err := s.check(ctx, r, c, cons, consent.PrivGetTransactionDetail, a.NRB, time.Time{}); err != nil {
+		return err
+	}
+	p, err := s.d.Ledger.BookedItem(ctx, a.ID, param(r, "transactionId"))
+	if ledger.CodeOf(err) == ledger.CodeNotFound {
+		return refuse(http.StatusNotFound, CodeResourceUnknown, "no booked transaction "+param(r, "transactionId")+" on this account",
+			"na tym rachunku nie ma zaksięgowanej transakcji "+param(r, "transactionId"))
+	}
+	if err != nil {
+		return err
+	}
+	t := s.transaction(a, p)
+	t.Links = nil
+	return writeJSON(w, http.StatusOK, map[string]any{"transactionsDetails": t})
+}
+
+// cut keeps s within the standard's length (in characters).
+func cut(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}

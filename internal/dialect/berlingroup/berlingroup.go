@@ -1,0 +1,237 @@
+package berlingroup
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/psd2bank/psd2bank/internal/access"
+	"github.com/psd2bank/psd2bank/internal/consent"
+	"github.com/psd2bank/psd2bank/internal/gateway"
+	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/oauth"
+	"github.com/psd2bank/psd2bank/internal/payment"
+	"github.com/psd2bank/psd2bank/internal/store"
+	"github.com/psd2bank/psd2bank/internal/tpp"
+)
+
+// Prefix is where the dialect is served on the API listener.
+const Prefix = "/berlingroup"
+
+// Clients lists a TPP's OAuth clients (their registered redirect URIs
+// bound TPP-Redirect-URI); *tpp.Registry implements it.
+type Clients interface {
+	ClientsOf(ctx context.Context, tppID string) ([]tpp.Client, error)
+}
+
+// Deps are the domain services the dialect translates to.
+type Deps struct {
+	Gateway  *gateway.Gateway
+	Ledger   *ledger.Ledger
+	Consents *consent.Service
+	OAuth    *oauth.Server
+	Clients  Clients
+	Payments *payment.Service
+	Access   *access.Service // nil: every account's API access is active
+	DB       store.Querier
+	// OnDecoupled starts the customer's approval in the mobile app.
+	OnDecoupled func(ctx context.Context, res oauth.AuthorizeResult, psuLogin string) error
+}
+
+// Route is one operation of the dialect on the API listener.
+type Route struct {
+	Method, Pattern string
+	Op              gateway.Operation
+}
+
+// Routes lists the dialect's operations (patterns under Prefix); those it
+// does not serve answer SERVICE_INVALID.
+func Routes(d Deps) []Route {
+	s := &service{d: d}
+	ops := []op{
+		{"POST", "/v1/consents", gateway.AIS, "createConsent", s.createConsent},
+		{"GET", "/v1/consents/{consentId}", gateway.AIS, "getConsentInformation", s.getConsent},
+		{"DELETE", "/v1/consents/{consentId}", gateway.AIS, "deleteConsent", s.deleteConsent},
+		{"GET", "/v1/consents/{consentId}/status", gateway.AIS, "getConsentStatus", s.getConsentStatus},
+		{"POST", "/v1/consents/{consentId}/authorisations", gateway.AIS, "startConsentAuthorisation", s.startConsentAuthorisation},
+		{"GET", "/v1/consents/{consentId}/authorisations", gateway.AIS, "getConsentAuthorisation", s.getConsentAuthorisations},
+		{"GET", "/v1/consents/{consentId}/authorisations/{authorisationId}", gateway.AIS, "getConsentScaStatus", s.getConsentScaStatus},
+		{"PUT", "/v1/consents/{consentId}/authorisations/{authorisationId}", gateway.AIS, "updateConsentsPsuData", embeddedRefused},
+		{"GET", "/v1/accounts", gateway.AIS, "getAccountList", s.getAccountList},
+		{"GET", "/v1/accounts/{accountId}", gateway.AIS, "readAccountDetails", s.readAccountDetails},
+		{"GET", "/v1/accounts/{accountId}/balances", gateway.AIS, "getBalances", s.getBalances},
+		{"GET", "/v1/accounts/{accountId}/transactions", gateway.AIS, "getTransactionList", s.getTransactionList},
+		{"GET", "/v1/accounts/{accountId}/transactions/{transactionId}", gateway.AIS, "getTransactionDetails", s.getTransactionDetails},
+		{"GET", "/v1/card-accounts", gateway.AIS, "getCardAccountList", noCards},
+		{"GET", "/v1/card-accounts/{accountId}", gateway.AIS, "readCardAccountDetails", noCards},
+		{"GET", "/v1/card-accounts/{accountId}/balances", gateway.AIS, "getCardAccountBalances", noCards},
+		{"GET", "/v1/card-accounts/{accountId}/transactions", gateway.AIS, "getCardAccountTransactionList", noCards},
+		{"POST", "/v1/funds-confirmations", gateway.CAF, "checkAvailabilityOfFunds", s.checkAvailabilityOfFunds},
+		{"POST", "/v1/signing-baskets", gateway.PIS, "createSigningBasket", notServed("signing baskets")},
+	}
+	if d.Payments != nil {
+		ops = append(ops, s.paymentRoutes()...)
+	}
+	out := make([]Route, 0, len(ops))
+	for _, o := range ops {
+		out = append(out, Route{Method: o.method, Pattern: Prefix + o.path,
+			Op: gateway.Operation{Wire: Wire, Service: o.service, Name: o.name, Handler: o.h}})
+	}
+	return out
+}
+
+type service struct{ d Deps }
+
+// op is an operation: its route (under Prefix), service, name and handler.
+type op struct {
+	method, path string
+	service      gateway.Service
+	name         string
+	h            gateway.Handler
+}
+
+func (s *service) now() time.Time { return s.d.Consents.Now() }
+
+func noCards(http.ResponseWriter, *http.Request, *gateway.Caller) error {
+	return refuse(http.StatusMethodNotAllowed, CodeServiceInvalid,
+		"this bank keeps no card accounts: the card account service is not offered (use /v1/accounts)",
+		"bank nie prowadzi rachunków kart: usługa rachunków kartowych nie jest oferowana (użyj /v1/accounts)")
+}
+
+func notServed(what string) gateway.Handler {
+	return func(http.ResponseWriter, *http.Request, *gateway.Caller) error {
+		return refuse(http.StatusMethodNotAllowed, CodeServiceInvalid,
+			"this bank does not offer "+what, "bank nie oferuje usługi: "+what)
+	}
+}
+
+func embeddedRefused(http.ResponseWriter, *http.Request, *gateway.Caller) error {
+	return refuse(http.StatusBadRequest, CodeScaMethodUnknown,
+		"embedded SCA is not offered: the customer authorises at the bank (redirect, _links.scaRedirect) or in the bank's mobile app (decoupled)",
+		"wbudowane SCA nie jest oferowane: klient autoryzuje w banku (przekierowanie, _links.scaRedirect) lub w aplikacji mobilnej banku (odseparowane)")
+}
+
+// writeJSON answers with status and v; the gateway signs it.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	return gateway.WriteJSON(w, status, v)
+}
+
+// decodeStrict reads a JSON body, refusing fields the standard does not define.
+func decodeStrict(body []byte, v any, shape string) error {
+	if ct := bytes.TrimSpace(body); len(ct) > 0 && ct[0] == '<' {
+		return refuse(http.StatusUnsupportedMediaType, CodeFormatError,
+			"this bank accepts JSON bodies only (application/json); XML (pain.001) is not offered",
+			"bank przyjmuje tylko treść JSON (application/json); XML (pain.001) nie jest obsługiwany")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return formatError("the body is not a valid "+shape+": "+err.Error(), "treść nie jest poprawnym obiektem "+shape+": "+err.Error())
+	}
+	if dec.More() {
+		return formatError("the body has data after the JSON object", "treść zawiera dane po obiekcie JSON")
+	}
+	return nil
+}
+
+// link is an href in _links.
+type link struct {
+	Href string `json:"href"`
+}
+
+// psuPresent tells whether the customer takes part (PSU-IP-Address sent):
+// reads without it count towards frequencyPerDay.
+func psuPresent(r *http.Request) bool { return r.Header.Get("PSU-IP-Address") != "" }
+
+// consentRefusal maps the consent service's refusals to the standard.
+func consentRefusal(err error) error {
+	var ce *consent.Error
+	if !errors.As(err, &ce) {
+		return err
+	}
+	en, pl := ce.Message, ce.MessagePL
+	switch ce.Code {
+	case consent.CodeUnknown, consent.CodeNotFound:
+		return refuse(http.StatusForbidden, CodeConsentUnknown, en, pl)
+	case consent.CodeExpired:
+		return refuse(http.StatusUnauthorized, CodeConsentExpired, en, pl)
+	case consent.CodeAccessLimit:
+		r := refuse(http.StatusTooManyRequests, CodeAccessExceeded, en, pl)
+		return r
+	case consent.CodeHistoryTooLong:
+		return refuse(http.StatusBadRequest, CodePeriodInvalid, en, pl)
+	case consent.CodeInvalid, consent.CodeInvalidPrivileges:
+		return refuse(http.StatusBadRequest, CodeFormatError, en, pl)
+	case consent.CodeWrongState, consent.CodeAlreadyRevoked:
+		return refuse(http.StatusConflict, CodeStatusInvalid, en, pl)
+	default: // not authorised, rejected, revoked, privilege missing, account not in consent, used up
+		return refuse(http.StatusUnauthorized, CodeConsentInvalid, en, pl)
+	}
+}
+
+// accessRefusal maps API access per account to the standard.
+func accessRefusal(err error) error {
+	var ae *access.Error
+	if !errors.As(err, &ae) {
+		return err
+	}
+	if ae.Code == access.CodeLimitExceeded {
+		return refuse(http.StatusBadRequest, CodePaymentFailed, ae.In("en"), ae.In("pl"))
+	}
+	return refuse(http.StatusForbidden, CodeServiceBlocked, ae.In("en"), ae.In("pl"))
+}
+
+// checkAccess refuses an account whose API access is not active.
+func (s *service) checkAccess(ctx context.Context, nrb, svc string) error {
+	if s.d.Access == nil || nrb == "" {
+		return nil
+	}
+	return accessRefusal(s.d.Access.Check(ctx, nrb, svc))
+}
+
+// IBAN of a Polish NRB.
+func ibanOf(nrb string) string { return "PL" + nrb }
+
+// nrbOf reads a Polish IBAN into its NRB.
+func nrbOf(iban string) (string, bool) {
+	iban = strings.ToUpper(strings.ReplaceAll(iban, " ", ""))
+	n, ok := strings.CutPrefix(iban, "PL")
+	if !ok || len(n) != 26 {
+		return "", false
+	}
+	if _, err := strconv.ParseUint(n[:18], 10, 64); err != nil {
+		return "", false
+	}
+	if _, err := strconv.ParseUint(n[18:], 10, 64); err != nil {
+		return "", false
+	}
+	return n, validIBAN(iban)
+}
+
+// validIBAN checks the ISO 13616 check digits.
+func validIBAN(iban string) bool {
+	s := iban[4:] + iban[:4]
+	rem := 0
+	for _, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			rem = (rem*10 + int(c-'0')) % 97
+		case c >= 'A' && c <= 'Z':
+			v := int(c-'A') + 10
+			rem = (rem*100 + v) % 97
+		default:
+			return false
+		}
+	}
+	return rem == 1
+}
+
+// param is a path parameter.
+func param(r *http.Request, name string) string { return chi.URLParam(r, name) }

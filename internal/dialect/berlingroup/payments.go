@@ -1,0 +1,688 @@
+package berlingroup
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/psd2bank/psd2bank/internal/access"
+	"github.com/psd2bank/psd2bank/internal/consent"
+	"github.com/psd2bank/psd2bank/internal/gateway"
+	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/money"
+	"github.com/psd2bank/psd2bank/internal/oauth"
+	"github.com/psd2bank/psd2bank/internal/payment"
+)
+
+// Address is a postal address.
+type Address struct {
+	StreetName     string `json:"streetName,omitempty"`
+	BuildingNumber string `json:"buildingNumber,omitempty"`
+	TownName       string `json:"townName,omitempty"`
+	PostCode       string `json:"postCode,omitempty"`
+	Country        string `json:"country"`
+}
+
+// PaymentInitiation is the JSON body of a single payment (the standard's
+// paymentInitiation_json, with the fields this bank acts on).
+type PaymentInitiation struct {
+	EndToEndIdentification            string            `json:"endToEndIdentification,omitempty"`
+	DebtorAccount                     *AccountReference `json:"debtorAccount"`
+	DebtorName                        string            `json:"debtorName,omitempty"`
+	InstructedAmount                  *Amount           `json:"instructedAmount"`
+	CreditorAccount                   *AccountReference `json:"creditorAccount"`
+	CreditorAgent                     string            `json:"creditorAgent,omitempty"`
+	CreditorName                      string            `json:"creditorName"`
+	CreditorAddress                   *Address          `json:"creditorAddress,omitempty"`
+	ChargeBearer                      string            `json:"chargeBearer,omitempty"`
+	RemittanceInformationUnstructured string            `json:"remittanceInformationUnstructured,omitempty"`
+	RequestedExecutionDate            string            `json:"requestedExecutionDate,omitempty"`
+	// Periodic payments only.
+	StartDate      string `json:"startDate,omitempty"`
+	EndDate        string `json:"endDate,omitempty"`
+	ExecutionRule  string `json:"executionRule,omitempty"`
+	Frequency      string `json:"frequency,omitempty"`
+	DayOfExecution string `json:"dayOfExecution,omitempty"`
+}
+
+// frequencies are the standard's frequency codes as the domain's periods.
+var frequencies = map[string]struct {
+	period payment.Period
+	n      int
+}{
+	"Daily": {payment.Day, 1}, "Weekly": {payment.Week, 1}, "EveryTwoWeeks": {payment.Week, 2}, "Monthly": {payment.Month, 1},
+	"EveryTwoMonths": {payment.Month, 2}, "Quarterly": {payment.Month, 3}, "SemiAnnual": {payment.Month, 6}, "Annual": {payment.Month, 12},
+}
+
+// products are the payment products and how the domain makes them.
+var products = map[string]struct {
+	typ       payment.Type
+	system    payment.System
+	privilege string
+	currency  string // required currency, "" = any
+}{
+	"pl-domestic-credit-transfers":  {payment.Domestic, "", consent.PrivDomestic, "PLN"},
+	"sepa-credit-transfers":         {payment.EEA, payment.SystemSEPA, consent.PrivEEA, "EUR"},
+	"instant-sepa-credit-transfers": {payment.EEA, payment.SystemInstantSEPA, consent.PrivEEA, "EUR"},
+	"target-2-payments":             {payment.EEA, payment.SystemTarget, consent.PrivEEA, "EUR"},
+	"cross-border-credit-transfers": {payment.NonEEA, payment.SystemSwift, consent.PrivNonEEA, ""},
+}
+
+// paymentRoutes are the payment operations.
+func (s *service) paymentRoutes() []op {
+	base := "/v1/{paymentService}/{paymentProduct}"
+	return []op{
+		{"POST", base, gateway.PIS, "initiatePayment", s.initiatePayment},
+		{"GET", base + "/{paymentId}", gateway.PIS, "getPaymentInformation", s.getPayment},
+		{"GET", base + "/{paymentId}/status", gateway.PIS, "getPaymentInitiationStatus", s.getPaymentStatus},
+		{"DELETE", base + "/{paymentId}", gateway.PIS, "cancelPayment", s.cancelPayment},
+		{"PUT", base + "/{paymentId}", gateway.PIS, "changePayment", paymentUnchangeable},
+		{"PATCH", base + "/{paymentId}", gateway.PIS, "changePayment", paymentUnchangeable},
+		{"POST", base + "/{paymentId}/authorisations", gateway.PIS, "startPaymentAuthorisation", s.startPaymentAuthorisation},
+		{"GET", base + "/{paymentId}/authorisations", gateway.PIS, "getPaymentInitiationAuthorisation", s.getPaymentAuthorisations},
+		{"GET", base + "/{paymentId}/authorisations/{authorisationId}", gateway.PIS, "getPaymentInitiationScaStatus", s.getPaymentScaStatus},
+		{"PUT", base + "/{paymentId}/authorisations/{authorisationId}", gateway.PIS, "updatePaymentPsuData", embeddedRefused},
+		{"POST", base + "/{paymentId}/cancellation-authorisations", gateway.PIS, "startPaymentInitiationCancellationAuthorisation", notServed("cancellation authorisations (DELETE cancels a payment that can still be cancelled at once)")},
+	}
+}
+
+func paymentUnchangeable(http.ResponseWriter, *http.Request, *gateway.Caller) error {
+	return refuse(http.StatusMethodNotAllowed, CodeServiceInvalid,
+		"a payment cannot be changed once asked for: cancel it (DELETE) and initiate a new one, which needs a new authorisation",
+		"płatności nie można zmienić po złożeniu: anuluj ją (DELETE) i zainicjuj nową, co wymaga nowej autoryzacji")
+}
+
+// bgPayment is the dialect's record of a payment.
+type bgPayment struct {
+	ID, TPPID, Service, Product string
+	Body                        PaymentInitiation
+	Order                       payment.Order
+	ConsentID, RequestID        string
+	SCAApproach, BankID         string
+	CreatedAt                   time.Time
+}
+
+// product checks the path's service and product.
+func product(r *http.Request) (string, error) {
+	svc, prod := param(r, "paymentService"), param(r, "paymentProduct")
+	switch svc {
+	case "payments", "periodic-payments":
+	case "bulk-payments":
+		return "", refuse(http.StatusMethodNotAllowed, CodeServiceInvalid, svc+" are not offered yet: initiate single payments (/v1/payments/{product})",
+			svc+" nie są jeszcze oferowane: inicjuj pojedyncze płatności (/v1/payments/{product})")
+	default:
+		return "", refuse(http.StatusNotFound, CodeResourceUnknown, "no payment service "+svc+": use payments", "nie ma usługi płatniczej "+svc+": użyj payments")
+	}
+	if _, ok := products[prod]; !ok {
+		return "", refuse(http.StatusNotFound, CodeProductUnknown,
+			"payment product "+prod+" is not offered: use sepa-credit-transfers, instant-sepa-credit-transfers, target-2-payments, cross-border-credit-transfers or pl-domestic-credit-transfers",
+			"produkt płatniczy "+prod+" nie jest oferowany: użyj sepa-credit-transfers, instant-sepa-credit-transfers, target-2-payments, cross-border-credit-transfers lub pl-domestic-credit-transfers")
+	}
+	return prod, nil
+}
+
+// order translates the body into the domain's payment order.
+func (s *service) order(svc, prod string, p PaymentInitiation, c *gateway.Caller, id string) (payment.Order, error) {
+	pr := products[prod]
+	periodic := svc == "periodic-payments"
+	switch {
+	case !periodic && (p.StartDate != "" || p.EndDate != "" || p.Frequency != "" || p.ExecutionRule != "" || p.DayOfExecution != ""):
+		return payment.Order{}, formatError("startDate, endDate, frequency, executionRule and dayOfExecution belong to periodic-payments",
+			"startDate, endDate, frequency, executionRule i dayOfExecution dotyczą periodic-payments")
+	case periodic && (p.StartDate == "" || p.Frequency == ""):
+		return payment.Order{}, formatError("a periodic payment needs startDate and frequency", "płatność okresowa wymaga startDate i frequency")
+	case periodic && p.RequestedExecutionDate != "":
+		return payment.Order{}, formatError("a periodic payment starts at startDate: leave requestedExecutionDate out",
+			"płatność okresowa zaczyna się w startDate: pomiń requestedExecutionDate")
+	case p.DebtorAccount == nil || p.DebtorAccount.IBAN == "":
+		return payment.Order{}, formatError("debtorAccount.iban is required: the customer's account at this bank", "debtorAccount.iban jest wymagane: rachunek klienta w tym banku")
+	case p.InstructedAmount == nil:
+		return payment.Order{}, formatError("instructedAmount is required: {currency, amount}", "instructedAmount jest wymagane: {currency, amount}")
+	case p.CreditorAccount == nil || p.CreditorAccount.IBAN == "":
+		return payment.Order{}, formatError("creditorAccount.iban is required", "creditorAccount.iban jest wymagane")
+	case strings.TrimSpace(p.CreditorName) == "":
+		return payment.Order{}, formatError("creditorName is required", "creditorName jest wymagane")
+	}
+	sender, ok := nrbOf(p.DebtorAccount.IBAN)
+	if !ok {
+		return payment.Order{}, formatError("debtorAccount.iban must be a Polish IBAN of this bank (PL and 26 digits)", "debtorAccount.iban musi być polskim IBAN rachunku w tym banku")
+	}
+	if pr.currency != "" && !strings.EqualFold(p.InstructedAmount.Currency, pr.currency) {
+		return payment.Order{}, refuse(http.StatusBadRequest, CodeProductInvalid,
+			prod+" is in "+pr.currency+", not "+p.InstructedAmount.Currency+": choose the product for the currency ("+
+				"pl-domestic-credit-transfers for PLN, sepa-credit-transfers for EUR, cross-border-credit-transfers otherwise)",
+			prod+" jest w "+pr.currency+", a nie w "+p.InstructedAmount.Currency+": wybierz produkt dla waluty")
+	}
+	amount, err := money.ParseIn(p.InstructedAmount.Amount, strings.ToUpper(p.InstructedAmount.Currency))
+	if err != nil {
+		return payment.Order{}, formatError("instructedAmount.amount: "+err.Error(), "instructedAmount.amount: "+err.Error())
+	}
+	recipient := strings.ToUpper(strings.ReplaceAll(p.CreditorAccount.IBAN, " ", ""))
+	if pr.typ == payment.Domestic {
+		nrb, ok := nrbOf(recipient)
+		if !ok {
+			return payment.Order{}, refuse(http.StatusBadRequest, CodeProductInvalid,
+				"pl-domestic-credit-transfers go to Polish accounts: creditorAccount.iban must be a valid PL IBAN",
+				"pl-domestic-credit-transfers trafiają na polskie rachunki: creditorAccount.iban musi być poprawnym IBAN PL")
+		}
+		recipient = nrb
+	}
+	o := payment.Order{Type: pr.typ, TPPID: c.OrgID, TPPTransactionID: id, SenderAccount: sender, Amount: amount,
+		Currency: strings.ToUpper(p.InstructedAmount.Currency), Title: p.RemittanceInformationUnstructured,
+		ExecutionDate: p.RequestedExecutionDate, System: pr.system,
+		Recipient: payment.Recipient{Name: p.CreditorName, Account: recipient, BIC: p.CreditorAgent}}
+	if a := p.CreditorAddress; a != nil {
+		o.Recipient.Country = a.Country
+		o.Recipient.Address = strings.Join(strings.Fields(strings.Join([]string{a.StreetName, a.BuildingNumber, a.PostCode, a.TownName}, " ")), " ")
+	}
+	if o.Recipient.Country == "" && len(recipient) > 2 && pr.typ != payment.Domestic {
+		o.Recipient.Country = recipient[:2]
+	}
+	if periodic {
+		f, ok := frequencies[p.Frequency]
+		if !ok {
+			return o, formatError("frequency "+p.Frequency+" is not offered: use Daily, Weekly, EveryTwoWeeks, Monthly, EveryTwoMonths, Quarterly, SemiAnnual or Annual",
+				"frequency "+p.Frequency+" nie jest oferowane: użyj Daily, Weekly, EveryTwoWeeks, Monthly, EveryTwoMonths, Quarterly, SemiAnnual lub Annual")
+		}
+		rc := &payment.Recurrence{StartDate: p.StartDate, EndDate: p.EndDate, PeriodType: f.period, PeriodValue: f.n, DayOff: payment.After}
+		switch p.ExecutionRule {
+		case "", "following":
+		case "preceding":
+			rc.DayOff = payment.Before
+		default:
+			return o, formatError("executionRule is following or preceding", "executionRule to following lub preceding")
+		}
+		if p.DayOfExecution != "" && (len(p.StartDate) != 10 || strings.TrimLeft(p.DayOfExecution, "0") != strings.TrimLeft(p.StartDate[8:], "0")) {
+			return o, refuse(http.StatusBadRequest, CodeParameterNotSupport,
+				"dayOfExecution must be the day of startDate: the payment recurs on the day it starts",
+				"dayOfExecution musi być dniem startDate: płatność powtarza się w dniu, w którym się zaczyna")
+		}
+		o.Recurrence, o.ExecutionDate = rc, ""
+	}
+	if err := s.d.Payments.Validate(o); err != nil {
+		return o, paymentRefusal(err)
+	}
+	return o, nil
+}
+
+// paymentRefusal maps the payment domain's refusals, naming the field.
+func paymentRefusal(err error) error {
+	var pe *payment.Error
+	if !errors.As(err, &pe) {
+		return err
+	}
+	en, pl := pe.Message, pe.MessagePL
+	if f := wireField(pe.Field); f != "" {
+		en, pl = f+": "+en, f+": "+pl
+	}
+	switch pe.Code {
+	case payment.CodeNotFound:
+		return refuse(http.StatusNotFound, CodeResourceUnknown, en, pl)
+	case payment.CodeNotCancellable:
+		return refuse(http.StatusBadRequest, CodeCancellationInvalid, en, pl)
+	case payment.CodeInsufficientFunds:
+		return refuse(http.StatusBadRequest, CodeFundsNotAvailable, en, pl)
+	case payment.CodeLimitExceeded, payment.CodeDuplicate:
+		return refuse(http.StatusBadRequest, CodePaymentFailed, en, pl)
+	case payment.CodeInvalidExecutionDate:
+		return refuse(http.StatusBadRequest, CodeExecutionDateInvalid, en, pl)
+	}
+	return refuse(http.StatusBadRequest, CodeFormatError, en, pl)
+}
+
+// consentPayment is the payment as the consent pages show it (the
+// PolishAPI shape the pages read).
+func consentPayment(o payment.Order, p PaymentInitiation) json.RawMessage {
+	recipient := o.Recipient.Account
+	b, _ := json.Marshal(map[string]any{
+		"recipient":    map[string]any{"accountNumber": recipient, "nameAddress": map[string]any{"value": []string{o.Recipient.Name}}},
+		"sender":       map[string]any{"accountNumber": o.SenderAccount},
+		"transferData": map[string]any{"description": o.Title, "amount": o.Amount.String(), "currency": o.Currency, "executionDate": o.ExecutionDate},
+	})
+	return b
+}
+
+func (s *service) initiatePayment(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
+	ctx := r.Context()
+	prod, err := product(r)
+	if err != nil {
+		return err
+	}
+	if ct := r.Header.Get("Content-Type"); strings.Contains(ct, "xml") {
+		return refuse(http.StatusUnsupportedMediaType, CodeFormatError,
+			"this bank accepts JSON payment initiations only (application/json); XML (pain.001) is not offered",
+			"bank przyjmuje tylko inicjacje płatności w JSON (application/json); XML (pain.001) nie jest obsługiwany")
+	}
+	var body PaymentInitiation
+	if err := decodeStrict(c.Body, &body, "payment initiation"); err != nil {
+		return err
+	}
+	id := uuid.Must(uuid.NewV7()).String()
+	svc := param(r, "paymentService")
+	o, err := s.order(svc, prod, body, c, id)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(c.Body)
+	o.RequestHash = hex.EncodeToString(sum[:])
+	// What can be checked before the customer sees the payment: the
+	// debtor account's API access and the customer's limits.
+	if err := s.checkAccess(ctx, o.SenderAccount, access.PIS); err != nil {
+		return err
+	}
+	if s.d.Access != nil {
+		if err := s.d.Access.CheckPaymentLimit(ctx, o.SenderAccount, o.Amount, o.Recurrence != nil, s.limitDay(o)); err != nil {
+			return accessRefusal(err)
+		}
+	}
+
+	sca, err := s.approach(ctx, r, c)
+	if err != nil {
+		return err
+	}
+	decoupled, psuID, redirect, client := sca.decoupled, sca.psuID, sca.redirect, sca.client
+	pr := products[prod]
+	privilege := pr.privilege
+	if o.Recurrence != nil {
+		privilege = consent.PrivRecurring
+	}
+	res, err := s.d.OAuth.Authorize(ctx, oauth.AuthorizeRequest{
+		Dialect: oauth.DialectBerlinGroup, TPPID: c.OrgID, ClientID: client.ClientID, RedirectURI: redirect, RedirectPrefix: true,
+		ResponseType: "code", Scope: string(consent.ScopePIS), State: c.RequestID, QWACThumbprint: c.QWACInfo.FingerprintS256,
+		ScopeDetails: oauth.ScopeDetails{ConsentID: id, ScopeTimeLimit: s.now().Add(24 * time.Hour),
+			Privileges: []consent.Privilege{{Name: privilege, ScopeUsageLimit: consent.UsageSingle, Payment: consentPayment(o, body)}}},
+		Decoupled: decoupled, PSULogin: psuID, Polled: true,
+	})
+	if err != nil {
+		return authorizeRefusal(err)
+	}
+	o.ConsentID = res.ConsentID
+	rec := bgPayment{ID: id, TPPID: c.OrgID, Service: svc, Product: prod, Body: body, Order: o,
+		ConsentID: res.ConsentID, RequestID: res.RequestID, SCAApproach: "REDIRECT", CreatedAt: s.now()}
+	if decoupled {
+		rec.SCAApproach = "DECOUPLED"
+	}
+	if err := s.savePayment(ctx, rec); err != nil {
+		return err
+	}
+	if err := s.setNok(ctx, sca, res.RequestID); err != nil {
+		return err
+	}
+	if decoupled && s.d.OnDecoupled != nil {
+		if err := s.d.OnDecoupled(ctx, res, psuID); err != nil {
+			return err
+		}
+	}
+	self := Prefix + "/v1/" + svc + "/" + prod + "/" + id
+	links := map[string]link{"self": {self}, "status": {self + "/status"}, "scaStatus": {self + "/authorisations/" + res.RequestID}}
+	if !decoupled {
+		links["scaRedirect"] = link{res.RedirectURI}
+	}
+	w.Header().Set("Location", self)
+	w.Header().Set("ASPSP-SCA-Approach", rec.SCAApproach)
+	return writeJSON(w, http.StatusCreated, map[string]any{"transactionStatus": "RCVD", "paymentId": id, "_links": links})
+}
+
+func (s *service) limitDay(o payment.Order) string {
+	if o.ExecutionDate != "" {
+		return o.ExecutionDate
+	}
+	return ledger.DateOf(s.now())
+}
+
+func (s *service) savePayment(ctx context.Context, rec bgPayment) error {
+	body, _ := json.Marshal(rec.Body)
+	order, _ := json.Marshal(rec.Order)
+	_, err := s.d.DB.ExecContext(ctx, `INSERT INTO berlingroup_payments (id, tpp_id, service, product, body, order_json,
+		consent_id, request_id, sca_approach, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		rec.ID, rec.TPPID, rec.Service, rec.Product, string(body), string(order), rec.ConsentID, rec.RequestID, rec.SCAApproach, rec.CreatedAt.UnixMicro())
+	if err != nil {
+		return fmt.Errorf("berlingroup: store payment: %w", err)
+	}
+	return nil
+}
+
+// loadPayment finds the TPP's payment under its product; another TPP's is
+// unknown.
+func (s *service) loadPayment(ctx context.Context, r *http.Request, c *gateway.Caller) (bgPayment, error) {
+	prod, err := product(r)
+	if err != nil {
+		return bgPayment{}, err
+	}
+	var rec bgPayment
+	var body, order string
+	var created int64
+	id := param(r, "paymentId")
+	err = s.d.DB.QueryRowContext(ctx, `SELECT id, tpp_id, service, product, body, order_json, consent_id, request_id, sca_approach, bank_id, created_at
+		FROM berlingroup_payments WHERE id = $1`, id).Scan(&rec.ID, &rec.TPPID, &rec.Service, &rec.Product, &body, &order,
+		&rec.ConsentID, &rec.RequestID, &rec.SCAApproach, &rec.BankID, &created)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && (rec.TPPID != c.OrgID || rec.Product != prod || rec.Service != param(r, "paymentService")) {
+		return rec, refuse(http.StatusNotFound, CodeResourceUnknown, "no payment "+id+" of product "+prod+" is known for your organisation",
+			"Twoja organizacja nie ma płatności "+id+" produktu "+prod)
+	}
+	if err != nil {
+		return rec, fmt.Errorf("berlingroup: read payment: %w", err)
+	}
+	json.Unmarshal([]byte(body), &rec.Body)
+	json.Unmarshal([]byte(order), &rec.Order)
+	rec.CreatedAt = time.UnixMicro(created).UTC()
+	return rec, nil
+}
+
+// settle brings the payment resource up to date: once the customer has
+// authorised it, the payment is initiated in the domain (once: the domain
+// is idempotent by the paymentId), and its privilege used. It returns the
+// domain's payment, if any, and the consent.
+func (s *service) settle(ctx context.Context, rec bgPayment) (payment.Payment, consent.Consent, error) {
+	cons, err := s.d.Consents.Get(ctx, rec.ConsentID)
+	if err != nil {
+		return payment.Payment{}, cons, consentRefusal(err)
+	}
+	p, err := s.d.Payments.GetByTPPTransactionID(ctx, rec.TPPID, rec.ID)
+	if err == nil {
+		return p, cons, nil
+	}
+	if payment.CodeOf(err) != payment.CodeNotFound {
+		return p, cons, err
+	}
+	if cons.Status != consent.StatusAuthorised {
+		return payment.Payment{}, cons, nil
+	}
+	pr := products[rec.Product]
+	if _, err := s.d.Consents.Check(ctx, consent.Access{ConsentID: cons.ID, TPPID: rec.TPPID, Privilege: pr.privilege}); err != nil {
+		return payment.Payment{}, cons, consentRefusal(err)
+	}
+	o := rec.Order
+	o.CustomerID, o.ConsentID = cons.CustomerID, cons.ID
+	if s.d.Access != nil {
+		if err := s.d.Access.RecordPayment(ctx, s.d.DB, o.SenderAccount, o.Amount, false, s.limitDay(o)); err != nil {
+			return payment.Payment{}, cons, accessRefusal(err)
+		}
+	}
+	p, err = s.d.Payments.Initiate(ctx, o)
+	if err != nil && p.ID == "" {
+		if s.d.Access != nil {
+			s.d.Access.ReleasePayment(context.WithoutCancel(ctx), s.d.DB, o.SenderAccount, o.Amount, false, s.limitDay(o))
+		}
+		return p, cons, paymentRefusal(err)
+	}
+	if _, err := s.d.Consents.Check(ctx, consent.Access{ConsentID: cons.ID, TPPID: rec.TPPID, Privilege: pr.privilege, Consume: true}); err != nil &&
+		consent.CodeOf(err) != consent.CodeUsageExhausted {
+		return p, cons, consentRefusal(err)
+	}
+	return p, cons, nil
+}
+
+// transactionStatus is the ISO 20022 status of the payment resource,
+// following the consent until the payment exists, then the ledger.
+func transactionStatus(p payment.Payment, cons consent.Consent) string {
+	if p.ID == "" {
+		switch cons.Status {
+		case consent.StatusRejected, consent.StatusExpired, consent.StatusRevokedByPSU:
+			return "RJCT"
+		case consent.StatusRevokedByTPP:
+			return "CANC"
+		case consent.StatusAuthorised:
+			return "ACTC"
+		}
+		return "RCVD"
+	}
+	switch p.Status {
+	case payment.StatusSubmitted:
+		return "ACCP"
+	case payment.StatusScheduled:
+		return "PDNG"
+	case payment.StatusPending:
+		return "ACSP"
+	case payment.StatusDone:
+		return "ACSC"
+	case payment.StatusRejected:
+		return "RJCT"
+	case payment.StatusCancelled:
+		return "CANC"
+	}
+	return "RCVD"
+}
+
+// state is where a payment resource is: the consent, and the domain's
+// payment (single) or standing order (periodic) once initiated.
+type state struct {
+	cons consent.Consent
+	p    payment.Payment
+	rc   payment.Recurring
+}
+
+func (st state) transactionStatus() string {
+	if st.rc.ID != "" {
+		switch st.rc.Status {
+		case payment.RecurringCancelled:
+			return "CANC"
+		case payment.RecurringClosed:
+			return "ACSC"
+		}
+		return "ACCP"
+	}
+	return transactionStatus(st.p, st.cons)
+}
+
+// update brings the resource up to date (see settle and settlePeriodic).
+func (s *service) update(ctx context.Context, rec bgPayment) (state, error) {
+	if rec.Service == "periodic-payments" {
+		return s.settlePeriodic(ctx, rec)
+	}
+	p, cons, err := s.settle(ctx, rec)
+	return state{cons: cons, p: p}, err
+}
+
+// settlePeriodic sets up the standing order once the customer has
+// authorised it (the domain is idempotent by the paymentId).
+func (s *service) settlePeriodic(ctx context.Context, rec bgPayment) (state, error) {
+	cons, err := s.d.Consents.Get(ctx, rec.ConsentID)
+	if err != nil {
+		return state{}, consentRefusal(err)
+	}
+	st := state{cons: cons}
+	if rec.BankID != "" {
+		st.rc, err = s.d.Payments.GetRecurring(ctx, rec.BankID)
+		return st, err
+	}
+	if cons.Status != consent.StatusAuthorised {
+		return st, nil
+	}
+	_, err = s.d.Consents.Check(ctx, consent.Access{ConsentID: cons.ID, TPPID: rec.TPPID, Privilege: consent.PrivRecurring})
+	if err != nil && consent.CodeOf(err) != consent.CodeUsageExhausted { // used: set up before, its id not yet recorded
+		return st, consentRefusal(err)
+	}
+	o := rec.Order
+	o.CustomerID, o.ConsentID = cons.CustomerID, cons.ID
+	if st.rc, err = s.d.Payments.InitiateRecurring(ctx, o); err != nil && st.rc.ID == "" {
+		return st, paymentRefusal(err)
+	}
+	if _, err := s.d.DB.ExecContext(ctx, `UPDATE berlingroup_payments SET bank_id = $1 WHERE id = $2`, st.rc.ID, rec.ID); err != nil {
+		return st, fmt.Errorf("berlingroup: record standing order: %w", err)
+	}
+	if _, err := s.d.Consents.Check(ctx, consent.Access{ConsentID: cons.ID, TPPID: rec.TPPID, Privilege: consent.PrivRecurring, Consume: true}); err != nil &&
+		consent.CodeOf(err) != consent.CodeUsageExhausted {
+		return st, consentRefusal(err)
+	}
+	return st, nil
+}
+
+func (s *service) getPaymentStatus(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
+	rec, err := s.loadPayment(r.Context(), r, c)
+	if err != nil {
+		return err
+	}
+	st, err := s.update(r.Context(), rec)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"transactionStatus": st.transactionStatus()}
+	if st.p.ID != "" && st.p.Status == payment.StatusRejected && st.p.StatusReason != "" {
+		out["tppMessages"] = []TPPMessage{{Category: "ERROR", Code: CodePaymentFailed, Text: limitText(st.p.StatusReason)}}
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *service) getPayment(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
+	rec, err := s.loadPayment(r.Context(), r, c)
+	if err != nil {
+		return err
+	}
+	st, err := s.update(r.Context(), rec)
+	if err != nil {
+		return err
+	}
+	b := rec.Body
+	out := map[string]any{
+		"debtorAccount": b.DebtorAccount, "instructedAmount": b.InstructedAmount, "creditorAccount": b.CreditorAccount,
+		"creditorName": b.CreditorName, "transactionStatus": st.transactionStatus(),
+	}
+	for k, v := range map[string]string{"creditorAgent": b.CreditorAgent, "endToEndIdentification": b.EndToEndIdentification,
+		"remittanceInformationUnstructured": b.RemittanceInformationUnstructured, "requestedExecutionDate": b.RequestedExecutionDate,
+		"startDate": b.StartDate, "endDate": b.EndDate, "executionRule": b.ExecutionRule, "frequency": b.Frequency, "dayOfExecution": b.DayOfExecution} {
+		if v != "" {
+			out[k] = v
+		}
+	}
+	if b.CreditorAddress != nil {
+		out["creditorAddress"] = b.CreditorAddress
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *service) cancelPayment(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
+	ctx := r.Context()
+	rec, err := s.loadPayment(ctx, r, c)
+	if err != nil {
+		return err
+	}
+	st, err := s.update(ctx, rec)
+	if err != nil {
+		return err
+	}
+	p, cons := st.p, st.cons
+	if st.rc.ID != "" {
+		if _, err := s.d.Payments.CancelRecurring(ctx, st.rc.ID, "tpp", "cancelled by the TPP"); err != nil {
+			return paymentRefusal(err)
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	if p.ID == "" {
+		if cons.Status != consent.StatusReceived {
+			return refuse(http.StatusBadRequest, CodeCancellationInvalid, "the payment was not authorised: there is nothing to cancel",
+				"płatność nie została autoryzowana: nie ma czego anulować")
+		}
+		if _, err := s.d.OAuth.RevokeConsent(ctx, cons.ID, "tpp", "payment cancelled by the TPP before authorisation"); err != nil {
+			if _, err := s.d.Consents.Reject(ctx, cons.ID, "payment cancelled by the TPP before authorisation"); err != nil {
+				return consentRefusal(err)
+			}
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	if _, err := s.d.Payments.Cancel(ctx, p.ID, "tpp", "cancelled by the TPP"); err != nil {
+		return paymentRefusal(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// paymentScaStatus is the scaStatus of the payment's authorisation.
+func (s *service) paymentScaStatus(ctx context.Context, rec bgPayment) (string, error) {
+	return s.scaStatus(ctx, bgConsent{RequestID: rec.RequestID, SCAApproach: rec.SCAApproach}, mustConsent(s.d.Consents.Get(ctx, rec.ConsentID)))
+}
+
+func mustConsent(c consent.Consent, _ error) consent.Consent { return c }
+
+func (s *service) getPaymentScaStatus(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
+	rec, err := s.loadPayment(r.Context(), r, c)
+	if err != nil {
+		return err
+	}
+	if param(r, "authorisationId") != rec.RequestID {
+		return refuse(http.StatusForbidden, CodeResourceUnknown, "no such authorisation of this payment: use the one in _links.scaStatus",
+			"ta płatność nie ma takiej autoryzacji: użyj tej z _links.scaStatus")
+	}
+	if _, err := s.update(r.Context(), rec); err != nil {
+		return err
+	}
+	st, err := s.paymentScaStatus(r.Context(), rec)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"scaStatus": st})
+}
+
+func (s *service) getPaymentAuthorisations(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
+	rec, err := s.loadPayment(r.Context(), r, c)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"authorisationIds": []string{rec.RequestID}})
+}
+
+func (s *service) startPaymentAuthorisation(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
+	if len(strings.TrimSpace(string(c.Body))) > 2 {
+		return embeddedRefused(w, r, c)
+	}
+	rec, err := s.loadPayment(r.Context(), r, c)
+	if err != nil {
+		return err
+	}
+	st, err := s.paymentScaStatus(r.Context(), rec)
+	if err != nil {
+		return err
+	}
+	if st == "finalised" || st == "failed" {
+		return refuse(http.StatusConflict, CodeStatusInvalid, "the payment's authorisation is "+st, "autoryzacja płatności ma status "+st)
+	}
+	self := Prefix + "/v1/" + rec.Service + "/" + rec.Product + "/" + rec.ID + "/authorisations/" + rec.RequestID
+	links := map[string]link{"scaStatus": {self}}
+	if rec.SCAApproach == "REDIRECT" {
+		links["scaRedirect"] = link{s.d.OAuth.PageURL(rec.RequestID)}
+	}
+	w.Header().Set("ASPSP-SCA-Approach", rec.SCAApproach)
+	return writeJSON(w, http.StatusCreated, map[string]any{"scaStatus": st, "authorisationId": rec.RequestID, "_links": links})
+}
+
+// wireField names a field of the domain's order as this dialect does.
+func wireField(f string) string {
+	switch {
+	case f == "":
+		return ""
+	case strings.HasPrefix(f, "recurrence.startDate"):
+		return "startDate"
+	case strings.HasPrefix(f, "recurrence.endDate"):
+		return "endDate"
+	case strings.HasPrefix(f, "recurrence.frequency"):
+		return "frequency"
+	case strings.HasPrefix(f, "recurrence.dayOff"):
+		return "executionRule"
+	case strings.HasPrefix(f, "recipient") && strings.Contains(strings.ToLower(f), "name"):
+		return "creditorName"
+	case strings.HasPrefix(f, "recipient") && strings.Contains(strings.ToLower(f), "bic"):
+		return "creditorAgent"
+	case strings.HasPrefix(f, "recipient"):
+		return "creditorAccount"
+	case strings.HasPrefix(f, "sender"):
+		return "debtorAccount"
+	case f == "amount" || f == "currency":
+		return "instructedAmount." + f
+	case f == "title" || f == "description":
+		return "remittanceInformationUnstructured"
+	case f == "executionDate":
+		return "requestedExecutionDate"
+	}
+	return f
+}
