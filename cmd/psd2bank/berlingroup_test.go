@@ -222,6 +222,30 @@ func bgRedirectFlow(t *testing.T, p *sandboxProc, data string) {
 		t.Fatalf("bank-offered consent lists %d accounts: %v", n, olist)
 	}
 
+	// Funds confirmation, by IBAN.
+	funds := func(iban, amount string) apiAnswer {
+		return demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/funds-confirmations",
+			body: map[string]any{"account": map[string]any{"iban": iban}, "instructedAmount": map[string]any{"currency": "PLN", "amount": amount}}})
+	}
+	if f := bgOK(t, funds(iban(nrb), "1.00"), "checkAvailabilityOfFunds", 200, data); f["fundsAvailable"] != true {
+		t.Fatalf("1 PLN not available: %v", f)
+	}
+	if f := bgOK(t, funds(iban(nrb), "999999999.00"), "checkAvailabilityOfFunds", 200, data); f["fundsAvailable"] != false {
+		t.Fatalf("a billion available: %v", f)
+	}
+	bgRefused(t, "funds on a foreign IBAN", funds("DE89370400440532013000", "1.00"), 400, "FORMAT_ERROR")
+
+	// The account list only: balances are not part of it.
+	listOnly := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/consents",
+		body: bgConsentBody(map[string]any{"availableAccounts": "allAccounts"}), header: map[string]string{"TPP-Redirect-URI": bgRedirect}}), "createConsent", 201, data)
+	newBrowser(t, "http://"+p.web).consentBySMS(listOnly["_links"].(map[string]any)["scaRedirect"].(map[string]any)["href"].(string), who, []string{nrb})
+	lo := map[string]string{"Consent-ID": listOnly["consentId"].(string), "PSU-IP-Address": "192.0.2.1"}
+	bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts", header: lo}), "getAccountList", 200, data)
+	bgRefused(t, "balances under an account-list consent", demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts/" + id + "/balances", header: lo}),
+		401, "CONSENT_INVALID")
+	bgRefused(t, "withBalance under an account-list consent", demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts?withBalance=true", header: lo}),
+		401, "CONSENT_INVALID")
+
 	// Bad input: clear errors in the standard's format.
 	bgRefused(t, "transactions without bookingStatus", demo.bg(t, api, bgCall{method: "GET",
 		path: "/berlingroup/v1/accounts/" + id + "/transactions?dateFrom=" + from, header: present}), 400, "FORMAT_ERROR")
@@ -404,6 +428,14 @@ func bgSignatureRefusals(t *testing.T, p *sandboxProc, data string) {
 	certsCmd(t, "issue", "--data", data, "--org-id", "PSDPL-KNF-0000000074", "--name", "Revoked", "--out", revoked, "--register")
 	certsCmd(t, "revoke", "--data", data, "--cert", filepath.Join(revoked, "qsealc.pem"))
 	bgRefused(t, "revoked QSealC", post(loadTPP(t, revoked, data), nil, nil), 401, "CERTIFICATE_REVOKED")
+	// A signed Date more than 5 minutes away from the bank's clock.
+	stale := map[string]string{"TPP-Redirect-URI": bgRedirect, "Date": time.Now().Add(-10 * time.Minute).UTC().Format(http.TimeFormat)}
+	bgRefused(t, "a stale Date", demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/consents", body: body, header: stale}), 401, "SIGNATURE_INVALID")
+	fresh := map[string]string{"TPP-Redirect-URI": bgRedirect, "Date": time.Now().UTC().Format(http.TimeFormat)}
+	bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/consents", body: body, header: fresh}), "createConsent", 201, data)
+	bgRefused(t, "a Date left out of the signature", demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/consents", body: body, header: fresh,
+		signHeaders: []string{"digest", "x-request-id", "tpp-redirect-uri"}}), 401, "SIGNATURE_INVALID")
+
 	// Errors in Polish on request.
 	a := post(demo, func(r *http.Request) { r.Header.Del("Signature"); r.Header.Set("Accept-Language", "pl") }, nil)
 	if !strings.Contains(a.message, "podpis") {
@@ -482,6 +514,38 @@ func bgPayment(t *testing.T, p *sandboxProc, data string) {
 	other := filepath.Join(t.TempDir(), "other")
 	certsCmd(t, "issue", "--data", data, "--org-id", "PSDPL-KNF-0000000067", "--name", "Other payer", "--out", other, "--register")
 	bgRefused(t, "another TPP's payment", loadTPP(t, other, data).bg(t, api, bgCall{method: "GET", path: path + "/" + id + "/status"}), 404, "RESOURCE_UNKNOWN")
+	// EUR products from the EUR account: SEPA, instant SEPA, TARGET2; and
+	// SWIFT, which needs the creditor's BIC.
+	eur := func(creditor, agent string) map[string]any {
+		b := map[string]any{
+			"debtorAccount":    map[string]any{"iban": iban(who.Accounts[2].Number)},
+			"instructedAmount": map[string]any{"currency": "EUR", "amount": "10.00"},
+			"creditorAccount":  map[string]any{"iban": creditor},
+			"creditorName":     "Max Mustermann", "remittanceInformationUnstructured": "Invoice 42",
+			"creditorAddress": map[string]any{"townName": "Berlin", "country": "DE"},
+		}
+		if agent != "" {
+			b["creditorAgent"] = agent
+		}
+		return b
+	}
+	for _, prod := range []string{"sepa-credit-transfers", "instant-sepa-credit-transfers", "target-2-payments"} {
+		bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/payments/" + prod, body: eur("DE89370400440532013000", ""), header: redirect}),
+			"initiatePayment", 201, data)
+	}
+	bgRefused(t, "SEPA in PLN", demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/payments/sepa-credit-transfers", body: pay("1.00", "PLN"), header: redirect}),
+		400, "PRODUCT_INVALID")
+	us := eur("", "")
+	us["creditorAccount"] = map[string]any{"bban": "021000021123456789"}
+	us["creditorAddress"] = map[string]any{"townName": "New York", "country": "US"}
+	a0 := demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/payments/cross-border-credit-transfers", body: us, header: redirect})
+	bgRefused(t, "SWIFT without a BIC", a0, 400, "FORMAT_ERROR")
+	if !strings.Contains(a0.message, "creditorAgent") {
+		t.Fatalf("the refusal does not name creditorAgent: %s", a0.body)
+	}
+	us["creditorAgent"] = "CHASUS33"
+	bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/payments/cross-border-credit-transfers", body: us, header: redirect}), "initiatePayment", 201, data)
+
 	// Bulk payments are not offered.
 	bgRefused(t, "bulk", demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/bulk-payments/pl-domestic-credit-transfers", body: pay("1.00", "PLN"), header: redirect}),
 		405, "SERVICE_INVALID")

@@ -15,12 +15,13 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	var cfg sandbox.Config
 	var hosts listFlag
 	fs.StringVar(&cfg.DataDir, "data", sandbox.DefaultDataDir, "data `directory`, created on first start and reused later")
-	fs.StringVar(&cfg.APIAddr, "api-addr", sandbox.DefaultAPIAddr, "TPP API listener (HTTPS, client certificates)")
+	fs.StringVar(&cfg.APIAddr, "api-addr", sandbox.DefaultAPIAddr, "TPP API listener (HTTPS, client certificates): PolishAPI under /v2_1_2.1, mBank under /{bankId}/v3, Berlin Group under /berlingroup/v1")
 	fs.StringVar(&cfg.WebAddr, "web-addr", sandbox.DefaultWebAddr, "web listener: internet banking, portal, back office, sandbox tools, /healthz, /metrics")
 	fs.Var(&hosts, "api-host", "extra host `name` for the API's server certificate (repeatable)")
 	fs.StringVar(&cfg.DB, "db", "", "PostgreSQL `URL` to keep the bank in, instead of the SQLite file in the data directory")
 	fs.Int64Var(&cfg.Seed, "seed", sandbox.DefaultSeed, "seed of the synthetic customers and history (first start only)")
 	applyHashFlags := hashFlags(fs)
+	adminAddr := adminFlags(fs)
 	if err := parse(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -28,7 +29,7 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	applyHashFlags()
-	cfg.APIHosts = hosts
+	cfg.APIHosts, cfg.AdminAddr = hosts, adminAddr()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	bank, err := sandbox.Open(ctx, cfg, log)
 	if err != nil {

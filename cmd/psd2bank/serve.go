@@ -42,6 +42,7 @@ type serveConfig struct {
 	mobileWebhook, mobileSecret  string
 	callbackCA                   string
 	callbackLoopback             bool
+	staffAddr                    string
 }
 
 // runServe runs the bank in production mode: only qualified certificates
@@ -55,7 +56,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&c.config, "config", "", "configuration `file`: one \"flag-name = value\" per line (see the README)")
 	fs.StringVar(&c.db, "db", "", "database `URL` (postgres://...; an SQLite path for trials)")
 	fs.StringVar(&c.apiAddr, "api-addr", "127.0.0.1:8443", "TPP API listener")
-	fs.StringVar(&c.webAddr, "web-addr", "127.0.0.1:8080", "web listener: customer pages, portal, back office, mobile decisions, /healthz, /metrics")
+	fs.StringVar(&c.webAddr, "web-addr", "127.0.0.1:8080", "web listener: customer pages, developer portal, /healthz, /status")
+	fs.StringVar(&c.staffAddr, "staff-addr", "", "the staff listener: back office and /metrics (none when empty: both are then not served)")
 	fs.StringVar(&c.webURL, "web-url", "", "the web listener's public `address` for the consent pages TPPs send customers to (default http://WEB-ADDR)")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "the API's server certificate `file` (PEM chain)")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "the API's server key `file`")
@@ -72,6 +74,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&c.callbackCA, "callback-ca", "", "PEM `file` of extra CA certificates trusted when calling TPPs and the mobile-app backend back (a private PKI)")
 	fs.BoolVar(&c.callbackLoopback, "callback-allow-loopback", false, "allow callbacks to loopback addresses (tests and development only; never in production)")
 	applyHashFlags := hashFlags(fs)
+	adminAddr := adminFlags(fs)
 	if path := configPath(args, getenv); path != "" {
 		if err := applyConfigFile(fs, path); err != nil {
 			return err
@@ -201,20 +204,27 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	b, err := bank.New(bank.Config{DB: db, Clock: clk, Log: log, Register: fr, QWACs: verifier(), QSealCs: verifier(),
 		Seal: signer, TrustedProxies: proxies, ProxyCertHeader: c.proxyCertHeader,
-		WebURL:    publicWeb,
+		WebURL: publicWeb, PublicURL: c.webURL, StaffListener: true,
 		Callbacks: bank.CallbackConfig{Policy: callback.Policy{AllowLoopback: c.callbackLoopback}, RootCAs: callbackRoots},
 		Mobile:    mobile})
 	if err != nil {
 		return err
 	}
 	go b.Run(ctx)
+	if _, err := server.StartAdmin(ctx, adminAddr(), b.Metrics, log); err != nil {
+		return err
+	}
 	cfg := server.Config{APIAddr: c.apiAddr, WebAddr: c.webAddr, APITLS: apiTLS, Log: log, Metrics: b.Metrics,
 		Limits: server.Limits{Unlimited: proxies}, API: b.API(), Web: b.Web(b.WebRouter())}
+	cfg.StaffAddr, cfg.Staff = c.staffAddr, b.Staff()
 	return server.Serve(ctx, cfg, func(ep server.Endpoints) {
 		if c.webURL == "" {
 			webURL.Store(ep.Web)
 		}
 		fmt.Fprintf(stdout, "psd2bank ready: api=%s web=%s\n", ep.API, ep.Web)
+		if ep.Staff != "" {
+			fmt.Fprintf(stdout, "psd2bank staff listener: %s (back office, /metrics)\n", ep.Staff)
+		}
 	})
 }
 

@@ -46,7 +46,7 @@ func TestServeRefusesSandboxCertificates(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--db", filepath.Join(data, "psd2bank.db"), "--api-addr", "127.0.0.1:0", "--web-addr", "127.0.0.1:0",
-			"--tls-cert", certFile, "--tls-key", keyFile, "--qtsp-roots", filepath.Join(dir, "qtsp-root.pem"),
+			"--staff-addr", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile, "--qtsp-roots", filepath.Join(dir, "qtsp-root.pem"),
 			"--register", filepath.Join(dir, "tpp-register.json"), "--seal-cert", filepath.Join(dir, "bank-qsealc.pem"),
 			"--seal-key", filepath.Join(dir, "bank-qsealc.key")}, func(string) string { return "" }, pw, io.Discard)
 		pw.Close()
@@ -59,7 +59,29 @@ func TestServeRefusesSandboxCertificates(t *testing.T) {
 	if m == nil {
 		t.Fatalf("ready line %q", lines.Text())
 	}
+	if !lines.Scan() {
+		t.Fatalf("serve stopped: %v", <-done)
+	}
+	staff := regexp.MustCompile(`^psd2bank staff listener: http://(\S+) `).FindStringSubmatch(lines.Text())
+	if staff == nil {
+		t.Fatalf("staff line %q", lines.Text())
+	}
 	go io.Copy(io.Discard, pr)
+	// The back office and the metrics are on the staff listener only.
+	for _, tc := range []struct {
+		host, path string
+		found      bool
+	}{{m[2], "/backoffice", false}, {m[2], "/backoffice/login", false}, {m[2], "/metrics", false},
+		{staff[1], "/backoffice/login", true}, {staff[1], "/metrics", true}, {staff[1], "/ib/login", false}} {
+		res, err := http.Get("http://" + tc.host + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if (res.StatusCode != http.StatusNotFound) != tc.found {
+			t.Errorf("GET %s on %s: %d", tc.path, tc.host, res.StatusCode)
+		}
+	}
 	demo := loadTPP(t, filepath.Join(dir, "demo-tpp"), data)
 	if a := demo.polishAPI(t, "https://"+m[1], "/v2_1_2.1/accounts/v2_1_2.1/getAccounts"); a.status != 401 || a.code != "CERTIFICATE_SANDBOX" {
 		t.Fatalf("sandbox QWAC in production: %d %s", a.status, a.body)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/store"
 )
 
 // Check tells whether a TPP may use service ("AIS", "PIS" or "CAF") on the
@@ -19,6 +20,11 @@ import (
 // the very next request whatever tokens and consents exist. An account
 // never changed follows the default of its owner's segment.
 func (s *Service) Check(ctx context.Context, accountNRB, service string) error {
+	return s.CheckIn(ctx, s.db, accountNRB, service)
+}
+
+// CheckIn is Check reading through q (a transaction).
+func (s *Service) CheckIn(ctx context.Context, q store.Querier, accountNRB, service string) error {
 	svc := strings.ToUpper(strings.TrimSpace(service))
 	switch svc {
 	case AIS, PIS, CAF:
@@ -27,7 +33,7 @@ func (s *Service) Check(ctx context.Context, accountNRB, service string) error {
 	}
 	var segment string
 	var state sql.NullString
-	err := s.db.QueryRowContext(ctx, `SELECT c.segment, x.state FROM accounts a
+	err := q.QueryRowContext(ctx, `SELECT c.segment, x.state FROM accounts a
 		JOIN customers c ON c.id = a.customer_id
 		LEFT JOIN account_access x ON x.account_nrb = a.nrb
 		WHERE a.nrb = $1`, accountNRB).Scan(&segment, &state)

@@ -375,7 +375,10 @@ func TestPageIDTamper(t *testing.T) {
 	json.Unmarshal(body, &m)
 	next := m.PageInfo.NextPage
 	payload, _, _ := strings.Cut(next, ".")
-	forged, _ := json.Marshal(cursor{Key: "1", Issued: t0.Unix()})
+	forged, _ := json.Marshal(struct {
+		Key    string `json:"k"`
+		Issued int64  `json:"t"`
+	}{"1", t0.Unix()})
 	for name, tc := range map[string]struct {
 		page string
 		req  map[string]any

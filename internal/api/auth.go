@@ -14,6 +14,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/oauth"
+	"github.com/psd2bank/psd2bank/internal/pis"
 	"github.com/psd2bank/psd2bank/internal/polish"
 	"github.com/psd2bank/psd2bank/internal/wire/strictjson"
 )
@@ -26,6 +27,9 @@ func authHandlers(d Deps) map[string]gateway.Handler {
 		return nil
 	}
 	a := authAPI{s: d.OAuth, deps: d}
+	if d.Payments != nil && d.Consents != nil && d.Ledger != nil {
+		a.pis = pis.New(pis.Config{Consents: d.Consents, Payments: d.Payments, Ledger: d.Ledger, Access: d.Access})
+	}
 	return map[string]gateway.Handler{
 		"polishapi.authorize":    a.polishAuthorize(false),
 		"polishapi.authorizeExt": a.polishAuthorize(true),
@@ -38,10 +42,34 @@ func authHandlers(d Deps) map[string]gateway.Handler {
 type authAPI struct {
 	s    *oauth.Server
 	deps Deps
+	pis  *pis.Service // checks the payments of pis consents; nil: none
 }
 
 // Authenticator adapts the authorization server to the gateway's token step.
-type Authenticator struct{ S *oauth.Server }
+// With TPPs set (the gateway's Directory is the bank's TPP registry, as in
+// sandbox and serve) it also reads the TPP's status with the token, in one
+// statement (gateway.CallerLookup).
+type Authenticator struct {
+	S    *oauth.Server
+	TPPs bool
+}
+
+// StatusAndToken reads the TPP's registration and authenticates the access
+// token in one statement, when TPPs is set.
+func (a Authenticator) StatusAndToken(ctx context.Context, orgID, token, thumbprint string) (gateway.TPPStatus, gateway.Grant, error, bool, error) {
+	if !a.TPPs {
+		return gateway.TPPStatus{}, gateway.Grant{}, nil, false, nil
+	}
+	st, t, tokenErr, err := a.S.AuthenticateWithTPP(ctx, token, orgID, thumbprint)
+	if err != nil {
+		return gateway.TPPStatus{}, gateway.Grant{}, nil, false, err
+	}
+	out := gateway.TPPStatus{Known: st.Known, Active: st.Active, Environment: st.Environment, Reason: st.Reason}
+	if tokenErr != nil {
+		return out, gateway.Grant{}, oauthRefusal(tokenErr), true, nil
+	}
+	return out, gateway.Grant{ConsentID: t.ConsentID, CustomerID: t.CustomerID, ClientID: t.ClientID, Scope: string(t.Scope)}, nil, true, nil
+}
 
 // Authenticate resolves an access token for the gateway.
 func (a Authenticator) Authenticate(ctx context.Context, token, tppID, thumbprint string) (gateway.Grant, error) {
@@ -180,6 +208,16 @@ func (a authAPI) polishAuthorize(decoupled bool) gateway.Handler {
 				ar.RedirectURI = ar.CallbackURL
 			}
 		}
+		customerID := ""
+		if decoupled && a.deps.Ledger != nil && ar.PSULogin != "" {
+			if cust, err := a.deps.Ledger.CustomerByLogin(r.Context(), ar.PSULogin); err == nil {
+				customerID = cust.ID
+			}
+		}
+		if err := a.checkConsentedPayments(r.Context(), consent.DialectPolishAPI, c.OrgID, customerID, req.ScopeDetails); err != nil {
+			return err
+		}
+		withOrders(consent.DialectPolishAPI, ar.ScopeDetails.Privileges)
 		res, err := a.s.Authorize(r.Context(), ar)
 		if err != nil {
 			return oauthRefusal(err)
@@ -330,6 +368,10 @@ func (a authAPI) mbankAuthorize(w http.ResponseWriter, r *http.Request, c *gatew
 		return badRequest("scope_details cannot be read", "nie można odczytać scope_details", err)
 	}
 	sd.ScopeGroupType = strings.ToLower(strings.ReplaceAll(sd.ScopeGroupType, "_", "-"))
+	if err := a.checkConsentedPayments(r.Context(), consent.DialectMBank, c.OrgID, "", req.ScopeDetails); err != nil {
+		return err
+	}
+	withOrders(consent.DialectMBank, sd.Privileges)
 	res, err := a.s.Authorize(r.Context(), oauth.AuthorizeRequest{Dialect: "mbank", TPPID: c.OrgID, ClientID: req.ClientID,
 		RedirectURI: req.RedirectURI, ResponseType: req.ResponseType, Scope: req.Scope, State: req.State, ScopeDetails: sd,
 		QWACThumbprint: c.QWACInfo.FingerprintS256})

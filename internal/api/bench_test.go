@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	aisdomain "github.com/psd2bank/psd2bank/internal/ais"
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/dialect/polishapi"
 	"github.com/psd2bank/psd2bank/internal/ledger"
@@ -39,8 +40,8 @@ func BenchmarkTransactionsDonePage(b *testing.B) {
 			}
 			ais := bk.consent(tppA, consent.ScopeAIS, allAIS(consent.MaxHistoryDays), bk.annaMain.NRB)
 			from := ledger.DateOf(t0.AddDate(0, 0, -consent.MaxHistoryDays+1))
-			q := itemQuery{kind: kindDone, account: accountRef{value: bk.annaMain.NRB}, filter: ledger.ItemFilter{BookingFrom: from}}
-			deep, err := bk.ais.sealCursor(ctx, cursor{Key: strconv.Itoa(size / 10), Issued: t0.Unix()}, q.scope(ais.ID))
+			q := aisdomain.Query{Kind: kindDone, Account: aisdomain.AccountRef{Value: bk.annaMain.NRB}, Filter: ledger.ItemFilter{BookingFrom: from}}
+			deep, err := bk.ais.svc.SealPosition(ctx, ais.ID, q, strconv.Itoa(size/10), t0)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/ledger"
@@ -130,6 +131,8 @@ var paymentErrors = map[payment.Code]wireError{
 		"bank nie ma takiej płatności Twojej organizacji"},
 	payment.CodeNotCancellable: {http.StatusUnprocessableEntity, CodePaymentNotCancellable,
 		"the payment can no longer be cancelled", "płatności nie można już anulować"},
+	payment.CodeNotInConsent: {http.StatusForbidden, CodePaymentMismatch,
+		"the payment is not the one the customer authorised in the consent", "płatność nie jest tą, którą klient autoryzował w zgodzie"},
 }
 
 // refusal turns a consent or ledger error into the refusal the TPP gets;
@@ -178,6 +181,10 @@ func refusal(err error) error {
 			r.EN, r.PL = pe.Field+": "+r.EN, pe.Field+": "+r.PL
 		}
 		return r
+	}
+	var ae *access.Error
+	if errors.As(err, &ae) {
+		return accessRefusal(ae)
 	}
 	var le *ledger.Error
 	if errors.As(err, &le) {

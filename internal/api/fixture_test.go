@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	aisdomain "github.com/psd2bank/psd2bank/internal/ais"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -79,7 +80,7 @@ func newBank(t testing.TB, db *store.DB, history int) *bank {
 	b := &bank{t: t, db: db, clock: clock.NewFixed(t0)}
 	b.l = ledger.New(db, b.clock)
 	b.consents = consent.New(db, b.clock)
-	b.ais = &aisService{ledger: b.l, consents: b.consents}
+	b.ais = &aisService{svc: aisdomain.New(b.l, b.consents, nil, db)}
 	b.caf = &cafService{ledger: b.l}
 	b.clearing = must(b.l.OpenAccount(ctx, ledger.Account{NRB: nrb(t), Currency: "PLN", Type: ledger.TypeClearing, Name: "Elixir", AllowNegative: true}))
 	b.anna = must(b.l.CreateCustomer(ctx, ledger.Customer{Segment: ledger.Retail, Name: "Anna Kowalska", Login: fmt.Sprint("anna", nrbSeq), Address: "ul. Długa 1, 00-001 Warszawa"}))

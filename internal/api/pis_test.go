@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -32,8 +31,6 @@ type pisBank struct {
 	annaEUR ledger.Account
 }
 
-func init() { replayWait = 50 * time.Millisecond } // one node: the lock decides
-
 const otherBankNRB = "61109010140000071219812874"
 
 func newPISBank(t *testing.T, db *store.DB) *pisBank {
@@ -41,7 +38,7 @@ func newPISBank(t *testing.T, db *store.DB) *pisBank {
 	ctx := context.Background()
 	b := &pisBank{bank: newBank(t, db, 6)}
 	b.pay = payment.New(payment.Config{DB: db, Ledger: b.l})
-	b.pis = &pisService{payments: b.pay, consents: b.consents, ledger: b.l}
+	b.pis = newPISService(b.pay, b.consents, b.l, nil)
 	clr := must(b.l.OpenAccount(ctx, ledger.Account{NRB: nrb(t), Currency: "EUR", Type: ledger.TypeClearing, Name: "SEPA", AllowNegative: true}))
 	b.annaEUR = must(b.l.OpenAccount(ctx, ledger.Account{NRB: nrb(t), CustomerID: b.anna.ID, Currency: "EUR", Type: ledger.TypePersonal, Name: "Konto EUR"}))
 	must(b.l.Transfer(ctx, ledger.TransferRequest{Kind: "sepa", DebitAccountID: clr.ID, CreditAccountID: b.annaEUR.ID, Amount: 1000_00,
@@ -593,5 +590,32 @@ func TestPISMBank(t *testing.T) {
 		if ref != nil || !strings.Contains(string(data), `"status":"CANCELLED"`) {
 			t.Fatalf("bundle DELETE: %v %s", ref, data)
 		}
+	})
+}
+
+// The consent keeps the payment in the domain's words (the order the
+// dialect read at authorize): the initiation compares its body with that
+// order, naming the field that differs, and no longer needs the wire data.
+func TestPISComparesWithTheStoredOrder(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := newPISBank(t, db)
+		body := b.polishBodies()["domestic"]
+		c, ok, err := consentedPayment(consent.DialectPolishAPI, consent.PrivDomestic, mustJSON(privilegeOfBody(body)))
+		if !ok || err != nil {
+			t.Fatalf("consentedPayment: %v %v", ok, err)
+		}
+		consentWith := func(c payment.Consented) consent.Consent {
+			return b.consent(tppA, consent.ScopePIS, []consent.Privilege{{Name: consent.PrivDomestic, ScopeUsageLimit: consent.UsageSingle,
+				Payment: json.RawMessage(`{"unreadable": true}`), Order: &c}}, b.annaMain.NRB)
+		}
+		if status, data, ref := b.initiate("domestic", consentWith(c), body); ref != nil || status != http.StatusOK {
+			t.Fatalf("initiation against the stored order: %d %v %s", status, ref, data)
+		}
+		other := c
+		other.Orders = []payment.Order{c.Orders[0]}
+		other.Orders[0].Title = "Something else"
+		body["tppTransactionId"] = uuid.NewString()
+		_, _, ref := b.initiate("domestic", consentWith(other), body)
+		wantRefusal(t, ref, http.StatusForbidden, CodePaymentMismatch, "transferData.description", "Something else")
 	})
 }

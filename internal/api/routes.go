@@ -151,6 +151,13 @@ func Routes(d Deps) http.Handler {
 		w.WriteHeader(http.StatusNotFound)
 		fmt.Fprintf(w, `{"code":"NOT_FOUND","message":%q}`, "no API operation at "+r.Method+" "+r.URL.Path+
 			": PolishAPI lives under "+PolishAPIPrefix+"/..., mBank under /pl-retail/v3/... and /pl-corpo/v3/..., Berlin Group under /berlingroup/v1/...")
+		gw.AuditUnrouted(r, http.StatusNotFound, "NOT_FOUND")
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		fmt.Fprintf(w, `{"code":"METHOD_NOT_ALLOWED","message":%q}`, r.Method+" is not an operation at "+r.URL.Path)
+		gw.AuditUnrouted(r, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED")
 	})
 	return r
 }

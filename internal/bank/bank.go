@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -72,6 +73,12 @@ type Config struct {
 	// where TPPs send customers to the consent pages. A function: the
 	// sandbox learns it only once it listens.
 	WebURL func() string
+	// PublicURL is the pages' configured public address ("" when not
+	// configured): when it is https every cookie is Secure.
+	PublicURL string
+	// StaffListener keeps the back office and /metrics off the web
+	// listener: they are served by Staff, on the staff listener (serve).
+	StaffListener bool
 
 	// Callbacks is how the bank calls TPPs back (payment statuses and
 	// decoupled results).
@@ -114,10 +121,12 @@ type Bank struct {
 	Metrics  *server.Metrics
 	Stats    *stats.Recorder // the interfaces' statistics
 
-	callbacks    *http.Client // under cfg.Callbacks.Policy
-	notifier     *payment.Notifier
-	mobile       *mobileWebhook
-	callbackKick chan struct{}
+	callbacks     *http.Client // under cfg.Callbacks.Policy
+	portalOnce    sync.Once
+	portalHandler http.Handler
+	notifier      *payment.Notifier
+	mobile        *mobileWebhook
+	callbackKick  chan struct{}
 }
 
 // New builds the bank.
@@ -169,7 +178,7 @@ func New(cfg Config) (*Bank, error) {
 		Directory: Directory{R: b.Registry}, Register: Licences{L: cfg.Register},
 		DB: cfg.DB, Signer: cfg.Seal, Clock: cfg.Clock, Log: b.log,
 		TrustedProxies: cfg.TrustedProxies, ProxyCertHeader: cfg.ProxyCertHeader,
-		Tokens: api.Authenticator{S: b.OAuth},
+		Tokens: api.Authenticator{S: b.OAuth, TPPs: true},
 	}
 	b.notifier = payment.NewNotifier(payment.NotifierConfig{Payments: b.Payments, Log: b.log, Policy: policy, Client: b.callbacks,
 		Render: func(ctx context.Context, n payment.Notification, p payment.Payment) (payment.Callback, error) {
@@ -199,25 +208,53 @@ func (b *Bank) API() http.Handler {
 // /metrics and the public statistics (/status, /status.json). The sandbox adds its own routes to it; Web counts it.
 func (b *Bank) WebRouter() chi.Router {
 	r := chi.NewRouter()
-	portal := web.New(web.Deps{Registry: b.Registry, DB: b.DB, Clock: b.Clock, Log: b.log, Sandbox: b.cfg.Sandbox,
-		Flow: web.OAuthFlow{S: b.OAuth}, SCA: b.SCA, Accounts: b.Ledger, Access: b.Access, Consents: b.Consents,
-		RevokeConsent: b.OAuth.RevokeConsent, Stats: b.Stats}).Handler()
-	for _, prefix := range []string{"/developer", "/developer/*", "/backoffice", "/backoffice/*", "/authorize/*", "/ib", "/ib/*"} {
+	portal := b.portal()
+	prefixes := []string{"/developer", "/developer/*", "/authorize/*", "/ib", "/ib/*"}
+	if !b.cfg.StaffListener {
+		prefixes = append(prefixes, "/backoffice", "/backoffice/*")
+		r.Handle("/metrics", b.Metrics.Handler())
+	}
+	for _, prefix := range prefixes {
 		r.Handle(prefix, portal)
 	}
 	if b.mobile != nil {
 		r.Post(MobileDecisionPath, b.mobile.decision)
 	}
-	mode := "production"
-	if b.cfg.Sandbox {
-		mode = "sandbox"
-	}
-	r.Get("/healthz", server.Healthz(b.DB, mode, b.Clock.Now))
-	r.Handle("/metrics", b.Metrics.Handler())
+	r.Get("/healthz", b.health())
 	status := &stats.Public{DB: b.DB, Clock: b.Clock, Log: b.log}
 	r.Handle("/status", status)
 	r.Handle("/status.json", status)
 	return r
+}
+
+// Staff is the staff listener's handler (with Config.StaffListener): the
+// back office, /metrics and /healthz, for an internal network.
+func (b *Bank) Staff() http.Handler {
+	r := chi.NewRouter()
+	portal := b.portal()
+	r.Handle("/backoffice", portal)
+	r.Handle("/backoffice/*", portal)
+	r.Handle("/metrics", b.Metrics.Handler())
+	r.Handle("/healthz", b.health())
+	return b.Metrics.Count("staff", webguard.Headers(r))
+}
+
+// portal is the pages' handler (one, whichever listeners serve it).
+func (b *Bank) portal() http.Handler {
+	b.portalOnce.Do(func() {
+		b.portalHandler = web.New(web.Deps{Registry: b.Registry, DB: b.DB, Clock: b.Clock, Log: b.log, Sandbox: b.cfg.Sandbox,
+			Flow: web.OAuthFlow{S: b.OAuth}, SCA: b.SCA, Accounts: b.Ledger, Access: b.Access, Consents: b.Consents,
+			RevokeConsent: b.OAuth.RevokeConsent, Stats: b.Stats, PublicURL: b.cfg.PublicURL}).Handler()
+	})
+	return b.portalHandler
+}
+
+func (b *Bank) health() http.HandlerFunc {
+	mode := "production"
+	if b.cfg.Sandbox {
+		mode = "sandbox"
+	}
+	return server.Healthz(b.DB, mode, b.Clock.Now)
 }
 
 // Web is the web listener's handler: h (WebRouter with any additions) with

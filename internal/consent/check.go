@@ -144,26 +144,60 @@ func (s *Service) check(ctx context.Context, tx *store.Tx, a Access) (Consent, e
 	if !a.Consume {
 		return c, nil
 	}
+	return c, s.use(ctx, tx, &c, idx, a, resource, now)
+}
+
+// CheckIn is Check inside the caller's transaction tx, so that what the
+// caller writes commits or rolls back together with the access. On
+// PostgreSQL the consent row stays locked until tx ends: concurrent calls
+// under one consent run one after the other, on any number of nodes.
+func (s *Service) CheckIn(ctx context.Context, tx *store.Tx, a Access) (Consent, error) {
+	return s.check(ctx, tx, a)
+}
+
+// UseIn records, in tx, the access a of consent c that CheckIn (without
+// Consume) allowed in the same transaction: a single-use privilege is used
+// up with a compare-and-set (CodeUsageExhausted when it was used
+// meanwhile), and the access is recorded. c's privilege is updated.
+func (s *Service) UseIn(ctx context.Context, tx *store.Tx, c *Consent, a Access) error {
+	account := NormalizeNRB(a.AccountNumber)
+	for i, p := range c.Privileges {
+		if p.Name == a.Privilege && (p.AccountNumber == "" && !IsPerAccount(p.Name) || p.AccountNumber == account) {
+			resource := account
+			if resource == "" {
+				resource = ResourceAccounts
+			}
+			return s.use(ctx, tx, c, i, a, resource, s.clock.Now())
+		}
+	}
+	return newError(CodePrivilegeMissing,
+		"the consent does not include privilege %s: ask the customer for a consent that does",
+		"zgoda nie obejmuje przywileju %s: poproś klienta o zgodę, która go obejmuje", a.Privilege)
+}
+
+// use consumes privilege idx of c for access a and records the access.
+func (s *Service) use(ctx context.Context, tx *store.Tx, c *Consent, idx int, a Access, resource string, now time.Time) error {
+	p := c.Privileges[idx]
 	if p.ScopeUsageLimit == UsageSingle {
 		res, err := tx.ExecContext(ctx, `UPDATE consent_privileges SET uses = uses + 1
 			WHERE consent_id = $1 AND seq = $2 AND uses = 0`, c.ID, idx)
 		if err := oneRow(res, err); err != nil {
 			if errors.Is(err, errNoRow) {
-				return c, newError(CodeUsageExhausted,
+				return newError(CodeUsageExhausted,
 					"privilege %s of this consent was single-use and has been used: ask the customer for a new consent",
 					"przywilej %s tej zgody był jednorazowy i został już wykorzystany: poproś klienta o nową zgodę", a.Privilege)
 			}
-			return c, fmt.Errorf("use privilege: %w", err)
+			return fmt.Errorf("use privilege: %w", err)
 		}
 	} else if _, err := tx.ExecContext(ctx, `UPDATE consent_privileges SET uses = uses + 1 WHERE consent_id = $1 AND seq = $2`, c.ID, idx); err != nil {
-		return c, fmt.Errorf("use privilege: %w", err)
+		return fmt.Errorf("use privilege: %w", err)
 	}
 	c.Privileges[idx].Uses++
 	if _, err := tx.ExecContext(ctx, `INSERT INTO consent_accesses (id, consent_id, resource, privilege, psu_present, at)
 		VALUES ($1, $2, $3, $4, $5, $6)`, newID(), c.ID, resource, a.Privilege, a.PSUPresent, micros(now)); err != nil {
-		return c, fmt.Errorf("record access: %w", err)
+		return fmt.Errorf("record access: %w", err)
 	}
-	return c, nil
+	return nil
 }
 
 // nextAllowed returns, when the unattended limit is reached for the

@@ -24,6 +24,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/psd2bank/psd2bank/internal/clock"
+	"github.com/psd2bank/psd2bank/internal/payment"
 	"github.com/psd2bank/psd2bank/internal/store"
 )
 
@@ -240,10 +241,18 @@ func writePrivileges(ctx context.Context, q store.Querier, id string, privs []Pr
 		return fmt.Errorf("write privileges: %w", err)
 	}
 	for i, p := range privs {
+		order := ""
+		if p.Order != nil {
+			js, err := json.Marshal(p.Order)
+			if err != nil {
+				return fmt.Errorf("write privileges: %w", err)
+			}
+			order = string(js)
+		}
 		_, err := q.ExecContext(ctx, `INSERT INTO consent_privileges
-			(consent_id, seq, name, account_number, scope_usage_limit, max_history_days, payment, uses)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			id, i, p.Name, p.AccountNumber, p.ScopeUsageLimit, p.MaxAllowedHistoryLong, string(p.Payment), p.Uses)
+			(consent_id, seq, name, account_number, scope_usage_limit, max_history_days, payment, uses, payment_order)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			id, i, p.Name, p.AccountNumber, p.ScopeUsageLimit, p.MaxAllowedHistoryLong, string(p.Payment), p.Uses, order)
 		if err != nil {
 			return fmt.Errorf("write privileges: %w", err)
 		}
@@ -301,7 +310,7 @@ func (s *Service) load(ctx context.Context, q store.Querier, where string, lock 
 	if err != nil {
 		return Consent{}, err
 	}
-	rows, err := q.QueryContext(ctx, `SELECT name, account_number, scope_usage_limit, max_history_days, payment, uses
+	rows, err := q.QueryContext(ctx, `SELECT name, account_number, scope_usage_limit, max_history_days, payment, uses, payment_order
 		FROM consent_privileges WHERE consent_id = $1 ORDER BY seq`, c.ID)
 	if err != nil {
 		return Consent{}, fmt.Errorf("read privileges of %s: %w", c.ID, err)
@@ -309,12 +318,18 @@ func (s *Service) load(ctx context.Context, q store.Querier, where string, lock 
 	defer rows.Close()
 	for rows.Next() {
 		var p Privilege
-		var payment string
-		if err := rows.Scan(&p.Name, &p.AccountNumber, &p.ScopeUsageLimit, &p.MaxAllowedHistoryLong, &payment, &p.Uses); err != nil {
+		var raw, order string
+		if err := rows.Scan(&p.Name, &p.AccountNumber, &p.ScopeUsageLimit, &p.MaxAllowedHistoryLong, &raw, &p.Uses, &order); err != nil {
 			return Consent{}, err
 		}
-		if payment != "" {
-			p.Payment = json.RawMessage(payment)
+		if raw != "" {
+			p.Payment = json.RawMessage(raw)
+		}
+		if order != "" {
+			p.Order = new(payment.Consented)
+			if err := json.Unmarshal([]byte(order), p.Order); err != nil {
+				return Consent{}, fmt.Errorf("the payment of privilege %s of %s: %w", p.Name, c.ID, err)
+			}
 		}
 		c.Privileges = append(c.Privileges, p)
 	}

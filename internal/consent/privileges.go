@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+
+	"github.com/psd2bank/psd2bank/internal/payment"
 )
 
 // Privilege names, as PolishAPI spells them. mBank's names are mapped to
@@ -64,6 +66,10 @@ type Privilege struct {
 	// Payment is, for pis privileges, the privilege's data (the payment)
 	// exactly as the TPP sent it.
 	Payment json.RawMessage
+	// Order is, for pis privileges, the payment in the domain's words as
+	// the dialect read it when the TPP asked for the consent; nil for
+	// consents asked before it was kept (Payment is read then).
+	Order *payment.Consented
 	// Uses counts the accesses that consumed the privilege.
 	Uses int
 }

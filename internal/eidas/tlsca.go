@@ -57,6 +57,27 @@ func (c *TLSCA) RootPEM() []byte { return CertificatePEM(c.cert) }
 // accepted), valid from an hour before now for 397 days but not beyond the
 // CA. The chain holds the leaf only; clients trust the CA.
 func (c *TLSCA) ServerCert(hosts []string, now time.Time) (tls.Certificate, error) {
+	return c.ServerCertSpanning(hosts, now, now)
+}
+
+// ServerCertSpanning issues a server certificate valid at every one of
+// times: from a day before the earliest to 397 days after the latest (not
+// beyond the CA). The sandbox gives real time and sandbox time, so that a
+// TPP's TLS stack (real time) and anything checking in sandbox time both
+// accept it.
+func (c *TLSCA) ServerCertSpanning(hosts []string, times ...time.Time) (tls.Certificate, error) {
+	if len(times) == 0 {
+		return tls.Certificate{}, errors.New("eidas: ServerCertSpanning needs a time")
+	}
+	earliest, latest := times[0], times[0]
+	for _, t := range times[1:] {
+		if t.Before(earliest) {
+			earliest = t
+		}
+		if t.After(latest) {
+			latest = t
+		}
+	}
 	var dnsNames []string
 	var ips []net.IP
 	for _, h := range hosts {
@@ -87,14 +108,21 @@ func (c *TLSCA) ServerCert(hosts []string, now time.Time) (tls.Certificate, erro
 	} else {
 		cn = ips[0].String()
 	}
-	notAfter := now.Add(serverCertValidity)
+	notBefore := earliest.Add(-time.Hour)
+	if len(times) > 1 {
+		notBefore = earliest.Add(-24 * time.Hour)
+	}
+	if notBefore.Before(c.cert.NotBefore) {
+		notBefore = c.cert.NotBefore
+	}
+	notAfter := latest.Add(serverCertValidity)
 	if notAfter.After(c.cert.NotAfter) {
 		notAfter = c.cert.NotAfter
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: cn, Organization: []string{sandboxOrganization}},
-		NotBefore:             now.Add(-time.Hour).UTC(),
+		NotBefore:             notBefore.UTC(),
 		NotAfter:              notAfter.UTC(),
 		KeyUsage:              x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},

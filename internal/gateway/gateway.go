@@ -200,7 +200,8 @@ type request struct {
 	started   time.Time
 	caller    Caller
 	refusal   *Refusal
-	requestID string // as far as known, for the audit and the error body
+	requestID string    // as far as known, for the audit and the error body
+	looked    *lookedUp // the access token, when read with the TPP's status
 }
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, op Operation) {
@@ -209,7 +210,8 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, op Operation) {
 	w.Header().Set("Date", req.started.UTC().Format(http.TimeFormat))
 	req.caller.Dialect = op.Wire.Name()
 	req.caller.Lang = language(r)
-	rw := &bufferedWriter{header: http.Header{}}
+	rw := newBufferedWriter()
+	defer func() { rw.release() }()
 	if ref := g.measured(w, r, op); ref != nil {
 		req.refusal = ref
 	} else if ref := g.check(r, req); ref != nil {
@@ -224,7 +226,8 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, op Operation) {
 		req.refusal = ref
 	}
 	if req.refusal != nil {
-		rw = &bufferedWriter{header: http.Header{}}
+		rw.release()
+		rw = newBufferedWriter()
 		g.renderRefusal(rw, req)
 	}
 	g.finish(w, r, req, rw)
@@ -271,7 +274,7 @@ func (g *Gateway) check(r *http.Request, req *request) *Refusal {
 	}
 
 	// 4: the TPP is onboarded and not suspended.
-	st, err := g.Directory.TPPStatus(ctx, info.OrganizationID)
+	st, err := g.tppStatus(r, req, info.OrganizationID)
 	if err != nil {
 		return g.unavailable(err)
 	}
@@ -334,7 +337,7 @@ func (g *Gateway) authenticate(r *http.Request, req *request) *Refusal {
 	if g.Tokens == nil {
 		return g.unavailable(errors.New("no authorization server configured"))
 	}
-	grant, err := g.Tokens.Authenticate(r.Context(), token, req.caller.OrgID, req.caller.QWACInfo.FingerprintS256)
+	grant, err := g.authenticateToken(r, req, token)
 	if err != nil {
 		var ref *Refusal
 		if errors.As(err, &ref) {
@@ -535,7 +538,7 @@ func language(r *http.Request) string {
 type bufferedWriter struct {
 	header http.Header
 	status int
-	body   bytes.Buffer
+	body   *bytes.Buffer
 }
 
 func (b *bufferedWriter) Header() http.Header { return b.header }
@@ -555,6 +558,9 @@ func (b *bufferedWriter) Write(p []byte) (int, error) {
 
 // WriteJSON is a helper for handlers: status and a JSON body.
 func WriteJSON(w http.ResponseWriter, status int, v any) error {
+	if b, ok := w.(*bufferedWriter); ok {
+		return b.writeJSON(status, v)
+	}
 	data, err := json.Marshal(v)
 	if err != nil {
 		return err

@@ -208,6 +208,10 @@ func (g *Gateway) writeAudit(r *http.Request, req *request, decision, code, reas
 		serial = req.caller.QWAC.SerialNumber.Text(16)
 	}
 	tppID := normalOrg(req.caller.OrgID)
+	dialect := "" // none for a request that matched no operation (AuditUnrouted)
+	if req.op.Wire != nil {
+		dialect = string(req.op.Wire.Name())
+	}
 	// The audit must not depend on the client still listening.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 	defer cancel()
@@ -215,7 +219,7 @@ func (g *Gateway) writeAudit(r *http.Request, req *request, decision, code, reas
 		(id, at, tpp_id, cert_serial, request_id, dialect, operation, method, path, remote_addr, decision, code, reason, status)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		uuid.Must(uuid.NewV7()).String(), req.started.UnixMicro(), tppID, serial, req.requestID,
-		string(req.op.Wire.Name()), req.op.Name, r.Method, r.URL.Path, r.RemoteAddr, decision, code, reason, status)
+		dialect, req.op.Name, r.Method, r.URL.Path, r.RemoteAddr, decision, code, reason, status)
 	return err
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/money"
+	"github.com/psd2bank/psd2bank/internal/store"
 )
 
 // Segment is the kind of customer.
@@ -182,7 +183,12 @@ func (l *Ledger) Account(ctx context.Context, id string) (Account, error) {
 
 // AccountByNRB returns the account with the given 26-digit number.
 func (l *Ledger) AccountByNRB(ctx context.Context, nrb string) (Account, error) {
-	a, err := scanAccount(l.db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE nrb = $1`, nrb))
+	return AccountByNRBIn(ctx, l.db, nrb)
+}
+
+// AccountByNRBIn is AccountByNRB reading through q (a transaction).
+func AccountByNRBIn(ctx context.Context, q store.Querier, nrb string) (Account, error) {
+	a, err := scanAccount(q.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE nrb = $1`, nrb))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Account{}, errorf(CodeNotFound, "no account with number %s", maskNRB(nrb))
 	}

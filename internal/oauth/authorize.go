@@ -218,10 +218,6 @@ func allowsPrefix(c tpp.Client, uri string) bool {
 	return false
 }
 
-func isLoopback(host string) bool {
-	return host == "localhost" || host == "127.0.0.1" || host == "::1"
-}
-
 // pending is a stored authorization request.
 type pending struct {
 	ID, ConsentID, Dialect, TPPID, ClientID, RedirectURI, Scope, State, QWAC string

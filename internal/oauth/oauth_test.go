@@ -280,23 +280,23 @@ func TestCodeFlow(t *testing.T) {
 		if tok.TokenType != "Bearer" || tok.ExpiresIn != 900 || tok.Scope != "ais-accounts" || len(tok.Consent.Accounts) != 2 {
 			t.Fatalf("token response %+v", tok)
 		}
-		got, err := e.srv.Authenticate(ctx, tok.AccessToken, tppA, certA)
+		got, err := e.authenticate(t, ctx, tok.AccessToken, tppA, certA)
 		if err != nil || got.CustomerID != "cust-1" || got.ConsentID != tok.Consent.ID || got.Scope != consent.ScopeAISAccounts {
 			t.Fatalf("Authenticate %+v, %v", got, err)
 		}
-		_, err = e.srv.Authenticate(ctx, tok.AccessToken, tppB, certB)
+		_, err = e.authenticate(t, ctx, tok.AccessToken, tppB, certB)
 		wantCode(t, "TPP B with A's token", err, oauth.TokenInvalid)
 		if strings.Contains(err.Error(), tppA) {
 			t.Fatalf("the refusal names the owner: %v", err)
 		}
-		_, err = e.srv.Authenticate(ctx, tok.AccessToken, tppA, certA2)
+		_, err = e.authenticate(t, ctx, tok.AccessToken, tppA, certA2)
 		wantCode(t, "another certificate", err, oauth.TokenWrongCertificate)
-		_, err = e.srv.Authenticate(ctx, "made-up", tppA, certA)
+		_, err = e.authenticate(t, ctx, "made-up", tppA, certA)
 		wantCode(t, "unknown token", err, oauth.TokenInvalid)
 
 		// Refresh over a renewed certificate: the new token is bound to it.
 		e.clk.Advance(16 * time.Minute)
-		_, err = e.srv.Authenticate(ctx, tok.AccessToken, tppA, certA)
+		_, err = e.authenticate(t, ctx, tok.AccessToken, tppA, certA)
 		wantCode(t, "expired token", err, oauth.TokenExpired)
 		ref := oauth.TokenRequest{TPPID: tppA, QWACThumbprint: certA2, GrantType: "refresh_token", RefreshToken: tok.RefreshToken}
 		_, err = e.srv.Token(ctx, oauth.TokenRequest{TPPID: tppB, QWACThumbprint: certB, GrantType: "refresh_token", RefreshToken: tok.RefreshToken})
@@ -305,16 +305,16 @@ func TestCodeFlow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.srv.Authenticate(ctx, tok2.AccessToken, tppA, certA2); err != nil {
+		if _, err := e.authenticate(t, ctx, tok2.AccessToken, tppA, certA2); err != nil {
 			t.Fatalf("refreshed token over the new certificate: %v", err)
 		}
-		_, err = e.srv.Authenticate(ctx, tok2.AccessToken, tppA, certA)
+		_, err = e.authenticate(t, ctx, tok2.AccessToken, tppA, certA)
 		wantCode(t, "refreshed token over the old certificate", err, oauth.TokenWrongCertificate)
 
 		// The rotated refresh token replayed: refused, and the family revoked.
 		_, err = e.srv.Token(ctx, ref)
 		wantCode(t, "rotated refresh token", err, oauth.InvalidGrant)
-		_, err = e.srv.Authenticate(ctx, tok2.AccessToken, tppA, certA2)
+		_, err = e.authenticate(t, ctx, tok2.AccessToken, tppA, certA2)
 		wantCode(t, "token of a replayed family", err, oauth.TokenInvalid)
 		_, err = e.srv.Token(ctx, oauth.TokenRequest{TPPID: tppA, QWACThumbprint: certA2, GrantType: "refresh_token", RefreshToken: tok2.RefreshToken})
 		wantCode(t, "newest refresh token of a replayed family", err, oauth.InvalidGrant)
@@ -332,7 +332,7 @@ func TestCodeReplayRevokesTokens(t *testing.T) {
 		}
 		_, err = e.redeem(code)
 		wantCode(t, "reused code", err, oauth.InvalidGrant)
-		_, err = e.srv.Authenticate(ctx, tok.AccessToken, tppA, certA)
+		_, err = e.authenticate(t, ctx, tok.AccessToken, tppA, certA)
 		wantCode(t, "token from a reused code", err, oauth.TokenInvalid)
 		_, err = e.srv.Token(ctx, oauth.TokenRequest{TPPID: tppA, QWACThumbprint: certA, GrantType: "refresh_token", RefreshToken: tok.RefreshToken})
 		wantCode(t, "refresh token from a reused code", err, oauth.InvalidGrant)
@@ -381,7 +381,7 @@ func TestConsentEndsTokens(t *testing.T) {
 		if _, err := e.srv.RevokeConsent(ctx, tok.Consent.ID, "psu", "from internet banking"); err != nil {
 			t.Fatal(err)
 		}
-		_, err = e.srv.Authenticate(ctx, tok.AccessToken, tppA, certA)
+		_, err = e.authenticate(t, ctx, tok.AccessToken, tppA, certA)
 		wantCode(t, "token of a revoked consent", err, oauth.TokenInvalid)
 		check.HistoryFrom = time.Time{}
 		if _, err := e.consents.Check(ctx, check); consent.CodeOf(err) != consent.CodeRevoked {
@@ -455,7 +455,7 @@ func TestExchangeToken(t *testing.T) {
 		if c := ais.Consent; c.Scope != consent.ScopeAIS || c.ParentID != tok.Consent.ID || c.CustomerID != "cust-1" || c.Status != consent.StatusAuthorised {
 			t.Fatalf("exchanged consent %+v", c)
 		}
-		_, err = e.srv.Authenticate(ctx, tok.AccessToken, tppA, certA)
+		_, err = e.authenticate(t, ctx, tok.AccessToken, tppA, certA)
 		wantCode(t, "exchanged ais-accounts token", err, oauth.TokenInvalid)
 		_, err = e.srv.Token(ctx, base)
 		wantCode(t, "exchange twice", err, oauth.InvalidGrant)

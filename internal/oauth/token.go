@@ -354,6 +354,13 @@ func (s *Server) Authenticate(ctx context.Context, accessToken, tppID, qwacThumb
 		return Token{}, invalid
 	}
 	t, err := loadToken(ctx, s.cfg.DB, accessToken, kindAccess)
+	return s.accessToken(t, err, tppID, qwacThumbprint)
+}
+
+// accessToken judges an access token read from the store (err: the read's).
+func (s *Server) accessToken(t tokenRow, err error, tppID, qwacThumbprint string) (Token, error) {
+	invalid := newError(TokenInvalid, "the access token is not valid: obtain a new one at the token endpoint",
+		"token dostępu jest nieważny: uzyskaj nowy w punkcie token")
 	if errors.Is(err, sql.ErrNoRows) || err == nil && (t.TPPID != tppID || !t.RevokedAt.IsZero()) {
 		return Token{}, invalid
 	}

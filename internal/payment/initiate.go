@@ -41,15 +41,11 @@ func (s *Service) initiate(ctx context.Context, o Order, bundleID, recurringID s
 			return Payment{}, err
 		}
 	}
-	p, err := s.prepare(ctx, o)
-	if err != nil {
-		return Payment{}, err
-	}
-	p.BundleID, p.RecurringID = bundleID, recurringID
+	var p Payment
 	var inserted bool
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		p, inserted, err = insertOrFetch(ctx, tx, p)
+		p, inserted, err = s.record(ctx, tx, o, bundleID, recurringID)
 		return err
 	})
 	if err != nil {
@@ -60,6 +56,45 @@ func (s *Service) initiate(ctx context.Context, o Order, bundleID, recurringID s
 	}
 	return s.execute(ctx, p)
 }
+
+// Record validates and routes an order and records it in the caller's
+// transaction tx, with its first status (submitted) in the history. When
+// the TPP used the order's key (TPPID, TPPTransactionID) before, nothing is
+// written and the payment recorded under it is returned with inserted
+// false; the caller compares the request (SameRequest). After tx commits,
+// Execute sets the payment going; a payment whose Execute never ran (the
+// node stopped) is set going by RunDue.
+func (s *Service) Record(ctx context.Context, tx *store.Tx, o Order) (p Payment, inserted bool, err error) {
+	if o.Recurrence != nil {
+		return Payment{}, false, newError(CodeInvalidRequest, "recurrence", "a recurring payment is set up with InitiateRecurring",
+			"płatność cykliczną zakłada się przez InitiateRecurring")
+	}
+	return s.record(ctx, tx, o, "", "")
+}
+
+func (s *Service) record(ctx context.Context, tx *store.Tx, o Order, bundleID, recurringID string) (Payment, bool, error) {
+	p, err := s.prepare(ctx, tx, o)
+	if err != nil {
+		return Payment{}, false, err
+	}
+	p.BundleID, p.RecurringID = bundleID, recurringID
+	return insertOrFetch(ctx, tx, p)
+}
+
+// Execute sets going a payment Record recorded, once its transaction has
+// committed: it books, holds or schedules the money in the ledger. A
+// payment refused for lack of funds is returned rejected, with an *Error of
+// CodeInsufficientFunds.
+func (s *Service) Execute(ctx context.Context, p Payment) (Payment, error) {
+	if p.Status != StatusSubmitted {
+		return p, nil
+	}
+	return s.execute(ctx, p)
+}
+
+// SameRequest returns p, recorded under o's key, when o is the same request
+// (the same body), and a CodeDuplicate error otherwise.
+func SameRequest(p Payment, o Order) (Payment, error) { return sameRequest(p, o) }
 
 // sameRequest returns the payment recorded under an order's key if the order
 // is the same request, and a CodeDuplicate error otherwise.
@@ -75,12 +110,12 @@ func sameRequest(p Payment, o Order) (Payment, error) {
 
 // prepare validates an order, looks up the accounts and routes it: the
 // payment it returns is ready to record, in status submitted.
-func (s *Service) prepare(ctx context.Context, o Order) (Payment, error) {
+func (s *Service) prepare(ctx context.Context, q store.Querier, o Order) (Payment, error) {
 	c, err := s.validate(o)
 	if err != nil {
 		return Payment{}, err
 	}
-	sender, err := s.ledger.AccountByNRB(ctx, c.sender)
+	sender, err := ledger.AccountByNRBIn(ctx, q, c.sender)
 	if ledger.CodeOf(err) == ledger.CodeNotFound || err == nil && sender.Type == ledger.TypeClearing {
 		return Payment{}, newError(CodeInvalidSenderAccount, "sender.accountNumber", "the sender's account is not an account of this bank",
 			"rachunek nadawcy nie jest rachunkiem w tym banku")
@@ -121,7 +156,7 @@ func (s *Service) prepare(ctx context.Context, o Order) (Payment, error) {
 		}
 	}
 	if own != "" {
-		acct, err := s.ledger.AccountByNRB(ctx, own)
+		acct, err := ledger.AccountByNRBIn(ctx, q, own)
 		switch {
 		case err == nil && acct.Type != ledger.TypeClearing:
 			if acct.ID == sender.ID {

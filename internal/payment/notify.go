@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -56,8 +55,9 @@ type NotifierConfig struct {
 // answer other than 2xx) is retried with exponential backoff a bounded
 // number of times and then given up and logged. The notifications of one
 // payment are delivered in the order they happened: a later one waits until
-// the earlier ones are delivered or given up. Only http and https URLs are
-// called; any other is given up at once.
+// the earlier ones are delivered or given up. Only URLs the Policy allows
+// are called (production: https to public addresses, checked again when
+// connecting); any other is given up at once.
 //
 // Delivery is at least once: a TPP that answered but whose answer was lost
 // gets the notification again; the body's ids (paymentId and the time of the
@@ -205,19 +205,6 @@ func (nt *Notifier) deliverQueue(ctx context.Context, q []outboxEntry) (NotifyRe
 type permanentError struct{ err error }
 
 func (e *permanentError) Error() string { return e.err.Error() }
-
-// CallbackURLError tells why a callback URL cannot be called, or nil: it
-// must be an absolute http or https URL with a host.
-func CallbackURLError(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("callback URL %q: %w", raw, err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("callback URL %q is not an http(s) URL", raw)
-	}
-	return nil
-}
 
 func (nt *Notifier) deliver(ctx context.Context, e outboxEntry) error {
 	if err := nt.cfg.Policy.CheckSend(e.CallbackURL); err != nil {

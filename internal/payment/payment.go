@@ -162,6 +162,19 @@ type Order struct {
 	RequestHash      string      // sha256 of the request body as sent
 }
 
+// Consented is the payment a customer authorises in a consent, as a
+// dialect reads it from the consent's privilege: one order, or a bundle's
+// orders and their total.
+type Consented struct {
+	Orders []Order
+	Total  money.Amount `json:",omitempty"`
+	Bundle bool         `json:",omitempty"`
+	// SenderRequired is set when the dialect requires every order to name
+	// its sender account (PolishAPI's bundles); otherwise an order without
+	// one is paid from the account the customer chooses.
+	SenderRequired bool `json:",omitempty"`
+}
+
 // Payment is a recorded payment and where it is.
 type Payment struct {
 	ID               string
@@ -248,6 +261,13 @@ func New(cfg Config) *Service {
 	return s
 }
 
+// DB returns the storage the service runs on, for callers that record a
+// payment inside a transaction of their own (Record).
+func (s *Service) DB() DB { return s.db }
+
+// Clock returns the service's clock.
+func (s *Service) Clock() clock.Clock { return s.clock }
+
 // Code classifies a payment error; codes are stable and dialects map them to
 // their wire codes.
 type Code string
@@ -273,6 +293,7 @@ const (
 	CodeDuplicate               Code = "duplicate" // the idempotency key was used for another body
 	CodeNotFound                Code = "not_found"
 	CodeNotCancellable          Code = "not_cancellable"
+	CodeNotInConsent            Code = "not_in_consent" // the payment is not the one the customer authorised
 )
 
 // Error is a payment error: a code and the field it is about for machines, a

@@ -57,46 +57,91 @@ func (s *Service) InitiateRecurring(ctx context.Context, o Order) (Recurring, er
 	} else if CodeOf(err) != CodeNotFound {
 		return Recurring{}, err
 	}
-	tmpl := o
-	tmpl.ExecutionDate = ""
-	p, err := s.prepare(ctx, tmpl) // validates and checks the accounts
+	var r Recurring
+	var inserted bool
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		r, inserted, err = s.RecordRecurring(ctx, tx, o)
+		return err
+	})
 	if err != nil {
 		return Recurring{}, err
+	}
+	if !inserted {
+		return sameRecurring(r, o)
+	}
+	return s.StartRecurring(ctx, r)
+}
+
+// RecordRecurring validates a recurring payment and records it in the
+// caller's transaction tx. When the TPP used its key before, nothing is
+// written and the recurring payment recorded under it is returned with
+// inserted false. StartRecurring makes its first occurrence when it is due
+// today, after tx commits (RunDue makes it otherwise).
+func (s *Service) RecordRecurring(ctx context.Context, tx *store.Tx, o Order) (r Recurring, inserted bool, err error) {
+	if o.Recurrence == nil {
+		return Recurring{}, false, newError(CodeInvalidRecurrence, "recurrence", "a recurring payment needs its recurrence",
+			"płatność cykliczna wymaga parametrów cykliczności")
+	}
+	tmpl := o
+	tmpl.ExecutionDate = ""
+	p, err := s.prepare(ctx, tx, tmpl) // validates and checks the accounts
+	if err != nil {
+		return Recurring{}, false, err
 	}
 	tmpl.Recurrence = nil
 	js, err := json.Marshal(tmpl)
 	if err != nil {
-		return Recurring{}, err
+		return Recurring{}, false, err
 	}
 	rc := *o.Recurrence
 	now := s.clock.Now()
 	id := ledger.NewID()
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO payment_recurring
-			(id, tpp_id, tpp_recurring_id, request_hash, customer_id, template, start_date, period_type, period_value,
-			 end_date, day_off_offset, next_date, occurrences, status, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $14, $14)
-			ON CONFLICT (tpp_id, tpp_recurring_id) DO NOTHING`,
-			id, o.TPPID, o.TPPTransactionID, o.RequestHash, p.CustomerID, string(js), rc.StartDate, string(rc.PeriodType),
-			rc.PeriodValue, rc.EndDate, string(rc.DayOff), rc.StartDate, string(RecurringSubmitted), micros(now))
-		return err
-	})
+	res, err := tx.ExecContext(ctx, `INSERT INTO payment_recurring
+		(id, tpp_id, tpp_recurring_id, request_hash, customer_id, template, start_date, period_type, period_value,
+		 end_date, day_off_offset, next_date, occurrences, status, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $14, $14)
+		ON CONFLICT (tpp_id, tpp_recurring_id) DO NOTHING`,
+		id, o.TPPID, o.TPPTransactionID, o.RequestHash, p.CustomerID, string(js), rc.StartDate, string(rc.PeriodType),
+		rc.PeriodValue, rc.EndDate, string(rc.DayOff), rc.StartDate, string(RecurringSubmitted), micros(now))
 	if err != nil {
-		return Recurring{}, fmt.Errorf("record recurring payment: %w", err)
+		return Recurring{}, false, fmt.Errorf("record recurring payment: %w", err)
 	}
-	r, err := s.recurringBy(ctx, `tpp_id = $1 AND tpp_recurring_id = $2`, o.TPPID, o.TPPTransactionID)
-	if err != nil {
-		return Recurring{}, err
+	if n, _ := res.RowsAffected(); n == 0 {
+		r, err := s.recurringIn(ctx, tx, `tpp_id = $1 AND tpp_recurring_id = $2`, o.TPPID, o.TPPTransactionID)
+		return r, false, err
 	}
-	if r.ID != id {
-		return sameRecurring(r, o)
-	}
+	return Recurring{ID: id, TPPID: o.TPPID, TPPRecurringID: o.TPPTransactionID, RequestHash: o.RequestHash,
+		CustomerID: p.CustomerID, Order: tmpl, Recurrence: rc, NextDate: rc.StartDate, Status: RecurringSubmitted,
+		CreatedAt: now, UpdatedAt: now}, true, nil
+}
+
+// StartRecurring makes the first occurrence of a recurring payment that
+// RecordRecurring recorded when it is due today, and returns the recurring
+// payment as it is then.
+func (s *Service) StartRecurring(ctx context.Context, r Recurring) (Recurring, error) {
 	var rep Report
-	if err := s.runOneRecurring(ctx, &rep, r, dateOf(now)); err != nil {
+	if err := s.runOneRecurring(ctx, &rep, r, dateOf(s.clock.Now())); err != nil {
 		return r, err
 	}
 	return s.GetRecurring(ctx, r.ID)
 }
+
+// GetRecurringByKey returns the recurring payment a TPP set up with its key
+// (tppRecurringPaymentId).
+func (s *Service) GetRecurringByKey(ctx context.Context, tppID, key string) (Recurring, error) {
+	return s.recurringBy(ctx, `tpp_id = $1 AND tpp_recurring_id = $2`, tppID, key)
+}
+
+// GetRecurringByKeyIn is GetRecurringByKey reading through q (a
+// transaction).
+func (s *Service) GetRecurringByKeyIn(ctx context.Context, q store.Querier, tppID, key string) (Recurring, error) {
+	return s.recurringIn(ctx, q, `tpp_id = $1 AND tpp_recurring_id = $2`, tppID, key)
+}
+
+// SameRecurring returns r, recorded under o's key, when o is the same
+// request, and a CodeDuplicate error otherwise.
+func SameRecurring(r Recurring, o Order) (Recurring, error) { return sameRecurring(r, o) }
 
 func sameRecurring(r Recurring, o Order) (Recurring, error) {
 	if r.RequestHash != o.RequestHash {
@@ -138,7 +183,11 @@ func scanRecurring(row rowScanner) (Recurring, error) {
 }
 
 func (s *Service) recurringBy(ctx context.Context, where string, args ...any) (Recurring, error) {
-	r, err := scanRecurring(s.db.QueryRowContext(ctx, `SELECT `+recurringColumns+` FROM payment_recurring WHERE `+where, args...))
+	return s.recurringIn(ctx, s.db, where, args...)
+}
+
+func (s *Service) recurringIn(ctx context.Context, q store.Querier, where string, args ...any) (Recurring, error) {
+	r, err := scanRecurring(q.QueryRowContext(ctx, `SELECT `+recurringColumns+` FROM payment_recurring WHERE `+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Recurring{}, newError(CodeNotFound, "recurringPaymentId", "no such recurring payment", "nie ma takiej płatności cyklicznej")
 	}

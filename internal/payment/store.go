@@ -166,7 +166,11 @@ func getBy(ctx context.Context, q store.Querier, where string, args ...any) (Pay
 }
 
 func (s *Service) list(ctx context.Context, where string, args ...any) ([]Payment, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE `+where, args...)
+	return s.listIn(ctx, s.db, where, args...)
+}
+
+func (s *Service) listIn(ctx context.Context, q store.Querier, where string, args ...any) ([]Payment, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -190,6 +194,12 @@ func (s *Service) Get(ctx context.Context, id string) (Payment, error) {
 // GetByTPPTransactionID returns the payment a TPP initiated with a key.
 func (s *Service) GetByTPPTransactionID(ctx context.Context, tppID, key string) (Payment, error) {
 	return getBy(ctx, s.db, `tpp_id = $1 AND tpp_transaction_id = $2`, tppID, key)
+}
+
+// GetByTPPTransactionIDIn is GetByTPPTransactionID reading through q (a
+// transaction).
+func (s *Service) GetByTPPTransactionIDIn(ctx context.Context, q store.Querier, tppID, key string) (Payment, error) {
+	return getBy(ctx, q, `tpp_id = $1 AND tpp_transaction_id = $2`, tppID, key)
 }
 
 // History lists every status a payment has had, oldest first.

@@ -66,6 +66,22 @@ type checked struct {
 }
 
 func (s *Service) validate(o Order) (checked, error) {
+	return s.validateOrder(o, true)
+}
+
+// ValidateConsented checks the payment of a consent the customer is asked
+// for, as Validate does, when the TPP asks for the consent: without its
+// idempotency key (the initiation brings it), and, when it names no sender
+// account, without one (the customer chooses it on the consent page).
+func (s *Service) ValidateConsented(o Order) error {
+	if o.TPPTransactionID == "" {
+		o.TPPTransactionID = "consent"
+	}
+	_, err := s.validateOrder(o, o.SenderAccount != "")
+	return err
+}
+
+func (s *Service) validateOrder(o Order, needSender bool) (checked, error) {
 	var c checked
 	now := s.clock.Now()
 	switch o.Type {
@@ -81,12 +97,14 @@ func (s *Service) validate(o Order) (checked, error) {
 		return c, errorf(CodeInvalidRequest, "tppTransactionId", "tppTransactionId must have 1 to %d characters",
 			"tppTransactionId musi mieć od 1 do %d znaków", maxKey)
 	}
-	sender, err := polish.NormalizeNRB(o.SenderAccount)
-	if err != nil {
-		return c, errorf(CodeInvalidSenderAccount, "sender.accountNumber", "the sender's account number is not valid: %v",
-			"numer rachunku nadawcy jest niepoprawny: %v", err)
+	if needSender || o.SenderAccount != "" {
+		sender, err := polish.NormalizeNRB(o.SenderAccount)
+		if err != nil {
+			return c, errorf(CodeInvalidSenderAccount, "sender.accountNumber", "the sender's account number is not valid: %v",
+				"numer rachunku nadawcy jest niepoprawny: %v", err)
+		}
+		c.sender = sender
 	}
-	c.sender = sender
 
 	// The recipient.
 	if err := s.checkRecipient(o, &c); err != nil {

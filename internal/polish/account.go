@@ -28,21 +28,20 @@ func NormalizeNRB(s string) (string, error) {
 	if len(n) >= 2 && strings.EqualFold(n[:2], "PL") {
 		n = n[2:]
 	}
-	q := quote(s)
 	if len(n) >= 2 && isLetter(n[0]) && isLetter(n[1]) {
-		return "", newError(ErrFormat, "NRB %s starts with %q; an NRB is Polish and has either no prefix or PL", q, n[:2])
+		return "", newError(ErrFormat, "NRB %s starts with %q; an NRB is Polish and has either no prefix or PL", quote(s), n[:2])
 	}
 	if r, _, bad := firstNonDigit(n); bad {
-		return "", newError(ErrFormat, "NRB %s contains %q; an NRB has only digits, optionally grouped by spaces and preceded by PL", q, r)
+		return "", newError(ErrFormat, "NRB %s contains %q; an NRB has only digits, optionally grouped by spaces and preceded by PL", quote(s), r)
 	}
 	if len(n) != nrbLength {
-		return "", newError(ErrFormat, "NRB %s has %d digits; an NRB has %d", q, len(n), nrbLength)
+		return "", newError(ErrFormat, "NRB %s has %d digits; an NRB has %d", quote(s), len(n), nrbLength)
 	}
 	if want := checkDigits(n[2:], "PL"); n[:2] != want {
-		return "", newError(ErrChecksum, "NRB %s checksum does not match: check digits are %s, expected %s; check the number for a typing error", q, n[:2], want)
+		return "", newError(ErrChecksum, "NRB %s checksum does not match: check digits are %s, expected %s; check the number for a typing error", quote(s), n[:2], want)
 	}
 	if err := CheckSortCode(n[2:10]); err != nil {
-		return "", newError(ErrChecksum, "NRB %s has an invalid sort code: %v", q, err)
+		return "", newError(ErrChecksum, "NRB %s has an invalid sort code: %v", quote(s), err)
 	}
 	return n, nil
 }

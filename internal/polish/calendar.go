@@ -101,7 +101,7 @@ func Holidays(year int) []Holiday {
 // public holiday, and which.
 func IsHoliday(d time.Time) (Holiday, bool) {
 	y, m, day := d.In(Warsaw).Date()
-	for _, h := range Holidays(y) {
+	for _, h := range holidaysOf(y) {
 		if h.Date.Month() == m && h.Date.Day() == day {
 			return h, true
 		}

@@ -39,6 +39,8 @@ type Config struct {
 	APIHosts []string // extra host names for the API's server certificate
 	DB       string   // optional PostgreSQL URL instead of the SQLite file in DataDir
 	Seed     int64    // seed of the synthetic data (first start only)
+	// AdminAddr is the admin listener's address (pprof, /metrics); "" is off.
+	AdminAddr string
 }
 
 // Defaults of the contract.
@@ -67,12 +69,13 @@ const (
 type Bank struct {
 	*bank.Bank
 	cfg    Config
-	Clock  *clock.Adjustable
-	webURL atomic.Value // string: http://host:port of the web listener, once it listens
+	Clock  *clock.Shared // one value in the database for every node
+	webURL atomic.Value  // string: http://host:port of the web listener, once it listens
 
-	trust *trust
-	log   *slog.Logger
-	dir   string // DataDir/sandbox
+	hashPassword func(string) (string, error) // sca.HashPassword unless a test sets a cheaper one
+	trust        *trust
+	log          *slog.Logger
+	dir          string // DataDir/sandbox
 }
 
 // Open prepares the data directory and the database: on the first start it
@@ -107,8 +110,10 @@ func (b *Bank) assemble(ctx context.Context, db *store.DB) error {
 	if err != nil {
 		return err
 	}
-	d, _ := time.ParseDuration(offset)
-	b.Clock = clock.NewAdjustable(clock.System{}, d)
+	d, _ := time.ParseDuration(offset) // the offset kept before the shared clock, if any
+	if b.Clock, err = clock.OpenShared(ctx, db, clock.System{}, d, 0); err != nil {
+		return err
+	}
 	if err := b.writePSUs(ctx, db); err != nil {
 		return err
 	}
@@ -157,12 +162,7 @@ func (b *Bank) openDB(ctx context.Context) (*store.DB, error) {
 			db.Close()
 			return nil, err
 		}
-		var seeded string
-		err = db.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, settingSeed).Scan(&seeded)
-		if err == nil {
-			return db, nil
-		}
-		if err := b.populate(ctx, db); err != nil {
+		if err := b.bootstrap(ctx, db); err != nil {
 			db.Close()
 			return nil, err
 		}
@@ -215,20 +215,32 @@ func (b *Bank) populate(ctx context.Context, db *store.DB) error {
 		if h, ok := hashes[p]; ok {
 			return h, nil
 		}
-		h, err := sca.HashPassword(p)
+		hashFn := sca.HashPassword
+		if b.hashPassword != nil {
+			hashFn = b.hashPassword
+		}
+		h, err := hashFn(p)
 		hashes[p] = h
 		return h, err
 	}
 	if err := synth.Load(ctx, l, ds, hash); err != nil {
 		return fmt.Errorf("load synthetic data: %w", err)
 	}
-	for k, v := range map[string]string{
-		settingSeed:      strconv.FormatInt(b.cfg.Seed, 10),
-		settingCreatedAt: now.UTC().Format(time.RFC3339Nano),
-	} {
-		if _, err := db.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2)`, k, v); err != nil {
-			return err
+	// The seed marks a finished bank: written with the building mark's
+	// removal in one transaction (see bootstrap).
+	if err := db.InTx(ctx, func(tx *store.Tx) error {
+		for k, v := range map[string]string{
+			settingSeed:      strconv.FormatInt(b.cfg.Seed, 10),
+			settingCreatedAt: now.UTC().Format(time.RFC3339Nano),
+		} {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2)`, k, v); err != nil {
+				return err
+			}
 		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM settings WHERE name = $1`, settingBuilding)
+		return err
+	}); err != nil {
+		return fmt.Errorf("finish the sandbox bank: %w", err)
 	}
 	b.log.Info("sandbox bank created", "customers", len(ds.Customers), "accounts", len(ds.Accounts),
 		"transfers", len(ds.History), "seed", b.cfg.Seed, "took", time.Since(start).Round(time.Millisecond))
@@ -337,13 +349,14 @@ func (b *Bank) Serve(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	go b.Run(ctx)
+	if _, err := server.StartAdmin(ctx, b.cfg.AdminAddr, b.Metrics, b.log); err != nil {
+		return err
+	}
 	cfg := server.Config{APIAddr: apiAddr, WebAddr: webAddr, APITLS: tlsConfig, Log: b.log, Metrics: b.Metrics,
 		API: b.API(), Web: b.Web(b.webHandler())}
 	return server.Serve(ctx, cfg, func(ep server.Endpoints) {
 		b.webURL.Store(ep.Web)
-		if data, err := json.Marshal(ep); err == nil {
-			writeFile(filepath.Join(b.dir, endpointsFile), append(data, '\n'), 0o644)
-		}
+		writeEndpoints(b.dir, ep, b.log)
 		fmt.Fprintf(stdout, "psd2bank sandbox ready: api=%s web=%s\n", ep.API, ep.Web)
 	})
 }

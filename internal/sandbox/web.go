@@ -4,11 +4,13 @@ import (
 	"crypto/tls"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
 	"time"
 
+	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/eidas"
 	"github.com/psd2bank/psd2bank/internal/webguard"
 )
@@ -25,14 +27,14 @@ func (b *Bank) apiTLS() (*tls.Config, error) {
 		return nil, fmt.Errorf("bank TLS CA: %w", err)
 	}
 	hosts := append([]string{"localhost", "127.0.0.1", "::1"}, b.cfg.APIHosts...)
-	cert, err := ca.ServerCert(hosts, now)
-	if err != nil {
+	sc := &serverCert{ca: ca, hosts: hosts, real: clock.System{}, sbx: b.Clock}
+	if _, err := sc.get(); err != nil {
 		return nil, fmt.Errorf("API server certificate: %w", err)
 	}
 	return &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		ClientAuth:   tls.RequestClientCert,
-		MinVersion:   tls.VersionTLS12,
+		GetCertificate: sc.getCertificate,
+		ClientAuth:     tls.RequestClientCert,
+		MinVersion:     tls.VersionTLS12,
 	}, nil
 }
 
@@ -83,7 +85,6 @@ func (b *Bank) moveClock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := b.Clock.Now()
-	var target time.Time
 	switch {
 	case req.Advance != "" && req.Set != "":
 		writeProblem(w, http.StatusBadRequest, `give either "advance" or "set", not both`)
@@ -94,7 +95,10 @@ func (b *Bank) moveClock(w http.ResponseWriter, r *http.Request) {
 			writeProblem(w, http.StatusBadRequest, fmt.Sprintf("advance %q is not a non-negative Go duration such as \"90m\" or \"26h\"", req.Advance))
 			return
 		}
-		target = now.Add(d)
+		if _, err := b.Clock.Advance(r.Context(), d); err != nil { // added in the database: concurrent advances all count
+			writeProblem(w, http.StatusInternalServerError, "the new clock could not be saved: "+err.Error())
+			return
+		}
 	case req.Set != "":
 		t, err := time.Parse(time.RFC3339, req.Set)
 		if err != nil {
@@ -105,14 +109,18 @@ func (b *Bank) moveClock(w http.ResponseWriter, r *http.Request) {
 			writeProblem(w, http.StatusConflict, fmt.Sprintf("the sandbox clock only moves forward: it is %s, %s is earlier", now.UTC().Format(time.RFC3339), req.Set))
 			return
 		}
-		target = t
+		// The database decides: another node may have moved the clock past
+		// t since this one last read it.
+		if now, err := b.Clock.Set(r.Context(), t); errors.Is(err, clock.ErrBackwards) {
+			writeProblem(w, http.StatusConflict, fmt.Sprintf("the sandbox clock only moves forward: it is %s, %s is earlier",
+				now.UTC().Format(time.RFC3339), req.Set))
+			return
+		} else if err != nil {
+			writeProblem(w, http.StatusInternalServerError, "the new clock could not be saved: "+err.Error())
+			return
+		}
 	default:
 		writeProblem(w, http.StatusBadRequest, `give "advance" (a duration) or "set" (an RFC 3339 time)`)
-		return
-	}
-	b.Clock.Set(target)
-	if err := b.setSetting(r.Context(), settingClock, b.Clock.Offset().String()); err != nil {
-		writeProblem(w, http.StatusInternalServerError, "the new clock could not be saved: "+err.Error())
 		return
 	}
 	b.RunPayments(r.Context()) // what the new time makes due happens before the answer

@@ -31,12 +31,18 @@ type Config struct {
 	Limits Limits
 	// Metrics, when set, counts refused connections and accept failures.
 	Metrics *Metrics
+	// StaffAddr, when set, is a third listener (plain HTTP, the same
+	// limits) for Staff: the back office and /metrics, kept off the
+	// customers' listener so that they can be firewalled apart.
+	StaffAddr string
+	Staff     http.Handler
 }
 
 // Endpoints are the addresses the listeners serve on, as URLs.
 type Endpoints struct {
-	API string `json:"api"`
-	Web string `json:"web"`
+	API   string `json:"api"`
+	Web   string `json:"web"`
+	Staff string `json:"staff,omitempty"`
 }
 
 // Serve listens on both addresses, calls ready once both accept
@@ -51,6 +57,14 @@ func Serve(ctx context.Context, cfg Config, ready func(Endpoints)) error {
 		apiLn.Close()
 		return fmt.Errorf("web listener: %w", err)
 	}
+	var staffLn net.Listener
+	if cfg.StaffAddr != "" {
+		if staffLn, err = net.Listen("tcp", cfg.StaffAddr); err != nil {
+			apiLn.Close()
+			webLn.Close()
+			return fmt.Errorf("staff listener: %w", err)
+		}
+	}
 	lim := cfg.Limits.withDefaults()
 	apiLn = newCapListener(apiLn, "api", lim.MaxConnsPerAddr, lim.Unlimited, cfg.Log, cfg.Metrics)
 	webLn = newCapListener(webLn, "web", lim.MaxConnsPerAddr, lim.Unlimited, cfg.Log, cfg.Metrics)
@@ -62,7 +76,16 @@ func Serve(ctx context.Context, cfg Config, ready func(Endpoints)) error {
 	apiSrv.TLSConfig, apiSrv.ErrorLog = hardenTLS(cfg.APITLS), errLog
 	webSrv := lim.server(LimitBody(cfg.Web, lim.WebBody, lim.BodyRoutes, true))
 	webSrv.ErrorLog = errLog
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
+	var staffSrv *http.Server
+	ep := Endpoints{}
+	if staffLn != nil {
+		staffLn = newCapListener(staffLn, "staff", lim.MaxConnsPerAddr, lim.Unlimited, cfg.Log, cfg.Metrics)
+		staffSrv = lim.server(LimitBody(cfg.Staff, lim.WebBody, nil, true))
+		staffSrv.ErrorLog = errLog
+		ep.Staff = "http://" + shownAddr(cfg.StaffAddr, staffLn)
+		go func() { errc <- staffSrv.Serve(staffLn) }()
+	}
 	scheme := "http"
 	if cfg.APITLS != nil {
 		scheme = "https"
@@ -71,7 +94,8 @@ func Serve(ctx context.Context, cfg Config, ready func(Endpoints)) error {
 		go func() { errc <- apiSrv.Serve(apiLn) }()
 	}
 	go func() { errc <- webSrv.Serve(webLn) }()
-	ready(Endpoints{API: scheme + "://" + shownAddr(cfg.APIAddr, apiLn), Web: "http://" + shownAddr(cfg.WebAddr, webLn)})
+	ep.API, ep.Web = scheme+"://"+shownAddr(cfg.APIAddr, apiLn), "http://"+shownAddr(cfg.WebAddr, webLn)
+	ready(ep)
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
@@ -80,6 +104,9 @@ func Serve(ctx context.Context, cfg Config, ready func(Endpoints)) error {
 	defer cancel()
 	apiSrv.Shutdown(shutdown)
 	webSrv.Shutdown(shutdown)
+	if staffSrv != nil {
+		staffSrv.Shutdown(shutdown)
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

@@ -66,6 +66,7 @@ type DB struct {
 
 	queries atomic.Int64
 	hook    atomic.Pointer[Hook]
+	stmts   *[2]stmtCache // SQLite: prepared statements of the reader and the writer pools
 }
 
 // Hook is called before every statement run inside a transaction; when it
@@ -147,7 +148,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	r.SetConnMaxIdleTime(0)
-	return &DB{engine: SQLite, write: w, read: r}, nil
+	return &DB{engine: SQLite, write: w, read: r, stmts: new([2]stmtCache)}, nil
 }
 
 func redact(dsn string) string {
@@ -163,6 +164,10 @@ func (db *DB) Engine() Engine { return db.engine }
 
 // Close closes every connection.
 func (db *DB) Close() error {
+	if db.stmts != nil {
+		db.stmts[0].close()
+		db.stmts[1].close()
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -180,18 +185,27 @@ func (db *DB) Ping(ctx context.Context) error { return db.write.PingContext(ctx)
 // ExecContext runs a statement outside a transaction.
 func (db *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	db.queries.Add(1)
+	if st := db.stmt(ctx, db.write, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return db.write.ExecContext(ctx, q, args...)
 }
 
 // QueryContext runs a read outside a transaction.
 func (db *DB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	db.queries.Add(1)
+	if st := db.stmt(ctx, db.read, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return db.read.QueryContext(ctx, q, args...)
 }
 
 // QueryRowContext runs a single-row read outside a transaction.
 func (db *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
 	db.queries.Add(1)
+	if st := db.stmt(ctx, db.read, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return db.read.QueryRowContext(ctx, q, args...)
 }
 

@@ -140,32 +140,10 @@ func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Cod
 // requestHeader (plus extra fields, e.g. isDirectPsu) and, when token is
 // set, the access token; it decodes a 2xx answer into out (may be nil).
 func (c *Client) PolishAPI(ctx context.Context, path string, body map[string]any, token string, header map[string]any, out any) error {
-	id := uuid.Must(uuid.NewUUID()).String()
-	if body == nil {
-		body = map[string]any{}
-	}
-	rh := map[string]any{"requestId": id, "tppId": c.Identity.TPPID, "sendDate": c.now().UTC().Format("2006-01-02T15:04:05.000Z")}
-	if token != "" {
-		rh["token"] = token
-	}
-	for k, v := range header {
-		rh[k] = v
-	}
-	body["requestHeader"] = rh
-	raw, err := json.Marshal(body)
+	req, err := c.SignedPolishAPI(ctx, path, body, token, header)
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, "POST", c.API+path, bytes.NewReader(raw))
-	if err != nil {
-		return err
-	}
-	sig, err := c.signer.SignDetached(raw)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("X-JWS-SIGNATURE", sig)
-	req.Header.Set("X-REQUEST-ID", id)
 	return c.do(req, token, "X-JWS-SIGNATURE", out)
 }
 

@@ -248,6 +248,7 @@ type consentView struct {
 type accountView struct {
 	NRB, Number, Name, Currency string
 	Checked                     bool
+	Why                         string // why the account cannot be chosen; "" when it can
 }
 
 type paymentView struct {
@@ -309,7 +310,7 @@ func (s *Server) consentView(ctx context.Context, br *bankReq, chosen []string) 
 			v.Blocked = translate(br.lang, "bank.no_accounts")
 		}
 	} else if choosingSender(p) {
-		v.Choose, v.ChooseSender = senderChoices(own, p.Payment.Currency, chosen), true
+		v.Choose, v.ChooseSender = s.senderChoices(ctx, br.lang, own, p.Payment, chosen), true
 		if len(v.Choose) == 0 {
 			v.Blocked = translate(br.lang, "bank.no_sender_match")
 		}
@@ -321,6 +322,8 @@ func (s *Server) consentView(ctx context.Context, br *bankReq, chosen []string) 
 			av, ok := view(pay.SenderAccount)
 			if !ok {
 				foreign = append(foreign, av.Number)
+			} else if why := s.cannotPay(ctx, br.lang, pay.SenderAccount, pay); why != "" {
+				v.Blocked = why
 			}
 			pv.Sender = av
 		}

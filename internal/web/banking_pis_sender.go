@@ -3,9 +3,12 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 
+	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/money"
 )
 
 // A pis consent whose payment names no sender account (mBank's collection
@@ -17,14 +20,16 @@ import (
 func init() {
 	for lang, texts := range map[string]map[string]string{
 		"en": {
-			"bank.choose_sender":   "Choose the account to pay from:",
-			"bank.choose_one":      "Choose one account to pay from.",
-			"bank.no_sender_match": "You have no account in the payment's currency to pay from.",
+			"bank.choose_sender":     "Choose the account to pay from:",
+			"bank.choose_one":        "Choose one account to pay from.",
+			"bank.no_sender_match":   "You have no account in the payment's currency to pay from.",
+			"bank.sender_cannot_pay": "The account you chose cannot make this payment; choose another.",
 		},
 		"pl": {
-			"bank.choose_sender":   "Wybierz rachunek, z którego zostanie wykonana płatność:",
-			"bank.choose_one":      "Wybierz jeden rachunek do obciążenia.",
-			"bank.no_sender_match": "Nie masz rachunku w walucie płatności, z którego można zapłacić.",
+			"bank.choose_sender":     "Wybierz rachunek, z którego zostanie wykonana płatność:",
+			"bank.choose_one":        "Wybierz jeden rachunek do obciążenia.",
+			"bank.no_sender_match":   "Nie masz rachunku w walucie płatności, z którego można zapłacić.",
+			"bank.sender_cannot_pay": "Wybrany rachunek nie może wykonać tej płatności; wybierz inny.",
 		},
 	} {
 		for key, text := range texts {
@@ -44,22 +49,50 @@ func choosingSender(p ConsentPage) bool {
 		p.Payment.SenderAccount == "" && p.Payment.RecipientAccount != ""
 }
 
-// senderChoices are the customer's accounts that can pay in currency, the
-// one chosen so far checked.
-func senderChoices(own []ledger.Account, currency string, chosen []string) []accountView {
+// senderChoices are the customer's accounts in the payment's currency, the
+// one chosen so far checked; an account that cannot make the payment (its
+// API access is not active, or the payment is over its limits) is shown
+// with the reason and cannot be chosen.
+func (s *Server) senderChoices(ctx context.Context, lang string, own []ledger.Account, pay *PaymentPage, chosen []string) []accountView {
 	var out []accountView
 	for _, a := range own {
-		if a.Currency != currency {
+		if a.Currency != pay.Currency {
 			continue
 		}
 		out = append(out, accountView{NRB: a.NRB, Number: FormatNRB(a.NRB), Name: a.Name, Currency: a.Currency,
-			Checked: len(chosen) == 1 && chosen[0] == a.NRB})
+			Checked: len(chosen) == 1 && chosen[0] == a.NRB, Why: s.cannotPay(ctx, lang, a.NRB, pay)})
 	}
 	return out
 }
 
+// cannotPay says, in lang, why the account cannot make the payment: its
+// API access for payments is not active, or the payment is over one of the
+// customer's limits for API payments; "" when it can.
+func (s *Server) cannotPay(ctx context.Context, lang, nrb string, pay *PaymentPage) string {
+	if s.access == nil {
+		return ""
+	}
+	var ae *access.Error
+	if err := s.access.Check(ctx, nrb, access.PIS); errors.As(err, &ae) {
+		return ae.In(lang)
+	}
+	amount, err := money.Parse(pay.Amount)
+	if err != nil {
+		return ""
+	}
+	day := pay.ExecutionDate
+	if day == "" {
+		day = ledger.DateOf(s.sessions.clock.Now())
+	}
+	if err := s.access.CheckPaymentLimit(ctx, nrb, amount, false, day); errors.As(err, &ae) {
+		return ae.In(lang)
+	}
+	return ""
+}
+
 // approvedSender is the account the customer chose to pay from: exactly one
-// of their own, in the payment's currency; or the problem to show.
+// of their own, in the payment's currency, that can make the payment; or
+// the problem to show.
 func (s *Server) approvedSender(ctx context.Context, br *bankReq, ticked []string) ([]string, string, error) {
 	if len(ticked) != 1 {
 		return nil, "bank.choose_one", nil
@@ -68,9 +101,12 @@ func (s *Server) approvedSender(ctx context.Context, br *bankReq, ticked []strin
 	if err != nil {
 		return nil, "", err
 	}
-	ok := slices.ContainsFunc(senderChoices(own, br.page.Payment.Currency, nil), func(a accountView) bool { return a.NRB == ticked[0] })
-	if !ok {
+	i := slices.IndexFunc(s.senderChoices(ctx, br.lang, own, br.page.Payment, nil), func(a accountView) bool { return a.NRB == ticked[0] })
+	if i < 0 {
 		return nil, "bank.not_yours", nil
+	}
+	if s.cannotPay(ctx, br.lang, ticked[0], br.page.Payment) != "" {
+		return nil, "bank.sender_cannot_pay", nil
 	}
 	return ticked, "", nil
 }

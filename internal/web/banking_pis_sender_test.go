@@ -1,12 +1,14 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/store/storetest"
 	"github.com/psd2bank/psd2bank/internal/web"
@@ -74,5 +76,47 @@ func TestConsentChoosesSender(t *testing.T) {
 		if strings.Contains(res.body, `type="radio"`) {
 			t.Error("a payment with a sender offers a choice")
 		}
+	})
+}
+
+// The customer's limits for API payments are checked on the consent page,
+// before the customer can approve: an account the payment is over the
+// limits of is shown with the reason and cannot be chosen, and a payment
+// whose named sender cannot make it cannot be approved at all.
+func TestConsentSenderWithinLimits(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newBankEnv(t, db)
+		ctx := context.Background()
+		// 10.00 is over the savings account's limit per payment.
+		if _, err := e.access.SetLimits(ctx, e.jan.ID, janSavings, access.OneOff, 5_00, 0, "test"); err != nil {
+			t.Fatal(err)
+		}
+		e.flow.mu.Lock()
+		e.flow.pages["R-nosender"] = senderlessPage("PLN")
+		e.flow.mu.Unlock()
+		c := e.client(t)
+		e.login(t, c, "R-nosender", "jan")
+		res := e.get(t, c, "/authorize/R-nosender?lang=en")
+		wantBody(t, res, http.StatusOK, `type="radio"`, `id="approve-sms"`, "exceeds the limit", " disabled")
+		res = e.post(t, c, "/authorize/R-nosender/approve", url.Values{"method": {"sms"}, "account": {janSavings}})
+		wantBody(t, res, http.StatusUnprocessableEntity, "cannot make this payment")
+		if got := e.flow.approvals(); len(got) != 0 {
+			t.Fatalf("approvals: %+v", got)
+		}
+		e.startSMS(t, c, "R-nosender", janMain) // the main account can pay
+
+		// The named sender (R-pis: 123.45 from janMain) over its day limit.
+		if _, err := e.access.SetLimits(ctx, e.jan.ID, janMain, access.OneOff, 0, 100_00, "test"); err != nil {
+			t.Fatal(err)
+		}
+		c = e.client(t)
+		e.login(t, c, "R-pis", "jan")
+		res = e.get(t, c, "/authorize/R-pis?lang=en")
+		wantBody(t, res, http.StatusOK, "exceeds the limit")
+		if strings.Contains(res.body, `id="approve-sms"`) {
+			t.Error("a payment over the sender's limit can be approved")
+		}
+		res = e.post(t, c, "/authorize/R-pis/approve", url.Values{"method": {"sms"}})
+		wantBody(t, res, http.StatusForbidden)
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/sca"
@@ -119,6 +120,7 @@ type bankEnv struct {
 	env
 	flow      *fakeFlow
 	sca       *sca.Service
+	access    *access.Service
 	jan, anna ledger.Customer
 }
 
@@ -166,10 +168,11 @@ func newBankEnv(t *testing.T, db *store.DB) bankEnv {
 		"R-decoupled": func() web.ConsentPage { p := aisPage("Demo TPP"); p.PSULogin = "jan"; return p }(),
 	}}
 	svc := sca.New(db, l, clk)
-	s := web.New(web.Deps{DB: db, Clock: clk, Sandbox: true, Flow: flow, SCA: svc, Accounts: l})
+	acc := access.New(db, l, clk)
+	s := web.New(web.Deps{DB: db, Clock: clk, Sandbox: true, Flow: flow, SCA: svc, Accounts: l, Access: acc})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return bankEnv{env: env{srv: srv, clk: clk}, flow: flow, sca: svc, jan: jan, anna: anna}
+	return bankEnv{env: env{srv: srv, clk: clk}, flow: flow, sca: svc, access: acc, jan: jan, anna: anna}
 }
 
 // login logs c in as login on the request's page.

@@ -16,7 +16,7 @@ const langCookie = "psd2bank_lang"
 func language(w http.ResponseWriter, r *http.Request) string {
 	if l := r.URL.Query().Get("lang"); isLanguage(l) {
 		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
-			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secureRequest(r)})
 		return l
 	}
 	if c, err := r.Cookie(langCookie); err == nil && isLanguage(c.Value) {

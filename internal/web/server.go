@@ -61,6 +61,11 @@ type Deps struct {
 	Consents      CustomerConsents
 	RevokeConsent func(ctx context.Context, consentID, by, reason string) (consent.Consent, error)
 
+	// PublicURL is the pages' public address. When it is https (a TLS
+	// proxy in front), every cookie is Secure even though the request
+	// reached the bank over plain HTTP.
+	PublicURL string
+
 	// Stats, when set, adds the back office's interface statistics
 	// (/backoffice/stats: charts, files, planned outages) and the banner
 	// on every back-office page while an interface is down.
@@ -69,11 +74,12 @@ type Deps struct {
 
 // Server serves the developer portal, the back office and the consent pages.
 type Server struct {
-	reg      *tpp.Registry
-	sessions *sessions
-	log      *slog.Logger
-	sandbox  bool
-	pages    map[string]*template.Template // every area's pages (loadPages)
+	httpsPublic bool // the public address is https: cookies are Secure
+	reg         *tpp.Registry
+	sessions    *sessions
+	log         *slog.Logger
+	sandbox     bool
+	pages       map[string]*template.Template // every area's pages (loadPages)
 
 	flow     ConsentFlow
 	sca      *sca.Service
@@ -102,7 +108,8 @@ func New(deps Deps) *Server {
 		pages: map[string]*template.Template{},
 		flow:  deps.Flow, sca: deps.SCA, accounts: deps.Accounts,
 		access: deps.Access, consents: deps.Consents, revokeConsent: deps.RevokeConsent,
-		stats: deps.Stats, statsDB: deps.DB}
+		stats: deps.Stats, statsDB: deps.DB,
+		httpsPublic: isHTTPS(deps.PublicURL)}
 	// The pages of every area, each with its area's layout.
 	loadPages(s.pages, templateFS, []string{"templates/dev_*.html", "templates/bo_*.html", "templates/message.html"}, "",
 		"templates/layout.html", "templates/certs.html")
@@ -167,7 +174,7 @@ func (s *Server) Handler() http.Handler {
 			"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
 		s.message(w, r, http.StatusForbidden, "title.forbidden", translate(language(w, r), "error.csrf"))
 	}))
-	return securityHeaders(csrf.Handler(mux))
+	return secureBehindProxy(s.httpsPublic, securityHeaders(csrf.Handler(mux)))
 }
 
 // securityHeaders forbids framing, inline scripts and MIME sniffing, and

@@ -60,7 +60,7 @@ func (s *sessions) start(ctx context.Context, w http.ResponseWriter, r *http.Req
 		return fmt.Errorf("create session: %w", err)
 	}
 	http.SetCookie(w, &http.Cookie{Name: rl.cookie, Value: token, Path: rl.path, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil, MaxAge: int(rl.ttl.Seconds())})
+		SameSite: http.SameSiteLaxMode, Secure: secureRequest(r), MaxAge: int(rl.ttl.Seconds())})
 	return nil
 }
 
@@ -91,6 +91,6 @@ func (s *sessions) end(ctx context.Context, w http.ResponseWriter, r *http.Reque
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: rl.cookie, Value: "", Path: rl.path, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil, MaxAge: -1})
+		SameSite: http.SameSiteLaxMode, Secure: secureRequest(r), MaxAge: -1})
 	return nil
 }

@@ -3,7 +3,6 @@ package berlingroup
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -20,6 +19,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/payment"
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/tpp"
+	"github.com/psd2bank/psd2bank/internal/wire/strictjson"
 )
 
 // Prefix is where the dialect is served on the API listener.
@@ -130,13 +130,10 @@ func decodeStrict(body []byte, v any, shape string) error {
 			"this bank accepts JSON bodies only (application/json); XML (pain.001) is not offered",
 			"bank przyjmuje tylko treść JSON (application/json); XML (pain.001) nie jest obsługiwany")
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	// strictjson: duplicate keys, broken UTF-8 and data after the object
+	// refused too; unknown fields refused as the standard's schemas say.
+	if err := strictjson.Decode(body, v, strictjson.Options{DisallowUnknownFields: true}); err != nil {
 		return formatError("the body is not a valid "+shape+": "+err.Error(), "treść nie jest poprawnym obiektem "+shape+": "+err.Error())
-	}
-	if dec.More() {
-		return formatError("the body has data after the JSON object", "treść zawiera dane po obiekcie JSON")
 	}
 	return nil
 }

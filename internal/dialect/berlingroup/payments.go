@@ -54,15 +54,6 @@ type PaymentInitiation struct {
 	DayOfExecution string `json:"dayOfExecution,omitempty"`
 }
 
-// frequencies are the standard's frequency codes as the domain's periods.
-var frequencies = map[string]struct {
-	period payment.Period
-	n      int
-}{
-	"Daily": {payment.Day, 1}, "Weekly": {payment.Week, 1}, "EveryTwoWeeks": {payment.Week, 2}, "Monthly": {payment.Month, 1},
-	"EveryTwoMonths": {payment.Month, 2}, "Quarterly": {payment.Month, 3}, "SemiAnnual": {payment.Month, 6}, "Annual": {payment.Month, 12},
-}
-
 // products are the payment products and how the domain makes them.
 var products = map[string]struct {
 	typ       payment.Type
@@ -147,8 +138,9 @@ func (s *service) order(svc, prod string, p PaymentInitiation, c *gateway.Caller
 		return payment.Order{}, formatError("debtorAccount.iban is required: the customer's account at this bank", "debtorAccount.iban jest wymagane: rachunek klienta w tym banku")
 	case p.InstructedAmount == nil:
 		return payment.Order{}, formatError("instructedAmount is required: {currency, amount}", "instructedAmount jest wymagane: {currency, amount}")
-	case p.CreditorAccount == nil || p.CreditorAccount.IBAN == "":
-		return payment.Order{}, formatError("creditorAccount.iban is required", "creditorAccount.iban jest wymagane")
+	case p.CreditorAccount == nil || p.CreditorAccount.IBAN == "" && (pr.typ != payment.NonEEA || p.CreditorAccount.BBAN == ""):
+		return payment.Order{}, formatError("creditorAccount.iban is required (cross-border-credit-transfers also take creditorAccount.bban)",
+			"creditorAccount.iban jest wymagane (cross-border-credit-transfers przyjmują też creditorAccount.bban)")
 	case strings.TrimSpace(p.CreditorName) == "":
 		return payment.Order{}, formatError("creditorName is required", "creditorName jest wymagane")
 	}
@@ -167,6 +159,9 @@ func (s *service) order(svc, prod string, p PaymentInitiation, c *gateway.Caller
 		return payment.Order{}, formatError("instructedAmount.amount: "+err.Error(), "instructedAmount.amount: "+err.Error())
 	}
 	recipient := strings.ToUpper(strings.ReplaceAll(p.CreditorAccount.IBAN, " ", ""))
+	if recipient == "" {
+		recipient = strings.ReplaceAll(p.CreditorAccount.BBAN, " ", "")
+	}
 	if pr.typ == payment.Domestic {
 		nrb, ok := nrbOf(recipient)
 		if !ok {
@@ -184,7 +179,7 @@ func (s *service) order(svc, prod string, p PaymentInitiation, c *gateway.Caller
 		o.Recipient.Country = a.Country
 		o.Recipient.Address = strings.Join(strings.Fields(strings.Join([]string{a.StreetName, a.BuildingNumber, a.PostCode, a.TownName}, " ")), " ")
 	}
-	if o.Recipient.Country == "" && len(recipient) > 2 && pr.typ != payment.Domestic {
+	if o.Recipient.Country == "" && p.CreditorAccount.IBAN != "" && len(recipient) > 2 && pr.typ != payment.Domestic {
 		o.Recipient.Country = recipient[:2]
 	}
 	if periodic {
@@ -483,40 +478,6 @@ func (s *service) update(ctx context.Context, rec bgPayment) (state, error) {
 	return state{cons: cons, p: p}, err
 }
 
-// settlePeriodic sets up the standing order once the customer has
-// authorised it (the domain is idempotent by the paymentId).
-func (s *service) settlePeriodic(ctx context.Context, rec bgPayment) (state, error) {
-	cons, err := s.d.Consents.Get(ctx, rec.ConsentID)
-	if err != nil {
-		return state{}, consentRefusal(err)
-	}
-	st := state{cons: cons}
-	if rec.BankID != "" {
-		st.rc, err = s.d.Payments.GetRecurring(ctx, rec.BankID)
-		return st, err
-	}
-	if cons.Status != consent.StatusAuthorised {
-		return st, nil
-	}
-	_, err = s.d.Consents.Check(ctx, consent.Access{ConsentID: cons.ID, TPPID: rec.TPPID, Privilege: consent.PrivRecurring})
-	if err != nil && consent.CodeOf(err) != consent.CodeUsageExhausted { // used: set up before, its id not yet recorded
-		return st, consentRefusal(err)
-	}
-	o := rec.Order
-	o.CustomerID, o.ConsentID = cons.CustomerID, cons.ID
-	if st.rc, err = s.d.Payments.InitiateRecurring(ctx, o); err != nil && st.rc.ID == "" {
-		return st, paymentRefusal(err)
-	}
-	if _, err := s.d.DB.ExecContext(ctx, `UPDATE berlingroup_payments SET bank_id = $1 WHERE id = $2`, st.rc.ID, rec.ID); err != nil {
-		return st, fmt.Errorf("berlingroup: record standing order: %w", err)
-	}
-	if _, err := s.d.Consents.Check(ctx, consent.Access{ConsentID: cons.ID, TPPID: rec.TPPID, Privilege: consent.PrivRecurring, Consume: true}); err != nil &&
-		consent.CodeOf(err) != consent.CodeUsageExhausted {
-		return st, consentRefusal(err)
-	}
-	return st, nil
-}
-
 func (s *service) getPaymentStatus(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 	rec, err := s.loadPayment(r.Context(), r, c)
 	if err != nil {
@@ -654,35 +615,4 @@ func (s *service) startPaymentAuthorisation(w http.ResponseWriter, r *http.Reque
 	}
 	w.Header().Set("ASPSP-SCA-Approach", rec.SCAApproach)
 	return writeJSON(w, http.StatusCreated, map[string]any{"scaStatus": st, "authorisationId": rec.RequestID, "_links": links})
-}
-
-// wireField names a field of the domain's order as this dialect does.
-func wireField(f string) string {
-	switch {
-	case f == "":
-		return ""
-	case strings.HasPrefix(f, "recurrence.startDate"):
-		return "startDate"
-	case strings.HasPrefix(f, "recurrence.endDate"):
-		return "endDate"
-	case strings.HasPrefix(f, "recurrence.frequency"):
-		return "frequency"
-	case strings.HasPrefix(f, "recurrence.dayOff"):
-		return "executionRule"
-	case strings.HasPrefix(f, "recipient") && strings.Contains(strings.ToLower(f), "name"):
-		return "creditorName"
-	case strings.HasPrefix(f, "recipient") && strings.Contains(strings.ToLower(f), "bic"):
-		return "creditorAgent"
-	case strings.HasPrefix(f, "recipient"):
-		return "creditorAccount"
-	case strings.HasPrefix(f, "sender"):
-		return "debtorAccount"
-	case f == "amount" || f == "currency":
-		return "instructedAmount." + f
-	case f == "title" || f == "description":
-		return "remittanceInformationUnstructured"
-	case f == "executionDate":
-		return "requestedExecutionDate"
-	}
-	return f
 }

@@ -372,6 +372,10 @@ func NameAddressOf(name, address string) NameAddress {
 	var lines []string
 	add := func(s string) {
 		s = strings.TrimSpace(s)
+		if s != "" && len(s) <= 35 && lines == nil { // the usual short name: one line, nothing to cut
+			lines = []string{s}
+			return
+		}
 		for s != "" && len(lines) < 4 {
 			r := []rune(s)
 			n := min(len(r), 35)
@@ -380,8 +384,10 @@ func NameAddressOf(name, address string) NameAddress {
 		}
 	}
 	add(name)
-	for _, part := range strings.Split(address, ",") {
-		add(part)
+	if address != "" {
+		for _, part := range strings.Split(address, ",") {
+			add(part)
+		}
 	}
 	if len(lines) == 0 {
 		lines = []string{"-"}
@@ -438,36 +444,88 @@ func abs(a money.Amount) money.Amount {
 }
 
 func truncate(s string, n int) string {
+	if len(s) <= n { // no more bytes than n: no more characters either
+		return s
+	}
 	if r := []rune(s); len(r) > n {
 		return string(r[:n])
 	}
 	return s
 }
 
+// DoneItems maps a page of booked items of one account (whose holder is
+// self), as Done does item by item. What the items share — the holder's
+// side, the status, and often their days and counterparties — is built
+// once per page and shared (the items are only encoded).
+func DoneItems(ps []ledger.Posting, self ledger.Party) []TransactionInfo {
+	out := make([]TransactionInfo, 0, len(ps))
+	sh := shared{self: self, selfParty: party(self), status: bookedStatus()}
+	if self.Name != "" {
+		na := NameAddressOf(self.Name, "")
+		sh.initiator = &na
+	}
+	days := map[string]string{}
+	parties := map[ledger.Party]*SenderRecipient{}
+	for _, p := range ps {
+		d, ok := days[p.TradeDate]
+		if !ok {
+			d = DayTime(p.TradeDate)
+			days[p.TradeDate] = d
+		}
+		cp, ok := parties[p.Counterparty]
+		if !ok {
+			cp = party(p.Counterparty)
+			parties[p.Counterparty] = cp
+		}
+		out = append(out, done(p, sh, d, cp))
+	}
+	return out
+}
+
+// shared is what the items of one account's page have in common.
+type shared struct {
+	self      ledger.Party
+	selfParty *SenderRecipient
+	initiator *NameAddress // the holder, for debits
+	status    *DictionaryItem
+}
+
 // Done is a booked item of account a (whose holder is self). Its id is its
 // transfer's id, the same id the item had while it was pending.
 func Done(p ledger.Posting, self ledger.Party) TransactionInfo {
+	sh := shared{self: self, selfParty: party(self), status: bookedStatus()}
+	if self.Name != "" && p.Amount < 0 {
+		na := NameAddressOf(self.Name, "")
+		sh.initiator = &na
+	}
+	return done(p, sh, DayTime(p.TradeDate), party(p.Counterparty))
+}
+
+func done(p ledger.Posting, sh shared, tradeDay string, counterparty *SenderRecipient) TransactionInfo {
 	t := TransactionInfo{
 		ItemInfoBase: ItemInfoBase{
 			ItemID: p.TransferID, Amount: abs(p.Amount).String(), Currency: p.Currency,
-			Description: truncate(p.Title, 140), TransactionType: p.Kind, TradeDate: DayTime(p.TradeDate),
+			Description: truncate(p.Title, 140), TransactionType: p.Kind, TradeDate: tradeDay,
 		},
-		TransactionStatus:      &DictionaryItem{Code: "booked", Description: "Zaksięgowana"},
+		TransactionStatus:      sh.status,
 		BookingDate:            DateTime(p.BookedAt),
 		PostTransactionBalance: p.BalanceAfter.String(),
 	}
 	if p.Amount < 0 {
 		t.TransactionCategory = Debit
-		t.Sender, t.Recipient = party(self), party(p.Counterparty)
+		t.Sender, t.Recipient = sh.selfParty, counterparty
 	} else {
 		t.TransactionCategory = Credit
-		t.Sender, t.Recipient = party(p.Counterparty), party(self)
+		t.Sender, t.Recipient = counterparty, sh.selfParty
 	}
-	if self.Name != "" && p.Amount < 0 {
-		na := NameAddressOf(self.Name, "")
-		t.Initiator = &na
+	if sh.self.Name != "" && p.Amount < 0 {
+		t.Initiator = sh.initiator
 	}
 	return t
+}
+
+func bookedStatus() *DictionaryItem {
+	return &DictionaryItem{Code: "booked", Description: "Zaksięgowana"}
 }
 
 func transferBase(t ledger.Transfer) ItemInfoBase {

@@ -1,0 +1,84 @@
+package berlingroup
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/psd2bank/psd2bank/internal/consent"
+	"github.com/psd2bank/psd2bank/internal/payment"
+)
+
+// frequencies are the standard's frequency codes as the domain's periods.
+var frequencies = map[string]struct {
+	period payment.Period
+	n      int
+}{
+	"Daily": {payment.Day, 1}, "Weekly": {payment.Week, 1}, "EveryTwoWeeks": {payment.Week, 2}, "Monthly": {payment.Month, 1},
+	"EveryTwoMonths": {payment.Month, 2}, "Quarterly": {payment.Month, 3}, "SemiAnnual": {payment.Month, 6}, "Annual": {payment.Month, 12},
+}
+
+// settlePeriodic sets up the standing order once the customer has
+// authorised it (the domain is idempotent by the paymentId).
+func (s *service) settlePeriodic(ctx context.Context, rec bgPayment) (state, error) {
+	cons, err := s.d.Consents.Get(ctx, rec.ConsentID)
+	if err != nil {
+		return state{}, consentRefusal(err)
+	}
+	st := state{cons: cons}
+	if rec.BankID != "" {
+		st.rc, err = s.d.Payments.GetRecurring(ctx, rec.BankID)
+		return st, err
+	}
+	if cons.Status != consent.StatusAuthorised {
+		return st, nil
+	}
+	_, err = s.d.Consents.Check(ctx, consent.Access{ConsentID: cons.ID, TPPID: rec.TPPID, Privilege: consent.PrivRecurring})
+	if err != nil && consent.CodeOf(err) != consent.CodeUsageExhausted { // used: set up before, its id not yet recorded
+		return st, consentRefusal(err)
+	}
+	o := rec.Order
+	o.CustomerID, o.ConsentID = cons.CustomerID, cons.ID
+	if st.rc, err = s.d.Payments.InitiateRecurring(ctx, o); err != nil && st.rc.ID == "" {
+		return st, paymentRefusal(err)
+	}
+	if _, err := s.d.DB.ExecContext(ctx, `UPDATE berlingroup_payments SET bank_id = $1 WHERE id = $2`, st.rc.ID, rec.ID); err != nil {
+		return st, fmt.Errorf("berlingroup: record standing order: %w", err)
+	}
+	if _, err := s.d.Consents.Check(ctx, consent.Access{ConsentID: cons.ID, TPPID: rec.TPPID, Privilege: consent.PrivRecurring, Consume: true}); err != nil &&
+		consent.CodeOf(err) != consent.CodeUsageExhausted {
+		return st, consentRefusal(err)
+	}
+	return st, nil
+}
+
+// wireField names a field of the domain's order as this dialect does.
+func wireField(f string) string {
+	switch {
+	case f == "":
+		return ""
+	case strings.HasPrefix(f, "recurrence.startDate"):
+		return "startDate"
+	case strings.HasPrefix(f, "recurrence.endDate"):
+		return "endDate"
+	case strings.HasPrefix(f, "recurrence.frequency"):
+		return "frequency"
+	case strings.HasPrefix(f, "recurrence.dayOff"):
+		return "executionRule"
+	case strings.HasPrefix(f, "recipient") && strings.Contains(strings.ToLower(f), "name"):
+		return "creditorName"
+	case strings.HasPrefix(f, "recipient") && strings.Contains(strings.ToLower(f), "bic"):
+		return "creditorAgent"
+	case strings.HasPrefix(f, "recipient"):
+		return "creditorAccount"
+	case strings.HasPrefix(f, "sender"):
+		return "debtorAccount"
+	case f == "amount" || f == "currency":
+		return "instructedAmount." + f
+	case f == "title" || f == "description":
+		return "remittanceInformationUnstructured"
+	case f == "executionDate":
+		return "requestedExecutionDate"
+	}
+	return f
+}
