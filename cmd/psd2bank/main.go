@@ -57,7 +57,7 @@ type command struct {
 var commands = []command{
 	{"sandbox", "[--data DIR] [--api-addr HOST:PORT] [--web-addr HOST:PORT] [--db URL] [--seed N]",
 		"the whole bank with synthetic customers, a test QTSP and a demo TPP, on this machine", runSandbox},
-	{"serve", "--db URL --qtsp-roots FILE --register FILE --seal-cert FILE --seal-key FILE (--tls-cert FILE --tls-key FILE | --api-behind-proxy --trusted-proxy CIDR)",
+	{"serve", "[--config FILE] --db URL --qtsp-roots FILE --register FILE --seal-cert FILE --seal-key FILE (--tls-cert FILE --tls-key FILE | --api-behind-proxy --trusted-proxy CIDR)",
 		"the bank in production", runServe},
 	{"migrate", "--db URL", "bring a database's schema up to date", runMigrate},
 	{"certs", "issue|revoke ...", "the sandbox QTSP: issue a TPP's certificates (and register it), revoke one", runCerts},

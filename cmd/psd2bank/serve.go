@@ -13,33 +13,24 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
-	"github.com/psd2bank/psd2bank/internal/access"
-	"github.com/psd2bank/psd2bank/internal/api"
+	"github.com/psd2bank/psd2bank/internal/bank"
+	"github.com/psd2bank/psd2bank/internal/callback"
 	"github.com/psd2bank/psd2bank/internal/clock"
-	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/eidas"
-	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/jws"
-	"github.com/psd2bank/psd2bank/internal/ledger"
-	"github.com/psd2bank/psd2bank/internal/oauth"
-	"github.com/psd2bank/psd2bank/internal/payment"
-	"github.com/psd2bank/psd2bank/internal/sandbox"
-	"github.com/psd2bank/psd2bank/internal/sca"
 	"github.com/psd2bank/psd2bank/internal/server"
-	"github.com/psd2bank/psd2bank/internal/stats"
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/tpp"
-	"github.com/psd2bank/psd2bank/internal/web"
-	"github.com/psd2bank/psd2bank/internal/webguard"
 )
 
 // serveConfig is the production server's configuration.
 type serveConfig struct {
+	config                       string
 	db, apiAddr, webAddr, webURL string
 	tlsCert, tlsKey              string
 	behindProxy                  bool
@@ -48,15 +39,21 @@ type serveConfig struct {
 	qtspRoots, qtspIntermediates string
 	register                     string
 	sealCert, sealKey            string
+	mobileWebhook, mobileSecret  string
+	callbackCA                   string
+	callbackLoopback             bool
 	staffAddr                    string
 }
 
 // runServe runs the bank in production mode: only qualified certificates
 // chained to the configured QTSP roots, never the sandbox QTSP's; the
 // register file; the bank's own seal; PostgreSQL (or SQLite) given by --db.
+// Settings come from flags, PSD2BANK_* variables and a config file (--config),
+// in that order of precedence.
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr)
 	var c serveConfig
+	fs.StringVar(&c.config, "config", "", "configuration `file`: one \"flag-name = value\" per line (see the README)")
 	fs.StringVar(&c.db, "db", "", "database `URL` (postgres://...; an SQLite path for trials)")
 	fs.StringVar(&c.apiAddr, "api-addr", "127.0.0.1:8443", "TPP API listener")
 	fs.StringVar(&c.webAddr, "web-addr", "127.0.0.1:8080", "web listener: customer pages, developer portal, /healthz, /status")
@@ -70,10 +67,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&c.qtspRoots, "qtsp-roots", "", "PEM `file` of the QTSP root certificates trusted for QWACs and QSealCs")
 	fs.StringVar(&c.qtspIntermediates, "qtsp-intermediates", "", "PEM `file` of intermediate QTSP certificates (optional)")
 	fs.StringVar(&c.register, "register", "", "the register of payment institutions: a `file` in the EBA register's JSON shape")
-	fs.StringVar(&c.sealCert, "seal-cert", "", "the bank's QSealC `file` (PEM), to sign responses")
+	fs.StringVar(&c.sealCert, "seal-cert", "", "the bank's QSealC `file` (PEM), to sign responses, callbacks and the mobile-app webhook")
 	fs.StringVar(&c.sealKey, "seal-key", "", "the bank's QSealC key `file`")
+	fs.StringVar(&c.mobileWebhook, "mobile-webhook-url", "", "the bank's mobile-app backend: every pending mobile-app approval is POSTed to this `URL`")
+	fs.StringVar(&c.mobileSecret, "mobile-secret-file", "", "`file` with the secret (at least 32 bytes) the mobile-app backend signs its decisions with")
+	fs.StringVar(&c.callbackCA, "callback-ca", "", "PEM `file` of extra CA certificates trusted when calling TPPs and the mobile-app backend back (a private PKI)")
+	fs.BoolVar(&c.callbackLoopback, "callback-allow-loopback", false, "allow callbacks to loopback addresses (tests and development only; never in production)")
 	applyHashFlags := hashFlags(fs)
 	adminAddr := adminFlags(fs)
+	if path := configPath(args, getenv); path != "" {
+		if err := applyConfigFile(fs, path); err != nil {
+			return err
+		}
+	}
 	if err := parse(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -91,7 +97,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if !c.behindProxy && (c.tlsCert == "" || c.tlsKey == "") {
 		missing = append(missing, "--tls-cert and --tls-key (or --api-behind-proxy)")
 	}
+	if (c.mobileWebhook == "") != (c.mobileSecret == "") {
+		missing = append(missing, "--mobile-webhook-url and --mobile-secret-file together")
+	}
 	if len(missing) > 0 {
+		sort.Strings(missing)
 		return usageError{fmt.Sprintf("serve needs %v", missing)}
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
@@ -139,6 +149,35 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		apiTLS = &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}
 	}
+	// The mobile-app backend is the bank's own (an address the operator
+	// configured, private ones included); TPPs are called back under the
+	// callback policy (https, registered hosts, public addresses).
+	mobileClient := &http.Client{Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var callbackRoots *x509.CertPool
+	if c.callbackCA != "" {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		extra, err := os.ReadFile(c.callbackCA)
+		if err != nil {
+			return fmt.Errorf("--callback-ca: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(extra) {
+			return fmt.Errorf("--callback-ca: %s holds no PEM certificate", c.callbackCA)
+		}
+		callbackRoots = pool
+		mobileClient.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	}
+	mobile := bank.MobileConfig{WebhookURL: c.mobileWebhook, Client: mobileClient}
+	if c.mobileSecret != "" {
+		secret, err := os.ReadFile(c.mobileSecret)
+		if err != nil {
+			return fmt.Errorf("--mobile-secret-file: %w", err)
+		}
+		mobile.Secret = []byte(strings.TrimSpace(string(secret)))
+	}
 
 	db, err := store.Open(ctx, c.db)
 	if err != nil {
@@ -148,77 +187,45 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if _, err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	registry := tpp.New(db, clk, fr)
-	books := ledger.New(db, clk)
-	consents := consent.New(db, clk)
-	scaSvc := sca.New(db, books, clk)
-	webURL := c.webURL
-	if webURL == "" {
-		webURL = "http://" + c.webAddr
+	// The consent pages' address: --web-url, or the web listener's own once
+	// it listens.
+	var webURL atomic.Value
+	webURL.Store(strings.TrimRight(c.webURL, "/"))
+	publicWeb := func() string {
+		if u, _ := webURL.Load().(string); u != "" {
+			return u
+		}
+		return "http://" + c.webAddr
 	}
-	authz := oauth.New(oauth.Config{DB: db, Clock: clk, Clients: registry, Accounts: books, Customers: books, Consents: consents,
-		Logger: log, PageURL: func(id string) string { return strings.TrimRight(webURL, "/") + "/authorize/" + id }})
-	payments := payment.New(payment.Config{DB: db, Ledger: books, Clock: clk, Log: log})
-	accessSvc := access.New(db, books, clk)
 	httpClient := &http.Client{Timeout: 10 * time.Second}
 	revocation := eidas.ChainChecker{eidas.NewOCSPChecker(httpClient, clk.Now), eidas.NewCRLChecker(httpClient, clk.Now)}
 	verifier := func() *eidas.Verifier {
 		return &eidas.Verifier{Roots: roots, Intermediates: inter, Revocation: revocation, Clock: clk.Now, RejectSandbox: true}
 	}
-	gw := &gateway.Gateway{
-		Mode: gateway.Production, QWACs: verifier(), QSealCs: verifier(),
-		Directory: sandbox.Directory{R: registry}, Register: sandbox.Licences{L: fr},
-		DB: db, Signer: signer, Clock: clk, Log: log,
-		TrustedProxies: proxies, ProxyCertHeader: c.proxyCertHeader, Tokens: api.Authenticator{S: authz, TPPs: true},
-	}
-	go runDuePayments(ctx, payments, log)
-	metrics := server.NewMetrics()
-	rec := stats.New(stats.Config{DB: db, Clock: clk, Log: log})
-	metrics.Register(rec.Collectors()...)
-	defer rec.Start(ctx)()
-	if _, err := server.StartAdmin(ctx, adminAddr(), metrics, log); err != nil {
+	b, err := bank.New(bank.Config{DB: db, Clock: clk, Log: log, Register: fr, QWACs: verifier(), QSealCs: verifier(),
+		Seal: signer, TrustedProxies: proxies, ProxyCertHeader: c.proxyCertHeader,
+		WebURL: publicWeb, PublicURL: c.webURL, StaffListener: true,
+		Callbacks: bank.CallbackConfig{Policy: callback.Policy{AllowLoopback: c.callbackLoopback}, RootCAs: callbackRoots},
+		Mobile:    mobile})
+	if err != nil {
 		return err
 	}
-	webRouter := chi.NewRouter()
-	portal := web.New(web.Deps{Registry: registry, DB: db, Clock: clk, Log: log, Flow: web.OAuthFlow{S: authz}, SCA: scaSvc,
-		Accounts: books, Access: accessSvc, Consents: consents, RevokeConsent: authz.RevokeConsent, Stats: rec,
-		PublicURL: webURL}).Handler()
-	for _, prefix := range []string{"/developer", "/developer/*", "/authorize/*", "/ib", "/ib/*"} { // the back office is on the staff listener (serve_staff.go)
-		webRouter.Handle(prefix, portal)
+	go b.Run(ctx)
+	if _, err := server.StartAdmin(ctx, adminAddr(), b.Metrics, log); err != nil {
+		return err
 	}
-	webRouter.Get("/healthz", server.Healthz(db, "production", clk.Now))
-	status := &stats.Public{DB: db, Clock: clk, Log: log}
-	webRouter.Handle("/status", status)
-	webRouter.Handle("/status.json", status)
-	cfg := server.Config{APIAddr: c.apiAddr, WebAddr: c.webAddr, APITLS: apiTLS, Log: log, Metrics: metrics, Limits: server.Limits{Unlimited: proxies},
-		API: metrics.Count("api", rec.Middleware(stats.API, api.Routes(api.Deps{Gateway: gw, Registrar: registry,
-			Ledger: books, Consents: consents, OAuth: authz, Payments: payments, Access: accessSvc, DB: db}))),
-		Web: metrics.Count("web", rec.Middleware(stats.Web, webguard.Headers(webRouter)))}
-	cfg.StaffAddr, cfg.Staff = c.staffAddr, webguard.Headers(staffHandler(portal, metrics, server.Healthz(db, "production", clk.Now)))
+	cfg := server.Config{APIAddr: c.apiAddr, WebAddr: c.webAddr, APITLS: apiTLS, Log: log, Metrics: b.Metrics,
+		Limits: server.Limits{Unlimited: proxies}, API: b.API(), Web: b.Web(b.WebRouter())}
+	cfg.StaffAddr, cfg.Staff = c.staffAddr, b.Staff()
 	return server.Serve(ctx, cfg, func(ep server.Endpoints) {
+		if c.webURL == "" {
+			webURL.Store(ep.Web)
+		}
 		fmt.Fprintf(stdout, "psd2bank ready: api=%s web=%s\n", ep.API, ep.Web)
 		if ep.Staff != "" {
 			fmt.Fprintf(stdout, "psd2bank staff listener: %s (back office, /metrics)\n", ep.Staff)
 		}
 	})
-}
-
-// runDuePayments executes due payments (Elixir sessions, future-dated and
-// recurring ones) every few seconds until ctx ends. Several nodes may run it:
-// every transition is a compare-and-set.
-func runDuePayments(ctx context.Context, p *payment.Service, log *slog.Logger) {
-	t := time.NewTicker(5 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := p.RunDue(ctx); err != nil && ctx.Err() == nil {
-				log.Error("payments run", "err", err)
-			}
-		}
-	}
 }
 
 func certPool(path string) (*x509.CertPool, error) {

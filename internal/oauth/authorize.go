@@ -407,6 +407,9 @@ func (s *Server) Approve(ctx context.Context, requestID, customerID string, acco
 		if err != nil {
 			return fmt.Errorf("store code: %w", err)
 		}
+		if p.Decoupled {
+			return queueCallback(ctx, tx, p, map[string]string{"code": code, "state": p.State, "apiKey": p.APIKey})
+		}
 		return nil
 	})
 	if err != nil {
@@ -416,7 +419,7 @@ func (s *Server) Approve(ctx context.Context, requestID, customerID string, acco
 		return "", err
 	}
 	if p.Decoupled {
-		s.deliverAsync(p, map[string]string{"code": code, "state": p.State, "apiKey": p.APIKey})
+		s.deliverAsync(p.ID)
 		return "", nil
 	}
 	q := url.Values{"code": {code}, "state": {p.State}}
@@ -442,12 +445,19 @@ func (s *Server) Reject(ctx context.Context, requestID, customerID string) (stri
 	if err := s.checkCustomer(ctx, p, customerID); err != nil {
 		return "", err
 	}
+	const desc = "The customer did not give the consent"
 	err = s.cfg.DB.InTx(ctx, func(tx *store.Tx) error {
 		if err := s.decide(ctx, tx, p, customerID, requestRejected, now); err != nil {
 			return err
 		}
-		_, err := s.cfg.Consents.RejectIn(ctx, tx, p.ConsentID, "rejected by the customer")
-		return err
+		if _, err := s.cfg.Consents.RejectIn(ctx, tx, p.ConsentID, "rejected by the customer"); err != nil {
+			return err
+		}
+		if p.Decoupled {
+			return queueCallback(ctx, tx, p, map[string]string{"error": string(AccessDenied), "error_description": desc,
+				"state": p.State, "apiKey": p.APIKey})
+		}
+		return nil
 	})
 	if err != nil {
 		if consent.CodeOf(err) != "" {
@@ -455,12 +465,11 @@ func (s *Server) Reject(ctx context.Context, requestID, customerID string) (stri
 		}
 		return "", err
 	}
-	const desc = "The customer did not give the consent"
 	if nok := s.nokRedirect(ctx, p.ID); nok != "" && !p.Decoupled {
 		return nok, nil
 	}
 	if p.Decoupled {
-		s.deliverAsync(p, map[string]string{"error": string(AccessDenied), "error_description": desc, "state": p.State, "apiKey": p.APIKey})
+		s.deliverAsync(p.ID)
 		return "", nil
 	}
 	q := url.Values{"error": {string(AccessDenied)}, "error_description": {desc}, "state": {p.State}}
@@ -500,35 +509,4 @@ func withQuery(uri string, q url.Values) string {
 		}
 	}
 	return uri + sep + q.Encode() + frag
-}
-
-// deliverAsync sends a decoupled result to the TPP's callback in the
-// background, retrying with a doubling pause; failures are logged.
-func (s *Server) deliverAsync(p pending, body map[string]string) {
-	if p.CallbackURL == "" {
-		return // the TPP polls (Berlin Group)
-	}
-	b, err := json.Marshal(body)
-	if err != nil {
-		s.log.Error("decoupled callback: encode", "tpp", p.TPPID, "err", err)
-		return
-	}
-	go func() {
-		pause := s.cfg.DeliverBackoff
-		for attempt := 1; ; attempt++ {
-			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-			err := s.cfg.Deliver(ctx, p.CallbackURL, b)
-			cancel()
-			if err == nil {
-				return
-			}
-			if attempt >= s.cfg.DeliverRetries {
-				s.log.Error("decoupled callback failed", "tpp", p.TPPID, "consent", p.ConsentID, "attempts", attempt, "err", err)
-				return
-			}
-			s.log.Warn("decoupled callback failed, retrying", "tpp", p.TPPID, "consent", p.ConsentID, "attempt", attempt, "err", err)
-			time.Sleep(pause)
-			pause *= 2
-		}
-	}()
 }

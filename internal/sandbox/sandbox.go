@@ -1,11 +1,13 @@
-// Package sandbox runs the sandbox bank: it creates (on first start) or
-// reuses (later) a data directory with a database full of synthetic
-// customers and history, and serves the TPP API and the web pages on two
-// listeners, as SANDBOX-CONTRACT.md describes.
+// Package sandbox runs the sandbox bank: the bank of internal/bank plus the
+// sandbox QTSP, synthetic data, the /sandbox/* endpoints and the movable
+// clock. It creates (on first start) or reuses (later) a data directory with
+// a database full of synthetic customers and history, and serves the TPP API
+// and the web pages on two listeners, as SANDBOX-CONTRACT.md describes.
 package sandbox
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,19 +19,14 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/psd2bank/psd2bank/internal/access"
-	"github.com/psd2bank/psd2bank/internal/api"
+	"github.com/psd2bank/psd2bank/internal/bank"
 	"github.com/psd2bank/psd2bank/internal/callback"
 	"github.com/psd2bank/psd2bank/internal/clock"
-	"github.com/psd2bank/psd2bank/internal/consent"
-	"github.com/psd2bank/psd2bank/internal/gateway"
+	"github.com/psd2bank/psd2bank/internal/eidas"
 	"github.com/psd2bank/psd2bank/internal/ledger"
-	"github.com/psd2bank/psd2bank/internal/oauth"
-	"github.com/psd2bank/psd2bank/internal/payment"
 	"github.com/psd2bank/psd2bank/internal/sandbox/synth"
 	"github.com/psd2bank/psd2bank/internal/sca"
 	"github.com/psd2bank/psd2bank/internal/server"
-	"github.com/psd2bank/psd2bank/internal/stats"
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/tpp"
 )
@@ -67,23 +64,14 @@ const (
 	settingClock     = "sandbox.clock_offset"
 )
 
-// Bank is a started sandbox: its database, ledger and clock.
+// Bank is a started sandbox: the bank (its services, handlers and workers)
+// with the movable clock.
 type Bank struct {
-	cfg      Config
-	DB       *store.DB
-	Ledger   *ledger.Ledger
-	Clock    *clock.Shared // one value in the database for every node
-	Registry *tpp.Registry
-	Gateway  *gateway.Gateway
-	Consents *consent.Service
-	OAuth    *oauth.Server
-	SCA      *sca.Service
-	Payments *payment.Service
-	Access   *access.Service
-	Stats    *stats.Recorder // the interfaces' statistics
-	webURL   atomic.Value    // string: http://host:port of the web listener, once it listens
+	*bank.Bank
+	cfg    Config
+	Clock  *clock.Shared // one value in the database for every node
+	webURL atomic.Value  // string: http://host:port of the web listener, once it listens
 
-	callbackKick chan struct{}                // asks the callback sender to run now
 	hashPassword func(string) (string, error) // sca.HashPassword unless a test sets a cheaper one
 	trust        *trust
 	log          *slog.Logger
@@ -103,62 +91,56 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bank, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	b := &Bank{cfg: cfg, log: log, dir: dir, callbackKick: make(chan struct{}, 1)}
+	b := &Bank{cfg: cfg, log: log, dir: dir}
 	db, err := b.openDB(ctx)
 	if err != nil {
 		return nil, err
 	}
-	b.DB = db
-	offset, err := b.setting(ctx, settingClock)
-	if err != nil {
+	if err := b.assemble(ctx, db); err != nil {
 		db.Close()
 		return nil, err
+	}
+	return b, nil
+}
+
+// assemble builds the sandbox on its database: the clock where it was left,
+// psus.json, the register, the sandbox QTSP and the demo TPP, and the bank.
+func (b *Bank) assemble(ctx context.Context, db *store.DB) error {
+	offset, err := setting(ctx, db, settingClock)
+	if err != nil {
+		return err
 	}
 	d, _ := time.ParseDuration(offset) // the offset kept before the shared clock, if any
 	if b.Clock, err = clock.OpenShared(ctx, db, clock.System{}, d, 0); err != nil {
-		db.Close()
-		return nil, err
+		return err
 	}
-	b.Ledger = ledger.New(db, b.Clock)
-	if err := b.writePSUs(ctx); err != nil {
-		db.Close()
-		return nil, err
+	if err := b.writePSUs(ctx, db); err != nil {
+		return err
 	}
-	registerPath := filepath.Join(dir, tpp.SandboxRegisterFile)
+	registerPath := filepath.Join(b.dir, tpp.SandboxRegisterFile)
 	if err := tpp.EnsureRegisterFile(registerPath); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sandbox register: %w", err)
+		return fmt.Errorf("sandbox register: %w", err)
 	}
 	fr, err := tpp.OpenFileRegister(registerPath, b.Clock)
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sandbox register: %w", err)
+		return fmt.Errorf("sandbox register: %w", err)
 	}
-	b.Registry = tpp.New(db, b.Clock, fr)
-	if b.trust, err = b.bootstrapTrust(ctx, fr); err != nil {
-		db.Close()
-		return nil, err
+	if b.trust, err = b.bootstrapTrust(ctx, tpp.New(db, b.Clock, fr), fr); err != nil {
+		return err
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(b.trust.qtsp.Root())
+	b.Bank, err = bank.New(bank.Config{DB: db, Clock: b.Clock, Log: b.log, Sandbox: true, Register: fr,
+		QWACs:   &eidas.Verifier{Roots: roots, Revocation: b.trust.qtsp, Clock: b.Clock.Now},
+		QSealCs: &eidas.Verifier{Roots: roots, Revocation: b.trust.qtsp, Clock: b.Clock.Now},
+		Seal:    b.trust.seal, WebURL: b.WebURL, Callbacks: bank.CallbackConfig{Policy: callback.Sandbox}})
+	if err != nil {
+		return err
 	}
 	if err := b.Registry.EnsureStaff(ctx, BackofficeLogin, BackofficePassword, tpp.RoleBackoffice); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("back-office account: %w", err)
+		return fmt.Errorf("back-office account: %w", err)
 	}
-	b.Gateway = b.gateway(b.trust)
-	b.Consents = consent.New(db, b.Clock)
-	b.SCA = sca.New(db, b.Ledger, b.Clock)
-	b.OAuth = oauth.New(oauth.Config{DB: db, Clock: b.Clock, Clients: b.Registry, Accounts: b.Ledger, Customers: b.Ledger,
-		Consents: b.Consents, Logger: b.log, Callbacks: callback.Sandbox,
-		PageURL: func(requestID string) string { return b.WebURL() + "/authorize/" + requestID }})
-	b.SCA.OnDecision = b.decoupledDecision
-	b.Payments = newPayments(b)
-	b.Access = access.New(db, b.Ledger, b.Clock)
-	if err := b.activateFirms(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	b.Gateway.Tokens = api.Authenticator{S: b.OAuth, TPPs: true}
-	b.Stats = stats.New(stats.Config{DB: db, Clock: b.Clock, Log: log})
-	return b, nil
+	return b.activateFirms(ctx)
 }
 
 // Close closes the database.
@@ -265,9 +247,9 @@ func (b *Bank) populate(ctx context.Context, db *store.DB) error {
 	return nil
 }
 
-func (b *Bank) setting(ctx context.Context, name string) (string, error) {
+func setting(ctx context.Context, db *store.DB, name string) (string, error) {
 	var v string
-	err := b.DB.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&v)
+	err := db.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&v)
 	if err != nil && !errors.Is(err, errNoRows) {
 		return "", err
 	}
@@ -306,12 +288,12 @@ type psuAccount struct {
 
 // writePSUs writes psus.json from the seed the bank was created with. The
 // generator is deterministic, so the file can always be made again.
-func (b *Bank) writePSUs(ctx context.Context) error {
-	seed, err := b.setting(ctx, settingSeed)
+func (b *Bank) writePSUs(ctx context.Context, db *store.DB) error {
+	seed, err := setting(ctx, db, settingSeed)
 	if err != nil {
 		return err
 	}
-	created, err := b.setting(ctx, settingCreatedAt)
+	created, err := setting(ctx, db, settingCreatedAt)
 	if err != nil {
 		return err
 	}
@@ -366,16 +348,12 @@ func (b *Bank) Serve(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	go b.paymentsLoop(ctx, 5*time.Second)
-	metrics := server.NewMetrics()
-	metrics.Register(b.Stats.Collectors()...)
-	defer b.Stats.Start(ctx)()
-	if _, err := server.StartAdmin(ctx, b.cfg.AdminAddr, metrics, b.log); err != nil {
+	go b.Run(ctx)
+	if _, err := server.StartAdmin(ctx, b.cfg.AdminAddr, b.Metrics, b.log); err != nil {
 		return err
 	}
-	cfg := server.Config{APIAddr: apiAddr, WebAddr: webAddr, APITLS: tlsConfig, Log: b.log, Metrics: metrics,
-		API: metrics.Count("api", b.Stats.Middleware(stats.API, b.apiHandler())),
-		Web: metrics.Count("web", b.Stats.Middleware(stats.Web, b.webHandler(metrics)))}
+	cfg := server.Config{APIAddr: apiAddr, WebAddr: webAddr, APITLS: tlsConfig, Log: b.log, Metrics: b.Metrics,
+		API: b.API(), Web: b.Web(b.webHandler())}
 	return server.Serve(ctx, cfg, func(ep server.Endpoints) {
 		b.webURL.Store(ep.Web)
 		writeEndpoints(b.dir, ep, b.log)

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/eidas"
-	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/jws"
 	"github.com/psd2bank/psd2bank/internal/server"
 	"github.com/psd2bank/psd2bank/internal/tpp"
@@ -144,7 +143,7 @@ type trust struct {
 
 // bootstrapTrust loads or creates the sandbox QTSP, the bank's seal, the
 // register and the demo TPP: every file of the contract.
-func (b *Bank) bootstrapTrust(ctx context.Context, fr *tpp.FileRegister) (*trust, error) {
+func (b *Bank) bootstrapTrust(ctx context.Context, reg *tpp.Registry, fr *tpp.FileRegister) (*trust, error) {
 	now := b.Clock.Now()
 	q, err := eidas.LoadOrCreateQTSP(b.dir, now)
 	if err != nil {
@@ -166,7 +165,7 @@ func (b *Bank) bootstrapTrust(ctx context.Context, fr *tpp.FileRegister) (*trust
 		if err != nil {
 			return nil, fmt.Errorf("demo TPP: %w", err)
 		}
-		if _, err := RegisterTPP(ctx, b.Registry, registerPath, issued, DemoTPPName, out, now); err != nil {
+		if _, err := RegisterTPP(ctx, reg, registerPath, issued, DemoTPPName, out, now); err != nil {
 			return nil, fmt.Errorf("demo TPP: %w", err)
 		}
 	}
@@ -205,73 +204,6 @@ func (b *Bank) bankSeal(q *eidas.QTSP, now time.Time) (*x509.Certificate, crypto
 		return nil, nil, err
 	}
 	return cert, pair.PrivateKey.(crypto.Signer), nil
-}
-
-// gateway builds the request pipeline of the sandbox: only the sandbox
-// QTSP's certificates, the sandbox register, the bank's registry.
-func (b *Bank) gateway(t *trust) *gateway.Gateway {
-	roots := x509.NewCertPool()
-	roots.AddCert(t.qtsp.Root())
-	clk := b.Clock.Now
-	return &gateway.Gateway{
-		Mode:      gateway.Sandbox,
-		QWACs:     &eidas.Verifier{Roots: roots, Revocation: t.qtsp, Clock: clk},
-		QSealCs:   &eidas.Verifier{Roots: roots, Revocation: t.qtsp, Clock: clk},
-		Directory: Directory{b.Registry},
-		Register:  Licences{t.register},
-		DB:        b.DB,
-		Signer:    t.seal,
-		Clock:     b.Clock,
-		Log:       b.log,
-	}
-}
-
-// Directory adapts the TPP registry to the gateway.
-type Directory struct{ R *tpp.Registry }
-
-// TPPStatus tells whether the organisation is registered and active.
-func (d Directory) TPPStatus(ctx context.Context, orgID string) (gateway.TPPStatus, error) {
-	t, err := d.R.TPP(ctx, orgID)
-	if tpp.CodeOf(err) == tpp.CodeNotFound {
-		return gateway.TPPStatus{}, nil
-	}
-	if err != nil {
-		return gateway.TPPStatus{}, err
-	}
-	return gateway.TPPStatus{Known: true, Active: t.Active(), Environment: t.Environment, Reason: t.SuspendedReason}, nil
-}
-
-// QSealC finds a registered QSealC by thumbprint.
-func (d Directory) QSealC(ctx context.Context, orgID, x5t string) (*x509.Certificate, error) {
-	c, err := d.R.CertificateByThumbprint(ctx, orgID, x5t)
-	if tpp.CodeOf(err) == tpp.CodeNotFound {
-		return nil, nil
-	}
-	return c, err
-}
-
-// Licences adapts the register of payment institutions to the gateway.
-type Licences struct{ L tpp.Licences }
-
-// Allows tells whether the register authorises orgID for role in Poland.
-func (l Licences) Allows(orgID string, role eidas.Role) (bool, string) {
-	e, ok := l.L.Lookup(orgID)
-	if r, canReload := l.L.(interface{ Reload() error }); canReload && (!ok || !e.Authorised || !e.Allows(string(role))) {
-		// Before refusing, look at the file once more: `certs issue
-		// --register` may have just changed it (a stat when nothing did).
-		if r.Reload() == nil {
-			e, ok = l.L.Lookup(orgID)
-		}
-	}
-	switch {
-	case !ok:
-		return false, orgID + " is not in the register of payment institutions"
-	case !e.Authorised:
-		return false, orgID + "'s authorisation was withdrawn (" + strings.Join(e.AuthorisationDates, ", ") + ")"
-	case !e.Allows(string(role)):
-		return false, orgID + " is not authorised in Poland for the service of " + string(role)
-	}
-	return true, ""
 }
 
 // endpointsFile records where a running sandbox listens, for other

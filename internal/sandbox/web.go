@@ -10,14 +10,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
-	"github.com/psd2bank/psd2bank/internal/api"
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/eidas"
-	"github.com/psd2bank/psd2bank/internal/server"
-	"github.com/psd2bank/psd2bank/internal/stats"
-	"github.com/psd2bank/psd2bank/internal/web"
 	"github.com/psd2bank/psd2bank/internal/webguard"
 )
 
@@ -44,35 +38,18 @@ func (b *Bank) apiTLS() (*tls.Config, error) {
 	}, nil
 }
 
-// apiHandler serves the TPP API.
-func (b *Bank) apiHandler() http.Handler {
-	return api.Routes(api.Deps{Gateway: b.Gateway, Registrar: b.Registry, Ledger: b.Ledger, Consents: b.Consents,
-		OAuth: b.OAuth, OnDecoupled: b.startDecoupled, Payments: b.Payments, Access: b.Access, DB: b.DB})
-}
-
-// webHandler serves internet banking, the developer portal, the back
-// office, the sandbox tools, health and metrics.
-func (b *Bank) webHandler(metrics *server.Metrics) http.Handler {
-	r := chi.NewRouter()
-	portal := web.New(web.Deps{Registry: b.Registry, DB: b.DB, Clock: b.Clock, Log: b.log, Sandbox: true,
-		Flow: web.OAuthFlow{S: b.OAuth}, SCA: b.SCA, Accounts: b.Ledger, Access: b.Access, Consents: b.Consents,
-		RevokeConsent: b.OAuth.RevokeConsent, Stats: b.Stats}).Handler()
-	for _, prefix := range []string{"/developer", "/developer/*", "/backoffice", "/backoffice/*", "/authorize/*", "/ib", "/ib/*"} {
-		r.Handle(prefix, portal)
-	}
+// webHandler serves the bank's pages (internet banking, the developer
+// portal, the back office, health and metrics) and the sandbox tools.
+func (b *Bank) webHandler() http.Handler {
+	r := b.WebRouter()
 	scaSandbox := b.SCA.SandboxHandler()
 	r.Handle("/sandbox/sms", scaSandbox)
 	r.Handle("/sandbox/mobile/approve", webguard.SameSite(scaSandbox))
 	r.Get("/", b.index)
-	r.Get("/healthz", server.Healthz(b.DB, "sandbox", b.Clock.Now))
-	status := &stats.Public{DB: b.DB, Clock: b.Clock, Log: b.log}
-	r.Handle("/status", status)
-	r.Handle("/status.json", status)
-	r.Handle("/metrics", metrics.Handler())
 	r.Get("/sandbox/qtsp/crl", b.crl)
 	r.Get("/sandbox/clock", b.getClock)
 	r.Method(http.MethodPost, "/sandbox/clock", webguard.SameSite(http.HandlerFunc(b.moveClock)))
-	return webguard.Headers(r)
+	return r
 }
 
 // crl publishes the sandbox QTSP's certificate revocation list (DER).
@@ -146,7 +123,7 @@ func (b *Bank) moveClock(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusBadRequest, `give "advance" (a duration) or "set" (an RFC 3339 time)`)
 		return
 	}
-	b.runPayments(r.Context()) // what the new time makes due happens before the answer
+	b.RunPayments(r.Context()) // what the new time makes due happens before the answer
 	writeJSON(w, http.StatusOK, clockAnswer{Now: b.Clock.Now().UTC().Format(time.RFC3339)})
 }
 

@@ -11,7 +11,9 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/pem"
 	"math/big"
+	"net"
 	"testing"
 	"time"
 
@@ -84,6 +86,23 @@ func NewCA(t testing.TB, now time.Time) *CA {
 // day before the CA's now for 90 days, and returns it in PEM.
 func (ca *CA) Issue(t testing.TB, orgID, name string, kind eidas.Kind, roles ...eidas.Role) []byte {
 	t.Helper()
+	c, _ := ca.IssueWithKey(t, Cert{OrgID: orgID, Name: name, Kind: kind, Roles: roles})
+	return c
+}
+
+// Cert describes a certificate for IssueWithKey.
+type Cert struct {
+	OrgID, Name string
+	Kind        eidas.Kind
+	Roles       []eidas.Role
+	CRLURL      string // the CRL distribution point, when set
+}
+
+// IssueWithKey makes a QWAC or QSealC as Issue does, with a CRL
+// distribution point when asked, and returns it and its key (PKCS#8) in PEM.
+func (ca *CA) IssueWithKey(t testing.TB, c Cert) (certPEM, keyPEM []byte) {
+	t.Helper()
+	orgID, name, kind, roles := c.OrgID, c.Name, c.Kind, c.Roles
 	o, err := eidas.ParseOrganizationID(orgID)
 	if err != nil {
 		t.Fatal(err)
@@ -135,6 +154,9 @@ func (ca *CA) Issue(t testing.TB, orgID, name string, kind eidas.Kind, roles ...
 		ExtKeyUsage:     eku,
 		ExtraExtensions: []pkix.Extension{{Id: oidQCStatements, Value: ext}},
 	}
+	if c.CRLURL != "" {
+		tmpl.CRLDistributionPoints = []string{c.CRLURL}
+	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.Key)
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +168,57 @@ func (ca *CA) Issue(t testing.TB, orgID, name string, kind eidas.Kind, roles ...
 	if eidas.IsSandbox(cert) {
 		t.Fatal("tpptest: a production-like certificate is marked as sandbox")
 	}
-	return eidas.CertificatePEM(cert)
+	return eidas.CertificatePEM(cert), encodeKey(t, key)
+}
+
+func encodeKey(t testing.TB, key *ecdsa.PrivateKey) []byte {
+	t.Helper()
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+}
+
+// ServerCert makes a TLS server certificate for hosts (names or IP
+// addresses) and returns it and its key in PEM.
+func (ca *CA) ServerCert(t testing.TB, hosts ...string) (certPEM, keyPEMBytes []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: hosts[0]},
+		NotBefore: ca.now.Add(-24 * time.Hour), NotAfter: ca.now.Add(90 * 24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), encodeKey(t, key)
+}
+
+// CRL is the CA's (empty) certificate revocation list in DER, valid for a
+// day from now.
+func (ca *CA) CRL(t testing.TB, now time.Time) []byte {
+	t.Helper()
+	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(now.Unix()),
+		ThisUpdate: now.Add(-time.Minute), NextUpdate: now.Add(24 * time.Hour)}, ca.Cert, ca.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
 }
 
 // Pair issues a QWAC and a QSealC for orgID with the given roles.

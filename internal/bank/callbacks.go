@@ -1,4 +1,4 @@
-package sandbox
+package bank
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/psd2bank/psd2bank/internal/callback"
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/dialect/mbank"
 	"github.com/psd2bank/psd2bank/internal/dialect/polishapi"
@@ -19,7 +18,7 @@ import (
 // (requestHeader.callbackURL of PolishAPI), every status change of the
 // payment is POSTed to it, signed with the bank's seal, by the sender that
 // drains the payments' outbox (payment.Notifier) in the payments loop: every
-// few seconds and right after the sandbox clock moves.
+// few seconds and right after the sandbox clock moves (Bank.Run, Bank.RunPayments).
 //
 // The body is in the dialect of the consent that initiated the payment:
 //
@@ -85,14 +84,6 @@ func renderCallback(ctx context.Context, consents *consent.Service, signer *jws.
 	return payment.Callback{Body: raw, Header: h}, nil
 }
 
-// newNotifier returns the sender of the bank's callbacks.
-func (b *Bank) newNotifier() *payment.Notifier {
-	return payment.NewNotifier(payment.NotifierConfig{Payments: b.Payments, Log: b.log, Policy: callback.Sandbox,
-		Render: func(ctx context.Context, n payment.Notification, p payment.Payment) (payment.Callback, error) {
-			return renderCallback(ctx, b.Consents, b.Gateway.Signer, n, p)
-		}})
-}
-
 // kickCallbacks asks the callback sender to run now (without waiting for it:
 // a slow TPP must not hold the payments run or the clock's answer).
 func (b *Bank) kickCallbacks() {
@@ -102,11 +93,10 @@ func (b *Bank) kickCallbacks() {
 	}
 }
 
-// callbacksLoop delivers callbacks every interval and when kicked, until ctx
+// callbacksLoop delivers callbacks every period and when kicked, until ctx
 // ends.
-func (b *Bank) callbacksLoop(ctx context.Context, every time.Duration) {
-	n := b.newNotifier()
-	t := time.NewTicker(every)
+func (b *Bank) callbacksLoop(ctx context.Context) {
+	t := time.NewTicker(b.cfg.Every)
 	defer t.Stop()
 	for {
 		select {
@@ -115,7 +105,7 @@ func (b *Bank) callbacksLoop(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		case <-b.callbackKick:
 		}
-		rep, err := n.Run(ctx)
+		rep, err := b.notifier.Run(ctx)
 		if err != nil && ctx.Err() == nil {
 			b.log.Error("payment callbacks", "err", err)
 		}
