@@ -86,7 +86,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "how long to run")
 	fs.BoolVar(&c.bare, "bare", false, "run the same against a bare TLS server returning the same bytes, and print the ratio")
 	fs.IntVar(&c.payments, "payments", 400, "pay: how many consents to prepare (the run ends when they are used)")
-	fs.Usage = helpUsage(fs, benchUsage)
+	fs.Usage = helpUsage(fs, benchUsage) // help on stdout (-h), with the flags
 	if err := parse(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil

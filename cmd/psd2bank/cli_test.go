@@ -41,11 +41,11 @@ func TestHelpOnEveryCommand(t *testing.T) {
 	for _, args := range all {
 		for _, h := range []string{"-h", "--help", "-help"} {
 			out, errOut, err := cli(append(append([]string{}, args...), h)...)
-			if err != nil || errOut != "" || !strings.Contains(out, "Usage") {
+			if err != nil || errOut != "" || !strings.Contains(out, "psd2bank") {
 				t.Errorf("psd2bank %s %s: error %v, stderr %q, stdout %q", strings.Join(args, " "), h, err, errOut, out)
 			}
 		}
-		if out, _, err := cli(append([]string{"help"}, args...)...); err != nil || !strings.Contains(out, "Usage") {
+		if out, _, err := cli(append([]string{"help"}, args...)...); err != nil || !strings.Contains(out, "psd2bank") {
 			t.Errorf("psd2bank help %s: %v %q", strings.Join(args, " "), err, out)
 		}
 	}

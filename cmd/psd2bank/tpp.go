@@ -405,13 +405,20 @@ func approveInBrowser(ctx context.Context, c *tppclient.Client, open bool, stdou
 	answers := make(chan url.Values, 1)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "psd2bank tpp has the bank's answer; you may close this window.")
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush() // the browser has its page before the server stops
+		}
 		select {
 		case answers <- r.URL.Query():
 		default:
 		}
 	})}
 	go srv.Serve(ln)
-	defer srv.Close()
+	defer func() { // let the browser's request finish, then stop
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}()
 	state := uuid.NewString()
 	page, err := authorize(ctx, state)
 	if err != nil {
