@@ -210,14 +210,3 @@ func accountUnknown() *gateway.Refusal {
 	return refuse(http.StatusNotFound, CodeAccountUnknown,
 		"the bank keeps no account with this number", "bank nie prowadzi rachunku o tym numerze")
 }
-
-func itemUnknown() *gateway.Refusal {
-	return refuse(http.StatusNotFound, CodeItemUnknown,
-		"the account has no item with this id", "rachunek nie ma pozycji o tym identyfikatorze")
-}
-
-func pageInvalid() *gateway.Refusal {
-	return refuse(http.StatusBadRequest, CodePageInvalid,
-		"the page id is not one this bank gave for this query: start again from the first page, with the same filters",
-		"identyfikator strony nie pochodzi od banku dla tego zapytania: zacznij od pierwszej strony, z tymi samymi filtrami")
-}

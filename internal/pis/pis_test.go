@@ -57,7 +57,6 @@ type world struct {
 	anna       ledger.Customer
 	annaMain   ledger.Account
 	bobMain    ledger.Account
-	seq        int
 	dayLimit   money.Amount
 	startFunds money.Amount
 }

@@ -256,16 +256,6 @@ func setting(ctx context.Context, db *store.DB, name string) (string, error) {
 	return v, nil
 }
 
-func (b *Bank) setSetting(ctx context.Context, name, value string) error {
-	return b.DB.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM settings WHERE name = $1`, name); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2)`, name, value)
-		return err
-	})
-}
-
 // psuFile is the shape of psus.json (SANDBOX-CONTRACT.md).
 type psuFile struct {
 	Login    string       `json:"login"`

@@ -193,10 +193,6 @@ func normalizeEmail(s string) (string, error) {
 	return strings.ToLower(s), nil
 }
 
-// dummyHash is checked when no account matches, so that a wrong email costs
-// as much time as a wrong password.
-var errBadLogin = newError(CodeUnauthenticated, "wrong email or password", "błędny e-mail lub hasło")
-
 // AuthenticateDeveloper checks a developer's email and password, under the
 // lockout (see internal/lockout): five failures in a row lock the email
 // for 15 minutes, the right password included (CodeLocked); CodeBusy when
