@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/consent"
+	"github.com/psd2bank/psd2bank/internal/dialect/common"
 	"github.com/psd2bank/psd2bank/internal/dialect/mbank"
 	"github.com/psd2bank/psd2bank/internal/dialect/polishapi"
 	"github.com/psd2bank/psd2bank/internal/dialect/polishapi/spec"
@@ -404,7 +405,7 @@ func TestPageIDTamper(t *testing.T) {
 					req[k] = v
 				}
 			}
-			if _, _, ref := b.polish(h, c, req); ref == nil || ref.Code != CodePageInvalid {
+			if _, _, ref := b.polish(h, c, req); ref == nil || ref.Code != common.CodePageInvalid {
 				t.Fatalf("got %v, want PAGE_INVALID", ref)
 			}
 		})
@@ -526,7 +527,7 @@ func TestDeleteConsent(t *testing.T) {
 		acct := b.annaMain.NRB
 		// Another TPP cannot delete it.
 		c := caller(tppB, ais, gateway.PolishAPI, []byte(`{"requestHeader":{"requestId":"x"},"consentId":"`+ais.TPPConsentID+`"}`))
-		if _, _, ref := b.call(b.ais.polishDeleteConsent, c, httptestRequest()); ref == nil || ref.Code != CodeConsentUnknown {
+		if _, _, ref := b.call(b.ais.polishDeleteConsent, c, httptestRequest()); ref == nil || ref.Code != common.CodeConsentUnknown {
 			t.Fatalf("another TPP: %v", ref)
 		}
 		c.OrgID = tppA
@@ -534,7 +535,7 @@ func TestDeleteConsent(t *testing.T) {
 		if ref != nil || status != http.StatusNoContent {
 			t.Fatalf("deleteConsent: %d %v", status, ref)
 		}
-		if _, _, ref := b.polish(b.ais.polishGetAccount, ais, map[string]any{"accountNumber": acct}); ref == nil || ref.Code != CodeConsentRevoked || ref.Status != 403 {
+		if _, _, ref := b.polish(b.ais.polishGetAccount, ais, map[string]any{"accountNumber": acct}); ref == nil || ref.Code != common.CodeConsentRevoked || ref.Status != 403 {
 			t.Fatalf("after delete: %v", ref)
 		}
 		// Again: still 204.
@@ -548,7 +549,7 @@ func TestDeleteConsent(t *testing.T) {
 		if ref != nil || status != http.StatusNoContent {
 			t.Fatalf("mBank delete: %d %v", status, ref)
 		}
-		if _, _, ref := b.mbank(b.ais.mbankDeleteConsent, mc, "DELETE", "/pl-retail/v3/consents/{consentId}", "/pl-retail/v3/consents/nope", nil); ref == nil || ref.Code != CodeConsentUnknown {
+		if _, _, ref := b.mbank(b.ais.mbankDeleteConsent, mc, "DELETE", "/pl-retail/v3/consents/{consentId}", "/pl-retail/v3/consents/nope", nil); ref == nil || ref.Code != common.CodeConsentUnknown {
 			t.Fatalf("mBank delete unknown: %v", ref)
 		}
 	})

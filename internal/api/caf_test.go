@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/psd2bank/psd2bank/internal/dialect/common"
 	"github.com/psd2bank/psd2bank/internal/dialect/mbank"
 	"github.com/psd2bank/psd2bank/internal/dialect/polishapi"
 	"github.com/psd2bank/psd2bank/internal/dialect/polishapi/spec"
@@ -75,13 +76,13 @@ func TestConfirmationOfFunds(t *testing.T) {
 					{"PL" + a.NRB, "1.00", "PLN", true, ""},
 					{a.NRB, (covered + 1).String(), "PLN", false, ""},
 					{b.annaSave.NRB, "0.01", "PLN", false, ""},
-					{a.NRB, "1.00", "EUR", false, CodeCurrencyMismatch},
+					{a.NRB, "1.00", "EUR", false, common.CodeCurrencyMismatch},
 					{a.NRB, "-1.00", "PLN", false, gateway.CodeFormatError},
 					{a.NRB, "0.00", "PLN", false, gateway.CodeFormatError},
 					{a.NRB, "1.00", "XXX", false, gateway.CodeFormatError},
 					{"12345", "1.00", "PLN", false, gateway.CodeFormatError},
-					{nrb(t), "1.00", "PLN", false, CodeAccountUnknown},
-					{b.clearing.NRB, "1.00", "PLN", false, CodeAccountUnknown},
+					{nrb(t), "1.00", "PLN", false, common.CodeAccountUnknown},
+					{b.clearing.NRB, "1.00", "PLN", false, common.CodeAccountUnknown},
 				} {
 					got, ref := call(tc.number, tc.amount, tc.currency)
 					if tc.code != "" {

@@ -5,12 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	aisdomain "github.com/psd2bank/psd2bank/internal/ais"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	aisdomain "github.com/psd2bank/psd2bank/internal/ais"
+	"github.com/psd2bank/psd2bank/internal/dialect/common"
+	"github.com/psd2bank/psd2bank/internal/dialect/mbank"
+	"github.com/psd2bank/psd2bank/internal/dialect/polishapi"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
@@ -40,8 +44,8 @@ type bank struct {
 	clock    *clock.Fixed
 	l        *ledger.Ledger
 	consents *consent.Service
-	ais      *aisService
-	caf      *cafService
+	ais      *aisHandlers
+	caf      *cafHandlers
 
 	clearing                   ledger.Account
 	anna, firma                ledger.Customer
@@ -80,8 +84,8 @@ func newBank(t testing.TB, db *store.DB, history int) *bank {
 	b := &bank{t: t, db: db, clock: clock.NewFixed(t0)}
 	b.l = ledger.New(db, b.clock)
 	b.consents = consent.New(db, b.clock)
-	b.ais = &aisService{svc: aisdomain.New(b.l, b.consents, nil, db)}
-	b.caf = &cafService{ledger: b.l}
+	b.ais = newAISHandlers(common.Deps{Ledger: b.l, Consents: b.consents, DB: db})
+	b.caf = newCAFHandlers(common.Deps{Ledger: b.l})
 	b.clearing = must(b.l.OpenAccount(ctx, ledger.Account{NRB: nrb(t), Currency: "PLN", Type: ledger.TypeClearing, Name: "Elixir", AllowNegative: true}))
 	b.anna = must(b.l.CreateCustomer(ctx, ledger.Customer{Segment: ledger.Retail, Name: "Anna Kowalska", Login: fmt.Sprint("anna", nrbSeq), Address: "ul. Długa 1, 00-001 Warszawa"}))
 	b.firma = must(b.l.CreateCustomer(ctx, ledger.Customer{Segment: ledger.Company, Name: "Firma Sp. z o.o.", Login: fmt.Sprint("firma", nrbSeq)}))
@@ -230,3 +234,84 @@ func (b *bank) mbank(h gateway.Handler, c *gateway.Caller, method, pattern, targ
 
 // psuHeader marks an mBank call as made with the customer present.
 var psuHeader = http.Header{"Psu-Ip-Address": {"192.0.2.10"}}
+
+// The kinds of list, as the AIS service names them.
+const (
+	kindDone      = aisdomain.KindDone
+	kindPending   = aisdomain.KindPending
+	kindRejected  = aisdomain.KindRejected
+	kindCancelled = aisdomain.KindCancelled
+	kindScheduled = aisdomain.KindScheduled
+	kindHolds     = aisdomain.KindHolds
+)
+
+// maxPerPage is the largest page of any list.
+const maxPerPage = aisdomain.MaxPerPage
+
+// aisHandlers are the AIS handlers of both dialects under test (from
+// their packages' Handlers), by the names the tests use, and an AIS
+// service over the same store (its page ids are sealed with the store's
+// key, which every service shares).
+type aisHandlers struct {
+	svc                                                                               *aisdomain.Service
+	polish                                                                            map[string]gateway.Handler
+	polishGetAccounts, polishGetAccount, polishTransactionDetail, polishDeleteConsent gateway.Handler
+	mbankAccounts, mbankAccountDetails, mbankTransactions, mbankTransactionDetails    gateway.Handler
+	mbankDeleteConsent                                                                gateway.Handler
+}
+
+func newAISHandlers(d common.Deps) *aisHandlers {
+	p, m := polishapi.Handlers(d), mbank.Handlers(d)
+	db, _ := d.DB.(aisdomain.DB)
+	return &aisHandlers{svc: aisdomain.New(d.Ledger, d.Consents, d.Access, db), polish: p,
+		polishGetAccounts: p["getAccounts"], polishGetAccount: p["getAccount"], polishTransactionDetail: p["getTransactionDetail"],
+		polishDeleteConsent: p["deleteConsent"],
+		mbankAccounts:       m["accounts"], mbankAccountDetails: m["accountDetails"], mbankTransactions: m["transactions"],
+		mbankTransactionDetails: m["transactionDetails"], mbankDeleteConsent: m["deleteConsent"]}
+}
+
+// polishTransactions is PolishAPI's operation for the list kind.
+func (a *aisHandlers) polishTransactions(kind aisdomain.Kind) gateway.Handler {
+	op := map[aisdomain.Kind]string{kindDone: "getTransactionsDone", kindPending: "getTransactionsPending",
+		kindRejected: "getTransactionsRejected", kindCancelled: "getTransactionsCancelled",
+		kindScheduled: "getTransactionsScheduled", kindHolds: "getHolds"}[kind]
+	return a.polish[op]
+}
+
+// cafHandlers are the confirmation of funds handlers of both dialects.
+type cafHandlers struct {
+	polishConfirmationOfFunds, mbankFundsConfirmation gateway.Handler
+}
+
+func newCAFHandlers(d common.Deps) *cafHandlers {
+	return &cafHandlers{polishConfirmationOfFunds: polishapi.Handlers(d)["getConfirmationOfFunds"],
+		mbankFundsConfirmation: mbank.Handlers(d)["fundsConfirmation"]}
+}
+
+// pisHandlers are the payment handlers of both dialects, by
+// "dialect.operation".
+type pisHandlers struct {
+	all map[string]gateway.Handler
+}
+
+func newPISHandlers(d common.Deps) *pisHandlers {
+	all := map[string]gateway.Handler{}
+	for name, h := range polishapi.Handlers(d) {
+		all["polishapi."+name] = h
+	}
+	for name, h := range mbank.Handlers(d) {
+		all["mbank."+name] = h
+	}
+	return &pisHandlers{all: all}
+}
+
+func (p *pisHandlers) handlers() map[string]gateway.Handler { return p.all }
+
+// listKind is one of the lists of an account.
+type listKind = aisdomain.Kind
+
+// kinds names the lists.
+var kinds = [...]struct{ name string }{
+	kindDone: {"done"}, kindPending: {"pending"}, kindRejected: {"rejected"},
+	kindCancelled: {"cancelled"}, kindScheduled: {"scheduled"}, kindHolds: {"holds"},
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/psd2bank/psd2bank/internal/consent"
+	"github.com/psd2bank/psd2bank/internal/dialect/common"
 	"github.com/psd2bank/psd2bank/internal/dialect/mbank"
 	"github.com/psd2bank/psd2bank/internal/dialect/polishapi"
 	"github.com/psd2bank/psd2bank/internal/dialect/polishapi/spec"
@@ -27,7 +28,7 @@ import (
 type pisBank struct {
 	*bank
 	pay     *payment.Service
-	pis     *pisService
+	pis     *pisHandlers
 	annaEUR ledger.Account
 }
 
@@ -38,7 +39,7 @@ func newPISBank(t *testing.T, db *store.DB) *pisBank {
 	ctx := context.Background()
 	b := &pisBank{bank: newBank(t, db, 6)}
 	b.pay = payment.New(payment.Config{DB: db, Ledger: b.l})
-	b.pis = newPISService(b.pay, b.consents, b.l, nil)
+	b.pis = newPISHandlers(common.Deps{Payments: b.pay, Consents: b.consents, Ledger: b.l})
 	clr := must(b.l.OpenAccount(ctx, ledger.Account{NRB: nrb(t), Currency: "EUR", Type: ledger.TypeClearing, Name: "SEPA", AllowNegative: true}))
 	b.annaEUR = must(b.l.OpenAccount(ctx, ledger.Account{NRB: nrb(t), CustomerID: b.anna.ID, Currency: "EUR", Type: ledger.TypePersonal, Name: "Konto EUR"}))
 	must(b.l.Transfer(ctx, ledger.TransferRequest{Kind: "sepa", DebitAccountID: clr.ID, CreditAccountID: b.annaEUR.ID, Amount: 1000_00,
@@ -163,11 +164,11 @@ func TestPISEveryPaymentType(t *testing.T) {
 				changed := clone(body)
 				changed["transferData"].(map[string]any)["amount"] = "1.00"
 				_, _, ref := b.initiate(op, other, changed)
-				wantRefusal(t, ref, http.StatusForbidden, CodePaymentMismatch, "transferData.amount", "1.00")
+				wantRefusal(t, ref, http.StatusForbidden, common.CodePaymentMismatch, "transferData.amount", "1.00")
 				changed = clone(body)
 				changed["recipient"].(map[string]any)["nameAddress"] = map[string]any{"value": []string{"Ktoś Inny"}}
 				_, _, ref = b.initiate(op, other, changed)
-				wantRefusal(t, ref, http.StatusForbidden, CodePaymentMismatch, "recipient.nameAddress")
+				wantRefusal(t, ref, http.StatusForbidden, common.CodePaymentMismatch, "recipient.nameAddress")
 				// The refusals did not use the privilege: the right body passes.
 				status, data, ref := b.initiate(op, other, body)
 				if ref != nil || status != http.StatusOK {
@@ -187,12 +188,12 @@ func TestPISEveryPaymentType(t *testing.T) {
 				second := clone(body)
 				second["tppTransactionId"] = uuid.NewString()
 				_, _, ref = b.initiate(op, other, second)
-				wantRefusal(t, ref, http.StatusForbidden, CodePrivilegeUsed)
+				wantRefusal(t, ref, http.StatusForbidden, common.CodePrivilegeUsed)
 				// The same key with another body is refused too.
 				dup := clone(body)
 				dup["transferData"].(map[string]any)["description"] = "Inny tytuł"
 				_, _, ref = b.initiate(op, other, dup)
-				if ref == nil || ref.Code != CodeDuplicateTransaction && ref.Code != CodePrivilegeUsed {
+				if ref == nil || ref.Code != common.CodeDuplicateTransaction && ref.Code != common.CodePrivilegeUsed {
 					t.Fatalf("same key, other body: %v", ref)
 				}
 
@@ -244,7 +245,7 @@ func TestPISReadAndCancel(t *testing.T) {
 		// A consent of Anna's without the payment and without pis:getPayment.
 		stranger := b.pisConsent(consent.PrivDomestic, privilegeOfBody(b.polishBodies()["domestic"]), b.annaMain.NRB)
 		_, _, ref = b.polish(b.handler("getPayment"), stranger, map[string]any{"paymentId": id})
-		wantRefusal(t, ref, http.StatusForbidden, CodePrivilegeMissing)
+		wantRefusal(t, ref, http.StatusForbidden, common.CodePrivilegeMissing)
 		// A consent with pis:getPayment for the payment.
 		reader := b.consent(tppA, consent.ScopePIS, []consent.Privilege{
 			{Name: consent.PrivGetPayment, ScopeUsageLimit: consent.UsageMultiple, Payment: mustJSON(map[string]any{"paymentId": id})},
@@ -255,9 +256,9 @@ func TestPISReadAndCancel(t *testing.T) {
 		}
 		// Cancelling needs pis:cancelPayment naming the payment.
 		_, _, ref = b.polish(b.handler("cancelPayments"), cons, map[string]any{"paymentId": id})
-		wantRefusal(t, ref, http.StatusForbidden, CodePrivilegeMissing)
+		wantRefusal(t, ref, http.StatusForbidden, common.CodePrivilegeMissing)
 		_, _, ref = b.polish(b.handler("cancelPayments"), reader, map[string]any{"paymentId": id})
-		wantRefusal(t, ref, http.StatusForbidden, CodePrivilegeMissing)
+		wantRefusal(t, ref, http.StatusForbidden, common.CodePrivilegeMissing)
 		canceller := b.consent(tppA, consent.ScopePIS, []consent.Privilege{
 			{Name: consent.PrivCancelPayment, ScopeUsageLimit: consent.UsageSingle, Payment: mustJSON(map[string]any{"paymentId": id})},
 		}, b.annaMain.NRB)
@@ -362,14 +363,14 @@ func TestPISValidationAndFunds(t *testing.T) {
 			{"bad recipient account", func(m map[string]any) {
 				m["recipient"].(map[string]any)["accountNumber"] = "61109010140000071219812875"
 			},
-				CodeInvalidRecipient, "recipient.accountNumber"},
-			{"amount format", func(m map[string]any) { m["transferData"].(map[string]any)["amount"] = "12.3" }, CodeInvalidAmount, "transferData.amount"},
+				common.CodeInvalidRecipient, "recipient.accountNumber"},
+			{"amount format", func(m map[string]any) { m["transferData"].(map[string]any)["amount"] = "12.3" }, common.CodeInvalidAmount, "transferData.amount"},
 			{"past date", func(m map[string]any) {
 				m["transferData"].(map[string]any)["executionDate"] = "2026-01-02"
 				m["executionMode"] = "FutureDated"
-			}, CodeInvalidExecutionDate, "in the past"},
-			{"no title", func(m map[string]any) { m["transferData"].(map[string]any)["description"] = "" }, CodeInvalidTitle, "title is missing"},
-			{"unknown system", func(m map[string]any) { m["system"] = "BlueCash" }, CodeInvalidSystem, "BlueCash"},
+			}, common.CodeInvalidExecutionDate, "in the past"},
+			{"no title", func(m map[string]any) { m["transferData"].(map[string]any)["description"] = "" }, common.CodeInvalidTitle, "title is missing"},
+			{"unknown system", func(m map[string]any) { m["system"] = "BlueCash" }, common.CodeInvalidSystem, "BlueCash"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				body := b.polishBodies()["domestic"]
@@ -387,9 +388,9 @@ func TestPISValidationAndFunds(t *testing.T) {
 		body["transferData"].(map[string]any)["amount"] = "99999.00"
 		cons := b.pisConsent(consent.PrivDomestic, privilegeOfBody(body), b.annaMain.NRB)
 		_, _, ref := b.initiate("domestic", cons, body)
-		wantRefusal(t, ref, http.StatusUnprocessableEntity, CodeInsufficientFunds)
+		wantRefusal(t, ref, http.StatusUnprocessableEntity, common.CodeInsufficientFunds)
 		_, _, ref = b.initiate("domestic", cons, body)
-		wantRefusal(t, ref, http.StatusUnprocessableEntity, CodeInsufficientFunds) // the replay says the same
+		wantRefusal(t, ref, http.StatusUnprocessableEntity, common.CodeInsufficientFunds) // the replay says the same
 	})
 }
 
@@ -410,7 +411,7 @@ func TestPISBundleAndRecurring(t *testing.T) {
 		wrong := clone(bundle)
 		wrong["domesticTransfers"].([]any)[1].(map[string]any)["transferData"].(map[string]any)["description"] = "Inny"
 		_, _, ref := b.initiate("bundle", cons, wrong)
-		wantRefusal(t, ref, http.StatusForbidden, CodePaymentMismatch, "transfer 2", "transferData.description")
+		wantRefusal(t, ref, http.StatusForbidden, common.CodePaymentMismatch, "transfer 2", "transferData.description")
 		status, data, ref := b.initiate("bundle", cons, bundle)
 		if ref != nil || status != 200 {
 			t.Fatalf("bundle: %d %v", status, ref)
@@ -503,7 +504,7 @@ func TestPISMBank(t *testing.T) {
 		if _, again, ref := post(cons, pay, key); ref != nil || !strings.Contains(string(again), pr.AspspPaymentID) {
 			t.Fatalf("replay: %v %s", ref, again)
 		}
-		if _, _, ref := post(cons, pay, uuid.NewString()); ref == nil || ref.Code != CodePrivilegeUsed {
+		if _, _, ref := post(cons, pay, uuid.NewString()); ref == nil || ref.Code != common.CodePrivilegeUsed {
 			t.Fatalf("second payment with the token: %v", ref)
 		}
 		c := caller(tppA, cons, gateway.MBank, nil)
@@ -517,7 +518,7 @@ func TestPISMBank(t *testing.T) {
 		changed := clone(pay)
 		changed["recipient"].(map[string]any)["name"] = "Anna Nowak"
 		_, _, ref = post(other, changed, uuid.NewString())
-		wantRefusal(t, ref, http.StatusForbidden, CodePaymentMismatch, "recipient.name")
+		wantRefusal(t, ref, http.StatusForbidden, common.CodePaymentMismatch, "recipient.name")
 
 		// A split payment.
 		split := clone(pay)
@@ -600,7 +601,7 @@ func TestPISComparesWithTheStoredOrder(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		b := newPISBank(t, db)
 		body := b.polishBodies()["domestic"]
-		c, ok, err := consentedPayment(consent.DialectPolishAPI, consent.PrivDomestic, mustJSON(privilegeOfBody(body)))
+		c, ok, err := polishapi.ConsentedPayment(consent.PrivDomestic, mustJSON(privilegeOfBody(body)))
 		if !ok || err != nil {
 			t.Fatalf("consentedPayment: %v %v", ok, err)
 		}
@@ -616,6 +617,6 @@ func TestPISComparesWithTheStoredOrder(t *testing.T) {
 		other.Orders[0].Title = "Something else"
 		body["tppTransactionId"] = uuid.NewString()
 		_, _, ref := b.initiate("domestic", consentWith(other), body)
-		wantRefusal(t, ref, http.StatusForbidden, CodePaymentMismatch, "transferData.description", "Something else")
+		wantRefusal(t, ref, http.StatusForbidden, common.CodePaymentMismatch, "transferData.description", "Something else")
 	})
 }

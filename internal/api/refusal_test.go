@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/psd2bank/psd2bank/internal/consent"
+	"github.com/psd2bank/psd2bank/internal/dialect/common"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/store"
@@ -122,11 +123,11 @@ func TestRefusals(t *testing.T) {
 				// Unknown consent, another TPP's consent.
 				unknown := good
 				unknown.ID = "no-such-consent"
-				want(ep.call(b, unknown, tppA, b.annaMain, nil), 403, CodeConsentUnknown)
-				want(ep.call(b, good, tppB, b.annaMain, nil), 403, CodeConsentUnknown)
+				want(ep.call(b, unknown, tppA, b.annaMain, nil), 403, common.CodeConsentUnknown)
+				want(ep.call(b, good, tppB, b.annaMain, nil), 403, common.CodeConsentUnknown)
 				// An account outside the consent: another customer's, and an unknown one.
-				want(ep.call(b, good, tppA, b.firmaB, nil), 403, CodeAccountNotInConsent)
-				want(ep.call(b, good, tppA, ledger.Account{ID: "nope", NRB: "00000000000000000000000000"}, nil), 403, CodeAccountNotInConsent)
+				want(ep.call(b, good, tppA, b.firmaB, nil), 403, common.CodeAccountNotInConsent)
+				want(ep.call(b, good, tppA, ledger.Account{ID: "nope", NRB: "00000000000000000000000000"}, nil), 403, common.CodeAccountNotInConsent)
 				// A consent without the privilege.
 				var privs []consent.Privilege
 				for _, p := range allAIS(365) {
@@ -135,21 +136,21 @@ func TestRefusals(t *testing.T) {
 					}
 				}
 				lacking := b.consent(tppA, consent.ScopeAIS, privs, b.annaMain.NRB)
-				want(ep.call(b, lacking, tppA, b.annaMain, nil), 403, CodePrivilegeMissing)
+				want(ep.call(b, lacking, tppA, b.annaMain, nil), 403, common.CodePrivilegeMissing)
 				// History further back than the consent allows.
 				if historyEndpoints[ep.name] {
-					want(ep.call(b, good, tppA, b.annaMain, map[string]any{"transactionDateFrom": ledger.DateOf(t0.AddDate(-2, 0, 0))}), 400, CodeHistoryTooLong)
+					want(ep.call(b, good, tppA, b.annaMain, map[string]any{"transactionDateFrom": ledger.DateOf(t0.AddDate(-2, 0, 0))}), 400, common.CodeHistoryTooLong)
 				}
 				// Not yet authorised.
 				received := must(b.consents.Create(ctx, consent.Consent{
 					TPPConsentID: uuid.NewString(), TPPID: tppA, ClientID: "c", Scope: consent.ScopeAIS, Privileges: allAIS(365),
 					ScopeTimeLimit: t0.AddDate(0, 1, 0), ThrottlingPolicy: consent.ThrottlingPSD2Regulatory, Dialect: consent.DialectPolishAPI,
 				}))
-				want(ep.call(b, received, tppA, b.annaMain, nil), 403, CodeConsentNotAuthorised)
+				want(ep.call(b, received, tppA, b.annaMain, nil), 403, common.CodeConsentNotAuthorised)
 				// Revoked by the customer.
 				revoked := b.aisConsent()
 				must(b.consents.Revoke(ctx, revoked.ID, "psu", "test"))
-				want(ep.call(b, revoked, tppA, b.annaMain, nil), 403, CodeConsentRevoked)
+				want(ep.call(b, revoked, tppA, b.annaMain, nil), 403, common.CodeConsentRevoked)
 				// Four unattended accesses a day per account, then 429.
 				limited := b.aisConsent()
 				for i := 0; i < consent.UnattendedLimit; i++ {
@@ -158,7 +159,7 @@ func TestRefusals(t *testing.T) {
 					}
 				}
 				ref := ep.call(b, limited, tppA, b.annaMain, map[string]any{"_unattended": true})
-				want(ref, http.StatusTooManyRequests, CodeAccessLimit)
+				want(ref, http.StatusTooManyRequests, common.CodeAccessLimit)
 				if !strings.HasPrefix(ref.EN, "Request limit for the requested service exceeded") || !strings.Contains(ref.EN, "possible at") {
 					t.Errorf("429 message %q", ref.EN)
 				}
@@ -172,7 +173,7 @@ func TestRefusals(t *testing.T) {
 		good := b.aisConsent()
 		b.clock.Advance(100 * 24 * time.Hour)
 		for _, ep := range endpoints {
-			if ref := ep.call(b, good, tppA, b.annaMain, nil); ref == nil || ref.Code != CodeConsentExpired || ref.Status != 403 {
+			if ref := ep.call(b, good, tppA, b.annaMain, nil); ref == nil || ref.Code != common.CodeConsentExpired || ref.Status != 403 {
 				t.Errorf("%s, expired consent: %v", ep.name, ref)
 			}
 		}
@@ -184,11 +185,11 @@ func TestGetAccountsRefusals(t *testing.T) {
 	b := newBank(t, storetest.SQLite(t), 0)
 	ais := b.aisConsent() // ais scope: no getAccounts
 	for name, h := range map[string]gateway.Handler{"polishapi": b.ais.polishGetAccounts} {
-		if _, _, ref := b.polish(h, ais, map[string]any{}); ref == nil || ref.Code != CodePrivilegeMissing {
+		if _, _, ref := b.polish(h, ais, map[string]any{}); ref == nil || ref.Code != common.CodePrivilegeMissing {
 			t.Errorf("%s: %v", name, ref)
 		}
 	}
-	if _, _, ref := b.mbank(b.ais.mbankAccounts, caller(tppA, ais, gateway.MBank, nil), "GET", "/pl-retail/v3/accounts", "/pl-retail/v3/accounts", psuHeader); ref == nil || ref.Code != CodePrivilegeMissing {
+	if _, _, ref := b.mbank(b.ais.mbankAccounts, caller(tppA, ais, gateway.MBank, nil), "GET", "/pl-retail/v3/accounts", "/pl-retail/v3/accounts", psuHeader); ref == nil || ref.Code != common.CodePrivilegeMissing {
 		t.Errorf("mbank: %v", ref)
 	}
 	accts := b.accountsConsent()

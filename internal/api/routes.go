@@ -6,7 +6,6 @@ package api
 import (
 	"context"
 	"fmt"
-	"maps"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
@@ -14,6 +13,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/dialect/berlingroup"
+	"github.com/psd2bank/psd2bank/internal/dialect/common"
 	"github.com/psd2bank/psd2bank/internal/dialect/mbank"
 	"github.com/psd2bank/psd2bank/internal/dialect/polishapi"
 	"github.com/psd2bank/psd2bank/internal/gateway"
@@ -46,6 +46,15 @@ type Deps struct {
 	// decoupled authorization request (authorizeExt).
 	OnDecoupled func(ctx context.Context, res oauth.AuthorizeResult, psuLogin string) error
 }
+
+// common are the dependencies of PolishAPI's and mBank's handlers.
+func (d Deps) common() common.Deps {
+	return common.Deps{Gateway: d.Gateway, Ledger: d.Ledger, Consents: d.Consents, OAuth: d.OAuth, Payments: d.Payments,
+		Access: d.Access, DB: d.DB, OnDecoupled: d.OnDecoupled}
+}
+
+// Authenticator adapts the authorization server to the gateway's token step.
+type Authenticator = common.Authenticator
 
 // tokenless lists the operations that need no access token although they
 // read or move data: PolishAPI's deleteConsent, getMultiplePayments and
@@ -116,16 +125,13 @@ var mbankOperations = []op{
 func Routes(d Deps) http.Handler {
 	r := chi.NewRouter()
 	gw := d.Gateway
-	// The implemented operations, by "dialect.operation" key (e.g.
-	// "polishapi.getAccounts", "mbank.accounts").
-	implemented := map[string]gateway.Handler{}
-	for _, set := range []func(Deps) map[string]gateway.Handler{authHandlers, aisHandlers, pisHandlers, cafHandlers} {
-		maps.Copy(implemented, set(d))
-	}
-	mount := func(wire gateway.Wire, prefix string, ops []op) {
+	// Each dialect's implemented operations by name; its handlers live in
+	// its package.
+	deps := d.common()
+	mount := func(wire gateway.Wire, prefix string, ops []op, implemented map[string]gateway.Handler) {
 		for _, o := range ops {
 			key := string(wire.Name()) + "." + o.name
-			h, ok := implemented[key]
+			h, ok := implemented[o.name]
 			if !ok {
 				h = notImplemented(o.name)
 			}
@@ -133,9 +139,10 @@ func Routes(d Deps) http.Handler {
 			r.Method(o.method, prefix+o.path, gw.Wrap(gateway.Operation{Wire: wire, Service: o.service, Name: o.name, Token: needsToken && ok, Handler: h}))
 		}
 	}
-	mount(polishapi.Wire, PolishAPIPrefix, polishAPIOperations)
+	mount(polishapi.Wire, PolishAPIPrefix, polishAPIOperations, polishapi.Handlers(deps))
+	mbankHandlers := mbank.Handlers(deps)
 	for _, bank := range BankIDs {
-		mount(mbank.Wire, "/"+bank+"/v3", mbankOperations)
+		mount(mbank.Wire, "/"+bank+"/v3", mbankOperations, mbankHandlers)
 	}
 	r.Post("/v3/register/", gw.Wrap(gateway.Operation{Wire: mbank.Wire, Service: gateway.Register, Name: "register",
 		Handler: mbank.Register(gw, d.Registrar)}).ServeHTTP)

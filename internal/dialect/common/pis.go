@@ -1,4 +1,4 @@
-package api
+package common
 
 import (
 	"context"
@@ -8,11 +8,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/consent"
-	"github.com/psd2bank/psd2bank/internal/dialect/polishapi"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/money"
 	"github.com/psd2bank/psd2bank/internal/payment"
 	"github.com/psd2bank/psd2bank/internal/pis"
 )
@@ -62,77 +61,53 @@ import (
 //   - requestHeader.callbackURL is kept on the payment for status
 //     notifications.
 
-type pisService struct {
-	payments *payment.Service
-	consents *consent.Service
-	ledger   *ledger.Ledger
-	pis      *pis.Service
-	tokens   gateway.Tokens // the access tokens inside getMultiplePayments
+// PIS is what the PolishAPI and mBank payment handlers share: the domain
+// calls behind them (internal/pis for initiation, internal/payment for
+// reading and cancelling) and the consent checks of reading and
+// cancelling.
+type PIS struct {
+	Payments *payment.Service
+	Consents *consent.Service
+	Ledger   *ledger.Ledger
+	Pis      *pis.Service
+	Tokens   gateway.Tokens // the access tokens inside getMultiplePayments
 }
 
-// pisHandlers are the payment operations of both dialects, for the route table (routes.go).
-func pisHandlers(d Deps) map[string]gateway.Handler {
+// NewPIS is the PIS of d, or nil when d has no payments (the operations
+// then stay not implemented).
+func NewPIS(d Deps) *PIS {
 	if d.Payments == nil || d.Consents == nil || d.Ledger == nil {
 		return nil
 	}
-	s := newPISService(d.Payments, d.Consents, d.Ledger, d.Access)
+	s := &PIS{Payments: d.Payments, Consents: d.Consents, Ledger: d.Ledger,
+		Pis: pis.New(pis.Config{Consents: d.Consents, Payments: d.Payments, Ledger: d.Ledger, Access: d.Access})}
 	if d.OAuth != nil {
-		s.tokens = Authenticator{S: d.OAuth}
+		s.Tokens = Authenticator{S: d.OAuth}
 	}
-	return s.handlers()
+	return s
 }
 
-func newPISService(payments *payment.Service, consents *consent.Service, l *ledger.Ledger, a *access.Service) *pisService {
-	return &pisService{payments: payments, consents: consents, ledger: l,
-		pis: pis.New(pis.Config{Consents: consents, Payments: payments, Ledger: l, Access: a})}
-}
-
-func (s *pisService) handlers() map[string]gateway.Handler {
-	return map[string]gateway.Handler{
-		"polishapi.domestic":               s.polishPayment(payment.Domestic, consent.PrivDomestic),
-		"polishapi.EEA":                    s.polishPayment(payment.EEA, consent.PrivEEA),
-		"polishapi.nonEEA":                 s.polishPayment(payment.NonEEA, consent.PrivNonEEA),
-		"polishapi.tax":                    s.polishPayment(payment.Tax, consent.PrivTax),
-		"polishapi.bundle":                 s.polishBundle,
-		"polishapi.recurring":              s.polishRecurring,
-		"polishapi.getPayment":             s.polishGetPayment,
-		"polishapi.getBundle":              s.polishGetBundle,
-		"polishapi.getRecurringPayment":    s.polishGetRecurring,
-		"polishapi.getMultiplePayments":    s.polishGetMultiple,
-		"polishapi.cancelPayments":         s.polishCancel,
-		"polishapi.cancelRecurringPayment": s.polishCancelRecurring,
-		"mbank.domestic":                   s.mbankDomestic,
-		"mbank.paymentStatus":              s.mbankStatus,
-		"mbank.cancelPayment":              s.mbankCancel,
-		"mbank.bundleDomestic":             s.mbankBundle,
-		"mbank.bundleStatus":               s.mbankBundleStatus,
-		"mbank.cancelBundle":               s.mbankCancelBundle,
-	}
-}
-
-func (s *pisService) now() time.Time { return s.ledger.Clock().Now() }
-
-func (s *pisService) header(c *gateway.Caller) polishapi.ResponseHeader {
-	return polishapi.NewResponseHeader(c.RequestID, s.now())
-}
+// Now is the bank's clock.
+func (s *PIS) Now() time.Time { return s.Ledger.Clock().Now() }
 
 // ---------------------------------------------------------------------------
 // The consent and the payment in it
 
-func needToken(g *gateway.Grant) error {
+// NeedToken refuses a call without an access token.
+func NeedToken(g *gateway.Grant) error {
 	if g == nil {
-		return refuse(http.StatusUnauthorized, gateway.CodeTokenMissing,
+		return Refuse(http.StatusUnauthorized, gateway.CodeTokenMissing,
 			"this operation needs an access token", "ta operacja wymaga tokena dostępowego")
 	}
 	return nil
 }
 
-// check passes the consent check of privilege for the grant's consent.
-func (s *pisService) check(ctx context.Context, g *gateway.Grant, tppID, privilege string, consume bool) (consent.Consent, error) {
-	if err := needToken(g); err != nil {
+// Check passes the consent check of privilege for the grant's consent.
+func (s *PIS) Check(ctx context.Context, g *gateway.Grant, tppID, privilege string, consume bool) (consent.Consent, error) {
+	if err := NeedToken(g); err != nil {
 		return consent.Consent{}, err
 	}
-	cons, err := s.consents.Check(ctx, consent.Access{ConsentID: g.ConsentID, TPPID: tppID, Privilege: privilege,
+	cons, err := s.Consents.Check(ctx, consent.Access{ConsentID: g.ConsentID, TPPID: tppID, Privilege: privilege,
 		PSUPresent: true, Consume: consume})
 	if err != nil {
 		return cons, err
@@ -143,29 +118,29 @@ func (s *pisService) check(ctx context.Context, g *gateway.Grant, tppID, privile
 	return cons, nil
 }
 
-// grant is the domain's view of the caller's token.
-func grant(c *gateway.Caller) pis.Grant {
+// Grant is the domain's view of the caller's token.
+func Grant(c *gateway.Caller) pis.Grant {
 	return pis.Grant{TPPID: c.OrgID, ConsentID: c.Grant.ConsentID, CustomerID: c.Grant.CustomerID}
 }
 
-// initiatePayment initiates a single payment: the common path of both
+// InitiatePayment initiates a single payment: the common path of both
 // dialects' single payments.
-func (s *pisService) initiatePayment(ctx context.Context, c *gateway.Caller, privilege string, o payment.Order,
+func (s *PIS) InitiatePayment(ctx context.Context, c *gateway.Caller, privilege string, o payment.Order,
 	read func(json.RawMessage) (payment.Order, error), names pis.FieldNames) (payment.Payment, error) {
-	if err := needToken(c.Grant); err != nil {
+	if err := NeedToken(c.Grant); err != nil {
 		return payment.Payment{}, err
 	}
-	p, err := s.pis.Initiate(ctx, pis.Request{Grant: grant(c), Privileges: []string{privilege}, Order: o,
-		Consented: func(priv consent.Privilege) (payment.Order, error) { return consentedOrder(priv, read) }, Names: names})
+	p, err := s.Pis.Initiate(ctx, pis.Request{Grant: Grant(c), Privileges: []string{privilege}, Order: o,
+		Consented: func(priv consent.Privilege) (payment.Order, error) { return ConsentedOrder(priv, read) }, Names: names})
 	if err != nil {
-		return p, refusal(err)
+		return p, Refusal(err)
 	}
-	return p, rejected(p)
+	return p, Rejected(p)
 }
 
-// rejected is the refusal of a payment rejected at its initiation (for
+// Rejected is the refusal of a payment rejected at its initiation (for
 // lack of funds), for the first answer and its replays alike.
-func rejected(p payment.Payment) error {
+func Rejected(p payment.Payment) error {
 	if p.Status != payment.StatusRejected {
 		return nil
 	}
@@ -177,7 +152,33 @@ func rejected(p payment.Payment) error {
 	return r
 }
 
-func requestHash(body []byte) string {
+// RequestHash is the SHA-256 of a body, hex.
+func RequestHash(body []byte) string {
 	sum := sha256.Sum256(body)
 	return hex.EncodeToString(sum[:])
+}
+
+// InitiateBundle initiates a bundle under its consent.
+func (s *PIS) InitiateBundle(ctx context.Context, c *gateway.Caller, bo payment.BundleOrder, callback string,
+	read func(json.RawMessage) ([]payment.Order, money.Amount, error), names pis.FieldNames) (payment.Bundle, error) {
+	if err := NeedToken(c.Grant); err != nil {
+		return payment.Bundle{}, err
+	}
+	b, err := s.Pis.InitiateBundle(ctx, pis.BundleRequest{Grant: Grant(c), Bundle: bo, Callback: callback,
+		Consented: func(priv consent.Privilege) ([]payment.Order, money.Amount, error) {
+			return ConsentedBundle(priv, read)
+		}, Names: names})
+	return b, Refusal(err)
+}
+
+// InitiateRecurring sets up a recurring payment under its consent, with
+// the first of privileges the consent holds.
+func (s *PIS) InitiateRecurring(ctx context.Context, c *gateway.Caller, privileges []string, o payment.Order,
+	read func(json.RawMessage) (payment.Order, error), names pis.FieldNames) (payment.Recurring, error) {
+	if err := NeedToken(c.Grant); err != nil {
+		return payment.Recurring{}, err
+	}
+	rec, err := s.Pis.InitiateRecurring(ctx, pis.Request{Grant: Grant(c), Privileges: privileges, Order: o,
+		Consented: func(priv consent.Privilege) (payment.Order, error) { return ConsentedOrder(priv, read) }, Names: names})
+	return rec, Refusal(err)
 }

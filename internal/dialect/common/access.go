@@ -1,4 +1,4 @@
-package api
+package common
 
 import (
 	"context"
@@ -19,15 +19,15 @@ const (
 // checkAccess refuses a call on an account whose API access is not active
 // (blocking takes effect on the very next request, whatever tokens and
 // consents exist). A nil service allows everything.
-func checkAccess(ctx context.Context, a *access.Service, nrb, service string) error {
+func CheckAccess(ctx context.Context, a *access.Service, nrb, service string) error {
 	if a == nil || nrb == "" {
 		return nil
 	}
-	return accessRefusal(a.Check(ctx, nrb, service))
+	return AccessRefusal(a.Check(ctx, nrb, service))
 }
 
 // accessRefusal renders an access error in the gateway's terms.
-func accessRefusal(err error) error {
+func AccessRefusal(err error) error {
 	var ae *access.Error
 	if !errors.As(err, &ae) {
 		return err

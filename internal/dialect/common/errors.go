@@ -1,4 +1,4 @@
-package api
+package common
 
 import (
 	"errors"
@@ -135,10 +135,10 @@ var paymentErrors = map[payment.Code]wireError{
 		"the payment is not the one the customer authorised in the consent", "płatność nie jest tą, którą klient autoryzował w zgodzie"},
 }
 
-// refusal turns a consent or ledger error into the refusal the TPP gets;
+// Refusal turns a consent or ledger error into the refusal the TPP gets;
 // other errors (the database failing) pass unchanged, and the gateway
 // answers them with 500.
-func refusal(err error) error {
+func Refusal(err error) error {
 	if err == nil {
 		return nil
 	}
@@ -184,7 +184,7 @@ func refusal(err error) error {
 	}
 	var ae *access.Error
 	if errors.As(err, &ae) {
-		return accessRefusal(ae)
+		return AccessRefusal(ae)
 	}
 	var le *ledger.Error
 	if errors.As(err, &le) {
@@ -197,16 +197,16 @@ func refusal(err error) error {
 	return err
 }
 
-// refuse is a refusal of this package's own, with what to do.
-func refuse(status int, code gateway.Code, en, pl string) *gateway.Refusal {
+// Refuse is a refusal of this package's own, with what to do.
+func Refuse(status int, code gateway.Code, en, pl string) *gateway.Refusal {
 	return &gateway.Refusal{Status: status, Code: code, EN: en, PL: pl}
 }
 
-func formatError(en, pl string) *gateway.Refusal {
-	return refuse(http.StatusBadRequest, gateway.CodeFormatError, en, pl)
+func FormatError(en, pl string) *gateway.Refusal {
+	return Refuse(http.StatusBadRequest, gateway.CodeFormatError, en, pl)
 }
 
-func accountUnknown() *gateway.Refusal {
-	return refuse(http.StatusNotFound, CodeAccountUnknown,
+func AccountUnknown() *gateway.Refusal {
+	return Refuse(http.StatusNotFound, CodeAccountUnknown,
 		"the bank keeps no account with this number", "bank nie prowadzi rachunku o tym numerze")
 }

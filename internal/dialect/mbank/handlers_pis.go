@@ -1,4 +1,4 @@
-package api
+package mbank
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/psd2bank/psd2bank/internal/consent"
-	"github.com/psd2bank/psd2bank/internal/dialect/mbank"
+	"github.com/psd2bank/psd2bank/internal/dialect/common"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/money"
 	"github.com/psd2bank/psd2bank/internal/payment"
@@ -34,7 +34,7 @@ func mbankBase(r *http.Request) string {
 
 func (s *pisService) mbankDomestic(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 	ctx := r.Context()
-	var req mbank.DomesticPayment
+	var req DomesticPayment
 	if err := json.Unmarshal(c.Body, &req); err != nil {
 		return formatError("the body is not a domestic payment: "+err.Error(), "treść nie jest przelewem krajowym: "+err.Error())
 	}
@@ -47,7 +47,7 @@ func (s *pisService) mbankDomestic(w http.ResponseWriter, r *http.Request, c *ga
 	if err != nil {
 		return refusal(err)
 	}
-	o.TPPID, o.TPPTransactionID, o.RequestHash = c.OrgID, key, requestHash(c.Body)
+	o.TPPID, o.TPPTransactionID, o.RequestHash = c.OrgID, key, common.RequestHash(c.Body)
 	read := mbankPrivilegeOrder
 	base := mbankBase(r)
 	if o.Recurrence != nil {
@@ -55,46 +55,46 @@ func (s *pisService) mbankDomestic(w http.ResponseWriter, r *http.Request, c *ga
 		if err != nil {
 			return err
 		}
-		return gateway.WriteJSON(w, http.StatusCreated, mbank.RecurringOf(rec, base+"/payments/domestic/"+rec.ID))
+		return gateway.WriteJSON(w, http.StatusCreated, RecurringOf(rec, base+"/payments/domestic/"+rec.ID))
 	}
-	p, err := s.initiatePayment(ctx, c, consent.PrivDomestic, o, read, pis.MBankNames)
+	p, err := s.InitiatePayment(ctx, c, consent.PrivDomestic, o, read, pis.MBankNames)
 	if err != nil {
 		return err
 	}
-	return gateway.WriteJSON(w, http.StatusCreated, mbank.PaymentOf(p, base+"/payments/domestic/"+p.ID))
+	return gateway.WriteJSON(w, http.StatusCreated, PaymentOf(p, base+"/payments/domestic/"+p.ID))
 }
 
 // mbankRecurring sets up a RECURRING domestic payment: mBank has no
 // pis:recurring, its pis:domestic carries the recurrence.
 func (s *pisService) mbankRecurring(ctx context.Context, c *gateway.Caller, o payment.Order, read func(json.RawMessage) (payment.Order, error)) (payment.Recurring, error) {
-	return s.initiateRecurring(ctx, c, []string{consent.PrivRecurring, consent.PrivDomestic}, o, read, pis.MBankNames)
+	return s.InitiateRecurring(ctx, c, []string{consent.PrivRecurring, consent.PrivDomestic}, o, read, pis.MBankNames)
 }
 
 func (s *pisService) mbankStatus(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 	ctx := r.Context()
 	id := chi.URLParam(r, "paymentId")
-	if err := needToken(c.Grant); err != nil {
+	if err := common.NeedToken(c.Grant); err != nil {
 		return err
 	}
 	href := mbankBase(r) + "/payments/domestic/" + id
-	p, err := s.findPayment(ctx, c.OrgID, id, "")
-	if payment.CodeOf(err) == payment.CodeNotFound || refusalCode(err) == CodePaymentUnknown {
-		rec, rerr := s.findRecurring(ctx, c.OrgID, id, "")
+	p, err := s.FindPayment(ctx, c.OrgID, id, "")
+	if payment.CodeOf(err) == payment.CodeNotFound || refusalCode(err) == common.CodePaymentUnknown {
+		rec, rerr := s.FindRecurring(ctx, c.OrgID, id, "")
 		if rerr != nil {
 			return err
 		}
-		if err := s.readable(ctx, c.Grant, c.OrgID, rec.Order.ConsentID, rec.CustomerID, consent.PrivGetPayment, recurringNames(rec.ID)); err != nil {
+		if err := s.Readable(ctx, c.Grant, c.OrgID, rec.Order.ConsentID, rec.CustomerID, consent.PrivGetPayment, common.RecurringNames(rec.ID)); err != nil {
 			return err
 		}
-		return gateway.WriteJSON(w, http.StatusOK, mbank.RecurringOf(rec, href))
+		return gateway.WriteJSON(w, http.StatusOK, RecurringOf(rec, href))
 	}
 	if err != nil {
 		return err
 	}
-	if err := s.readable(ctx, c.Grant, c.OrgID, p.ConsentID, p.CustomerID, consent.PrivGetPayment, paymentNames(p.ID)); err != nil {
+	if err := s.Readable(ctx, c.Grant, c.OrgID, p.ConsentID, p.CustomerID, consent.PrivGetPayment, common.PaymentNames(p.ID)); err != nil {
 		return err
 	}
-	return gateway.WriteJSON(w, http.StatusOK, mbank.PaymentOf(p, href))
+	return gateway.WriteJSON(w, http.StatusOK, PaymentOf(p, href))
 }
 
 func refusalCode(err error) gateway.Code {
@@ -108,28 +108,28 @@ func (s *pisService) mbankCancel(w http.ResponseWriter, r *http.Request, c *gate
 	ctx := r.Context()
 	id := chi.URLParam(r, "paymentId")
 	href := mbankBase(r) + "/payments/domestic/" + id
-	if err := needToken(c.Grant); err != nil {
+	if err := common.NeedToken(c.Grant); err != nil {
 		return err
 	}
-	if _, err := s.findPayment(ctx, c.OrgID, id, ""); refusalCode(err) == CodePaymentUnknown {
-		if _, rerr := s.findRecurring(ctx, c.OrgID, id, ""); rerr == nil {
-			rec, err := s.cancelRecurring(ctx, c, id, consent.PrivCancelPayment)
+	if _, err := s.FindPayment(ctx, c.OrgID, id, ""); refusalCode(err) == common.CodePaymentUnknown {
+		if _, rerr := s.FindRecurring(ctx, c.OrgID, id, ""); rerr == nil {
+			rec, err := s.CancelRecurring(ctx, c, id, consent.PrivCancelPayment)
 			if err != nil {
 				return err
 			}
-			return gateway.WriteJSON(w, http.StatusOK, mbank.RecurringOf(rec, href))
+			return gateway.WriteJSON(w, http.StatusOK, RecurringOf(rec, href))
 		}
 	}
-	p, err := s.cancelPayment(ctx, c, id)
+	p, err := s.CancelPayment(ctx, c, id)
 	if err != nil {
 		return refusal(err)
 	}
-	return gateway.WriteJSON(w, http.StatusOK, mbank.PaymentOf(p, href))
+	return gateway.WriteJSON(w, http.StatusOK, PaymentOf(p, href))
 }
 
 func (s *pisService) mbankBundle(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 	ctx := r.Context()
-	var req mbank.BundleRequest
+	var req BundleRequest
 	if err := json.Unmarshal(c.Body, &req); err != nil {
 		return formatError("the body is not a bundle of domestic payments: "+err.Error(), "treść nie jest paczką przelewów krajowych: "+err.Error())
 	}
@@ -141,9 +141,9 @@ func (s *pisService) mbankBundle(w http.ResponseWriter, r *http.Request, c *gate
 	if err != nil {
 		return refusal(err)
 	}
-	bo := payment.BundleOrder{TPPID: c.OrgID, TPPBundleID: key, Orders: orders, TotalAmount: total, RequestHash: requestHash(c.Body)}
-	b, err := s.initiateBundle(ctx, c, bo, "", func(raw json.RawMessage) ([]payment.Order, money.Amount, error) {
-		var priv mbank.BundlePrivilege
+	bo := payment.BundleOrder{TPPID: c.OrgID, TPPBundleID: key, Orders: orders, TotalAmount: total, RequestHash: common.RequestHash(c.Body)}
+	b, err := s.InitiateBundle(ctx, c, bo, "", func(raw json.RawMessage) ([]payment.Order, money.Amount, error) {
+		var priv BundlePrivilege
 		if err := json.Unmarshal(raw, &priv); err != nil {
 			return nil, 0, err
 		}
@@ -156,48 +156,27 @@ func (s *pisService) mbankBundle(w http.ResponseWriter, r *http.Request, c *gate
 		return err
 	}
 	base := mbankBase(r)
-	return gateway.WriteJSON(w, http.StatusCreated, mbank.BundleOf(b, base+"/payments/bundle/domestic/"+b.ID,
+	return gateway.WriteJSON(w, http.StatusCreated, BundleOf(b, base+"/payments/bundle/domestic/"+b.ID,
 		func(id string) string { return base + "/payments/domestic/" + id }, true))
 }
 
-func mbankBundleOrders(req mbank.BundleRequest) ([]payment.Order, money.Amount, error) {
-	total, err := money.Parse(req.TransfersTotalAmount)
-	if err != nil {
-		return nil, 0, &payment.Error{Code: payment.CodeInvalidBundle, Field: "transfersTotalAmount",
-			Message: "transfersTotalAmount is not an amount such as 100.00", MessagePL: "transfersTotalAmount nie jest kwotą, np. 100.00"}
-	}
-	var orders []payment.Order
-	for i, tr := range req.Transfers {
-		o, err := tr.Order()
-		if err != nil {
-			return nil, 0, bundleItemError(i, err)
-		}
-		if o.Recurrence != nil {
-			return nil, 0, bundleItemError(i, &payment.Error{Code: payment.CodeInvalidBundle, Field: "executionMode",
-				Message: "a bundle holds no recurring payments", MessagePL: "paczka nie zawiera płatności cyklicznych"})
-		}
-		orders = append(orders, o)
-	}
-	return orders, total, nil
-}
-
 func (s *pisService) mbankBundleStatus(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
-	b, err := s.readBundle(r.Context(), c, chi.URLParam(r, "bundleId"), "")
+	b, err := s.ReadBundle(r.Context(), c, chi.URLParam(r, "bundleId"), "")
 	if err != nil {
 		return err
 	}
 	base := mbankBase(r)
-	return gateway.WriteJSON(w, http.StatusOK, mbank.BundleOf(b, base+"/payments/bundle/domestic/"+b.ID,
+	return gateway.WriteJSON(w, http.StatusOK, BundleOf(b, base+"/payments/bundle/domestic/"+b.ID,
 		func(id string) string { return base + "/payments/domestic/" + id }, r.URL.Query().Get("transactionsIncluded") == "true"))
 }
 
 func (s *pisService) mbankCancelBundle(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 	ctx := r.Context()
-	b, _, err := s.cancelBundle(ctx, c, chi.URLParam(r, "bundleId"))
+	b, _, err := s.CancelBundle(ctx, c, chi.URLParam(r, "bundleId"))
 	if err != nil {
 		return refusal(err)
 	}
 	base := mbankBase(r)
-	return gateway.WriteJSON(w, http.StatusOK, mbank.BundleOf(b, base+"/payments/bundle/domestic/"+b.ID,
+	return gateway.WriteJSON(w, http.StatusOK, BundleOf(b, base+"/payments/bundle/domestic/"+b.ID,
 		func(id string) string { return base + "/payments/domestic/" + id }, true))
 }

@@ -1,4 +1,4 @@
-package api
+package common
 
 import (
 	"context"
@@ -9,15 +9,15 @@ import (
 	"github.com/psd2bank/psd2bank/internal/oauth"
 )
 
-// checkCallback refuses, at initiation, a requestHeader.callbackURL the
+// CheckCallback refuses, at initiation, a requestHeader.callbackURL the
 // bank would not call: not https, not on a host of the TPP's client (the
 // access token's), or naming a non-public address (see callback.Policy).
 // The payment is then not created.
-func (s *pisService) checkCallback(ctx context.Context, c *gateway.Caller, raw string) error {
+func (s *PIS) CheckCallback(ctx context.Context, c *gateway.Caller, raw string) error {
 	if raw == "" {
 		return nil
 	}
-	a, ok := s.tokens.(Authenticator)
+	a, ok := s.Tokens.(Authenticator)
 	if !ok || a.S == nil || c.Grant == nil {
 		// No authorization server to name the client's hosts (a bank
 		// assembled without one, as in unit tests): https and a public
@@ -27,17 +27,17 @@ func (s *pisService) checkCallback(ctx context.Context, c *gateway.Caller, raw s
 	err := a.S.CheckCallback(ctx, c.OrgID, c.Grant.ClientID, raw)
 	var oe *oauth.Error
 	if errors.As(err, &oe) && oe.Code == oauth.InvalidRequest {
-		return formatError(oe.In("en"), oe.In("pl"))
+		return FormatError(oe.In("en"), oe.In("pl"))
 	}
 	if err != nil {
-		return oauthRefusal(err)
+		return OAuthRefusal(err)
 	}
 	return nil
 }
 
 func callbackRefusal(err error) error {
 	if ce, ok := err.(*callback.Error); ok && ce != nil {
-		return formatError("requestHeader.callbackURL: "+ce.EN, "requestHeader.callbackURL: "+ce.PL)
+		return FormatError("requestHeader.callbackURL: "+ce.EN, "requestHeader.callbackURL: "+ce.PL)
 	}
 	return err
 }
