@@ -136,39 +136,12 @@ func testCreateValidates(t *testing.T, db *store.DB) {
 	}
 }
 
-func TestMBankPrivileges(t *testing.T) {
-	got, err := consent.FromMBank(accA, "ais:transactions", json.RawMessage(`{"maxAllowedHistoryLong":365,"transactionStatus":["DONE","PENDING","HOLD"]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, p := range got {
-		names = append(names, p.Name)
-		if p.MaxAllowedHistoryLong != 365 || p.AccountNumber != accA {
-			t.Errorf("%s: history %d account %s", p.Name, p.MaxAllowedHistoryLong, p.AccountNumber)
-		}
-	}
-	if strings.Join(names, ",") != "ais:getTransactionsDone,ais:getTransactionsPending,ais:getHolds" {
-		t.Fatalf("expanded to %v", names)
-	}
-	for in, want := range map[string]string{
-		"ais-accounts:accounts": consent.PrivGetAccounts, "ais:accountDetails": consent.PrivGetAccount,
-		"ais:transactionDetails": consent.PrivGetTransactionDetail, "pis:bundle-domestic": consent.PrivBundle,
-		"pis:payment": consent.PrivGetPayment, "pis:cancelBundlePayments": consent.PrivCancelPayment,
-	} {
-		if n, err := consent.NormalizePrivilegeName("mbank", in); n != want || err != nil {
-			t.Errorf("%s -> %s, %v; want %s", in, n, err, want)
-		}
-	}
+// mBank's names are the dialect's (internal/dialect/mbank): ours do not
+// take them.
+func TestMBankNamesAreNotOurs(t *testing.T) {
+	t.Parallel()
 	if _, err := consent.NormalizePrivilegeName("polishapi", "ais:accountDetails"); consent.CodeOf(err) != consent.CodeInvalidPrivileges {
 		t.Errorf("mBank name accepted in PolishAPI: %v", err)
-	}
-	p, err := consent.FromMBank("", "pis:domestic", json.RawMessage(`{"scopeUsageLimit":"SINGLE","domesticPaymentRequest":{"sender":{"accountNumber":"`+accB+`"}}}`))
-	if err != nil || len(p) != 1 || p[0].ScopeUsageLimit != "single" || len(p[0].Payment) == 0 {
-		t.Fatalf("pis:domestic = %+v, %v", p, err)
-	}
-	if s := consent.SenderAccounts(p); len(s) != 1 || s[0] != accB {
-		t.Fatalf("sender accounts %v", s)
 	}
 }
 

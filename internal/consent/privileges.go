@@ -10,7 +10,7 @@ import (
 )
 
 // Privilege names, as PolishAPI spells them. mBank's names are mapped to
-// these by NormalizePrivilegeName and FromMBank.
+// these by the dialect (internal/dialect/mbank).
 const (
 	PrivGetAccounts              = "ais-accounts:getAccounts"
 	PrivGetAccount               = "ais:getAccount"
@@ -114,54 +114,24 @@ func IsHistory(name string) bool { return privilegeKinds[name].history }
 // IsInitiation tells whether a privilege initiates a payment.
 func IsInitiation(name string) bool { return privilegeKinds[name].initiation }
 
-// mBank's privilege names and ours.
-var mbankNames = map[string]string{
-	"ais-accounts:accounts":      PrivGetAccounts,
-	"ais:accountDetails":         PrivGetAccount,
-	"ais:transactions":           PrivGetTransactionsDone,
-	"ais:transactionDetails":     PrivGetTransactionDetail,
-	"pis:domestic":               PrivDomestic,
-	"pis:bundle-domestic":        PrivBundle,
-	"pis:payment":                PrivGetPayment,
-	"pis:cancelPayment":          PrivCancelPayment,
-	"pis:cancelBundlePayments":   PrivCancelPayment,
-	"pis:recurring":              PrivRecurring,
-	"pis:cancelRecurringPayment": PrivCancelRecurringPayment,
-}
-
-// mBank's transactionStatus values and the privileges they stand for.
-var mbankStatuses = map[string]string{
-	"DONE":      PrivGetTransactionsDone,
-	"PENDING":   PrivGetTransactionsPending,
-	"REJECTED":  PrivGetTransactionsRejected,
-	"CANCELLED": PrivGetTransactionsCancelled,
-	"SCHEDULED": PrivGetTransactionsScheduled,
-	"HOLD":      PrivGetHolds,
-}
-
-// NormalizePrivilegeName returns the PolishAPI name of a privilege named in
-// a dialect ("polishapi" or "mbank"). mBank's "ais:transactions" maps to
-// ais:getTransactionsDone; use FromMBank to expand its transactionStatus
-// list as well.
-func NormalizePrivilegeName(dialect, name string) (string, error) {
-	if dialect == DialectMBank {
-		if n, ok := mbankNames[name]; ok {
-			return n, nil
-		}
-	}
+// NormalizePrivilegeName returns name if it is one of our privileges (the
+// PolishAPI spelling); spec names the specification the caller reads, for
+// the refusal. A dialect with other names maps them to ours first (mBank's
+// are in internal/dialect/mbank).
+func NormalizePrivilegeName(spec, name string) (string, error) {
 	if _, ok := privilegeKinds[name]; ok {
 		return name, nil
 	}
 	return "", newError(CodeInvalidPrivileges,
 		"unknown privilege %q: use one of the privileges of the %s specification",
-		"nieznany przywilej %q: użyj jednego z przywilejów specyfikacji %s", name, dialect)
+		"nieznany przywilej %q: użyj jednego z przywilejów specyfikacji %s", name, spec)
 }
 
-// privilegeBody is what the two dialects put in a privilege object.
-type privilegeBody struct {
-	ScopeUsageLimit       string   `json:"scopeUsageLimit"`
-	MaxAllowedHistoryLong int      `json:"maxAllowedHistoryLong"`
-	TransactionStatus     []string `json:"transactionStatus"`
+// PrivilegeBody is what a privilege object of scope_details carries for
+// every privilege: its usage limit and, for history, how far back.
+type PrivilegeBody struct {
+	ScopeUsageLimit       string `json:"scopeUsageLimit"`
+	MaxAllowedHistoryLong int    `json:"maxAllowedHistoryLong"`
 }
 
 // FromPolishAPI builds our privilege from one key of a PolishAPI
@@ -172,46 +142,32 @@ func FromPolishAPI(accountNumber, name string, body json.RawMessage) (Privilege,
 	if err != nil {
 		return Privilege{}, err
 	}
-	var b privilegeBody
+	var b PrivilegeBody
 	if err := unmarshalBody(name, body, &b); err != nil {
 		return Privilege{}, err
 	}
 	return makePrivilege(n, accountNumber, b, body), nil
 }
 
-// FromMBank expands one key of an mBank privilegeList item into our
-// privileges: "ais:transactions" with transactionStatus
-// ["DONE","PENDING","HOLD"] gives ais:getTransactionsDone,
-// ais:getTransactionsPending and ais:getHolds, each with its
-// maxAllowedHistoryLong; the other names map one to one.
-func FromMBank(accountNumber, name string, body json.RawMessage) ([]Privilege, error) {
-	n, err := NormalizePrivilegeName(DialectMBank, name)
-	if err != nil {
-		return nil, err
-	}
-	var b privilegeBody
-	if err := unmarshalBody(name, body, &b); err != nil {
-		return nil, err
-	}
-	if name != "ais:transactions" || len(b.TransactionStatus) == 0 {
-		return []Privilege{makePrivilege(n, accountNumber, b, body)}, nil
-	}
-	var out []Privilege
-	for _, st := range b.TransactionStatus {
-		pn, ok := mbankStatuses[strings.ToUpper(st)]
-		if !ok {
-			return nil, newError(CodeInvalidPrivileges,
-				"unknown transactionStatus %q in ais:transactions: use DONE, PENDING, REJECTED, CANCELLED, SCHEDULED or HOLD",
-				"nieznany transactionStatus %q w ais:transactions: użyj DONE, PENDING, REJECTED, CANCELLED, SCHEDULED lub HOLD", st)
-		}
-		if !slices.ContainsFunc(out, func(p Privilege) bool { return p.Name == pn }) {
-			out = append(out, makePrivilege(pn, accountNumber, b, nil))
-		}
-	}
-	return out, nil
+// ReadPrivilegeBody reads the object of privilege name into v (a
+// PrivilegeBody, or a dialect's struct with more fields); an empty body
+// leaves v as it is.
+func ReadPrivilegeBody(name string, body json.RawMessage, v any) error {
+	return unmarshalBody(name, body, v)
 }
 
-func unmarshalBody(name string, body json.RawMessage, b *privilegeBody) error {
+// MakePrivilege is privilege name (ours) for account with b's usage limit
+// and history; a pis privilege keeps data as its payment.
+func MakePrivilege(name, account string, b PrivilegeBody, data json.RawMessage) Privilege {
+	return makePrivilege(name, account, b, data)
+}
+
+// InvalidPrivileges is the refusal of privileges that cannot be read.
+func InvalidPrivileges(en, pl string, args ...any) *Error {
+	return newError(CodeInvalidPrivileges, en, pl, args...)
+}
+
+func unmarshalBody(name string, body json.RawMessage, b any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
@@ -223,7 +179,7 @@ func unmarshalBody(name string, body json.RawMessage, b *privilegeBody) error {
 	return nil
 }
 
-func makePrivilege(name, account string, b privilegeBody, body json.RawMessage) Privilege {
+func makePrivilege(name, account string, b PrivilegeBody, body json.RawMessage) Privilege {
 	p := Privilege{Name: name, AccountNumber: account, ScopeUsageLimit: strings.ToLower(b.ScopeUsageLimit)}
 	if IsHistory(name) {
 		p.MaxAllowedHistoryLong = b.MaxAllowedHistoryLong

@@ -18,7 +18,7 @@ import (
 )
 
 // ScopeDetails is PolishAPI's scope_details (mBank's the same, its
-// privileges already mapped with consent.FromMBank).
+// privileges already mapped by internal/dialect/mbank).
 type ScopeDetails struct {
 	ConsentID        string // the TPP's
 	ScopeGroupType   string

@@ -57,9 +57,10 @@ func ConsentedBundle(priv consent.Privilege, read func(json.RawMessage) ([]payme
 
 // CheckConsentedPayments checks, before a consent is created, every payment
 // the privileges of scope_details carry (see pis.Service.CheckConsent);
-// customerID is the customer when the request names them. A refusal names
+// customerID is the customer when the request names them; names maps the
+// dialect's privilege names to ours, read reads their payments. A refusal names
 // the privilege and the field: scope_details.privilegeList[i].<privilege>.<field>.
-func (a *Auth) CheckConsentedPayments(ctx context.Context, dialect, tppID, customerID string, sd ScopeDetails, read ConsentedReader) error {
+func (a *Auth) CheckConsentedPayments(ctx context.Context, tppID, customerID string, sd ScopeDetails, names func(key string) (string, error), read ConsentedReader) error {
 	if a == nil || a.PIS == nil {
 		return nil
 	}
@@ -70,7 +71,7 @@ func (a *Auth) CheckConsentedPayments(ctx context.Context, dialect, tppID, custo
 		}
 		sort.Strings(keys)
 		for _, key := range keys {
-			name, err := consent.NormalizePrivilegeName(dialect, key)
+			name, err := names(key)
 			if err != nil {
 				continue // toOAuth says why
 			}

@@ -1,11 +1,9 @@
 package mbank
 
 import (
-	"encoding/json"
 	"maps"
 
 	"github.com/psd2bank/psd2bank/internal/ais"
-	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/dialect/common"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 )
@@ -67,11 +65,6 @@ var transactionStatuses = [...]string{
 	ais.KindCancelled: StatusCancelled,
 	ais.KindScheduled: StatusScheduled,
 	ais.KindHolds:     StatusHold,
-}
-
-// Privileges reads a privilege of mBank's scope_details.
-func Privileges(account, name string, raw json.RawMessage) ([]consent.Privilege, error) {
-	return consent.FromMBank(account, name, raw)
 }
 
 // refusal renders a domain error in mBank's terms.

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/dialect/common"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/oauth"
@@ -33,7 +32,7 @@ func (a authAPI) mbankAuthorize(w http.ResponseWriter, r *http.Request, c *gatew
 		return common.BadRequest("scope_details cannot be read", "nie można odczytać scope_details", err)
 	}
 	sd.ScopeGroupType = strings.ToLower(strings.ReplaceAll(sd.ScopeGroupType, "_", "-"))
-	if err := a.CheckConsentedPayments(r.Context(), consent.DialectMBank, c.OrgID, "", req.ScopeDetails, ConsentedPayment); err != nil {
+	if err := a.CheckConsentedPayments(r.Context(), c.OrgID, "", req.ScopeDetails, PrivilegeName, ConsentedPayment); err != nil {
 		return err
 	}
 	common.WithOrders(ConsentedPayment, sd.Privileges)

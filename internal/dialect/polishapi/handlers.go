@@ -67,6 +67,11 @@ func privileges(account, name string, raw json.RawMessage) ([]consent.Privilege,
 	return []consent.Privilege{p}, nil
 }
 
+// privilegeName returns our name of a PolishAPI privilege (the same).
+func privilegeName(name string) (string, error) {
+	return consent.NormalizePrivilegeName(consent.DialectPolishAPI, name)
+}
+
 // refusal renders a domain error in PolishAPI's terms.
 func refusal(err error) error { return common.Refusal(err) }
 

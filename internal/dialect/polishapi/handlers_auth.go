@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/dialect/common"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/oauth"
@@ -60,7 +59,7 @@ func (a authAPI) polishAuthorize(decoupled bool) gateway.Handler {
 				customerID = cust.ID
 			}
 		}
-		if err := a.CheckConsentedPayments(r.Context(), consent.DialectPolishAPI, c.OrgID, customerID, req.ScopeDetails, ConsentedPayment); err != nil {
+		if err := a.CheckConsentedPayments(r.Context(), c.OrgID, customerID, req.ScopeDetails, privilegeName, ConsentedPayment); err != nil {
 			return err
 		}
 		common.WithOrders(ConsentedPayment, ar.ScopeDetails.Privileges)
