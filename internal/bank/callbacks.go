@@ -9,7 +9,6 @@ import (
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/dialect/mbank"
 	"github.com/psd2bank/psd2bank/internal/dialect/polishapi"
-	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/jws"
 	"github.com/psd2bank/psd2bank/internal/payment"
 )
@@ -20,56 +19,28 @@ import (
 // drains the payments' outbox (payment.Notifier) in the payments loop: every
 // few seconds and right after the sandbox clock moves (Bank.Run, Bank.RunPayments).
 //
-// The body is in the dialect of the consent that initiated the payment:
-//
-//   - PolishAPI: the getPayment response of the payment in the status of the
-//     change, with responseHeader.isCallback true, responseHeader.requestId
-//     the notification's id and sendDate the time of the change:
-//     {"responseHeader":{"requestId":…,"sendDate":…,"isCallback":true},
-//     "paymentId":…,"tppTransactionId":…,"generalStatus":"done",
-//     "detailedStatus":…,"executionMode":"Immediate"}
-//     signed in X-JWS-SIGNATURE (detached JWS of the body).
-//   - mBank (which has no callback field on the wire today; the shape is
-//     ready for one): the payment's status answer without links, plus the
-//     time of the change:
-//     {"aspspPaymentId":…,"tppPaymentId":…,"status":"DONE","detailedStatus":…,
-//     "executionMode":"IMMEDIATE","statusDate":…}
-//     signed in JWS-Signature (detached JWS of the body, as the bank signs
-//     its responses).
+// The body and its signature's header are the dialect's, of the consent
+// that initiated the payment (polishapi.PaymentCallback,
+// mbank.PaymentCallback; callbackDialects).
 //
 // A notification that fails (no 2xx answer) is retried with backoff up to
 // payment.NotifierConfig.MaxAttempts times, then given up and logged.
 
-// mbankCallback is the body of an mBank status notification.
-type mbankCallback struct {
-	AspspPaymentID string `json:"aspspPaymentId"`
-	TPPPaymentID   string `json:"tppPaymentId"`
-	Status         string `json:"status"`
-	DetailedStatus string `json:"detailedStatus"`
-	ExecutionMode  string `json:"executionMode"`
-	StatusDate     string `json:"statusDate"`
+// callbackDialects render a status notification in each dialect (by
+// consent.Consent.Dialect); a consent of another dialect gets PolishAPI's.
+var callbackDialects = map[string]func(payment.Notification, payment.Payment) (any, string){
+	consent.DialectPolishAPI: polishapi.PaymentCallback,
+	consent.DialectMBank:     mbank.PaymentCallback,
 }
 
 // renderCallback renders a notification in its consent's dialect and signs it
 // with signer.
 func renderCallback(ctx context.Context, consents *consent.Service, signer *jws.Signer, n payment.Notification, p payment.Payment) (payment.Callback, error) {
-	dialect := consent.DialectPolishAPI
-	if c, err := consents.Get(ctx, p.ConsentID); err == nil && c.Dialect != "" {
-		dialect = c.Dialect
+	render := polishapi.PaymentCallback
+	if c, err := consents.Get(ctx, p.ConsentID); err == nil && callbackDialects[c.Dialect] != nil {
+		render = callbackDialects[c.Dialect]
 	}
-	p.Status = n.Status // the change told, whatever happened since
-	var body any
-	header := gateway.HeaderPolishAPISignature
-	if dialect == consent.DialectMBank {
-		r := mbank.PaymentOf(p, "")
-		body = mbankCallback{AspspPaymentID: r.AspspPaymentID, TPPPaymentID: r.TPPPaymentID, Status: r.Status,
-			DetailedStatus: r.DetailedStatus, ExecutionMode: r.ExecutionMode, StatusDate: gateway.FormatDateTime(n.At)}
-		header = gateway.HeaderMBankSignature
-	} else {
-		body = polishapi.GetPaymentResponse{
-			ResponseHeader: polishapi.ResponseHeader{RequestID: n.ID, SendDate: gateway.FormatDateTime(n.At), IsCallback: true},
-			PaymentInfo:    polishapi.InfoOf(p)}
-	}
+	body, header := render(n, p)
 	raw, err := json.Marshal(body)
 	if err != nil {
 		return payment.Callback{}, err
