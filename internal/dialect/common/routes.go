@@ -1,0 +1,50 @@
+package common
+
+import (
+	"net/http"
+
+	"github.com/psd2bank/psd2bank/internal/gateway"
+)
+
+// Operation is one operation of a dialect: its route, service and name.
+type Operation struct {
+	Method, Path string
+	Service      gateway.Service
+	Name         string
+}
+
+// Route is one operation on the API listener, behind the gateway
+// (gateway.Wrap(Op)).
+type Route struct {
+	Method, Pattern string
+	Op              gateway.Operation
+}
+
+// Mount is the routes of ops under prefix, each with its handler in
+// implemented (by operation name); an operation without one answers as not
+// implemented. AIS and PIS operations need an access token, but those in
+// tokenless.
+func Mount(wire gateway.Wire, prefix string, ops []Operation, implemented map[string]gateway.Handler, tokenless map[string]bool) []Route {
+	out := make([]Route, 0, len(ops))
+	for _, o := range ops {
+		h, ok := implemented[o.Name]
+		if !ok {
+			h = notImplemented(o.Name)
+		}
+		needsToken := (o.Service == gateway.AIS || o.Service == gateway.PIS) && !tokenless[o.Name]
+		out = append(out, Route{Method: o.Method, Pattern: prefix + o.Path,
+			Op: gateway.Operation{Wire: wire, Service: o.Service, Name: o.Name, Token: needsToken && ok, Handler: h}})
+	}
+	return out
+}
+
+func notImplemented(name string) gateway.Handler {
+	return func(http.ResponseWriter, *http.Request, *gateway.Caller) error {
+		return gateway.NotImplemented(name)
+	}
+}
+
+// Op is an Operation.
+func Op(method, path string, service gateway.Service, name string) Operation {
+	return Operation{Method: method, Path: path, Service: service, Name: name}
+}
