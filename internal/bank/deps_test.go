@@ -29,6 +29,14 @@ func TestDependenciesPointDown(t *testing.T) {
 	forbidden["internal/gateway"] = []string{"internal/dialect/", "internal/api", "internal/web", "internal/bank", "internal/sandbox"}
 	forbidden["internal/dialect/"] = []string{"internal/api", "internal/web", "internal/bank", "internal/sandbox"}
 	forbidden["internal/api"] = []string{"internal/web", "internal/bank", "internal/sandbox"}
+	// Each dialect in its own home: what PolishAPI and mBank share
+	// (dialect/common) knows neither; PolishAPI and Berlin Group know no
+	// other dialect (mBank reuses PolishAPI's wire types, which its
+	// specification takes from PolishAPI).
+	forbidden["internal/dialect/common"] = []string{"internal/dialect/polishapi", "internal/dialect/mbank", "internal/dialect/berlingroup"}
+	forbidden["internal/dialect/polishapi"] = []string{"internal/dialect/mbank", "internal/dialect/berlingroup"}
+	forbidden["internal/dialect/berlingroup"] = []string{"internal/dialect/polishapi", "internal/dialect/mbank", "internal/dialect/common"}
+	forbidden["internal/dialect/mbank"] = []string{"internal/dialect/berlingroup"}
 	forbidden["internal/web"] = []string{"internal/api", "internal/gateway", "internal/dialect/", "internal/bank", "internal/sandbox"}
 
 	root, err := filepath.Abs("../..")
