@@ -249,7 +249,7 @@ func TestLimits(t *testing.T) {
 		}
 
 		ae := wantCode(t, "over per payment", e.svc.CheckPaymentLimit(ctx, retailNRB, pln("1000.01"), false, today), access.CodeLimitExceeded)
-		if ae.Limit != access.LimitOneOffPerPayment || ae.LimitAmount != pln("1000.00") {
+		if ae.Limit != access.LimitOneOffPerPayment || money.Amount(ae.LimitAmount) != pln("1000.00") {
 			t.Errorf("limit %+v", ae)
 		}
 		wantCode(t, "at per payment", e.svc.CheckPaymentLimit(ctx, retailNRB, pln("1000.00"), false, today), "")

@@ -1,50 +1,49 @@
 package access
 
 import (
-	"errors"
 	"fmt"
 
-	"github.com/psd2bank/psd2bank/internal/money"
+	"github.com/psd2bank/psd2bank/internal/fault"
 )
 
 // Code classifies a refusal. Codes are stable: the dialects map them to
 // their HTTP statuses and wire codes, the pages to their texts.
-type Code string
+type Code = fault.Code
 
-const (
+var (
 	// CodeNotActivated: API access to the account has not been activated.
-	CodeNotActivated Code = "access_not_activated"
+	CodeNotActivated = fault.Define("access", "access_not_activated")
 	// CodeBlocked: API access to the account is blocked.
-	CodeBlocked Code = "access_blocked"
+	CodeBlocked = fault.Define("access", "access_blocked")
 	// CodeLimitExceeded: a payment goes over a limit; see Error.Limit.
-	CodeLimitExceeded Code = "limit_exceeded"
+	CodeLimitExceeded = fault.Define("access", "limit_exceeded")
 	// CodeUnknownAccount: the bank has no customer account with this number.
-	CodeUnknownAccount Code = "unknown_account"
+	CodeUnknownAccount = fault.Define("access", "unknown_account")
 	// CodeNotYours: the account belongs to another customer.
-	CodeNotYours Code = "not_yours"
+	CodeNotYours = fault.Define("access", "not_yours")
 	// CodeHotlineOnly: a company account's access is changed only by the
 	// hotline.
-	CodeHotlineOnly Code = "hotline_only"
+	CodeHotlineOnly = fault.Define("access", "hotline_only")
 	// CodeNotChangeable: the account's access cannot be changed this way
 	// (a retail account in internet banking).
-	CodeNotChangeable Code = "not_changeable"
+	CodeNotChangeable = fault.Define("access", "not_changeable")
 	// CodeUnchanged: the account already has that state.
-	CodeUnchanged Code = "unchanged"
+	CodeUnchanged = fault.Define("access", "unchanged")
 	// CodeWrongPESEL: the PESEL given is not the customer's; see
 	// Error.TriesLeft.
-	CodeWrongPESEL Code = "wrong_pesel"
+	CodeWrongPESEL = fault.Define("access", "wrong_pesel")
 	// CodeVerificationFailed: three wrong PESELs in a row ended the check.
-	CodeVerificationFailed Code = "verification_failed"
+	CodeVerificationFailed = fault.Define("access", "verification_failed")
 	// CodeDayLimit: the customer's PESEL was given wrongly too many times
 	// today, across the hotline's checks; no check until tomorrow.
-	CodeDayLimit Code = "pesel_day_limit"
+	CodeDayLimit = fault.Define("access", "pesel_day_limit")
 	// CodeNotVerified: the hotline's change needs a passed identity check
 	// (and, for a firm, who acts for it); see the message.
-	CodeNotVerified Code = "not_verified"
+	CodeNotVerified = fault.Define("access", "not_verified")
 	// CodeNotFound: no such identity check.
-	CodeNotFound Code = "not_found"
+	CodeNotFound = fault.Define("access", "not_found")
 	// CodeInvalid: malformed input.
-	CodeInvalid Code = "invalid"
+	CodeInvalid = fault.Define("access", "invalid")
 )
 
 // Limit names of CodeLimitExceeded (Error.Limit).
@@ -56,42 +55,15 @@ const (
 )
 
 // Error is a refusal with its message in English and Polish.
-type Error struct {
-	Code      Code
-	Message   string // English
-	MessagePL string // Polish
-	// Limit names the exceeded limit (CodeLimitExceeded), e.g.
-	// "one_off.per_day"; LimitAmount is its value.
-	Limit       string
-	LimitAmount money.Amount
-	TriesLeft   int // CodeWrongPESEL
-}
-
-// Error returns the English message.
-func (e *Error) Error() string { return e.Message }
-
-// In returns the message in lang ("pl", or anything else for English).
-func (e *Error) In(lang string) string {
-	if lang == "pl" && e.MessagePL != "" {
-		return e.MessagePL
-	}
-	return e.Message
-}
+type Error = fault.Error
 
 // CodeOf returns the code of an access error in err's chain, or "".
-func CodeOf(err error) Code {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return ""
-}
+func CodeOf(err error) Code { return fault.CodeIn(err, "access") }
 
 // Message returns the message of an access error in lang, or a generic one
 // for any other error.
 func Message(err error, lang string) string {
-	var e *Error
-	if errors.As(err, &e) {
+	if e := fault.Find(err, "access"); e != nil {
 		return e.In(lang)
 	}
 	if lang == "pl" {

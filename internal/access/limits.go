@@ -134,7 +134,7 @@ func limitError(kind Kind, perDay bool, limit, used money.Amount, nrb string) *E
 	if kind == Recurring {
 		ken, kpl = "recurring", "cyklicznych"
 	}
-	e := &Error{Code: CodeLimitExceeded, Limit: name, LimitAmount: limit,
+	e := &Error{Code: CodeLimitExceeded, Limit: name, LimitAmount: int64(limit),
 		Message:   fmt.Sprintf("the payment exceeds the limit of %s API payments %s on account %s: %s", ken, en, maskNRB(nrb), limit),
 		MessagePL: fmt.Sprintf("płatność przekracza limit %s płatności przez API %s na rachunku %s: %s", kpl, pl, maskNRB(nrb), limit)}
 	if perDay {

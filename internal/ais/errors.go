@@ -1,54 +1,35 @@
 package ais
 
-import "errors"
+import "github.com/psd2bank/psd2bank/internal/fault"
 
 // Code is the stable code of an account-information refusal of this
-// package's own. Refusals of the consent check are *consent.Error, of API
-// access *access.Error, and of the ledger *ledger.Error; transports map
-// each code to their wire (no HTTP status is chosen here).
-type Code string
+// package's own, a fault.Code of the "ais" domain. Refusals of the consent
+// check are consent's, of API access access's, and of the ledger the
+// ledger's; transports map each code to their wire (no HTTP status is
+// chosen here).
+type Code = fault.Code
 
 // The codes.
-const (
+var (
 	// CodeTokenMissing: the call carries no access token.
-	CodeTokenMissing Code = "token_missing"
+	CodeTokenMissing = fault.Define("ais", "token_missing")
 	// CodeAccountUnknown: the bank keeps no customer account with the
 	// number or id given (told only after the consent check passed).
-	CodeAccountUnknown Code = "account_unknown"
+	CodeAccountUnknown = fault.Define("ais", "account_unknown")
 	// CodeItemUnknown: the account has no item with the id given.
-	CodeItemUnknown Code = "item_unknown"
+	CodeItemUnknown = fault.Define("ais", "item_unknown")
 	// CodePageInvalid: the page id is not one the bank gave for this query.
-	CodePageInvalid Code = "page_invalid"
+	CodePageInvalid = fault.Define("ais", "page_invalid")
 	// CodeInvalid: the request is malformed; the message names the field.
-	CodeInvalid Code = "invalid"
+	CodeInvalid = fault.Define("ais", "invalid")
 )
 
-// Error is a refusal with a stable code and a message in English and
-// Polish that says what to do.
-type Error struct {
-	Code      Code
-	Message   string
-	MessagePL string
-}
+// Error is a refusal (the bank's one error type, fault.Error) with a
+// stable code and a message in English and Polish that says what to do.
+type Error = fault.Error
 
-func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
-
-// In returns the message in "pl" or (otherwise) English.
-func (e *Error) In(lang string) string {
-	if lang == "pl" && e.MessagePL != "" {
-		return e.MessagePL
-	}
-	return e.Message
-}
-
-// CodeOf returns the code of an *Error in err's chain, or "".
-func CodeOf(err error) Code {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return ""
-}
+// CodeOf returns the code of an AIS *Error in err's chain, or "".
+func CodeOf(err error) Code { return fault.CodeIn(err, "ais") }
 
 func invalid(en, pl string) *Error { return &Error{Code: CodeInvalid, Message: en, MessagePL: pl} }
 

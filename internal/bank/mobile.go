@@ -276,7 +276,7 @@ func (m *mobileWebhook) decision(w http.ResponseWriter, r *http.Request) {
 		} else {
 			m.b.log.Error("mobile decision", "err", err)
 		}
-		writeDecisionError(w, status, string(sca.CodeOf(err)), msg)
+		writeDecisionError(w, status, sca.CodeOf(err).Name(), msg)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"challengeId": c.ID, "status": string(c.Status)})

@@ -8,7 +8,6 @@ package ledger
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 	_ "time/tzdata" // the Europe/Warsaw calendar must not depend on the host
@@ -16,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/psd2bank/psd2bank/internal/clock"
+	"github.com/psd2bank/psd2bank/internal/fault"
 	"github.com/psd2bank/psd2bank/internal/money"
 	"github.com/psd2bank/psd2bank/internal/store"
 )
@@ -61,36 +61,25 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
 // Code classifies a ledger error.
-type Code string
+type Code = fault.Code
 
-const (
-	CodeInvalid           Code = "invalid"
-	CodeNotFound          Code = "not_found"
-	CodeInsufficientFunds Code = "insufficient_funds"
-	CodeCurrencyMismatch  Code = "currency_mismatch"
-	CodeConflict          Code = "conflict"
+var (
+	CodeInvalid           = fault.Define("ledger", "invalid")
+	CodeNotFound          = fault.Define("ledger", "not_found")
+	CodeInsufficientFunds = fault.Define("ledger", "insufficient_funds")
+	CodeCurrencyMismatch  = fault.Define("ledger", "currency_mismatch")
+	CodeConflict          = fault.Define("ledger", "conflict")
 )
 
 // Error is a domain error: a code for machines and a message for people.
-type Error struct {
-	Code    Code
-	Message string
-}
-
-func (e *Error) Error() string { return e.Message }
+type Error = fault.Error
 
 func errorf(code Code, format string, args ...any) error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
 // CodeOf returns the code of a ledger error in err's chain, or "".
-func CodeOf(err error) Code {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return ""
-}
+func CodeOf(err error) Code { return fault.CodeIn(err, "ledger") }
 
 // rowScanner is a *sql.Row or *sql.Rows.
 type rowScanner interface{ Scan(...any) error }

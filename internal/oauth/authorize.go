@@ -454,7 +454,7 @@ func (s *Server) Reject(ctx context.Context, requestID, customerID string) (stri
 			return err
 		}
 		if p.Decoupled {
-			return queueCallback(ctx, tx, p, map[string]string{"error": string(AccessDenied), "error_description": desc,
+			return queueCallback(ctx, tx, p, map[string]string{"error": AccessDenied.Name(), "error_description": desc,
 				"state": p.State, "apiKey": p.APIKey})
 		}
 		return nil
@@ -472,7 +472,7 @@ func (s *Server) Reject(ctx context.Context, requestID, customerID string) (stri
 		s.deliverAsync(p.ID)
 		return "", nil
 	}
-	q := url.Values{"error": {string(AccessDenied)}, "error_description": {desc}, "state": {p.State}}
+	q := url.Values{"error": {AccessDenied.Name()}, "error_description": {desc}, "state": {p.State}}
 	if s.cfg.Issuer != "" {
 		q.Set("iss", s.cfg.Issuer)
 	}

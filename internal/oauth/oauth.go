@@ -29,14 +29,13 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/callback"
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/consent"
+	"github.com/psd2bank/psd2bank/internal/fault"
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/tpp"
@@ -143,97 +142,54 @@ func New(cfg Config) *Server {
 	return &Server{cfg: cfg, log: log}
 }
 
-// Code is an OAuth error code (RFC 6749 §5.2) or one of the bank's own for
-// token checks and the consent page.
-type Code string
+// Code is an error code of the authorization server: an OAuth error code
+// (RFC 6749 §5.2) or one of the bank's own for token checks and the
+// consent page, as a fault.Code of the "oauth" domain ("oauth.invalid_request");
+// Code.Name() is the OAuth code a TPP reads.
+type Code = fault.Code
 
 // The error codes.
-const (
-	InvalidRequest          Code = "invalid_request"
-	InvalidClient           Code = "invalid_client"
-	InvalidGrant            Code = "invalid_grant"
-	UnauthorizedClient      Code = "unauthorized_client"
-	UnsupportedGrantType    Code = "unsupported_grant_type"
-	UnsupportedResponseType Code = "unsupported_response_type"
-	InvalidScope            Code = "invalid_scope"
-	AccessDenied            Code = "access_denied"
-
-	TokenInvalid          Code = "token_invalid"
-	TokenExpired          Code = "token_expired"
-	TokenWrongCertificate Code = "token_wrong_certificate"
-
-	RequestUnknown  Code = "request_unknown"   // no such authorization request
-	RequestExpired  Code = "request_expired"   // the request waited too long
-	RequestDecided  Code = "request_decided"   // approved or rejected already
-	AccountNotOwned Code = "account_not_owned" // an account the customer does not hold
-	WrongCustomer   Code = "wrong_customer"    // a decoupled request for another login
+var (
+	InvalidRequest          = fault.Define("oauth", "invalid_request")
+	InvalidClient           = fault.Define("oauth", "invalid_client")
+	InvalidGrant            = fault.Define("oauth", "invalid_grant")
+	UnauthorizedClient      = fault.Define("oauth", "unauthorized_client")
+	UnsupportedGrantType    = fault.Define("oauth", "unsupported_grant_type")
+	UnsupportedResponseType = fault.Define("oauth", "unsupported_response_type")
+	InvalidScope            = fault.Define("oauth", "invalid_scope")
+	AccessDenied            = fault.Define("oauth", "access_denied")
+	TokenInvalid            = fault.Define("oauth", "token_invalid")
+	TokenExpired            = fault.Define("oauth", "token_expired")
+	TokenWrongCertificate   = fault.Define("oauth", "token_wrong_certificate")
+	RequestUnknown          = fault.Define("oauth", "request_unknown")   // no such authorization request
+	RequestExpired          = fault.Define("oauth", "request_expired")   // the request waited too long
+	RequestDecided          = fault.Define("oauth", "request_decided")   // approved or rejected already
+	AccountNotOwned         = fault.Define("oauth", "account_not_owned") // an account the customer does not hold
+	WrongCustomer           = fault.Define("oauth", "wrong_customer")    // a decoupled request for another login
 )
 
-var statusOf = map[Code]int{
-	InvalidRequest:          http.StatusBadRequest,
-	InvalidClient:           http.StatusUnauthorized,
-	InvalidGrant:            http.StatusBadRequest,
-	UnauthorizedClient:      http.StatusBadRequest,
-	UnsupportedGrantType:    http.StatusBadRequest,
-	UnsupportedResponseType: http.StatusBadRequest,
-	InvalidScope:            http.StatusBadRequest,
-	AccessDenied:            http.StatusForbidden,
-	TokenInvalid:            http.StatusUnauthorized,
-	TokenExpired:            http.StatusUnauthorized,
-	TokenWrongCertificate:   http.StatusUnauthorized,
-	RequestUnknown:          http.StatusNotFound,
-	RequestExpired:          http.StatusGone,
-	RequestDecided:          http.StatusConflict,
-	AccountNotOwned:         http.StatusForbidden,
-	WrongCustomer:           http.StatusForbidden,
-}
+// Error is an authorization server error (the bank's one error type,
+// fault.Error): the code and messages for people in English and Polish
+// that say what to do. A consent refusal behind it stays in the chain
+// (errors.As, consent.CodeOf). The transports choose the HTTP status.
+type Error = fault.Error
 
-// Error is an authorization server error: the OAuth code, an HTTP status,
-// and messages for people in English and Polish that say what to do. A
-// consent refusal behind it stays in the chain (errors.As).
-type Error struct {
-	Code      Code
-	Status    int
-	Message   string // English
-	MessagePL string // Polish
-	err       error
-}
-
-// Error returns the code and the English message.
-func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
-
-// Unwrap returns the consent error behind, if any.
-func (e *Error) Unwrap() error { return e.err }
-
-// In returns the message in lang ("pl" or anything else for English).
-func (e *Error) In(lang string) string {
-	if lang == "pl" && e.MessagePL != "" {
-		return e.MessagePL
-	}
-	return e.Message
-}
-
-// CodeOf returns the code of the *Error in err's chain, or "".
-func CodeOf(err error) Code {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return ""
-}
+// CodeOf returns the code of the authorization server's *Error in err's
+// chain, or "".
+func CodeOf(err error) Code { return fault.CodeIn(err, "oauth") }
 
 func newError(code Code, en, pl string, args ...any) *Error {
-	return &Error{Code: code, Status: statusOf[code], Message: fmt.Sprintf(en, args...), MessagePL: fmt.Sprintf(pl, args...)}
+	return fault.New(code, en, pl, args...)
 }
 
 // fromConsent turns a consent refusal into an OAuth error with its
 // messages; other errors pass unchanged.
 func fromConsent(code Code, err error) error {
-	var ce *consent.Error
-	if !errors.As(err, &ce) {
+	ce := fault.Find(err, "consent")
+	if ce == nil {
 		return err
 	}
-	return &Error{Code: code, Status: statusOf[code], Message: ce.Message, MessagePL: ce.MessagePL, err: ce}
+	return (&Error{Code: code, Message: ce.Message, MessagePL: ce.MessagePL}).Wrap(ce)
 }
 
 // randomToken returns 32 random bytes, base64url without padding.

@@ -132,8 +132,10 @@ func wantCode(t *testing.T, what string, err error, code oauth.Code) {
 		t.Fatalf("%s: %v (code %q), want %q", what, err, got, code)
 	}
 	var e *oauth.Error
-	if code != "" && (!errors.As(err, &e) || e.Message == "" || e.MessagePL == "" || e.Status == 0) {
-		t.Fatalf("%s: %v lacks a status or a message in both languages", what, err)
+	// The HTTP status is the transports' (issue 11: no domain package
+	// chooses one); TestEveryCodeHasAWireAnswer checks each code has one.
+	if code != "" && (!errors.As(err, &e) || e.Message == "" || e.MessagePL == "") {
+		t.Fatalf("%s: %v lacks a message in both languages", what, err)
 	}
 }
 

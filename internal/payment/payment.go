@@ -13,12 +13,12 @@ package payment
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/clock"
+	"github.com/psd2bank/psd2bank/internal/fault"
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/money"
 	"github.com/psd2bank/psd2bank/internal/polish"
@@ -268,49 +268,38 @@ func (s *Service) DB() DB { return s.db }
 // Clock returns the service's clock.
 func (s *Service) Clock() clock.Clock { return s.clock }
 
-// Code classifies a payment error; codes are stable and dialects map them to
-// their wire codes.
-type Code string
+// Code classifies a payment error: a fault.Code of the "payment" domain,
+// stable; the transports map them to their statuses and wire codes.
+type Code = fault.Code
 
-const (
-	CodeInvalidType             Code = "invalid_type"
-	CodeInvalidSenderAccount    Code = "invalid_sender_account"
-	CodeInvalidRecipientAccount Code = "invalid_recipient_account"
-	CodeInvalidRecipientName    Code = "invalid_recipient_name"
-	CodeInvalidRecipient        Code = "invalid_recipient"
-	CodeInvalidTitle            Code = "invalid_title"
-	CodeInvalidAmount           Code = "invalid_amount"
-	CodeInvalidCurrency         Code = "invalid_currency"
-	CodeInvalidExecutionDate    Code = "invalid_execution_date"
-	CodeInvalidSystem           Code = "invalid_system"
-	CodeLimitExceeded           Code = "limit_exceeded"
-	CodeInvalidTaxInfo          Code = "invalid_tax_info"
-	CodeInvalidSplitPayment     Code = "invalid_split_payment"
-	CodeInvalidRecurrence       Code = "invalid_recurrence"
-	CodeInvalidRequest          Code = "invalid_request"
-	CodeInvalidBundle           Code = "invalid_bundle"
-	CodeInsufficientFunds       Code = "insufficient_funds"
-	CodeDuplicate               Code = "duplicate" // the idempotency key was used for another body
-	CodeNotFound                Code = "not_found"
-	CodeNotCancellable          Code = "not_cancellable"
-	CodeNotInConsent            Code = "not_in_consent" // the payment is not the one the customer authorised
+var (
+	CodeInvalidType             = fault.Define("payment", "invalid_type")
+	CodeInvalidSenderAccount    = fault.Define("payment", "invalid_sender_account")
+	CodeInvalidRecipientAccount = fault.Define("payment", "invalid_recipient_account")
+	CodeInvalidRecipientName    = fault.Define("payment", "invalid_recipient_name")
+	CodeInvalidRecipient        = fault.Define("payment", "invalid_recipient")
+	CodeInvalidTitle            = fault.Define("payment", "invalid_title")
+	CodeInvalidAmount           = fault.Define("payment", "invalid_amount")
+	CodeInvalidCurrency         = fault.Define("payment", "invalid_currency")
+	CodeInvalidExecutionDate    = fault.Define("payment", "invalid_execution_date")
+	CodeInvalidSystem           = fault.Define("payment", "invalid_system")
+	CodeLimitExceeded           = fault.Define("payment", "limit_exceeded")
+	CodeInvalidTaxInfo          = fault.Define("payment", "invalid_tax_info")
+	CodeInvalidSplitPayment     = fault.Define("payment", "invalid_split_payment")
+	CodeInvalidRecurrence       = fault.Define("payment", "invalid_recurrence")
+	CodeInvalidRequest          = fault.Define("payment", "invalid_request")
+	CodeInvalidBundle           = fault.Define("payment", "invalid_bundle")
+	CodeInsufficientFunds       = fault.Define("payment", "insufficient_funds")
+	CodeDuplicate               = fault.Define("payment", "duplicate") // the idempotency key was used for another body
+	CodeNotFound                = fault.Define("payment", "not_found")
+	CodeNotCancellable          = fault.Define("payment", "not_cancellable")
+	CodeNotInConsent            = fault.Define("payment", "not_in_consent") // the payment is not the one the customer authorised
 )
 
-// Error is a payment error: a code and the field it is about for machines, a
-// message in English and in Polish for people.
-type Error struct {
-	Code      Code
-	Field     string
-	Message   string
-	MessagePL string
-}
-
-func (e *Error) Error() string {
-	if e.Field != "" {
-		return e.Field + ": " + e.Message
-	}
-	return e.Message
-}
+// Error is a payment error (the bank's one error type, fault.Error): a
+// code and the field it is about for machines, a message in English and in
+// Polish for people.
+type Error = fault.Error
 
 func newError(code Code, field, en, pl string) *Error {
 	return &Error{Code: code, Field: field, Message: en, MessagePL: pl}
@@ -321,10 +310,4 @@ func errorf(code Code, field string, en string, pl string, args ...any) *Error {
 }
 
 // CodeOf returns the code of a payment error in err's chain, or "".
-func CodeOf(err error) Code {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return ""
-}
+func CodeOf(err error) Code { return fault.CodeIn(err, "payment") }

@@ -1,82 +1,58 @@
 package sca
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
+	"github.com/psd2bank/psd2bank/internal/fault"
 	"github.com/psd2bank/psd2bank/internal/polish"
 )
 
 // Code classifies an SCA refusal. Codes are stable: pages and APIs map them
 // to their own statuses and texts.
-type Code string
+type Code = fault.Code
 
-const (
+var (
 	// CodeWrongCredentials: the login or the password is wrong (the two are
 	// never told apart).
-	CodeWrongCredentials Code = "wrong_credentials"
-	// CodeLocked: too many failed log-ins in a row; see Error.LockedUntil.
-	CodeLocked Code = "locked"
+	CodeWrongCredentials = fault.Define("sca", "wrong_credentials")
+	// CodeLocked: too many failed log-ins in a row; see Error.RetryAfter.
+	CodeLocked = fault.Define("sca", "locked")
 	// CodeWrongCode: a wrong SMS code; see Error.TriesLeft.
-	CodeWrongCode Code = "wrong_code"
+	CodeWrongCode = fault.Define("sca", "wrong_code")
 	// CodeCodeFailed: the SMS code was entered wrongly too many times and
 	// no longer works.
-	CodeCodeFailed Code = "code_failed"
+	CodeCodeFailed = fault.Define("sca", "code_failed")
 	// CodeExpired: the challenge is past its validity.
-	CodeExpired Code = "expired"
+	CodeExpired = fault.Define("sca", "expired")
 	// CodeUsed: the challenge was already used (or decided).
-	CodeUsed Code = "used"
+	CodeUsed = fault.Define("sca", "used")
 	// CodeNotFound: no such challenge for this customer.
-	CodeNotFound Code = "not_found"
+	CodeNotFound = fault.Define("sca", "not_found")
 	// CodeUnknownLogin: no customer has this login (sandbox tools only; the
 	// log-in itself answers CodeWrongCredentials).
-	CodeUnknownLogin Code = "unknown_login"
+	CodeUnknownLogin = fault.Define("sca", "unknown_login")
 	// CodeNothingPending: the customer has no pending mobile-app challenge.
-	CodeNothingPending Code = "nothing_pending"
+	CodeNothingPending = fault.Define("sca", "nothing_pending")
 	// CodeNoPhone: the customer has no phone number for SMS codes.
-	CodeNoPhone Code = "no_phone"
+	CodeNoPhone = fault.Define("sca", "no_phone")
 	// CodeBusy: every password-hash slot is taken; try again in a moment
 	// (nothing was counted).
-	CodeBusy Code = "busy"
+	CodeBusy = fault.Define("sca", "busy")
 	// CodeInvalid: the input is malformed (e.g. a code that is not 6 digits).
-	CodeInvalid Code = "invalid"
+	CodeInvalid = fault.Define("sca", "invalid")
 )
 
 // Error is an SCA refusal, with its message in English and Polish.
-type Error struct {
-	Code        Code
-	Message     string    // English
-	MessagePL   string    // Polish
-	TriesLeft   int       // CodeWrongCode: how many more codes may be tried
-	LockedUntil time.Time // CodeLocked: when the login is released
-}
-
-// Error returns the English message.
-func (e *Error) Error() string { return e.Message }
-
-// In returns the message in lang ("pl", or anything else for English).
-func (e *Error) In(lang string) string {
-	if lang == "pl" && e.MessagePL != "" {
-		return e.MessagePL
-	}
-	return e.Message
-}
+type Error = fault.Error
 
 // CodeOf returns the code of an SCA error in err's chain, or "".
-func CodeOf(err error) Code {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return ""
-}
+func CodeOf(err error) Code { return fault.CodeIn(err, "sca") }
 
 // Message returns the message of an SCA error in lang, or a generic one for
 // any other error (whose details are not for customers).
 func Message(err error, lang string) string {
-	var e *Error
-	if errors.As(err, &e) {
+	if e := fault.Find(err, "sca"); e != nil {
 		return e.In(lang)
 	}
 	if lang == "pl" {
@@ -113,7 +89,7 @@ func errJustLocked(until, now time.Time) *Error {
 	e := newError(CodeLocked,
 		fmt.Sprintf("Wrong login or password. After %d failed attempts the login is locked until %s.", maxLoginFailures, at),
 		fmt.Sprintf("Nieprawidłowy login lub hasło. Po %d nieudanych próbach login jest zablokowany do %s.", maxLoginFailures, at))
-	e.LockedUntil = until
+	e.RetryAfter = until
 	return e
 }
 
@@ -122,7 +98,7 @@ func errLocked(until, now time.Time) *Error {
 	e := newError(CodeLocked,
 		fmt.Sprintf("The login is locked after %d failed attempts until %s; try again after that time.", maxLoginFailures, at),
 		fmt.Sprintf("Login jest zablokowany po %d nieudanych próbach do %s; spróbuj ponownie po tym czasie.", maxLoginFailures, at))
-	e.LockedUntil = until
+	e.RetryAfter = until
 	return e
 }
 

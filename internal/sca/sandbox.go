@@ -2,9 +2,10 @@ package sca
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"time"
+
+	"github.com/psd2bank/psd2bank/internal/fault"
 )
 
 // smsOutboxLimit bounds GET /sandbox/sms.
@@ -88,8 +89,8 @@ func (s *Service) sandboxApprove(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeError(w http.ResponseWriter, err error) {
-	var e *Error
-	if !errors.As(err, &e) {
+	e := fault.Find(err, "sca")
+	if e == nil {
 		writeJSONError(w, http.StatusInternalServerError, "internal", "internal error: "+err.Error())
 		return
 	}
@@ -102,7 +103,7 @@ func writeError(w http.ResponseWriter, err error) {
 	case CodeInvalid:
 		status = http.StatusBadRequest
 	}
-	writeJSONError(w, status, string(e.Code), e.Message)
+	writeJSONError(w, status, e.Code.Name(), e.Message)
 }
 
 func writeJSONError(w http.ResponseWriter, status int, code, msg string) {

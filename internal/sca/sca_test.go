@@ -98,7 +98,7 @@ func TestLoginLockout(t *testing.T) {
 		// not, is refused saying until when (10:15 in Warsaw).
 		_, err := e.svc.Login(ctx, "jan", "wrong")
 		le := wantCode(t, "fifth failure", err, sca.CodeLocked)
-		if !le.LockedUntil.Equal(testNow.Add(15*time.Minute)) || !strings.Contains(le.Message, "10:15") {
+		if !le.RetryAfter.Equal(testNow.Add(15*time.Minute)) || !strings.Contains(le.Message, "10:15") {
 			t.Fatalf("fifth failure: %+v", le)
 		}
 		e.clk.Advance(14 * time.Minute)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/psd2bank/psd2bank/internal/fault"
 	"github.com/psd2bank/psd2bank/internal/lockout"
 	"github.com/psd2bank/psd2bank/internal/polish"
 	"github.com/psd2bank/psd2bank/internal/sca"
@@ -18,9 +19,9 @@ const (
 )
 
 // The codes of refused log-ins besides CodeUnauthenticated.
-const (
-	CodeLocked Code = "locked" // too many failed log-ins: the login is locked for a while
-	CodeBusy   Code = "busy"   // too many log-ins at this moment: try again in a few seconds
+var (
+	CodeLocked = fault.Define("tpp", "locked") // too many failed log-ins: the login is locked for a while
+	CodeBusy   = fault.Define("tpp", "busy")   // too many log-ins at this moment: try again in a few seconds
 )
 
 var errLoginBusy = newError(CodeBusy, "too many log-ins at this moment; try again in a few seconds",

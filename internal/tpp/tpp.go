@@ -19,7 +19,6 @@ package tpp
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -29,6 +28,7 @@ import (
 
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/eidas"
+	"github.com/psd2bank/psd2bank/internal/fault"
 	"github.com/psd2bank/psd2bank/internal/lockout"
 	"github.com/psd2bank/psd2bank/internal/store"
 )
@@ -75,43 +75,27 @@ const (
 )
 
 // Code classifies a registry error.
-type Code string
+type Code = fault.Code
 
 // The error codes.
-const (
-	CodeInvalid            Code = "invalid"             // malformed input
-	CodeNotFound           Code = "not_found"           // no such TPP, client, application...
-	CodeConflict           Code = "conflict"            // already exists, or belongs to someone else
-	CodeIncomplete         Code = "incomplete"          // an application lacks a required piece
-	CodeWrongState         Code = "wrong_state"         // not allowed in the current status
-	CodeNotLicensed        Code = "not_licensed"        // the register does not authorise it
-	CodeSandboxCertificate Code = "sandbox_certificate" // a sandbox certificate where a qualified one is needed
-	CodeCertificate        Code = "certificate"         // a certificate is unusable (unparseable, wrong org, expired)
-	CodeSuspended          Code = "suspended"           // the TPP is suspended
-	CodeUnauthenticated    Code = "unauthenticated"     // wrong login or password
-	CodeTooLarge           Code = "too_large"           // a document is too large
-	CodeUnsupportedType    Code = "unsupported_type"    // a document is not a PDF, PNG or JPEG
+var (
+	CodeInvalid            = fault.Define("tpp", "invalid")             // malformed input
+	CodeNotFound           = fault.Define("tpp", "not_found")           // no such TPP, client, application...
+	CodeConflict           = fault.Define("tpp", "conflict")            // already exists, or belongs to someone else
+	CodeIncomplete         = fault.Define("tpp", "incomplete")          // an application lacks a required piece
+	CodeWrongState         = fault.Define("tpp", "wrong_state")         // not allowed in the current status
+	CodeNotLicensed        = fault.Define("tpp", "not_licensed")        // the register does not authorise it
+	CodeSandboxCertificate = fault.Define("tpp", "sandbox_certificate") // a sandbox certificate where a qualified one is needed
+	CodeCertificate        = fault.Define("tpp", "certificate")         // a certificate is unusable (unparseable, wrong org, expired)
+	CodeSuspended          = fault.Define("tpp", "suspended")           // the TPP is suspended
+	CodeUnauthenticated    = fault.Define("tpp", "unauthenticated")     // wrong login or password
+	CodeTooLarge           = fault.Define("tpp", "too_large")           // a document is too large
+	CodeUnsupportedType    = fault.Define("tpp", "unsupported_type")    // a document is not a PDF, PNG or JPEG
 )
 
 // Error is a registry error: a code for machines and a message for people,
 // in English and in Polish.
-type Error struct {
-	Code      Code
-	Message   string // English
-	MessagePL string // Polish
-}
-
-// Error returns the English message.
-func (e *Error) Error() string { return e.Message }
-
-// In returns the message in the given language ("pl" or anything else for
-// English).
-func (e *Error) In(lang string) string {
-	if lang == "pl" && e.MessagePL != "" {
-		return e.MessagePL
-	}
-	return e.Message
-}
+type Error = fault.Error
 
 // newError builds an *Error from an English and a Polish format that take the
 // same arguments.
@@ -120,20 +104,13 @@ func newError(code Code, en, pl string, args ...any) *Error {
 }
 
 // CodeOf returns the code of the *Error in err's chain, or "".
-func CodeOf(err error) Code {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return ""
-}
+func CodeOf(err error) Code { return fault.CodeIn(err, "tpp") }
 
 // Message returns a message for people about err in lang: the text of the
 // *Error in its chain, or a generic sentence for any other error (whose
 // details are for the log, not for the page).
 func Message(err error, lang string) string {
-	var e *Error
-	if errors.As(err, &e) {
+	if e := fault.Find(err, "tpp"); e != nil {
 		return e.In(lang)
 	}
 	if lang == "pl" {

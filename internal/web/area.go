@@ -27,8 +27,14 @@ import (
 	"net/url"
 	"strings"
 
+	aisdomain "github.com/psd2bank/psd2bank/internal/ais"
+
 	"github.com/psd2bank/psd2bank/internal/access"
+	"github.com/psd2bank/psd2bank/internal/consent"
+	"github.com/psd2bank/psd2bank/internal/fault"
 	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/oauth"
+	"github.com/psd2bank/psd2bank/internal/payment"
 	"github.com/psd2bank/psd2bank/internal/sca"
 	"github.com/psd2bank/psd2bank/internal/stats"
 	"github.com/psd2bank/psd2bank/internal/tpp"
@@ -161,37 +167,142 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.message(w, r, status, title, text)
 }
 
-// failure is the one table from the domain packages' refusals to a page's
-// status, title and text.
+// pageError is how a domain code shows on a page: the status, the title
+// and, where the domain's own words are not for customers, the catalogue
+// key of the text to show instead.
+type pageError struct {
+	status int
+	title  string
+	text   string
+}
+
+// pageErrors is the pages' table of every domain code (fault.Codes; see
+// TestEveryCodeHasAPage): a refusal of a domain package shows with its
+// status and title and the domain's message; a code missing here is an
+// internal error.
+var pageErrors = map[fault.Code]pageError{
+	access.CodeBlocked:                  {http.StatusConflict, "title.error", ""},
+	access.CodeDayLimit:                 {http.StatusConflict, "title.error", ""},
+	access.CodeHotlineOnly:              {http.StatusForbidden, "title.error", ""},
+	access.CodeInvalid:                  {http.StatusUnprocessableEntity, "title.error", ""},
+	access.CodeLimitExceeded:            {http.StatusConflict, "title.error", ""},
+	access.CodeNotActivated:             {http.StatusConflict, "title.error", ""},
+	access.CodeNotChangeable:            {http.StatusForbidden, "title.error", ""},
+	access.CodeNotFound:                 {http.StatusNotFound, "title.error", ""},
+	access.CodeNotVerified:              {http.StatusConflict, "title.error", ""},
+	access.CodeNotYours:                 {http.StatusForbidden, "title.error", ""},
+	access.CodeUnchanged:                {http.StatusConflict, "title.error", ""},
+	access.CodeUnknownAccount:           {http.StatusConflict, "title.error", ""},
+	access.CodeVerificationFailed:       {http.StatusConflict, "title.error", ""},
+	access.CodeWrongPESEL:               {http.StatusConflict, "title.error", ""},
+	aisdomain.CodeAccountUnknown:        {http.StatusConflict, "title.error", ""},
+	aisdomain.CodeInvalid:               {http.StatusConflict, "title.error", ""},
+	aisdomain.CodeItemUnknown:           {http.StatusConflict, "title.error", ""},
+	aisdomain.CodePageInvalid:           {http.StatusConflict, "title.error", ""},
+	aisdomain.CodeTokenMissing:          {http.StatusConflict, "title.error", ""},
+	consent.CodeAccessLimit:             {http.StatusConflict, "title.error", ""},
+	consent.CodeAccountNotInConsent:     {http.StatusConflict, "title.error", ""},
+	consent.CodeAlreadyRevoked:          {http.StatusConflict, "title.error", ""},
+	consent.CodeDuplicate:               {http.StatusConflict, "title.error", ""},
+	consent.CodeExpired:                 {http.StatusConflict, "title.error", ""},
+	consent.CodeHistoryTooLong:          {http.StatusConflict, "title.error", ""},
+	consent.CodeInvalid:                 {http.StatusConflict, "title.error", ""},
+	consent.CodeInvalidPrivileges:       {http.StatusConflict, "title.error", ""},
+	consent.CodeNotAuthorised:           {http.StatusConflict, "title.error", ""},
+	consent.CodeNotFound:                {http.StatusConflict, "title.error", ""},
+	consent.CodePrivilegeMissing:        {http.StatusConflict, "title.error", ""},
+	consent.CodeRejected:                {http.StatusConflict, "title.error", ""},
+	consent.CodeRevoked:                 {http.StatusConflict, "title.error", ""},
+	consent.CodeRevokedByTPP:            {http.StatusConflict, "title.error", ""},
+	consent.CodeUnknown:                 {http.StatusConflict, "title.error", ""},
+	consent.CodeUsageExhausted:          {http.StatusConflict, "title.error", ""},
+	consent.CodeWrongState:              {http.StatusConflict, "title.error", ""},
+	ledger.CodeConflict:                 {http.StatusInternalServerError, "title.error", ""},
+	ledger.CodeCurrencyMismatch:         {http.StatusInternalServerError, "title.error", ""},
+	ledger.CodeInsufficientFunds:        {http.StatusInternalServerError, "title.error", ""},
+	ledger.CodeInvalid:                  {http.StatusInternalServerError, "title.error", ""},
+	ledger.CodeNotFound:                 {http.StatusNotFound, "title.error", "error.internal"},
+	oauth.AccessDenied:                  {http.StatusConflict, "title.error", ""},
+	oauth.AccountNotOwned:               {http.StatusConflict, "title.error", ""},
+	oauth.InvalidClient:                 {http.StatusConflict, "title.error", ""},
+	oauth.InvalidGrant:                  {http.StatusConflict, "title.error", ""},
+	oauth.InvalidRequest:                {http.StatusConflict, "title.error", ""},
+	oauth.InvalidScope:                  {http.StatusConflict, "title.error", ""},
+	oauth.RequestDecided:                {http.StatusConflict, "title.error", ""},
+	oauth.RequestExpired:                {http.StatusConflict, "title.error", ""},
+	oauth.RequestUnknown:                {http.StatusConflict, "title.error", ""},
+	oauth.TokenExpired:                  {http.StatusConflict, "title.error", ""},
+	oauth.TokenInvalid:                  {http.StatusConflict, "title.error", ""},
+	oauth.TokenWrongCertificate:         {http.StatusConflict, "title.error", ""},
+	oauth.UnauthorizedClient:            {http.StatusConflict, "title.error", ""},
+	oauth.UnsupportedGrantType:          {http.StatusConflict, "title.error", ""},
+	oauth.UnsupportedResponseType:       {http.StatusConflict, "title.error", ""},
+	oauth.WrongCustomer:                 {http.StatusConflict, "title.error", ""},
+	payment.CodeDuplicate:               {http.StatusConflict, "title.error", ""},
+	payment.CodeInsufficientFunds:       {http.StatusConflict, "title.error", ""},
+	payment.CodeInvalidAmount:           {http.StatusConflict, "title.error", ""},
+	payment.CodeInvalidBundle:           {http.StatusConflict, "title.error", ""},
+	payment.CodeInvalidCurrency:         {http.StatusConflict, "title.error", ""},
+	payment.CodeInvalidExecutionDate:    {http.StatusConflict, "title.error", ""},
+	payment.CodeInvalidRecipient:        {http.StatusConflict, "title.error", ""},
+	payment.CodeInvalidRecipientAccount: {http.StatusConflict, "title.error", ""},
+	payment.CodeInvalidRecipientName:    {http.StatusConflict, "title.error", ""},
+	payment.CodeInvalidRecurrence:       {http.StatusConflict, "title.error", ""},
+	payment.CodeInvalidRequest:          {http.StatusConflict, "title.error", ""},
+	payment.CodeInvalidSenderAccount:    {http.StatusConflict, "title.error", ""},
+	payment.CodeInvalidSplitPayment:     {http.StatusConflict, "title.error", ""},
+	payment.CodeInvalidSystem:           {http.StatusConflict, "title.error", ""},
+	payment.CodeInvalidTaxInfo:          {http.StatusConflict, "title.error", ""},
+	payment.CodeInvalidTitle:            {http.StatusConflict, "title.error", ""},
+	payment.CodeInvalidType:             {http.StatusConflict, "title.error", ""},
+	payment.CodeLimitExceeded:           {http.StatusConflict, "title.error", ""},
+	payment.CodeNotCancellable:          {http.StatusConflict, "title.error", ""},
+	payment.CodeNotFound:                {http.StatusConflict, "title.error", ""},
+	payment.CodeNotInConsent:            {http.StatusConflict, "title.error", ""},
+	sca.CodeBusy:                        {http.StatusForbidden, "title.forbidden", ""},
+	sca.CodeCodeFailed:                  {http.StatusForbidden, "title.forbidden", ""},
+	sca.CodeExpired:                     {http.StatusForbidden, "title.forbidden", ""},
+	sca.CodeInvalid:                     {http.StatusForbidden, "title.forbidden", ""},
+	sca.CodeLocked:                      {http.StatusForbidden, "title.forbidden", ""},
+	sca.CodeNoPhone:                     {http.StatusForbidden, "title.forbidden", ""},
+	sca.CodeNotFound:                    {http.StatusForbidden, "title.forbidden", ""},
+	sca.CodeNothingPending:              {http.StatusForbidden, "title.forbidden", ""},
+	sca.CodeUnknownLogin:                {http.StatusForbidden, "title.forbidden", ""},
+	sca.CodeUsed:                        {http.StatusForbidden, "title.forbidden", ""},
+	sca.CodeWrongCode:                   {http.StatusForbidden, "title.forbidden", ""},
+	sca.CodeWrongCredentials:            {http.StatusForbidden, "title.forbidden", ""},
+	tpp.CodeBusy:                        {http.StatusServiceUnavailable, "title.error", ""},
+	tpp.CodeCertificate:                 {http.StatusUnprocessableEntity, "title.error", ""},
+	tpp.CodeConflict:                    {http.StatusConflict, "title.error", ""},
+	tpp.CodeIncomplete:                  {http.StatusUnprocessableEntity, "title.error", ""},
+	tpp.CodeInvalid:                     {http.StatusUnprocessableEntity, "title.error", ""},
+	tpp.CodeLocked:                      {http.StatusTooManyRequests, "title.error", ""},
+	tpp.CodeNotFound:                    {http.StatusNotFound, "title.not_found", ""},
+	tpp.CodeNotLicensed:                 {http.StatusUnprocessableEntity, "title.error", ""},
+	tpp.CodeSandboxCertificate:          {http.StatusUnprocessableEntity, "title.error", ""},
+	tpp.CodeSuspended:                   {http.StatusConflict, "title.error", ""},
+	tpp.CodeTooLarge:                    {http.StatusRequestEntityTooLarge, "title.error", ""},
+	tpp.CodeUnauthenticated:             {http.StatusUnauthorized, "title.error", ""},
+	tpp.CodeUnsupportedType:             {http.StatusUnsupportedMediaType, "title.error", ""},
+	tpp.CodeWrongState:                  {http.StatusConflict, "title.error", ""},
+}
+
+// failure is the status, title and text of the page for err: the first
+// domain refusal in its chain, by pageErrors; anything else is an internal
+// error (status 500, no text).
 func failure(err error, lang string) (status int, title, text string) {
-	var msg interface{ In(string) string }
-	hasText := errors.As(err, &msg)
-	switch {
-	case tpp.CodeOf(err) != "":
-		title = "title.error"
-		if tpp.CodeOf(err) == tpp.CodeNotFound {
-			title = "title.not_found"
-		}
-		return statusOf(err), title, capitalize(tpp.Message(err, lang))
-	case access.CodeOf(err) != "" || ledger.CodeOf(err) == ledger.CodeNotFound:
-		status = http.StatusConflict
-		switch access.CodeOf(err) {
-		case access.CodeNotFound:
-			status = http.StatusNotFound
-		case access.CodeHotlineOnly, access.CodeNotChangeable, access.CodeNotYours:
-			status = http.StatusForbidden
-		case access.CodeInvalid:
-			status = http.StatusUnprocessableEntity
-		case "":
-			status = http.StatusNotFound
-		}
-		return status, "title.error", capitalize(access.Message(err, lang))
-	case sca.CodeOf(err) != "":
-		return http.StatusForbidden, "title.forbidden", capitalize(sca.Message(err, lang))
-	case hasText:
-		return http.StatusConflict, "title.error", capitalize(msg.In(lang))
+	e, ok := fault.As(err)
+	if !ok {
+		return http.StatusInternalServerError, "title.error", ""
 	}
-	return http.StatusInternalServerError, "title.error", ""
+	p, ok := pageErrors[e.Code]
+	if !ok || p.status == http.StatusInternalServerError {
+		return http.StatusInternalServerError, "title.error", ""
+	}
+	if p.text != "" {
+		return p.status, p.title, translate(lang, p.text)
+	}
+	return p.status, p.title, capitalize(e.In(lang))
 }
 
 // The subjects of the sessions in the request's context.

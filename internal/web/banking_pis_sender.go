@@ -3,10 +3,10 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"slices"
 
 	"github.com/psd2bank/psd2bank/internal/access"
+	"github.com/psd2bank/psd2bank/internal/fault"
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/money"
 )
@@ -72,8 +72,7 @@ func (s *Server) cannotPay(ctx context.Context, lang, nrb string, pay *PaymentPa
 	if s.access == nil {
 		return ""
 	}
-	var ae *access.Error
-	if err := s.access.Check(ctx, nrb, access.PIS); errors.As(err, &ae) {
+	if ae := fault.Find(s.access.Check(ctx, nrb, access.PIS), "access"); ae != nil {
 		return ae.In(lang)
 	}
 	amount, err := money.Parse(pay.Amount)
@@ -84,7 +83,7 @@ func (s *Server) cannotPay(ctx context.Context, lang, nrb string, pay *PaymentPa
 	if day == "" {
 		day = ledger.DateOf(s.sessions.clock.Now())
 	}
-	if err := s.access.CheckPaymentLimit(ctx, nrb, amount, false, day); errors.As(err, &ae) {
+	if ae := fault.Find(s.access.CheckPaymentLimit(ctx, nrb, amount, false, day), "access"); ae != nil {
 		return ae.In(lang)
 	}
 	return ""

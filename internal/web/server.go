@@ -223,26 +223,8 @@ func (s *Server) errorText(r *http.Request, lang string, err error) string {
 
 // statusOf maps a registry error to an HTTP status.
 func statusOf(err error) int {
-	switch tpp.CodeOf(err) {
-	case "":
-		return http.StatusInternalServerError
-	case tpp.CodeNotFound:
-		return http.StatusNotFound
-	case tpp.CodeUnauthenticated:
-		return http.StatusUnauthorized
-	case tpp.CodeConflict, tpp.CodeWrongState, tpp.CodeSuspended:
-		return http.StatusConflict
-	case tpp.CodeLocked:
-		return http.StatusTooManyRequests
-	case tpp.CodeBusy:
-		return http.StatusServiceUnavailable
-	case tpp.CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case tpp.CodeUnsupportedType:
-		return http.StatusUnsupportedMediaType
-	default:
-		return http.StatusUnprocessableEntity
-	}
+	status, _, _ := failure(err, "en")
+	return status
 }
 
 func capitalize(s string) string {

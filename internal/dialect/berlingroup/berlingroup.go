@@ -3,7 +3,6 @@ package berlingroup
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/consent"
+	"github.com/psd2bank/psd2bank/internal/fault"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/oauth"
@@ -147,42 +147,23 @@ type link struct {
 // reads without it count towards frequencyPerDay.
 func psuPresent(r *http.Request) bool { return r.Header.Get("PSU-IP-Address") != "" }
 
-// consentRefusal maps the consent service's refusals to the standard.
+// consentRefusal maps the consent service's refusals to the standard
+// (wireErrors); other errors pass unchanged.
 func consentRefusal(err error) error {
-	var ce *consent.Error
-	if !errors.As(err, &ce) {
+	ce := fault.Find(err, "consent")
+	if ce == nil {
 		return err
 	}
-	en, pl := ce.Message, ce.MessagePL
-	switch ce.Code {
-	case consent.CodeUnknown, consent.CodeNotFound:
-		return refuse(http.StatusForbidden, CodeConsentUnknown, en, pl)
-	case consent.CodeExpired:
-		return refuse(http.StatusUnauthorized, CodeConsentExpired, en, pl)
-	case consent.CodeAccessLimit:
-		r := refuse(http.StatusTooManyRequests, CodeAccessExceeded, en, pl)
-		return r
-	case consent.CodeHistoryTooLong:
-		return refuse(http.StatusBadRequest, CodePeriodInvalid, en, pl)
-	case consent.CodeInvalid, consent.CodeInvalidPrivileges:
-		return refuse(http.StatusBadRequest, CodeFormatError, en, pl)
-	case consent.CodeWrongState, consent.CodeAlreadyRevoked:
-		return refuse(http.StatusConflict, CodeStatusInvalid, en, pl)
-	default: // not authorised, rejected, revoked, privilege missing, account not in consent, used up
-		return refuse(http.StatusUnauthorized, CodeConsentInvalid, en, pl)
-	}
+	return domainRefusal(ce, ce.Message, ce.MessagePL)
 }
 
-// accessRefusal maps API access per account to the standard.
+// accessRefusal maps API access per account to the standard (wireErrors).
 func accessRefusal(err error) error {
-	var ae *access.Error
-	if !errors.As(err, &ae) {
+	ae := fault.Find(err, "access")
+	if ae == nil {
 		return err
 	}
-	if ae.Code == access.CodeLimitExceeded {
-		return refuse(http.StatusBadRequest, CodePaymentFailed, ae.In("en"), ae.In("pl"))
-	}
-	return refuse(http.StatusForbidden, CodeServiceBlocked, ae.In("en"), ae.In("pl"))
+	return domainRefusal(ae, ae.In("en"), ae.In("pl"))
 }
 
 // checkAccess refuses an account whose API access is not active.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/consent"
+	"github.com/psd2bank/psd2bank/internal/fault"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/oauth"
@@ -374,16 +375,17 @@ func (s *service) client(ctx context.Context, tppID, redirect string, decoupled 
 		"TPP-Redirect-URI musi być adresem przekierowania zarejestrowanym dla Twojej organizacji (portal dewelopera) lub się od niego zaczynać")
 }
 
-// authorizeRefusal maps the authorization server's refusals.
+// authorizeRefusal maps the authorization server's refusals: a consent's
+// refusal behind it first, then its own (wireErrors).
 func authorizeRefusal(err error) error {
-	var oe *oauth.Error
-	if !errors.As(err, &oe) {
+	oe := fault.Find(err, "oauth")
+	if oe == nil {
 		return err
 	}
 	if c := consent.CodeOf(err); c != "" {
 		return consentRefusal(err)
 	}
-	return refuse(http.StatusBadRequest, CodeFormatError, oe.In("en"), oe.In("pl"))
+	return domainRefusal(oe, oe.In("en"), oe.In("pl"))
 }
 
 func (s *service) saveConsent(ctx context.Context, rec bgConsent) error {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/consent"
+	"github.com/psd2bank/psd2bank/internal/fault"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/money"
@@ -209,29 +210,18 @@ func (s *service) order(svc, prod string, p PaymentInitiation, c *gateway.Caller
 	return o, nil
 }
 
-// paymentRefusal maps the payment domain's refusals, naming the field.
+// paymentRefusal maps the payment domain's refusals, naming the field
+// (wireErrors).
 func paymentRefusal(err error) error {
-	var pe *payment.Error
-	if !errors.As(err, &pe) {
+	pe := fault.Find(err, "payment")
+	if pe == nil {
 		return err
 	}
 	en, pl := pe.Message, pe.MessagePL
 	if f := wireField(pe.Field); f != "" {
 		en, pl = f+": "+en, f+": "+pl
 	}
-	switch pe.Code {
-	case payment.CodeNotFound:
-		return refuse(http.StatusNotFound, CodeResourceUnknown, en, pl)
-	case payment.CodeNotCancellable:
-		return refuse(http.StatusBadRequest, CodeCancellationInvalid, en, pl)
-	case payment.CodeInsufficientFunds:
-		return refuse(http.StatusBadRequest, CodeFundsNotAvailable, en, pl)
-	case payment.CodeLimitExceeded, payment.CodeDuplicate:
-		return refuse(http.StatusBadRequest, CodePaymentFailed, en, pl)
-	case payment.CodeInvalidExecutionDate:
-		return refuse(http.StatusBadRequest, CodeExecutionDateInvalid, en, pl)
-	}
-	return refuse(http.StatusBadRequest, CodeFormatError, en, pl)
+	return domainRefusal(pe, en, pl)
 }
 
 // consentPayment is the payment as the consent pages show it (the

@@ -2,10 +2,9 @@ package common
 
 import (
 	"context"
-	"errors"
-	"net/http"
 
 	"github.com/psd2bank/psd2bank/internal/access"
+	"github.com/psd2bank/psd2bank/internal/fault"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 )
 
@@ -26,20 +25,11 @@ func CheckAccess(ctx context.Context, a *access.Service, nrb, service string) er
 	return AccessRefusal(a.Check(ctx, nrb, service))
 }
 
-// accessRefusal renders an access error in the gateway's terms.
+// AccessRefusal renders an access error in the gateway's terms (by
+// Errors); other errors pass unchanged.
 func AccessRefusal(err error) error {
-	var ae *access.Error
-	if !errors.As(err, &ae) {
-		return err
+	if e := fault.Find(err, "access"); e != nil {
+		return refusalOf(e)
 	}
-	status, code := http.StatusForbidden, gateway.Code(ae.Code)
-	switch ae.Code {
-	case access.CodeNotActivated:
-		code = CodeAccessNotActivated
-	case access.CodeBlocked:
-		code = CodeAccessBlocked
-	case access.CodeLimitExceeded:
-		status, code = http.StatusUnprocessableEntity, CodeLimitExceeded
-	}
-	return &gateway.Refusal{Status: status, Code: code, EN: ae.In("en"), PL: ae.In("pl")}
+	return err
 }

@@ -1,12 +1,11 @@
 package common
 
 import (
-	"errors"
-	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/ais"
+	"github.com/psd2bank/psd2bank/internal/fault"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/money"
@@ -26,22 +25,10 @@ func AISCaller(c *gateway.Caller) ais.Caller {
 
 // AISRefusal renders a refusal of the AIS service in the gateway's terms.
 func AISRefusal(err error) error {
-	var e *ais.Error
-	if !errors.As(err, &e) {
-		return AccessRefusal(Refusal(err))
+	if e := fault.Find(err, "ais"); e != nil {
+		return refusalOf(e)
 	}
-	switch e.Code {
-	case ais.CodeTokenMissing:
-		return Refuse(http.StatusUnauthorized, gateway.CodeTokenMissing, e.Message, e.MessagePL)
-	case ais.CodeAccountUnknown:
-		return Refuse(http.StatusNotFound, CodeAccountUnknown, e.Message, e.MessagePL)
-	case ais.CodeItemUnknown:
-		return Refuse(http.StatusNotFound, CodeItemUnknown, e.Message, e.MessagePL)
-	case ais.CodePageInvalid:
-		return Refuse(http.StatusBadRequest, CodePageInvalid, e.Message, e.MessagePL)
-	default:
-		return FormatError(e.Message, e.MessagePL)
-	}
+	return Refusal(err)
 }
 
 // CheckDates refuses dates that are not YYYY-MM-DD.

@@ -3,13 +3,13 @@ package common
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"sort"
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/consent"
+	"github.com/psd2bank/psd2bank/internal/fault"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/oauth"
 	"github.com/psd2bank/psd2bank/internal/pis"
@@ -76,19 +76,14 @@ func (a Authenticator) Authenticate(ctx context.Context, token, tppID, thumbprin
 	return gateway.Grant{ConsentID: t.ConsentID, CustomerID: t.CustomerID, ClientID: t.ClientID, Scope: string(t.Scope)}, nil
 }
 
-// oauthRefusal renders an authorization server error in the gateway's terms:
-// the OAuth error code is the wire code.
-// OAuthRefusal renders an error of the authorization server.
+// OAuthRefusal renders an authorization server error in the gateway's
+// terms (by Errors: the OAuth error code is the wire code); other errors
+// pass unchanged.
 func OAuthRefusal(err error) error {
-	var oe *oauth.Error
-	if !errors.As(err, &oe) {
-		return err
+	if e := fault.Find(err, "oauth"); e != nil {
+		return refusalOf(e)
 	}
-	status := oe.Status
-	if status == 0 {
-		status = http.StatusBadRequest
-	}
-	return &gateway.Refusal{Status: status, Code: gateway.Code(oe.Code), EN: oe.In("en"), PL: oe.In("pl")}
+	return err
 }
 
 // BadRequest is a FORMAT_ERROR refusal with the parser's detail.

@@ -2,9 +2,9 @@ package common
 
 import (
 	"context"
-	"errors"
 
 	"github.com/psd2bank/psd2bank/internal/callback"
+	"github.com/psd2bank/psd2bank/internal/fault"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/oauth"
 )
@@ -25,8 +25,7 @@ func (s *PIS) CheckCallback(ctx context.Context, c *gateway.Caller, raw string) 
 		return callbackRefusal(callback.Strict.CheckSend(raw))
 	}
 	err := a.S.CheckCallback(ctx, c.OrgID, c.Grant.ClientID, raw)
-	var oe *oauth.Error
-	if errors.As(err, &oe) && oe.Code == oauth.InvalidRequest {
+	if oe := fault.Find(err, "oauth"); oe != nil && oe.Code == oauth.InvalidRequest {
 		return FormatError(oe.In("en"), oe.In("pl"))
 	}
 	if err != nil {

@@ -3,11 +3,11 @@ package common
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 
 	"github.com/psd2bank/psd2bank/internal/consent"
+	"github.com/psd2bank/psd2bank/internal/fault"
 	"github.com/psd2bank/psd2bank/internal/money"
 	"github.com/psd2bank/psd2bank/internal/payment"
 	"github.com/psd2bank/psd2bank/internal/pis"
@@ -93,8 +93,7 @@ func (a *Auth) CheckConsentedPayments(ctx context.Context, tppID, customerID str
 
 // consentedRefusal is the refusal of the payment of the privilege at.
 func consentedRefusal(at string, err error) error {
-	var pe *payment.Error
-	if errors.As(err, &pe) {
+	if pe := fault.Find(err, "payment"); pe != nil {
 		e := *pe
 		if e.Field != "" {
 			e.Field = at + "." + e.Field

@@ -144,8 +144,8 @@ func Rejected(p payment.Payment) error {
 	if p.Status != payment.StatusRejected {
 		return nil
 	}
-	w := paymentErrors[payment.CodeInsufficientFunds]
-	r := &gateway.Refusal{Status: w.status, Code: w.code, EN: w.en + " (payment " + p.ID + ")", PL: w.pl + " (płatność " + p.ID + ")"}
+	w := Errors[payment.CodeInsufficientFunds]
+	r := &gateway.Refusal{Status: w.Status, Code: w.Code, EN: w.EN + " (payment " + p.ID + ")", PL: w.PL + " (płatność " + p.ID + ")"}
 	if p.StatusReason != "" {
 		r.Detail = p.StatusReason
 	}

@@ -1,0 +1,18 @@
+package common
+
+import (
+	"testing"
+
+	"github.com/psd2bank/psd2bank/internal/fault"
+	"github.com/psd2bank/psd2bank/internal/fault/faulttest"
+)
+
+// Every domain code has PolishAPI's and mBank's answer: a status and a
+// wire code.
+func TestEveryCodeHasAWireAnswer(t *testing.T) {
+	t.Parallel()
+	faulttest.CheckTable(t, "common.Errors (PolishAPI, mBank)", func(c fault.Code) bool {
+		w, ok := Errors[c]
+		return ok && w.Status >= 400 && w.Code != ""
+	})
+}
