@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http"
 	"testing"
 
 	"github.com/psd2bank/psd2bank/internal/fault"
@@ -14,4 +15,10 @@ func TestEveryCodeHasAPage(t *testing.T) {
 		p, ok := pageErrors[c]
 		return ok && p.status >= 400 && p.title != ""
 	})
+}
+
+// Not found means the same everywhere.
+func TestNotFoundIsOneStatus(t *testing.T) {
+	t.Parallel()
+	faulttest.CheckNotFound(t, "pageErrors", func(c fault.Code) int { return pageErrors[c].status }, func(fault.Code) int { return http.StatusNotFound })
 }

@@ -3,6 +3,7 @@
 package faulttest
 
 import (
+	"slices"
 	"testing"
 
 	// Every domain package that defines codes, so that fault.Codes holds
@@ -37,6 +38,33 @@ func CheckTable(t testing.TB, name string, has func(fault.Code) bool) {
 	for _, d := range Domains {
 		if seen[d] == 0 {
 			t.Errorf("no codes of %s are defined: is the package linked in?", d)
+		}
+	}
+}
+
+// NotFound are the codes that mean "there is no such thing": each
+// transport answers them alike (404, but for an unknown consent, which
+// PolishAPI, mBank and Berlin Group answer 403 CONSENT_UNKNOWN). sca's
+// not_found is "no such challenge of this customer", which the pages
+// answer as forbidden (another customer's challenge is not told apart).
+var NotFound = []fault.Code{
+	"access.not_found", "access.unknown_account", "ais.account_unknown", "ais.item_unknown",
+	"consent.consent_not_found", "consent.consent_unknown", "ledger.not_found", "oauth.request_unknown",
+	"payment.not_found", "tpp.not_found",
+}
+
+// CheckNotFound fails t for every code of NotFound that is not defined or
+// whose status (by status) is not want(code).
+func CheckNotFound(t testing.TB, name string, status func(fault.Code) int, want func(fault.Code) int) {
+	t.Helper()
+	defined := fault.Codes()
+	for _, c := range NotFound {
+		if !slices.Contains(defined, c) {
+			t.Errorf("%s is not a code any more: update faulttest.NotFound", c)
+			continue
+		}
+		if got := status(c); got != want(c) {
+			t.Errorf("%s: %s answers %d, want %d (not found means the same everywhere)", name, c, got, want(c))
 		}
 	}
 }
