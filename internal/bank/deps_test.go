@@ -23,7 +23,8 @@ func TestDependenciesPointDown(t *testing.T) {
 	forbidden := map[string][]string{}
 	for _, domain := range []string{"internal/money", "internal/polish", "internal/clock", "internal/store", "internal/eidas",
 		"internal/jws", "internal/ledger", "internal/consent", "internal/sca", "internal/access", "internal/payment",
-		"internal/tpp", "internal/oauth", "internal/lockout", "internal/pis", "internal/callback", "internal/wire/strictjson"} {
+		"internal/tpp", "internal/oauth", "internal/lockout", "internal/pis", "internal/callback", "internal/wire/strictjson",
+		"internal/fault", "internal/ais"} {
 		forbidden[domain] = edges
 	}
 	forbidden["internal/gateway"] = []string{"internal/dialect/", "internal/api", "internal/web", "internal/bank", "internal/sandbox"}
