@@ -14,6 +14,7 @@ import (
 
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/eidas"
+	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/oauth"
 	"github.com/psd2bank/psd2bank/internal/store/storetest"
 )
@@ -37,7 +38,9 @@ import (
 // the code, bound to the demo TPP's QWAC), on the sandbox's database, and the
 // b.N signed requests are built then too. payments/s is b.N over the
 // measured time; queries/op counts the bank's SQL statements per payment,
-// BEGIN and COMMIT included.
+// BEGIN and COMMIT included. The sub-benchmark ledger books
+// ledger.Transfer between the same accounts in the same run, from 16
+// concurrent callers, for the ratio of the two rates.
 func BenchmarkPISPipeline(b *testing.B) {
 	for _, engine := range []struct {
 		name string
@@ -82,6 +85,38 @@ func BenchmarkPISPipeline(b *testing.B) {
 					b.Fatalf("%d of %d payments booked", n, b.N)
 				}
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "payments/s")
+				b.ReportMetric(float64(s.bank.DB.Queries()-q0)/float64(b.N), "queries/op")
+			})
+			// ledger.Transfer alone, in the same run, on the same database,
+			// between the same accounts, from as many concurrent callers: the
+			// rate a payment initiation is compared with (issue 12: at least
+			// half of it).
+			b.Run("ledger", func(b *testing.B) {
+				ctx := context.Background()
+				ids := make([]string, len(payers))
+				for i, p := range payers {
+					a, err := s.bank.Ledger.AccountByNRB(ctx, p.nrb)
+					if err != nil {
+						b.Fatal(err)
+					}
+					ids[i] = a.ID
+				}
+				var next atomic.Int64
+				q0 := s.bank.DB.Queries()
+				b.SetParallelism(8)
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						i := int(next.Add(1))
+						if _, err := s.bank.Ledger.Transfer(ctx, ledger.TransferRequest{DebitAccountID: ids[i%len(ids)],
+							CreditAccountID: ids[(i+1)%len(ids)], Amount: 1, Currency: "PLN", Title: "Benchmark"}); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+				b.StopTimer()
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "transfers/s")
 				b.ReportMetric(float64(s.bank.DB.Queries()-q0)/float64(b.N), "queries/op")
 			})
 		})

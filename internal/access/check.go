@@ -43,11 +43,19 @@ func (s *Service) CheckIn(ctx context.Context, q store.Querier, accountNRB, serv
 	if err != nil {
 		return fmt.Errorf("check API access: %w", err)
 	}
-	st := DefaultFor(ledger.Segment(segment))
-	if state.Valid {
-		st = State(state.String)
+	return Refusal(ledger.Segment(segment), state.String, accountNRB, svc)
+}
+
+// Refusal is CheckIn's answer from what a caller read in a statement of its
+// own, in the same transaction: the owner's segment and the stored state
+// of the account's API access ("" when never changed: the segment's
+// default). service is AIS, PIS or CAF.
+func Refusal(segment ledger.Segment, stored, accountNRB, service string) error {
+	st := DefaultFor(segment)
+	if stored != "" {
+		st = State(stored)
 	}
-	return refusal(st, ledger.Segment(segment), accountNRB, svc)
+	return refusal(st, segment, accountNRB, service)
 }
 
 // refusal is nil for active access and says why not otherwise.

@@ -201,12 +201,21 @@ func (s *Service) RecordPayment(ctx context.Context, q store.Querier, accountNRB
 	if amount <= 0 {
 		return newError(CodeInvalid, "a payment amount must be positive", "kwota płatności musi być dodatnia")
 	}
-	kind := kindOf(recurring)
 	ls, err := s.limits(ctx, q, accountNRB)
 	if err != nil {
 		return err
 	}
-	l := ls.Of(kind)
+	return s.RecordPaymentWithin(ctx, q, accountNRB, amount, recurring, day, ls.Of(kindOf(recurring)))
+}
+
+// RecordPaymentWithin is RecordPayment with the account's limit of the
+// payment's kind read by the caller in the same transaction q (with the
+// account, in one statement): one statement instead of two.
+func (s *Service) RecordPaymentWithin(ctx context.Context, q store.Querier, accountNRB string, amount money.Amount, recurring bool, day string, l Limit) error {
+	if amount <= 0 {
+		return newError(CodeInvalid, "a payment amount must be positive", "kwota płatności musi być dodatnia")
+	}
+	kind := kindOf(recurring)
 	if l.PerPayment > 0 && amount > l.PerPayment {
 		return limitError(kind, false, l.PerPayment, 0, accountNRB)
 	}

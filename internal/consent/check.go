@@ -66,8 +66,12 @@ func (s *Service) Check(ctx context.Context, a Access) (Consent, error) {
 }
 
 func (s *Service) check(ctx context.Context, tx *store.Tx, a Access) (Consent, error) {
+	return s.checkAlso(ctx, tx, a, nil)
+}
+
+func (s *Service) checkAlso(ctx context.Context, tx *store.Tx, a Access, also *Also) (Consent, error) {
 	now := s.clock.Now()
-	c, err := s.load(ctx, tx, `id = $1`, tx.Engine() == store.Postgres, a.ConsentID)
+	c, err := s.loadAlso(ctx, tx, `id = $1`, tx.Engine() == store.Postgres, also, a.ConsentID)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && c.TPPID != a.TPPID {
 		return Consent{}, newError(CodeUnknown,
 			"no consent %s is known for your organisation: use the consent your access token was issued for",
@@ -155,6 +159,13 @@ func (s *Service) CheckIn(ctx context.Context, tx *store.Tx, a Access) (Consent,
 	return s.check(ctx, tx, a)
 }
 
+// CheckInAlso is CheckIn reading also's columns in the consent's own
+// statement (also's placeholders start at $2). also.Dest is filled only
+// when the consent exists.
+func (s *Service) CheckInAlso(ctx context.Context, tx *store.Tx, a Access, also *Also) (Consent, error) {
+	return s.checkAlso(ctx, tx, a, also)
+}
+
 // UseIn records, in tx, the access a of consent c that CheckIn (without
 // Consume) allowed in the same transaction: a single-use privilege is used
 // up with a compare-and-set (CodeUsageExhausted when it was used
@@ -175,24 +186,43 @@ func (s *Service) UseIn(ctx context.Context, tx *store.Tx, c *Consent, a Access)
 		"zgoda nie obejmuje przywileju %s: poproś klienta o zgodę, która go obejmuje", a.Privilege)
 }
 
-// use consumes privilege idx of c for access a and records the access.
+// use consumes privilege idx of c for access a and records the access. A
+// payment initiation's privilege records its use on itself (uses and
+// used_at, in the one statement that uses it up); the other accesses are
+// recorded in consent_accesses, which the unattended limit counts.
 func (s *Service) use(ctx context.Context, tx *store.Tx, c *Consent, idx int, a Access, resource string, now time.Time) error {
 	p := c.Privileges[idx]
-	if p.ScopeUsageLimit == UsageSingle {
-		res, err := tx.ExecContext(ctx, `UPDATE consent_privileges SET uses = uses + 1
+	stamp := IsInitiation(p.Name)
+	var res sql.Result
+	var err error
+	switch {
+	case p.ScopeUsageLimit == UsageSingle && stamp:
+		res, err = tx.ExecContext(ctx, `UPDATE consent_privileges SET uses = uses + 1, used_at = $3
+			WHERE consent_id = $1 AND seq = $2 AND uses = 0`, c.ID, idx, micros(now))
+	case p.ScopeUsageLimit == UsageSingle:
+		res, err = tx.ExecContext(ctx, `UPDATE consent_privileges SET uses = uses + 1
 			WHERE consent_id = $1 AND seq = $2 AND uses = 0`, c.ID, idx)
-		if err := oneRow(res, err); err != nil {
-			if errors.Is(err, errNoRow) {
-				return newError(CodeUsageExhausted,
-					"privilege %s of this consent was single-use and has been used: ask the customer for a new consent",
-					"przywilej %s tej zgody był jednorazowy i został już wykorzystany: poproś klienta o nową zgodę", a.Privilege)
-			}
-			return fmt.Errorf("use privilege: %w", err)
+	case stamp:
+		_, err = tx.ExecContext(ctx, `UPDATE consent_privileges SET uses = uses + 1, used_at = $3 WHERE consent_id = $1 AND seq = $2`,
+			c.ID, idx, micros(now))
+	default:
+		_, err = tx.ExecContext(ctx, `UPDATE consent_privileges SET uses = uses + 1 WHERE consent_id = $1 AND seq = $2`, c.ID, idx)
+	}
+	if p.ScopeUsageLimit == UsageSingle {
+		err = oneRow(res, err)
+		if errors.Is(err, errNoRow) {
+			return newError(CodeUsageExhausted,
+				"privilege %s of this consent was single-use and has been used: ask the customer for a new consent",
+				"przywilej %s tej zgody był jednorazowy i został już wykorzystany: poproś klienta o nową zgodę", a.Privilege)
 		}
-	} else if _, err := tx.ExecContext(ctx, `UPDATE consent_privileges SET uses = uses + 1 WHERE consent_id = $1 AND seq = $2`, c.ID, idx); err != nil {
+	}
+	if err != nil {
 		return fmt.Errorf("use privilege: %w", err)
 	}
 	c.Privileges[idx].Uses++
+	if stamp {
+		return nil
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO consent_accesses (id, consent_id, resource, privilege, psu_present, at)
 		VALUES ($1, $2, $3, $4, $5, $6)`, newID(), c.ID, resource, a.Privilege, a.PSUPresent, micros(now)); err != nil {
 		return fmt.Errorf("record access: %w", err)

@@ -302,41 +302,136 @@ func effective(c Consent, now time.Time) Consent {
 }
 
 func (s *Service) load(ctx context.Context, q store.Querier, where string, lock bool, args ...any) (Consent, error) {
-	query := `SELECT ` + consentColumns + ` FROM consents WHERE ` + where
-	if lock {
-		query += ` FOR UPDATE`
+	return s.loadAlso(ctx, q, where, lock, nil, args...)
+}
+
+// Also is what a caller reads in the consent's own statement, so that a
+// business transaction makes one round trip for the consent, its
+// privileges and what it needs besides (a payment initiation: the accounts
+// it debits and credits). Joins are LEFT JOINs that may refer to the
+// consent as c and whose placeholders follow those of the consent's
+// condition; Columns are read from the first row into Dest.
+type Also struct {
+	Columns string
+	Joins   string
+	Args    []any
+	Dest    []any
+}
+
+// consentColumnsC is consentColumns of the consent c.
+var consentColumnsC = func() string {
+	cols := strings.Split(consentColumns, ",")
+	for i, col := range cols {
+		cols[i] = "c." + strings.TrimSpace(col)
 	}
-	c, err := scanConsent(q.QueryRowContext(ctx, query, args...))
+	return strings.Join(cols, ", ")
+}()
+
+// loadAlso reads a consent and its privileges in one statement (the
+// consent's row, locked on PostgreSQL when lock is set, joined with its
+// privileges), and also's columns when also is not nil.
+func (s *Service) loadAlso(ctx context.Context, q store.Querier, where string, lock bool, also *Also, args ...any) (Consent, error) {
+	inner := `SELECT ` + consentColumns + ` FROM consents WHERE ` + where
+	if lock {
+		inner += ` FOR UPDATE`
+	}
+	query := `SELECT ` + consentColumnsC + `, COALESCE(p.seq, -1), COALESCE(p.name, ''), COALESCE(p.account_number, ''),
+		COALESCE(p.scope_usage_limit, ''), COALESCE(p.max_history_days, 0), COALESCE(p.payment, ''), COALESCE(p.uses, 0),
+		COALESCE(p.payment_order, '')`
+	if also != nil {
+		query += `, ` + also.Columns
+	}
+	query += ` FROM (` + inner + `) c LEFT JOIN consent_privileges p ON p.consent_id = c.id`
+	if also != nil {
+		query += ` ` + also.Joins
+		args = append(args[:len(args):len(args)], also.Args...)
+	}
+	query += ` ORDER BY p.seq`
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return Consent{}, err
 	}
-	rows, err := q.QueryContext(ctx, `SELECT name, account_number, scope_usage_limit, max_history_days, payment, uses, payment_order
-		FROM consent_privileges WHERE consent_id = $1 ORDER BY seq`, c.ID)
-	if err != nil {
-		return Consent{}, fmt.Errorf("read privileges of %s: %w", c.ID, err)
-	}
 	defer rows.Close()
+	var c Consent
+	n := 0
 	for rows.Next() {
-		var p Privilege
-		var raw, order string
-		if err := rows.Scan(&p.Name, &p.AccountNumber, &p.ScopeUsageLimit, &p.MaxAllowedHistoryLong, &raw, &p.Uses, &order); err != nil {
+		row := consentRow{}
+		dest := row.dest()
+		if also != nil {
+			if n == 0 {
+				dest = append(dest, also.Dest...)
+			} else {
+				for range also.Dest {
+					dest = append(dest, new(any))
+				}
+			}
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return Consent{}, err
 		}
-		if raw != "" {
-			p.Payment = json.RawMessage(raw)
-		}
-		if order != "" {
-			p.Order = new(payment.Consented)
-			if err := json.Unmarshal([]byte(order), p.Order); err != nil {
-				return Consent{}, fmt.Errorf("the payment of privilege %s of %s: %w", p.Name, c.ID, err)
+		if n == 0 {
+			if c, err = row.consent(); err != nil {
+				return Consent{}, err
 			}
+		}
+		n++
+		if row.seq < 0 {
+			continue
+		}
+		p, err := row.privilege(c.ID)
+		if err != nil {
+			return Consent{}, err
 		}
 		c.Privileges = append(c.Privileges, p)
 	}
 	if err := rows.Err(); err != nil {
 		return Consent{}, err
 	}
+	if n == 0 {
+		return Consent{}, sql.ErrNoRows
+	}
 	return effective(c, s.clock.Now()), nil
+}
+
+// consentRow is a row of loadAlso: the consent and one privilege.
+type consentRow struct {
+	c                             Consent
+	scope, accounts, status       string
+	stl, created, authorised, exp int64
+	seq                           int
+	p                             Privilege
+	raw, order                    string
+}
+
+func (r *consentRow) dest() []any {
+	return []any{&r.c.ID, &r.c.TPPConsentID, &r.c.TPPID, &r.c.ClientID, &r.c.CustomerID, &r.scope, &r.accounts, &r.stl,
+		&r.c.ThrottlingPolicy, &r.c.Dialect, &r.status, &r.c.StatusReason, &r.c.ParentID, &r.created, &r.authorised, &r.exp,
+		&r.seq, &r.p.Name, &r.p.AccountNumber, &r.p.ScopeUsageLimit, &r.p.MaxAllowedHistoryLong, &r.raw, &r.p.Uses, &r.order}
+}
+
+func (r *consentRow) consent() (Consent, error) {
+	c := r.c
+	c.Scope, c.Status = Scope(r.scope), Status(r.status)
+	c.ScopeTimeLimit, c.CreatedAt = fromMicros(r.stl), fromMicros(r.created)
+	c.AuthorisedAt, c.ExpiresAt = fromMicros(r.authorised), fromMicros(r.exp)
+	if err := json.Unmarshal([]byte(r.accounts), &c.Accounts); err != nil {
+		return Consent{}, fmt.Errorf("consent %s: accounts: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+func (r *consentRow) privilege(consentID string) (Privilege, error) {
+	p := r.p
+	if r.raw != "" {
+		p.Payment = json.RawMessage(r.raw)
+	}
+	if r.order != "" {
+		p.Order = new(payment.Consented)
+		if err := json.Unmarshal([]byte(r.order), p.Order); err != nil {
+			return Privilege{}, fmt.Errorf("the payment of privilege %s of %s: %w", p.Name, consentID, err)
+		}
+	}
+	return p, nil
 }
 
 func notFound(id string) error {
@@ -400,7 +495,9 @@ func (s *Service) ForCustomer(ctx context.Context, customerID string) ([]Consent
 // LastUsed returns when the consent was last used by a TPP call, if ever.
 func (s *Service) LastUsed(ctx context.Context, id string) (time.Time, bool) {
 	var at sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, `SELECT MAX(at) FROM consent_accesses WHERE consent_id = $1`, id).Scan(&at); err != nil || !at.Valid {
+	if err := s.db.QueryRowContext(ctx, `SELECT MAX(at) FROM (
+		SELECT MAX(at) AS at FROM consent_accesses WHERE consent_id = $1
+		UNION ALL SELECT MAX(used_at) FROM consent_privileges WHERE consent_id = $1 AND used_at > 0) u`, id).Scan(&at); err != nil || !at.Valid {
 		return time.Time{}, false
 	}
 	return fromMicros(at.Int64), true

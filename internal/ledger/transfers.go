@@ -88,8 +88,9 @@ type Posting struct {
 // as Elixir carries).
 const maxTitle = 140
 
-// prepare checks a request and fills in the parties from the accounts.
-func (l *Ledger) prepare(ctx context.Context, q store.Querier, req TransferRequest, now time.Time) (Transfer, error) {
+// prepare checks a request and fills in the parties from the accounts:
+// those given in known when both are, read otherwise.
+func (l *Ledger) prepare(ctx context.Context, q store.Querier, req TransferRequest, now time.Time, known ...Known) (Transfer, error) {
 	if req.Amount <= 0 {
 		return Transfer{}, errorf(CodeInvalid, "the amount must be greater than zero, got %s", req.Amount)
 	}
@@ -117,53 +118,78 @@ func (l *Ledger) prepare(ctx context.Context, q store.Querier, req TransferReque
 	if t.TradeDate == "" {
 		t.TradeDate = today
 	}
-	rows, err := q.QueryContext(ctx, `SELECT a.id, a.nrb, a.currency, a.type, COALESCE(c.name, '')
-		FROM accounts a LEFT JOIN customers c ON c.id = a.customer_id WHERE a.id IN ($1, $2)`,
-		req.DebitAccountID, req.CreditAccountID)
-	if err != nil {
-		return Transfer{}, err
+	found := make(map[string]Known, 2)
+	for _, k := range known {
+		if k.ID == req.DebitAccountID || k.ID == req.CreditAccountID {
+			found[k.ID] = k
+		}
 	}
-	type acct struct{ nrb, currency, typ, owner string }
-	found := map[string]acct{}
-	for rows.Next() {
-		var id string
-		var a acct
-		if err := rows.Scan(&id, &a.nrb, &a.currency, &a.typ, &a.owner); err != nil {
-			rows.Close()
+	if len(found) < 2 {
+		var err error
+		if found, err = readParties(ctx, q, req.DebitAccountID, req.CreditAccountID); err != nil {
 			return Transfer{}, err
 		}
-		found[id] = a
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return Transfer{}, err
+	return fillParties(t, req, found)
+}
+
+// Known is an account the caller has read already, in a statement of its
+// own, with its owner's name (the party a statement shows): TransferIn takes
+// it instead of reading the account again.
+type Known struct {
+	ID, NRB, Currency, Type string
+	CustomerID              string // "" for the bank's own accounts
+	Owner                   string // the customer's name; "" for the bank's own accounts
+}
+
+// readParties reads the two accounts of a transfer, with their owners' names.
+func readParties(ctx context.Context, q store.Querier, debit, credit string) (map[string]Known, error) {
+	rows, err := q.QueryContext(ctx, `SELECT a.id, a.nrb, a.currency, a.type, COALESCE(c.name, '')
+		FROM accounts a LEFT JOIN customers c ON c.id = a.customer_id WHERE a.id IN ($1, $2)`,
+		debit, credit)
+	if err != nil {
+		return nil, err
 	}
+	defer rows.Close()
+	found := make(map[string]Known, 2)
+	for rows.Next() {
+		var a Known
+		if err := rows.Scan(&a.ID, &a.NRB, &a.Currency, &a.Type, &a.Owner); err != nil {
+			return nil, err
+		}
+		found[a.ID] = a
+	}
+	return found, rows.Err()
+}
+
+// fillParties checks the accounts of a transfer and fills in its parties.
+func fillParties(t Transfer, req TransferRequest, found map[string]Known) (Transfer, error) {
 	for _, side := range []struct {
 		id    string
 		party *Party
 		role  string
 	}{{req.DebitAccountID, &t.Debtor, "debit"}, {req.CreditAccountID, &t.Creditor, "credit"}} {
 		a, ok := found[side.id]
-		if !ok {
+		if !ok || a.ID == "" {
 			return Transfer{}, errorf(CodeNotFound, "the %s account %s does not exist", side.role, side.id)
 		}
 		if t.Currency == "" {
-			t.Currency = a.currency
+			t.Currency = a.Currency
 		}
-		if a.currency != t.Currency {
-			return Transfer{}, errorf(CodeCurrencyMismatch, "the %s account is kept in %s, the transfer is in %s", side.role, a.currency, t.Currency)
+		if a.Currency != t.Currency {
+			return Transfer{}, errorf(CodeCurrencyMismatch, "the %s account is kept in %s, the transfer is in %s", side.role, a.Currency, t.Currency)
 		}
-		if a.typ == TypeClearing {
+		if a.Type == TypeClearing {
 			if side.party.Name == "" {
 				return Transfer{}, errorf(CodeInvalid, "a transfer leaving or entering the bank needs the outside party's name")
 			}
 			continue
 		}
 		if side.party.Name == "" {
-			side.party.Name = a.owner
+			side.party.Name = a.Owner
 		}
 		if side.party.Account == "" {
-			side.party.Account = a.nrb
+			side.party.Account = a.NRB
 		}
 	}
 	return t, nil
@@ -193,6 +219,30 @@ func (l *Ledger) Transfer(ctx context.Context, req TransferRequest) (Transfer, e
 	return out, err
 }
 
+// TransferIn books a transfer at once, as Transfer does, inside the
+// caller's transaction tx, so that the booking commits or rolls back with
+// what the caller writes (a payment initiated and booked in one
+// transaction). The accounts in known (both, with their owners' names,
+// read by the caller in this transaction) are not read again. On any error
+// the caller must roll tx back: a refused debit (CodeInsufficientFunds)
+// comes after the credit's update in the same statement.
+func (l *Ledger) TransferIn(ctx context.Context, tx *store.Tx, req TransferRequest, known ...Known) (Transfer, error) {
+	now := l.clock.Now()
+	t, err := l.prepare(ctx, tx, req, now, known...)
+	if err != nil {
+		return Transfer{}, err
+	}
+	t.Status = StatusBooked
+	t.BookingDate = DateOf(now)
+	if err := insertTransfer(ctx, tx, t); err != nil {
+		return Transfer{}, err
+	}
+	if err := book(ctx, tx, t, now, false); err != nil {
+		return Transfer{}, err
+	}
+	return t, nil
+}
+
 func insertTransfer(ctx context.Context, q store.Querier, t Transfer) error {
 	var hold, booking any
 	if t.HoldID != "" {
@@ -215,51 +265,98 @@ func insertTransfer(ctx context.Context, q store.Querier, t Transfer) error {
 	return err
 }
 
-// book moves the money of t and writes both postings. Accounts are updated
-// in ascending id order so that concurrent transfers never deadlock. When
-// held is true the debit was reserved by a hold earlier: the available
-// balance is not reduced again.
+// book moves the money of t and writes both postings. When held is true
+// the debit was reserved by a hold earlier: the available balance is not
+// reduced again. The debit refuses to go below the available balance (with
+// the overdraft): CodeInsufficientFunds, on which the caller rolls back. On
+// PostgreSQL the accounts are updated one by one in ascending id order, so
+// that concurrent transfers never deadlock (one statement locking both rows
+// in order first was tried: under contention PostgreSQL's re-check of a
+// concurrently updated row made two such statements wait for each other
+// without a deadlock being reported). On SQLite, which has one writer, both
+// balances move in one statement (after the credit's update when the debit
+// is refused).
 func book(ctx context.Context, q store.Querier, t Transfer, now time.Time, held bool) error {
 	type leg struct {
 		account string
 		delta   int64
 		other   Party
 		id      string
+		balance int64
+		seq     int64
 	}
-	debit := leg{t.DebitAccountID, -amt(t.Amount), t.Creditor, t.ID}
-	credit := leg{t.CreditAccountID, amt(t.Amount), t.Debtor, NewID()}
-	legs := []leg{debit, credit}
+	debit := &leg{account: t.DebitAccountID, delta: -amt(t.Amount), other: t.Creditor, id: t.ID}
+	credit := &leg{account: t.CreditAccountID, delta: amt(t.Amount), other: t.Debtor, id: NewID()}
+	legs := []*leg{debit, credit}
 	if credit.account < debit.account {
-		legs = []leg{credit, debit}
+		legs = []*leg{credit, debit}
+	}
+	pg := false
+	if e, ok := q.(interface{ Engine() store.Engine }); ok && e.Engine() == store.Postgres {
+		pg = true
+	}
+	if held || pg {
+		for _, lg := range legs {
+			var err error
+			switch {
+			case lg.delta > 0:
+				err = q.QueryRowContext(ctx, `UPDATE accounts
+					SET booked_balance = booked_balance + $1, available_balance = available_balance + $1, last_seq = last_seq + 1
+					WHERE id = $2 RETURNING booked_balance, last_seq`, lg.delta, lg.account).Scan(&lg.balance, &lg.seq)
+			case held:
+				err = q.QueryRowContext(ctx, `UPDATE accounts
+					SET booked_balance = booked_balance + $1, last_seq = last_seq + 1
+					WHERE id = $2 RETURNING booked_balance, last_seq`, lg.delta, lg.account).Scan(&lg.balance, &lg.seq)
+			default:
+				err = q.QueryRowContext(ctx, `UPDATE accounts
+					SET booked_balance = booked_balance + $1, available_balance = available_balance + $1, last_seq = last_seq + 1
+					WHERE id = $2 AND (allow_negative OR available_balance + overdraft_limit + $1 >= 0)
+					RETURNING booked_balance, last_seq`, lg.delta, lg.account).Scan(&lg.balance, &lg.seq)
+				if errors.Is(err, sql.ErrNoRows) {
+					return errorf(CodeInsufficientFunds, "insufficient funds: the available balance of account %s does not cover %s %s",
+						maskNRB(t.Debtor.Account), t.Amount, t.Currency)
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("book transfer %s on account %s: %w", t.ID, lg.account, err)
+			}
+		}
+	} else {
+		rows, err := q.QueryContext(ctx, bothBalances, debit.account, credit.account, debit.delta, credit.delta)
+		if err != nil {
+			return fmt.Errorf("book transfer %s: %w", t.ID, err)
+		}
+		n := 0
+		for rows.Next() {
+			var id string
+			var balance, seq int64
+			if err := rows.Scan(&id, &balance, &seq); err != nil {
+				rows.Close()
+				return fmt.Errorf("book transfer %s: %w", t.ID, err)
+			}
+			for _, lg := range legs {
+				if lg.account == id {
+					lg.balance, lg.seq = balance, seq
+					n++
+				}
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("book transfer %s: %w", t.ID, err)
+		}
+		if debit.seq == 0 {
+			return errorf(CodeInsufficientFunds, "insufficient funds: the available balance of account %s does not cover %s %s",
+				maskNRB(t.Debtor.Account), t.Amount, t.Currency)
+		}
+		if n != 2 {
+			return fmt.Errorf("book transfer %s: %d of 2 accounts updated", t.ID, n)
+		}
 	}
 	bookingDate := DateOf(now)
 	postings := make([]any, 0, 28)
 	for _, lg := range legs {
-		var balance, seq int64
-		var err error
-		switch {
-		case lg.delta > 0:
-			err = q.QueryRowContext(ctx, `UPDATE accounts
-				SET booked_balance = booked_balance + $1, available_balance = available_balance + $1, last_seq = last_seq + 1
-				WHERE id = $2 RETURNING booked_balance, last_seq`, lg.delta, lg.account).Scan(&balance, &seq)
-		case held:
-			err = q.QueryRowContext(ctx, `UPDATE accounts
-				SET booked_balance = booked_balance + $1, last_seq = last_seq + 1
-				WHERE id = $2 RETURNING booked_balance, last_seq`, lg.delta, lg.account).Scan(&balance, &seq)
-		default:
-			err = q.QueryRowContext(ctx, `UPDATE accounts
-				SET booked_balance = booked_balance + $1, available_balance = available_balance + $1, last_seq = last_seq + 1
-				WHERE id = $2 AND (allow_negative OR available_balance + overdraft_limit + $1 >= 0)
-				RETURNING booked_balance, last_seq`, lg.delta, lg.account).Scan(&balance, &seq)
-			if errors.Is(err, sql.ErrNoRows) {
-				return errorf(CodeInsufficientFunds, "insufficient funds: the available balance of account %s does not cover %s %s",
-					maskNRB(t.Debtor.Account), t.Amount, t.Currency)
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("book transfer %s on account %s: %w", t.ID, lg.account, err)
-		}
-		postings = append(postings, lg.id, lg.account, seq, t.ID, lg.delta, balance, t.Currency, t.Kind, t.Title,
+		postings = append(postings, lg.id, lg.account, lg.seq, t.ID, lg.delta, lg.balance, t.Currency, t.Kind, t.Title,
 			lg.other.Name, lg.other.Account, t.TradeDate, bookingDate, micros(now))
 	}
 	if _, err := q.ExecContext(ctx, `INSERT INTO postings
@@ -271,6 +368,17 @@ func book(ctx context.Context, q store.Querier, t Transfer, now time.Time, held 
 	}
 	return nil
 }
+
+// bothBalances moves the two balances of a transfer in one statement, on
+// SQLite ($1 the debit account, $2 the credit account, $3 the debit's
+// negative amount, $4 the credit's amount); the debit's row is updated only
+// when the available balance (with the overdraft) covers it.
+const bothBalances = `UPDATE accounts
+	SET booked_balance = booked_balance + CASE WHEN id = $1 THEN $3 ELSE $4 END,
+		available_balance = available_balance + CASE WHEN id = $1 THEN $3 ELSE $4 END,
+		last_seq = last_seq + 1
+	WHERE id IN ($1, $2) AND (id <> $1 OR allow_negative OR available_balance + overdraft_limit + $3 >= 0)
+	RETURNING id, booked_balance, last_seq`
 
 const transferColumns = `id, kind, debit_account_id, credit_account_id, amount, currency, status, status_reason, title,
 	debtor_name, debtor_account, creditor_name, creditor_account, execution_date, trade_date,

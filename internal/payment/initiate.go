@@ -110,12 +110,23 @@ func sameRequest(p Payment, o Order) (Payment, error) {
 
 // prepare validates an order, looks up the accounts and routes it: the
 // payment it returns is ready to record, in status submitted.
-func (s *Service) prepare(ctx context.Context, q store.Querier, o Order) (Payment, error) {
+func (s *Service) prepare(ctx context.Context, q store.Querier, o Order, known ...ledger.Known) (Payment, error) {
 	c, err := s.validate(o)
 	if err != nil {
 		return Payment{}, err
 	}
-	sender, err := ledger.AccountByNRBIn(ctx, q, c.sender)
+	account := func(nrb string) (ledger.Account, error) {
+		for _, k := range known {
+			if k.NRB == nrb {
+				if k.ID == "" {
+					return ledger.Account{}, &ledger.Error{Code: ledger.CodeNotFound, Message: "no such account"}
+				}
+				return ledger.Account{ID: k.ID, NRB: k.NRB, CustomerID: k.CustomerID, Currency: k.Currency, Type: k.Type}, nil
+			}
+		}
+		return ledger.AccountByNRBIn(ctx, q, nrb)
+	}
+	sender, err := account(c.sender)
 	if ledger.CodeOf(err) == ledger.CodeNotFound || err == nil && sender.Type == ledger.TypeClearing {
 		return Payment{}, newError(CodeInvalidSenderAccount, "sender.accountNumber", "the sender's account is not an account of this bank",
 			"rachunek nadawcy nie jest rachunkiem w tym banku")
@@ -156,7 +167,7 @@ func (s *Service) prepare(ctx context.Context, q store.Querier, o Order) (Paymen
 		}
 	}
 	if own != "" {
-		acct, err := ledger.AccountByNRBIn(ctx, q, own)
+		acct, err := account(own)
 		switch {
 		case err == nil && acct.Type != ledger.TypeClearing:
 			if acct.ID == sender.ID {

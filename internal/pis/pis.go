@@ -116,8 +116,10 @@ type found struct {
 // steps are what one kind of initiation does inside the transaction.
 type steps struct {
 	privileges []string
-	hash       string
-	keyField   string // the key's name, for the refusal of a reused key
+	// also is read with the consent, in its statement (nil: nothing).
+	also     *consent.Also
+	hash     string
+	keyField string // the key's name, for the refusal of a reused key
 	// prepare checks the order against the consent and the rules (reads only).
 	prepare func(ctx context.Context, tx *store.Tx, cons consent.Consent, priv consent.Privilege) error
 	// lookup finds what the key recorded.
@@ -135,7 +137,11 @@ func (s *Service) once(ctx context.Context, g Grant, st steps) (replayed bool, e
 		var err error
 		for i, name := range st.privileges {
 			a = consent.Access{ConsentID: g.ConsentID, TPPID: g.TPPID, Privilege: name, PSUPresent: true}
-			cons, err = s.consents.CheckIn(ctx, tx, a)
+			if st.also != nil {
+				cons, err = s.consents.CheckInAlso(ctx, tx, a, st.also)
+			} else {
+				cons, err = s.consents.CheckIn(ctx, tx, a)
+			}
 			if consent.CodeOf(err) != consent.CodePrivilegeMissing || i == len(st.privileges)-1 {
 				break
 			}
@@ -154,6 +160,12 @@ func (s *Service) once(ctx context.Context, g Grant, st steps) (replayed bool, e
 			return err
 		}
 		if err := s.consents.UseIn(ctx, tx, &cons, a); err != nil {
+			if consent.CodeOf(err) == consent.CodeUsageExhausted {
+				// Used meanwhile (on PostgreSQL the consent's statement
+				// reads its privileges as of before it waited for the
+				// consent's lock): perhaps by the same request.
+				return s.replay(ctx, tx, g.ConsentID, st, err)
+			}
 			return err
 		}
 		inserted, err := st.write(ctx, tx, cons)
@@ -210,9 +222,25 @@ func (s *Service) today() string { return ledger.DateOf(s.payments.Clock().Now()
 // rejected and returned with a payment.CodeInsufficientFunds error; its
 // replay returns it rejected without the error.
 func (s *Service) Initiate(ctx context.Context, r Request) (payment.Payment, error) {
+	p, err := s.initiate(ctx, r, true)
+	if ledger.CodeOf(err) == ledger.CodeInsufficientFunds {
+		// The booking in the initiation's transaction was refused and
+		// everything rolled back: the payment is recorded and then refused
+		// by the ledger in steps of their own, so that it stays recorded
+		// rejected, its privilege used.
+		p, err = s.initiate(ctx, r, false)
+	}
+	return p, err
+}
+
+// initiate is Initiate; with book, the sender and recipient accounts are
+// read with the consent and an internal transfer due today is booked in
+// the initiation's transaction (payment.Service.RecordAndBook).
+func (s *Service) initiate(ctx context.Context, r Request, book bool) (payment.Payment, error) {
 	o := r.Order
 	var p payment.Payment
-	replayed, err := s.once(ctx, r.Grant, steps{
+	var pre *read
+	st := steps{
 		privileges: r.Privileges, hash: o.RequestHash, keyField: "tppTransactionId",
 		prepare: func(ctx context.Context, tx *store.Tx, cons consent.Consent, priv consent.Privilege) error {
 			o = r.Order
@@ -221,7 +249,7 @@ func (s *Service) Initiate(ctx context.Context, r Request) (payment.Payment, err
 				return unreadable(priv, err)
 			}
 			want.Type = o.Type
-			return s.prepareOrder(ctx, tx, cons, &want, &o, r.Names)
+			return s.prepareOrder(ctx, tx, cons, &want, &o, r.Names, pre)
 		},
 		lookup: func(ctx context.Context, q store.Querier) (found, error) {
 			got, err := s.payments.GetByTPPTransactionIDIn(ctx, q, o.TPPID, o.TPPTransactionID)
@@ -235,17 +263,29 @@ func (s *Service) Initiate(ctx context.Context, r Request) (payment.Payment, err
 			return found{ok: true, consentID: got.ConsentID, hash: got.RequestHash}, nil
 		},
 		write: func(ctx context.Context, tx *store.Tx, cons consent.Consent) (bool, error) {
-			if err := s.count(ctx, tx, o); err != nil {
+			if err := s.count(ctx, tx, o, pre); err != nil {
 				return false, err
 			}
 			var inserted bool
 			var err error
-			p, inserted, err = s.payments.Record(ctx, tx, o)
+			if book {
+				p, inserted, err = s.payments.RecordAndBook(ctx, tx, o, pre.known()...)
+			} else {
+				p, inserted, err = s.payments.Record(ctx, tx, o)
+			}
 			return inserted, err
 		},
-	})
+	}
+	if book {
+		pre = readFor(o, access.OneOff)
+		st.also = pre.also()
+	}
+	replayed, err := s.once(ctx, r.Grant, st)
 	if err != nil || replayed {
 		return p, err
+	}
+	if p.Status != payment.StatusSubmitted {
+		return p, nil // booked in the initiation's transaction
 	}
 	p, err = s.payments.Execute(ctx, p)
 	if p.Status == payment.StatusRejected {
@@ -267,7 +307,7 @@ func (s *Service) InitiateRecurring(ctx context.Context, r Request) (payment.Rec
 			if err != nil {
 				return unreadable(priv, err)
 			}
-			return s.prepareOrder(ctx, tx, cons, &want, &o, r.Names)
+			return s.prepareOrder(ctx, tx, cons, &want, &o, r.Names, nil)
 		},
 		lookup: func(ctx context.Context, q store.Querier) (found, error) {
 			got, err := s.payments.GetRecurringByKeyIn(ctx, q, o.TPPID, o.TPPTransactionID)
@@ -281,7 +321,7 @@ func (s *Service) InitiateRecurring(ctx context.Context, r Request) (payment.Rec
 			return found{ok: true, consentID: got.Order.ConsentID, hash: got.RequestHash}, nil
 		},
 		write: func(ctx context.Context, tx *store.Tx, cons consent.Consent) (bool, error) {
-			if err := s.count(ctx, tx, o); err != nil {
+			if err := s.count(ctx, tx, o, nil); err != nil {
 				return false, err
 			}
 			var inserted bool
@@ -328,7 +368,7 @@ func (s *Service) InitiateBundle(ctx context.Context, r BundleRequest) (payment.
 				if err := s.payments.Validate(*o); err != nil {
 					return itemError(i, err)
 				}
-				if err := s.ownSender(ctx, tx, cons.CustomerID, o.SenderAccount); err != nil {
+				if err := s.ownSender(ctx, tx, cons.CustomerID, o.SenderAccount, nil); err != nil {
 					return itemError(i, err)
 				}
 			}
@@ -365,7 +405,7 @@ func (s *Service) InitiateBundle(ctx context.Context, r BundleRequest) (payment.
 
 // prepareOrder completes an order from the consent and checks it against
 // the consented one and the domain's rules.
-func (s *Service) prepareOrder(ctx context.Context, tx *store.Tx, cons consent.Consent, consented, o *payment.Order, names FieldNames) error {
+func (s *Service) prepareOrder(ctx context.Context, tx *store.Tx, cons consent.Consent, consented, o *payment.Order, names FieldNames, pre *read) error {
 	if err := FillSender(cons, consented, o); err != nil {
 		return err
 	}
@@ -379,7 +419,7 @@ func (s *Service) prepareOrder(ctx context.Context, tx *store.Tx, cons consent.C
 	if err := s.payments.Validate(v); err != nil {
 		return err
 	}
-	if err := s.ownSender(ctx, tx, cons.CustomerID, o.SenderAccount); err != nil {
+	if err := s.ownSender(ctx, tx, cons.CustomerID, o.SenderAccount, pre); err != nil {
 		return err
 	}
 	if s.access == nil {
@@ -389,16 +429,28 @@ func (s *Service) prepareOrder(ctx context.Context, tx *store.Tx, cons consent.C
 	if err != nil {
 		return nil // Validate says why
 	}
+	if sender, ok := pre.sender(nrb); ok && sender.ID != "" {
+		return access.Refusal(ledger.Segment(pre.segment), pre.accessState, nrb, access.PIS)
+	}
 	return s.access.CheckIn(ctx, tx, nrb, access.PIS)
 }
 
-// ownSender checks that the sender account is the customer's.
-func (s *Service) ownSender(ctx context.Context, q store.Querier, customerID, number string) error {
+// ownSender checks that the sender account is the customer's (read with
+// the consent when pre has it).
+func (s *Service) ownSender(ctx context.Context, q store.Querier, customerID, number string, pre *read) error {
 	nrb, err := polish.NormalizeNRB(number)
 	if err != nil {
 		return nil // Validate says why
 	}
-	acct, err := ledger.AccountByNRBIn(ctx, q, nrb)
+	var acct ledger.Account
+	if k, ok := pre.sender(nrb); ok {
+		if k.ID == "" {
+			err = &ledger.Error{Code: ledger.CodeNotFound}
+		}
+		acct.CustomerID = k.CustomerID
+	} else {
+		acct, err = ledger.AccountByNRBIn(ctx, q, nrb)
+	}
 	if ledger.CodeOf(err) == ledger.CodeNotFound || err == nil && acct.CustomerID != customerID {
 		return &payment.Error{Code: payment.CodeInvalidSenderAccount, Field: "sender.accountNumber",
 			Message:   "the sender's account is not an account of the customer who gave the consent",
@@ -417,13 +469,16 @@ func (s *Service) limitDay(o payment.Order) string {
 
 // count counts a payment towards the customer's day limit in tx, checking
 // the limits atomically.
-func (s *Service) count(ctx context.Context, tx *store.Tx, o payment.Order) error {
+func (s *Service) count(ctx context.Context, tx *store.Tx, o payment.Order, pre *read) error {
 	if s.access == nil {
 		return nil
 	}
 	nrb, err := polish.NormalizeNRB(o.SenderAccount)
 	if err != nil {
 		return nil
+	}
+	if k, ok := pre.sender(nrb); ok && k.ID != "" && o.Recurrence == nil {
+		return s.access.RecordPaymentWithin(ctx, tx, nrb, o.Amount, false, s.limitDay(o), pre.limit)
 	}
 	return s.access.RecordPayment(ctx, tx, nrb, o.Amount, o.Recurrence != nil, s.limitDay(o))
 }
