@@ -300,6 +300,26 @@ func bgRedirectFlow(t *testing.T, p *sandboxProc, data string) {
 	// With the customer present, reads go on.
 	bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts/" + id + "/balances", header: present}), "getBalances", 200, data)
 
+	// frequencyPerDay 2: the third read of the day without the customer is
+	// refused, and the refusal says when the next one is allowed.
+	twoBody := bgConsentBody(map[string]any{"balances": acct})
+	twoBody["frequencyPerDay"] = 2
+	two := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/consents", body: twoBody,
+		header: map[string]string{"TPP-Redirect-URI": bgRedirect}}), "createConsent", 201, data)
+	newBrowser(t, "http://"+p.web).consentBySMS(two["_links"].(map[string]any)["scaRedirect"].(map[string]any)["href"].(string), who, nil)
+	twoID := two["consentId"].(string)
+	if info := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/consents/" + twoID}), "getConsentInformation", 200, data); info["frequencyPerDay"] != float64(2) {
+		t.Fatalf("frequencyPerDay 2 reads back as %v", info["frequencyPerDay"])
+	}
+	for i := 1; i <= 2; i++ {
+		bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts/" + id + "/balances", header: map[string]string{"Consent-ID": twoID}}), "getBalances", 200, data)
+	}
+	third := demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts/" + id + "/balances", header: map[string]string{"Consent-ID": twoID}})
+	bgRefused(t, "third read with frequencyPerDay 2", third, 429, "ACCESS_EXCEEDED")
+	if !strings.Contains(third.message, "next read allowed at") {
+		t.Fatalf("the refusal does not say when the next read is allowed: %s", third.body)
+	}
+
 	// The same X-Request-ID twice.
 	rid := uuid.NewString()
 	bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/consents/" + consentID + "/status", requestID: rid}), "getConsentStatus", 200, data)

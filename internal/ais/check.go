@@ -15,8 +15,9 @@ import (
 // The consent check of a list in one statement.
 //
 // The check of an AIS call reads the consent, its privileges, the account,
-// its holder and its API access, counts the unattended accesses of the
-// last 24 hours and records the access: as the consent, ledger and access
+// its holder and its API access, counts the unattended accesses in the
+// consent's window (frequency_per_day of them in the last 24 hours, or in
+// the calendar day in Warsaw) and records the access: as the consent, ledger and access
 // services do it (check), that is ten statements in a transaction and
 // beside it. checkStatement does all of it in one: a statement that
 // selects the consent, the privilege, the account, the holder and the API
@@ -30,10 +31,10 @@ import (
 // allows; TestOneStatementCheckAgrees runs both over the refusals on both
 // engines.
 //
-// The 4 unattended accesses a day: on SQLite every write statement runs on
+// The consent's unattended accesses a day: on SQLite every write statement runs on
 // the one writing connection, so the count in the statement and its
 // insert are atomic. On PostgreSQL a statement's subquery reads its
-// snapshot and two nodes could both see 3; unattended accesses there take
+// snapshot and two nodes could both see one access less than the limit; unattended accesses there take
 // the full check, which locks the consent row (SELECT ... FOR UPDATE) and
 // counts after the lock.
 //
@@ -59,7 +60,9 @@ const checkSelect = `WITH sel AS MATERIALIZED (
 	  AND ($9 OR x.state = 'active' OR x.state IS NULL AND o.segment = $10)
 	  AND ($11 OR c.scope NOT IN ('ais', 'ais-accounts') OR
 	       (SELECT COUNT(*) FROM consent_accesses h WHERE h.consent_id = c.id AND h.resource = a.nrb
-	        AND h.psu_present = FALSE AND h.at > $12) < $13)
+	        AND h.psu_present = FALSE
+	        AND h.at > CASE WHEN c.unattended_window = 'day' THEN CAST($13 AS BIGINT) ELSE CAST($12 AS BIGINT) END)
+	       < c.frequency_per_day)
 )`
 
 var (
@@ -140,7 +143,8 @@ func (s *Service) oneStatement(ctx context.Context, c Caller, privilege string, 
 		value = consent.NormalizeNRB(value)
 	}
 	args := []any{c.ConsentID, c.TPPID, value, now.UnixMicro(), c.CustomerID, privilege, !consent.IsPerAccount(privilege),
-		minDays, s.access == nil, string(ledger.Retail), !counted, now.Add(-consent.UnattendedWindow).UnixMicro(), consent.UnattendedLimit}
+		minDays, s.access == nil, string(ledger.Retail), !counted,
+		consent.Window24Hours.After(now).UnixMicro(), consent.WindowCalendarDay.After(now).UnixMicro()}
 	var row *sql.Row
 	if continuation {
 		row = s.db.QueryRowContext(ctx, checkOnly[byID], args...)

@@ -28,7 +28,7 @@ const (
 	CodeAccountNotInConsent Code = "account_not_in_consent" // the privilege does not cover the account
 	CodeHistoryTooLong      Code = "history_too_long"       // further back than maxAllowedHistoryLong
 	CodeUsageExhausted      Code = "usage_exhausted"        // a single-use privilege already used
-	CodeAccessLimit         Code = "access_limit"           // 4 unattended accesses per 24 h reached
+	CodeAccessLimit         Code = "access_limit"           // the consent's unattended accesses in its window used
 )
 
 // Error is a consent error: a stable code, the HTTP status class it maps to,

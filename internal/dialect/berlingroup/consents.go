@@ -156,8 +156,9 @@ func (s *service) createConsent(w http.ResponseWriter, r *http.Request, c *gatew
 	ar := oauth.AuthorizeRequest{
 		Dialect: oauth.DialectBerlinGroup, TPPID: c.OrgID, ClientID: client.ClientID, RedirectURI: redirect, RedirectPrefix: true,
 		ResponseType: "code", Scope: string(scope), State: c.RequestID, QWACThumbprint: c.QWACInfo.FingerprintS256,
-		ScopeDetails: oauth.ScopeDetails{ConsentID: c.RequestID, ScopeTimeLimit: endOfDay(until), Privileges: privs},
-		Decoupled:    decoupled, PSULogin: psuID, Polled: true,
+		ScopeDetails: oauth.ScopeDetails{ConsentID: c.RequestID, ScopeTimeLimit: endOfDay(until), Privileges: privs,
+			FrequencyPerDay: rec.FrequencyPerDay},
+		Decoupled: decoupled, PSULogin: psuID, Polled: true,
 	}
 	res, err := s.d.OAuth.Authorize(ctx, ar)
 	if err != nil {
@@ -464,7 +465,7 @@ func (s *service) getConsent(w http.ResponseWriter, r *http.Request, c *gateway.
 	}
 	now := s.now()
 	info := ConsentInformation{Access: rec.Access, RecurringIndicator: rec.Recurring, ValidUntil: rec.ValidUntil,
-		FrequencyPerDay: rec.FrequencyPerDay, ConsentStatus: consentStatus(cons, now), LastActionDate: ledger.DateOf(rec.CreatedAt)}
+		FrequencyPerDay: cons.FrequencyPerDay, ConsentStatus: consentStatus(cons, now), LastActionDate: ledger.DateOf(rec.CreatedAt)}
 	if cons.Status == consent.StatusAuthorised {
 		info.ValidUntil = ledger.DateOf(cons.ExpiresAt.Add(-time.Second))
 		info.LastActionDate = ledger.DateOf(cons.AuthorisedAt)
