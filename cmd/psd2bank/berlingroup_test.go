@@ -199,9 +199,50 @@ func bgRedirectFlow(t *testing.T, p *sandboxProc, data string) {
 	if len(booked) == 0 {
 		t.Fatalf("no booked transactions in a year: %s", txs)
 	}
-	if next, ok := report["_links"].(map[string]any)["next"].(map[string]any); ok {
-		bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: next["href"].(string), header: present}), "getTransactionList", 200, data)
+	// Pages: next, then previous back to the first page's items; last has
+	// the oldest items and no next.
+	href := func(report map[string]any, name string) string {
+		l, _ := report["_links"].(map[string]any)[name].(map[string]any)
+		h, _ := l["href"].(string)
+		return h
 	}
+	entryRefs := func(report map[string]any) []string {
+		var out []string
+		for _, b := range report["booked"].([]any) {
+			out = append(out, b.(map[string]any)["entryReference"].(string))
+		}
+		return out
+	}
+	txPage := func(path string) map[string]any {
+		t.Helper()
+		page := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: path, header: present}), "getTransactionList", 200, data)
+		return page["transactions"].(map[string]any)
+	}
+	if href(report, "first") == "" || href(report, "last") == "" || href(report, "previous") != "" {
+		t.Fatalf("the first page's links: %v", report["_links"])
+	}
+	if next := href(report, "next"); next == "" {
+		t.Fatalf("a year of history on one page: %v", report["_links"])
+	} else {
+		page2 := txPage(next)
+		back := txPage(href(page2, "previous"))
+		if fmt.Sprint(entryRefs(back)) != fmt.Sprint(entryRefs(report)) {
+			t.Fatalf("previous of the second page is not the first page: %v vs %v", entryRefs(back), entryRefs(report))
+		}
+		last := txPage(href(page2, "last"))
+		if href(last, "next") != "" || len(last["booked"].([]any)) == 0 {
+			t.Fatalf("the last page: %v", last["_links"])
+		}
+	}
+	// entryReferenceFrom: the booked items after the one named.
+	if refs := entryRefs(report); len(refs) > 5 {
+		since := txPage("/berlingroup/v1/accounts/" + id + "/transactions?bookingStatus=booked&entryReferenceFrom=" + refs[5])
+		if got := entryRefs(since); fmt.Sprint(got) != fmt.Sprint(refs[:5]) {
+			t.Fatalf("entryReferenceFrom=%s gave %v, want %v", refs[5], got, refs[:5])
+		}
+	}
+	bgRefused(t, "deltaList", demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts/" + id + "/transactions?bookingStatus=booked&deltaList=true", header: present}),
+		400, "PARAMETER_NOT_SUPPORTED")
 	txID, _ := booked[0].(map[string]any)["transactionId"].(string)
 	bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts/" + id + "/transactions/" + txID, header: present}),
 		"getTransactionDetails", 200, data)
@@ -299,6 +340,24 @@ func bgRedirectFlow(t *testing.T, p *sandboxProc, data string) {
 		429, "ACCESS_EXCEEDED")
 	// With the customer present, reads go on.
 	bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts/" + id + "/balances", header: present}), "getBalances", 200, data)
+
+	// A one-off consent (recurringIndicator false): one read of each kind.
+	oneBody := bgConsentBody(map[string]any{"balances": acct, "transactions": acct})
+	oneBody["recurringIndicator"], oneBody["frequencyPerDay"] = false, 1
+	one := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/consents", body: oneBody,
+		header: map[string]string{"TPP-Redirect-URI": bgRedirect}}), "createConsent", 201, data)
+	newBrowser(t, "http://"+p.web).consentBySMS(one["_links"].(map[string]any)["scaRedirect"].(map[string]any)["href"].(string), who, nil)
+	oneHdr := map[string]string{"Consent-ID": one["consentId"].(string), "PSU-IP-Address": "192.0.2.1"}
+	for _, read := range []struct{ op, path string }{
+		{"getBalances", "/balances"}, {"getTransactionList", "/transactions?bookingStatus=booked&dateFrom=" + from},
+	} {
+		bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts/" + id + read.path, header: oneHdr}), read.op, 200, data)
+		again := demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts/" + id + read.path, header: oneHdr})
+		bgRefused(t, "a one-off consent read twice: "+read.op, again, 401, "CONSENT_INVALID")
+		if !strings.Contains(again.message, "recurringIndicator false") {
+			t.Fatalf("the refusal does not say why: %s", again.body)
+		}
+	}
 
 	// frequencyPerDay 2: the third read of the day without the customer is
 	// refused, and the refusal says when the next one is allowed.

@@ -24,8 +24,8 @@ import (
 // access under every condition on which the access is allowed, and inserts
 // the access record from that selection, returning what the page needs.
 // When it returns no row the access was not allowed (or is one the
-// statement leaves to the full check: a single-use privilege, an
-// unattended access on PostgreSQL), nothing was written, and the full
+// statement leaves to the full check: a single-use privilege, a one-off
+// consent, an unattended access on PostgreSQL), nothing was written, and the full
 // check runs — which says exactly why, or allows and records the access.
 // So the statement's conditions only ever narrow what the full check
 // allows; TestOneStatementCheckAgrees runs both over the refusals on both
@@ -50,7 +50,7 @@ const checkSelect = `WITH sel AS MATERIALIZED (
 	JOIN customers o ON o.id = a.customer_id
 	JOIN consent_privileges p ON p.consent_id = c.id
 	LEFT JOIN account_access x ON x.account_nrb = a.nrb
-	WHERE c.id = $1 AND c.tpp_id = $2 AND c.status = 'authorised' AND c.expires_at > $4
+	WHERE c.id = $1 AND c.tpp_id = $2 AND c.status = 'authorised' AND c.expires_at > $4 AND c.one_off = FALSE
 	  AND ($5 = '' OR c.customer_id = $5)
 	  AND a.customer_id = c.customer_id
 	  AND p.seq = (SELECT MIN(q.seq) FROM consent_privileges q WHERE q.consent_id = c.id AND q.name = $6

@@ -114,6 +114,8 @@ func TestOneStatementCheckAgrees(t *testing.T) {
 		must(f.consents.Revoke(ctx, revoked.ID, "psu", "test"))
 		corp := f.consent("PSDPL-KNF-A", f.corp, []consent.Privilege{done(365, f.corpAcct.NRB, consent.UsageMultiple)}, f.corpAcct.NRB)
 		short := f.consent("PSDPL-KNF-A", f.anna, []consent.Privilege{done(30, mainNRB, consent.UsageMultiple)}, mainNRB)
+		oneOff := f.consentWith(consent.Consent{TPPID: "PSDPL-KNF-A", OneOff: true, FrequencyPerDay: 1, Dialect: consent.DialectBerlinGroup,
+			Privileges: []consent.Privilege{done(365, mainNRB, consent.UsageMultiple)}}, f.anna, mainNRB)
 
 		now := f.clock.Now()
 		daysBack := func(n int) time.Time { return day(ledger.DateOf(now.AddDate(0, 0, -n))) }
@@ -147,6 +149,7 @@ func TestOneStatementCheckAgrees(t *testing.T) {
 			{"no such account", caller(good), byNRB(newNRB(t)), true, time.Time{}, false, string(consent.CodeAccountNotInConsent)},
 			{"API access not activated", caller(corp), byNRB(f.corpAcct.NRB), true, time.Time{}, false, string(access.CodeNotActivated)},
 			{"single use (left to the full check)", caller(single), byNRB(mainNRB), true, time.Time{}, true, ""},
+			{"one-off consent (left to the full check)", caller(oneOff), byNRB(mainNRB), true, time.Time{}, true, ""},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				before := f.accesses()
@@ -157,7 +160,7 @@ func TestOneStatementCheckAgrees(t *testing.T) {
 				if ok && !tc.allowed {
 					t.Fatalf("the one statement allowed what the full check refuses (%s)", tc.code)
 				}
-				wantOK := tc.allowed && tc.name != "single use (left to the full check)"
+				wantOK := tc.allowed && !strings.HasSuffix(tc.name, "(left to the full check)")
 				if ok != wantOK {
 					t.Errorf("one statement allowed: %v, want %v", ok, wantOK)
 				}

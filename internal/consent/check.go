@@ -100,6 +100,15 @@ func limitError(c Consent, resource string, next time.Time) *Error {
 // counters; the other resources are account numbers.
 const ResourceAccounts = "accounts"
 
+// The kinds of read a one-off consent allows once each per resource.
+const (
+	KindAccounts           = "accounts" // the account list
+	KindAccount            = "account"  // an account's details
+	KindBalances           = "balances"
+	KindTransactions       = "transactions"
+	KindTransactionDetails = "transactionDetails"
+)
+
 // Access is one TPP call to check against its consent.
 type Access struct {
 	ConsentID string
@@ -114,6 +123,9 @@ type Access struct {
 	// PSU-IP-Address): such calls are not counted towards the consent's
 	// FrequencyPerDay.
 	PSUPresent bool
+	// Kind is the kind of read (KindBalances, ...): a one-off consent
+	// allows each kind once per resource. "" for calls of no kind.
+	Kind string
 	// HistoryFrom is the earliest date the call asks for; zero = none.
 	HistoryFrom time.Time
 	// Consume records the access: single-use privileges are used up and,
@@ -214,6 +226,19 @@ func (s *Service) check(ctx context.Context, tx *store.Tx, a Access) (Consent, e
 			return c, limitError(c, resource, next)
 		}
 	}
+	// A one-off consent: each kind of read once per resource.
+	if c.OneOff && a.Kind != "" {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM consent_accesses WHERE consent_id = $1 AND resource = $2 AND kind = $3`,
+			c.ID, resource, a.Kind).Scan(&n); err != nil {
+			return c, fmt.Errorf("count accesses: %w", err)
+		}
+		if n > 0 {
+			return c, newError(CodeUsageExhausted,
+				"the consent is for one access (recurringIndicator false) and this read (%s) was made: ask the customer for a new consent",
+				"zgoda jest jednorazowa (recurringIndicator false) i ten odczyt (%s) został już wykonany: poproś klienta o nową zgodę", a.Kind)
+		}
+	}
 	if !a.Consume {
 		return c, nil
 	}
@@ -266,8 +291,8 @@ func (s *Service) use(ctx context.Context, tx *store.Tx, c *Consent, idx int, a 
 		return fmt.Errorf("use privilege: %w", err)
 	}
 	c.Privileges[idx].Uses++
-	if _, err := tx.ExecContext(ctx, `INSERT INTO consent_accesses (id, consent_id, resource, privilege, psu_present, at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, newID(), c.ID, resource, a.Privilege, a.PSUPresent, micros(now)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO consent_accesses (id, consent_id, resource, privilege, psu_present, at, kind)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, newID(), c.ID, resource, a.Privilege, a.PSUPresent, micros(now), a.Kind); err != nil {
 		return fmt.Errorf("record access: %w", err)
 	}
 	return nil

@@ -110,6 +110,10 @@ type Consent struct {
 	// Window is how those accesses are counted; "" at creation means the
 	// dialect's (WindowOf).
 	Window Window
+	// OneOff marks a consent for one access (Berlin Group's
+	// recurringIndicator false): each kind of read (Access.Kind) once per
+	// resource, whether the customer is present or not.
+	OneOff bool
 }
 
 // Alive tells whether the consent is received or authorised and not expired.
@@ -246,12 +250,12 @@ func insert(ctx context.Context, q store.Querier, c Consent, now time.Time) erro
 	_, err = q.ExecContext(ctx, `INSERT INTO consents
 		(id, tpp_consent_id, tpp_id, client_id, customer_id, scope, accounts, scope_time_limit, throttling_policy,
 		 dialect, status, status_reason, parent_id, created_at, authorised_at, expires_at, updated_at,
-		 frequency_per_day, unattended_window)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+		 frequency_per_day, unattended_window, one_off)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 		c.ID, c.TPPConsentID, c.TPPID, c.ClientID, c.CustomerID, string(c.Scope), string(accounts),
 		micros(c.ScopeTimeLimit), c.ThrottlingPolicy, c.Dialect, string(c.Status), c.StatusReason, c.ParentID,
 		micros(c.CreatedAt), micros(c.AuthorisedAt), micros(c.ExpiresAt), micros(now),
-		c.FrequencyPerDay, string(c.Window))
+		c.FrequencyPerDay, string(c.Window), c.OneOff)
 	if store.IsUniqueViolation(err) {
 		return newError(CodeDuplicate,
 			"consentId %s was already used by your organisation: generate a new consentId (a UUID) for each consent",
@@ -296,7 +300,7 @@ func nonNil(s []string) []string {
 
 const consentColumns = `id, tpp_consent_id, tpp_id, client_id, customer_id, scope, accounts, scope_time_limit,
 	throttling_policy, dialect, status, status_reason, parent_id, created_at, authorised_at, expires_at,
-	frequency_per_day, unattended_window`
+	frequency_per_day, unattended_window, one_off`
 
 func scanConsent(row interface{ Scan(...any) error }) (Consent, error) {
 	var c Consent
@@ -304,7 +308,7 @@ func scanConsent(row interface{ Scan(...any) error }) (Consent, error) {
 	var stl, created, authorised, expires int64
 	err := row.Scan(&c.ID, &c.TPPConsentID, &c.TPPID, &c.ClientID, &c.CustomerID, &scope, &accounts, &stl,
 		&c.ThrottlingPolicy, &c.Dialect, &status, &c.StatusReason, &c.ParentID, &created, &authorised, &expires,
-		&c.FrequencyPerDay, &window)
+		&c.FrequencyPerDay, &window, &c.OneOff)
 	if err != nil {
 		return Consent{}, err
 	}
@@ -584,7 +588,7 @@ func (s *Service) CreateExchanged(ctx context.Context, tx *store.Tx, parent, c C
 		c.TPPConsentID = parent.TPPConsentID
 	}
 	c.TPPID, c.ClientID, c.Dialect = parent.TPPID, parent.ClientID, parent.Dialect
-	c.FrequencyPerDay, c.Window = parent.FrequencyPerDay, parent.Window
+	c.FrequencyPerDay, c.Window, c.OneOff = parent.FrequencyPerDay, parent.Window, parent.OneOff
 	if c.ScopeTimeLimit.IsZero() {
 		c.ScopeTimeLimit = parent.ScopeTimeLimit
 	}

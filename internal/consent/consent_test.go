@@ -482,3 +482,42 @@ func TestFrequencyPerDayConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// TestOneOff: a one-off consent (Berlin Group's recurringIndicator false)
+// allows each kind of read once per account, with the customer present or
+// not; reads of no kind are not limited that way.
+func TestOneOff(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s, _ := setup(t, db)
+		ctx := context.Background()
+		oo := aisConsent("one-off")
+		oo.Dialect, oo.FrequencyPerDay, oo.OneOff = consent.DialectBerlinGroup, 1, true
+		c := mustAuthorised(t, s, oo, accA, accB)
+		if got, _ := s.Get(ctx, c.ID); !got.OneOff {
+			t.Fatal("one-off not kept")
+		}
+		read := func(acc, kind string, psu bool) error {
+			_, err := s.Check(ctx, consent.Access{ConsentID: c.ID, TPPID: c.TPPID, Privilege: consent.PrivGetAccount,
+				AccountNumber: acc, Kind: kind, PSUPresent: psu, Consume: true})
+			return err
+		}
+		for _, k := range []string{consent.KindAccount, consent.KindBalances} {
+			if err := read(accA, k, true); err != nil {
+				t.Fatalf("first %s: %v", k, err)
+			}
+			err := read(accA, k, true)
+			wantCode(t, err, consent.CodeUsageExhausted)
+			if !strings.Contains(err.Error(), "recurringIndicator false") {
+				t.Fatalf("the refusal does not say why: %v", err)
+			}
+		}
+		if err := read(accB, consent.KindBalances, true); err != nil { // another account
+			t.Fatalf("another account: %v", err)
+		}
+		// Without the customer the day's one read is spent as well.
+		if err := read(accB, consent.KindAccount, false); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, read(accB, consent.KindAccount, false), consent.CodeAccessLimit)
+	})
+}

@@ -157,7 +157,7 @@ func (s *service) createConsent(w http.ResponseWriter, r *http.Request, c *gatew
 		Dialect: oauth.DialectBerlinGroup, TPPID: c.OrgID, ClientID: client.ClientID, RedirectURI: redirect, RedirectPrefix: true,
 		ResponseType: "code", Scope: string(scope), State: c.RequestID, QWACThumbprint: c.QWACInfo.FingerprintS256,
 		ScopeDetails: oauth.ScopeDetails{ConsentID: c.RequestID, ScopeTimeLimit: endOfDay(until), Privileges: privs,
-			FrequencyPerDay: rec.FrequencyPerDay},
+			FrequencyPerDay: rec.FrequencyPerDay, OneOff: !rec.Recurring},
 		Decoupled: decoupled, PSULogin: psuID, Polled: true,
 	}
 	res, err := s.d.OAuth.Authorize(ctx, ar)
