@@ -123,6 +123,7 @@ func TestBerlinGroup(t *testing.T) {
 	}{
 		{"RedirectFlow", bgRedirectFlow}, {"DecoupledFlow", bgDecoupledFlow}, {"Payment", bgPayment}, {"BulkPayment", bgBulk},
 		{"ExplicitAuthorisation", bgExplicit}, {"SignatureRefusals", bgSignatureRefusals},
+		{"CalendarDay", bgCalendarDay}, // last: it moves the sandbox's clock
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, p, data) })
 	}
@@ -851,4 +852,42 @@ func bgExplicit(t *testing.T, p *sandboxProc, data string) {
 	}
 	// The authorisation is finalised: another start is refused.
 	bgRefused(t, "a start after the authorisation", demo.bg(t, api, bgCall{method: "POST", path: pstart, body: map[string]any{}}), 409, "STATUS_INVALID")
+}
+
+// Reads without the customer are counted per calendar day in Warsaw by
+// the bank's clock: with frequencyPerDay 1 the second read is refused
+// with the time of the next one (midnight in Warsaw); once the sandbox's
+// clock reaches it, a read goes again — less than 24 hours after the
+// first — and the next is refused again.
+func bgCalendarDay(t *testing.T, p *sandboxProc, data string) {
+	api := "https://" + p.api
+	demo := loadTPP(t, filepath.Join(data, "sandbox", "demo-tpp"), data)
+	who := readPSUs(t, data)[0]
+	acct := []map[string]any{{"iban": iban(who.Accounts[0].Number)}}
+	body := bgConsentBody(map[string]any{"balances": acct})
+	body["frequencyPerDay"] = 1
+	created := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/consents", body: body,
+		header: map[string]string{"TPP-Redirect-URI": bgRedirect}}), "createConsent", 201, data)
+	newBrowser(t, "http://"+p.web).consentBySMS(created["_links"].(map[string]any)["scaRedirect"].(map[string]any)["href"].(string), who, nil)
+	cid := created["consentId"].(string)
+	list := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts",
+		header: map[string]string{"Consent-ID": cid, "PSU-IP-Address": "192.0.2.1"}}), "getAccountList", 200, data)
+	balances := "/berlingroup/v1/accounts/" + list["accounts"].([]any)[0].(map[string]any)["resourceId"].(string) + "/balances"
+	unattended := map[string]string{"Consent-ID": cid}
+	bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: balances, header: unattended}), "getBalances", 200, data)
+	second := demo.bg(t, api, bgCall{method: "GET", path: balances, header: unattended})
+	bgRefused(t, "the second read of the day", second, 429, "ACCESS_EXCEEDED")
+	_, at, _ := strings.Cut(second.message, "next read allowed at ")
+	next, err := time.Parse(time.RFC3339, strings.Fields(at + " ")[0])
+	warsaw, _ := time.LoadLocation("Europe/Warsaw")
+	if err != nil || next.In(warsaw).Hour() != 0 || next.In(warsaw).Minute() != 0 {
+		t.Fatalf("the refusal does not name midnight in Warsaw: %v %s", err, second.body)
+	}
+	res, err := http.Post("http://"+p.web+"/sandbox/clock", "application/json", strings.NewReader(`{"set":"`+next.Format(time.RFC3339)+`"}`))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("move the clock: %v %v", res, err)
+	}
+	res.Body.Close()
+	bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: balances, header: unattended}), "getBalances", 200, data)
+	bgRefused(t, "the second read of the new day", demo.bg(t, api, bgCall{method: "GET", path: balances, header: unattended}), 429, "ACCESS_EXCEEDED")
 }
