@@ -21,8 +21,9 @@ func explicitStart(r *http.Request) bool {
 // a compare-and-set on the resource's awaiting_start (table is
 // berlingroup_consents or berlingroup_payments, whose key is
 // consent_id or id), so that only the first start asks the customer —
-// for the decoupled approach, the mobile app's push. A start that finds
-// it started already does nothing.
+// for the decoupled approach, the mobile app's push — and the request's
+// time counts from the start. A start that finds it started already does
+// nothing.
 func (s *service) startAwaited(ctx context.Context, table, id, requestID, approach string) error {
 	key := "id"
 	if table == "berlingroup_consents" {
@@ -32,8 +33,15 @@ func (s *service) startAwaited(ctx context.Context, table, id, requestID, approa
 	if err != nil {
 		return fmt.Errorf("berlingroup: start authorisation: %w", err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 || approach != "DECOUPLED" || s.d.OnDecoupled == nil {
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return err
+	}
+	// The customer has the request's full time from the start.
+	if err := s.d.OAuth.Renew(ctx, requestID); err != nil {
+		return err
+	}
+	if approach != "DECOUPLED" || s.d.OnDecoupled == nil {
+		return nil
 	}
 	p, err := s.d.OAuth.Request(ctx, requestID)
 	if err != nil {
