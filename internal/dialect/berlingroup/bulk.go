@@ -279,8 +279,8 @@ func (s *service) getBulk(w http.ResponseWriter, rec bgPayment, st state) error 
 
 // cancelBulk cancels what of an authorised bulk can still be cancelled
 // (future-dated transfers before their day).
-func (s *service) cancelBulk(w http.ResponseWriter, st state) error {
-	b, refused, err := s.d.Payments.CancelBundle(context.Background(), st.bundle.ID, "tpp", "cancelled by the TPP")
+func (s *service) cancelBulk(ctx context.Context, w http.ResponseWriter, st state) error {
+	b, refused, err := s.d.Payments.CancelBundle(ctx, st.bundle.ID, "tpp", "cancelled by the TPP")
 	if err != nil {
 		return paymentRefusal(err)
 	}

@@ -580,7 +580,7 @@ func (s *service) cancelPayment(w http.ResponseWriter, r *http.Request, c *gatew
 	}
 	p, cons := st.p, st.cons
 	if st.bundle.ID != "" {
-		return s.cancelBulk(w, st)
+		return s.cancelBulk(ctx, w, st)
 	}
 	if st.rc.ID != "" {
 		if _, err := s.d.Payments.CancelRecurring(ctx, st.rc.ID, "tpp", "cancelled by the TPP"); err != nil {
