@@ -121,7 +121,9 @@ func TestBerlinGroup(t *testing.T) {
 		name string
 		run  func(*testing.T, *sandboxProc, string)
 	}{
-		{"RedirectFlow", bgRedirectFlow}, {"DecoupledFlow", bgDecoupledFlow}, {"Payment", bgPayment}, {"SignatureRefusals", bgSignatureRefusals},
+		{"RedirectFlow", bgRedirectFlow}, {"DecoupledFlow", bgDecoupledFlow}, {"Payment", bgPayment}, {"BulkPayment", bgBulk},
+		{"ExplicitAuthorisation", bgExplicit}, {"SignatureRefusals", bgSignatureRefusals},
+		{"CalendarDay", bgCalendarDay}, // last: it moves the sandbox's clock
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, p, data) })
 	}
@@ -199,9 +201,50 @@ func bgRedirectFlow(t *testing.T, p *sandboxProc, data string) {
 	if len(booked) == 0 {
 		t.Fatalf("no booked transactions in a year: %s", txs)
 	}
-	if next, ok := report["_links"].(map[string]any)["next"].(map[string]any); ok {
-		bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: next["href"].(string), header: present}), "getTransactionList", 200, data)
+	// Pages: next, then previous back to the first page's items; last has
+	// the oldest items and no next.
+	href := func(report map[string]any, name string) string {
+		l, _ := report["_links"].(map[string]any)[name].(map[string]any)
+		h, _ := l["href"].(string)
+		return h
 	}
+	entryRefs := func(report map[string]any) []string {
+		var out []string
+		for _, b := range report["booked"].([]any) {
+			out = append(out, b.(map[string]any)["entryReference"].(string))
+		}
+		return out
+	}
+	txPage := func(path string) map[string]any {
+		t.Helper()
+		page := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: path, header: present}), "getTransactionList", 200, data)
+		return page["transactions"].(map[string]any)
+	}
+	if href(report, "first") == "" || href(report, "last") == "" || href(report, "previous") != "" {
+		t.Fatalf("the first page's links: %v", report["_links"])
+	}
+	if next := href(report, "next"); next == "" {
+		t.Fatalf("a year of history on one page: %v", report["_links"])
+	} else {
+		page2 := txPage(next)
+		back := txPage(href(page2, "previous"))
+		if fmt.Sprint(entryRefs(back)) != fmt.Sprint(entryRefs(report)) {
+			t.Fatalf("previous of the second page is not the first page: %v vs %v", entryRefs(back), entryRefs(report))
+		}
+		last := txPage(href(page2, "last"))
+		if href(last, "next") != "" || len(last["booked"].([]any)) == 0 {
+			t.Fatalf("the last page: %v", last["_links"])
+		}
+	}
+	// entryReferenceFrom: the booked items after the one named.
+	if refs := entryRefs(report); len(refs) > 5 {
+		since := txPage("/berlingroup/v1/accounts/" + id + "/transactions?bookingStatus=booked&entryReferenceFrom=" + refs[5])
+		if got := entryRefs(since); fmt.Sprint(got) != fmt.Sprint(refs[:5]) {
+			t.Fatalf("entryReferenceFrom=%s gave %v, want %v", refs[5], got, refs[:5])
+		}
+	}
+	bgRefused(t, "deltaList", demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts/" + id + "/transactions?bookingStatus=booked&deltaList=true", header: present}),
+		400, "PARAMETER_NOT_SUPPORTED")
 	txID, _ := booked[0].(map[string]any)["transactionId"].(string)
 	bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts/" + id + "/transactions/" + txID, header: present}),
 		"getTransactionDetails", 200, data)
@@ -299,6 +342,44 @@ func bgRedirectFlow(t *testing.T, p *sandboxProc, data string) {
 		429, "ACCESS_EXCEEDED")
 	// With the customer present, reads go on.
 	bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts/" + id + "/balances", header: present}), "getBalances", 200, data)
+
+	// A one-off consent (recurringIndicator false): one read of each kind.
+	oneBody := bgConsentBody(map[string]any{"balances": acct, "transactions": acct})
+	oneBody["recurringIndicator"], oneBody["frequencyPerDay"] = false, 1
+	one := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/consents", body: oneBody,
+		header: map[string]string{"TPP-Redirect-URI": bgRedirect}}), "createConsent", 201, data)
+	newBrowser(t, "http://"+p.web).consentBySMS(one["_links"].(map[string]any)["scaRedirect"].(map[string]any)["href"].(string), who, nil)
+	oneHdr := map[string]string{"Consent-ID": one["consentId"].(string), "PSU-IP-Address": "192.0.2.1"}
+	for _, read := range []struct{ op, path string }{
+		{"getBalances", "/balances"}, {"getTransactionList", "/transactions?bookingStatus=booked&dateFrom=" + from},
+	} {
+		bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts/" + id + read.path, header: oneHdr}), read.op, 200, data)
+		again := demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts/" + id + read.path, header: oneHdr})
+		bgRefused(t, "a one-off consent read twice: "+read.op, again, 401, "CONSENT_INVALID")
+		if !strings.Contains(again.message, "recurringIndicator false") {
+			t.Fatalf("the refusal does not say why: %s", again.body)
+		}
+	}
+
+	// frequencyPerDay 2: the third read of the day without the customer is
+	// refused, and the refusal says when the next one is allowed.
+	twoBody := bgConsentBody(map[string]any{"balances": acct})
+	twoBody["frequencyPerDay"] = 2
+	two := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/consents", body: twoBody,
+		header: map[string]string{"TPP-Redirect-URI": bgRedirect}}), "createConsent", 201, data)
+	newBrowser(t, "http://"+p.web).consentBySMS(two["_links"].(map[string]any)["scaRedirect"].(map[string]any)["href"].(string), who, nil)
+	twoID := two["consentId"].(string)
+	if info := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/consents/" + twoID}), "getConsentInformation", 200, data); info["frequencyPerDay"] != float64(2) {
+		t.Fatalf("frequencyPerDay 2 reads back as %v", info["frequencyPerDay"])
+	}
+	for i := 1; i <= 2; i++ {
+		bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts/" + id + "/balances", header: map[string]string{"Consent-ID": twoID}}), "getBalances", 200, data)
+	}
+	third := demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts/" + id + "/balances", header: map[string]string{"Consent-ID": twoID}})
+	bgRefused(t, "third read with frequencyPerDay 2", third, 429, "ACCESS_EXCEEDED")
+	if !strings.Contains(third.message, "next read allowed at") {
+		t.Fatalf("the refusal does not say when the next read is allowed: %s", third.body)
+	}
 
 	// The same X-Request-ID twice.
 	rid := uuid.NewString()
@@ -546,10 +627,6 @@ func bgPayment(t *testing.T, p *sandboxProc, data string) {
 	us["creditorAgent"] = "CHASUS33"
 	bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/payments/cross-border-credit-transfers", body: us, header: redirect}), "initiatePayment", 201, data)
 
-	// Bulk payments are not offered.
-	bgRefused(t, "bulk", demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/bulk-payments/pl-domestic-credit-transfers", body: pay("1.00", "PLN"), header: redirect}),
-		405, "SERVICE_INVALID")
-
 	// A periodic payment: checked first, a standing order after SCA,
 	// cancelled by DELETE.
 	const periodicPath = "/berlingroup/v1/periodic-payments/pl-domestic-credit-transfers"
@@ -614,4 +691,203 @@ func bgPayment(t *testing.T, p *sandboxProc, data string) {
 	if s["transactionStatus"] != "CANC" && s["transactionStatus"] != "RJCT" {
 		t.Fatalf("status after cancelling before SCA: %v", s)
 	}
+}
+
+// Bulk payments: refused whole before the customer sees them when a
+// transfer is wrong (the refusal names it); after one SCA the transfers
+// are initiated together; a transfer the ledger refuses (no funds) leaves
+// the bulk PART with a message naming it; every 2xx body valid against
+// the official file.
+func bgBulk(t *testing.T, p *sandboxProc, data string) {
+	api := "https://" + p.api
+	demo := loadTPP(t, filepath.Join(data, "sandbox", "demo-tpp"), data)
+	psus := readPSUs(t, data)
+	who := psus[0]
+	transfer := func(amount, creditor, title string) map[string]any {
+		return map[string]any{"instructedAmount": map[string]any{"currency": "PLN", "amount": amount},
+			"creditorAccount": map[string]any{"iban": creditor}, "creditorName": "Anna Nowak", "remittanceInformationUnstructured": title}
+	}
+	bulk := func(transfers ...map[string]any) map[string]any {
+		return map[string]any{"batchBookingPreferred": true, "debtorAccount": map[string]any{"iban": iban(who.Accounts[0].Number)},
+			"payments": transfers}
+	}
+	redirect := map[string]string{"TPP-Redirect-URI": bgRedirect, "PSU-IP-Address": "192.0.2.1"}
+	const path = "/berlingroup/v1/bulk-payments/pl-domestic-credit-transfers"
+	to1, to2 := iban(psus[1].Accounts[0].Number), iban(psus[2].Accounts[0].Number)
+
+	bgRefused(t, "an empty bulk", demo.bg(t, api, bgCall{method: "POST", path: path, body: bulk(), header: redirect}), 400, "FORMAT_ERROR")
+	bad := demo.bg(t, api, bgCall{method: "POST", path: path, body: bulk(transfer("1.00", to1, "a"), transfer("1.001", to2, "b")), header: redirect})
+	bgRefused(t, "a bulk with a wrong amount", bad, 400, "FORMAT_ERROR")
+	if !strings.Contains(bad.message, "payments[1]") {
+		t.Fatalf("the refusal does not name the transfer: %s", bad.body)
+	}
+	bgRefused(t, "a bulk in EUR as domestic", demo.bg(t, api, bgCall{method: "POST", path: path, body: func() map[string]any {
+		b := bulk(transfer("1.00", to1, "a"))
+		b["payments"].([]map[string]any)[0]["instructedAmount"] = map[string]any{"currency": "EUR", "amount": "1.00"}
+		return b
+	}(), header: redirect}), 400, "PRODUCT_INVALID")
+	bgRefused(t, "a bulk with a field of single payments", demo.bg(t, api, bgCall{method: "POST", path: path, body: func() map[string]any {
+		b := bulk(transfer("1.00", to1, "a"))
+		b["payments"].([]map[string]any)[0]["debtorAccount"] = map[string]any{"iban": to2}
+		return b
+	}(), header: redirect}), 400, "FORMAT_ERROR")
+
+	// Two transfers; the second is more than the account holds.
+	created := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: path,
+		body: bulk(transfer("3.21", to1, "Bulk one"), transfer("99999999.00", to2, "Bulk two")), header: redirect}), "initiatePayment", 201, data)
+	id := created["paymentId"].(string)
+	status := func() map[string]any {
+		return bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: path + "/" + id + "/status"}), "getPaymentInitiationStatus", 200, data)
+	}
+	if st := status(); st["transactionStatus"] != "RCVD" {
+		t.Fatalf("bulk before SCA: %v", st)
+	}
+	page := created["_links"].(map[string]any)["scaRedirect"].(map[string]any)["href"].(string)
+	br := newBrowser(t, "http://"+p.web)
+	u, _ := br.get(page)
+	br.post(u+"/login", url.Values{"login": {who.Login}, "password": {who.Password}})
+	if _, html := br.get(page); !strings.Contains(html, "Bulk one") || !strings.Contains(html, "Bulk two") {
+		t.Fatalf("the consent page does not show both transfers: %s", html)
+	}
+	if back := newBrowser(t, "http://"+p.web).consentBySMS(page, who, nil); !strings.HasPrefix(back, bgRedirect) {
+		t.Fatalf("back to %q", back)
+	}
+	st := status()
+	if st["transactionStatus"] != "PART" || !strings.Contains(fmt.Sprint(st["tppMessages"]), "payments[1]") {
+		t.Fatalf("bulk with a transfer refused: %v", st)
+	}
+	info := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: path + "/" + id}), "schema:bulkPaymentInitiationWithStatusResponse", 200, data)
+	if info["transactionStatus"] != "PART" || len(info["payments"].([]any)) != 2 || info["batchBookingPreferred"] != true {
+		t.Fatalf("bulk payment: %v", info)
+	}
+	bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: path + "/" + id}), "getPaymentInformation", 200, data)
+	// Read again: initiated once.
+	if st := status(); st["transactionStatus"] != "PART" {
+		t.Fatalf("bulk read again: %v", st)
+	}
+	bgRefused(t, "a bulk under the single payments' path", demo.bg(t, api, bgCall{method: "GET",
+		path: "/berlingroup/v1/payments/pl-domestic-credit-transfers/" + id}), 404, "RESOURCE_UNKNOWN")
+
+	// A bulk that all goes through, then cannot be cancelled.
+	ok := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: path,
+		body: bulk(transfer("1.11", to1, "Bulk three"), transfer("2.22", to2, "Bulk four")), header: redirect}), "initiatePayment", 201, data)
+	newBrowser(t, "http://"+p.web).consentBySMS(ok["_links"].(map[string]any)["scaRedirect"].(map[string]any)["href"].(string), who, nil)
+	okPath := path + "/" + ok["paymentId"].(string)
+	if st := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: okPath + "/status"}), "getPaymentInitiationStatus", 200, data); st["transactionStatus"] == "PART" ||
+		st["transactionStatus"] == "RJCT" {
+		t.Fatalf("a bulk that goes through: %v", st)
+	}
+	bgRefused(t, "cancel an executed bulk", demo.bg(t, api, bgCall{method: "DELETE", path: okPath}), 400, "CANCELLATION_INVALID")
+}
+
+// TPP-Explicit-Authorisation-Preferred: true — the consent and the payment
+// are created without their authorisation: no scaRedirect, no push to the
+// mobile app, no authorisation listed; the TPP starts it with POST
+// .../authorisations, and only then is the customer asked.
+func bgExplicit(t *testing.T, p *sandboxProc, data string) {
+	api := "https://" + p.api
+	demo := loadTPP(t, filepath.Join(data, "sandbox", "demo-tpp"), data)
+	psus := readPSUs(t, data)
+	who := psus[0]
+	acct := []map[string]any{{"iban": iban(who.Accounts[0].Number)}}
+	explicit := map[string]string{"TPP-Redirect-URI": bgRedirect, "TPP-Explicit-Authorisation-Preferred": "true"}
+	created := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/consents",
+		body: bgConsentBody(map[string]any{"accounts": acct}), header: explicit}), "createConsent", 201, data)
+	links := created["_links"].(map[string]any)
+	start, _ := links["startAuthorisation"].(map[string]any)["href"].(string)
+	if start == "" || links["scaRedirect"] != nil || links["scaStatus"] != nil {
+		t.Fatalf("explicit start: links %v", links)
+	}
+	list := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: start}), "getConsentAuthorisation", 200, data)
+	if n := len(list["authorisationIds"].([]any)); n != 0 {
+		t.Fatalf("an authorisation before the TPP started one: %v", list)
+	}
+	started := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: start, body: map[string]any{}}), "startConsentAuthorisation", 201, data)
+	page, _ := started["_links"].(map[string]any)["scaRedirect"].(map[string]any)["href"].(string)
+	if started["scaStatus"] != "received" || page == "" || started["authorisationId"] == "" {
+		t.Fatalf("started: %v", started)
+	}
+	newBrowser(t, "http://"+p.web).consentBySMS(page, who, nil)
+	if st := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/consents/" + created["consentId"].(string) + "/status"}),
+		"getConsentStatus", 200, data); st["consentStatus"] != "valid" {
+		t.Fatalf("after the explicit authorisation: %v", st)
+	}
+
+	// Decoupled and explicit: nothing reaches the mobile app before the start.
+	payer := psus[2]
+	const path = "/berlingroup/v1/payments/pl-domestic-credit-transfers"
+	pc := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: path, body: map[string]any{
+		"debtorAccount":    map[string]any{"iban": iban(payer.Accounts[0].Number)},
+		"instructedAmount": map[string]any{"currency": "PLN", "amount": "4.56"},
+		"creditorAccount":  map[string]any{"iban": iban(psus[1].Accounts[0].Number)}, "creditorName": "Anna Nowak", "remittanceInformationUnstructured": "Explicit",
+	}, header: map[string]string{"TPP-Redirect-Preferred": "false", "PSU-ID": payer.Login, "TPP-Explicit-Authorisation-Preferred": "true"}}),
+		"initiatePayment", 201, data)
+	approve := func() int {
+		res, err := http.Post("http://"+p.web+"/sandbox/mobile/approve", "application/json", strings.NewReader(`{"login":"`+payer.Login+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if code := approve(); code == 200 {
+		t.Fatal("the mobile app was asked before the TPP started the authorisation")
+	}
+	pstart := pc["_links"].(map[string]any)["startAuthorisation"].(map[string]any)["href"].(string)
+	ps := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: pstart, body: map[string]any{}}), "startPaymentAuthorisation", 201, data)
+	scaLink := ps["_links"].(map[string]any)["scaStatus"].(map[string]any)["href"].(string)
+	if code := approve(); code != 200 {
+		t.Fatalf("mobile approve after the start: %d", code)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		sca := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: scaLink}), "getPaymentInitiationScaStatus", 200, data)
+		if sca["scaStatus"] == "finalised" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("scaStatus still %v", sca)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The authorisation is finalised: another start is refused.
+	bgRefused(t, "a start after the authorisation", demo.bg(t, api, bgCall{method: "POST", path: pstart, body: map[string]any{}}), 409, "STATUS_INVALID")
+}
+
+// Reads without the customer are counted per calendar day in Warsaw by
+// the bank's clock: with frequencyPerDay 1 the second read is refused
+// with the time of the next one (midnight in Warsaw); once the sandbox's
+// clock reaches it, a read goes again — less than 24 hours after the
+// first — and the next is refused again.
+func bgCalendarDay(t *testing.T, p *sandboxProc, data string) {
+	api := "https://" + p.api
+	demo := loadTPP(t, filepath.Join(data, "sandbox", "demo-tpp"), data)
+	who := readPSUs(t, data)[0]
+	acct := []map[string]any{{"iban": iban(who.Accounts[0].Number)}}
+	body := bgConsentBody(map[string]any{"balances": acct})
+	body["frequencyPerDay"] = 1
+	created := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/consents", body: body,
+		header: map[string]string{"TPP-Redirect-URI": bgRedirect}}), "createConsent", 201, data)
+	newBrowser(t, "http://"+p.web).consentBySMS(created["_links"].(map[string]any)["scaRedirect"].(map[string]any)["href"].(string), who, nil)
+	cid := created["consentId"].(string)
+	list := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts",
+		header: map[string]string{"Consent-ID": cid, "PSU-IP-Address": "192.0.2.1"}}), "getAccountList", 200, data)
+	balances := "/berlingroup/v1/accounts/" + list["accounts"].([]any)[0].(map[string]any)["resourceId"].(string) + "/balances"
+	unattended := map[string]string{"Consent-ID": cid}
+	bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: balances, header: unattended}), "getBalances", 200, data)
+	second := demo.bg(t, api, bgCall{method: "GET", path: balances, header: unattended})
+	bgRefused(t, "the second read of the day", second, 429, "ACCESS_EXCEEDED")
+	_, at, _ := strings.Cut(second.message, "next read allowed at ")
+	next, err := time.Parse(time.RFC3339, strings.Fields(at + " ")[0])
+	warsaw, _ := time.LoadLocation("Europe/Warsaw")
+	if err != nil || next.In(warsaw).Hour() != 0 || next.In(warsaw).Minute() != 0 {
+		t.Fatalf("the refusal does not name midnight in Warsaw: %v %s", err, second.body)
+	}
+	res, err := http.Post("http://"+p.web+"/sandbox/clock", "application/json", strings.NewReader(`{"set":"`+next.Format(time.RFC3339)+`"}`))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("move the clock: %v %v", res, err)
+	}
+	res.Body.Close()
+	bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: balances, header: unattended}), "getBalances", 200, data)
+	bgRefused(t, "the second read of the new day", demo.bg(t, api, bgCall{method: "GET", path: balances, header: unattended}), 429, "ACCESS_EXCEEDED")
 }

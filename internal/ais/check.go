@@ -15,25 +15,26 @@ import (
 // The consent check of a list in one statement.
 //
 // The check of an AIS call reads the consent, its privileges, the account,
-// its holder and its API access, counts the unattended accesses of the
-// last 24 hours and records the access: as the consent, ledger and access
+// its holder and its API access, counts the unattended accesses in the
+// consent's window (frequency_per_day of them in the last 24 hours, or in
+// the calendar day in Warsaw) and records the access: as the consent, ledger and access
 // services do it (check), that is ten statements in a transaction and
 // beside it. checkStatement does all of it in one: a statement that
 // selects the consent, the privilege, the account, the holder and the API
 // access under every condition on which the access is allowed, and inserts
 // the access record from that selection, returning what the page needs.
 // When it returns no row the access was not allowed (or is one the
-// statement leaves to the full check: a single-use privilege, an
-// unattended access on PostgreSQL), nothing was written, and the full
+// statement leaves to the full check: a single-use privilege, a one-off
+// consent, an unattended access on PostgreSQL), nothing was written, and the full
 // check runs — which says exactly why, or allows and records the access.
 // So the statement's conditions only ever narrow what the full check
 // allows; TestOneStatementCheckAgrees runs both over the refusals on both
 // engines.
 //
-// The 4 unattended accesses a day: on SQLite every write statement runs on
+// The consent's unattended accesses a day: on SQLite every write statement runs on
 // the one writing connection, so the count in the statement and its
 // insert are atomic. On PostgreSQL a statement's subquery reads its
-// snapshot and two nodes could both see 3; unattended accesses there take
+// snapshot and two nodes could both see one access less than the limit; unattended accesses there take
 // the full check, which locks the consent row (SELECT ... FOR UPDATE) and
 // counts after the lock.
 //
@@ -49,7 +50,7 @@ const checkSelect = `WITH sel AS MATERIALIZED (
 	JOIN customers o ON o.id = a.customer_id
 	JOIN consent_privileges p ON p.consent_id = c.id
 	LEFT JOIN account_access x ON x.account_nrb = a.nrb
-	WHERE c.id = $1 AND c.tpp_id = $2 AND c.status = 'authorised' AND c.expires_at > $4
+	WHERE c.id = $1 AND c.tpp_id = $2 AND c.status = 'authorised' AND c.expires_at > $4 AND c.one_off = FALSE
 	  AND ($5 = '' OR c.customer_id = $5)
 	  AND a.customer_id = c.customer_id
 	  AND p.seq = (SELECT MIN(q.seq) FROM consent_privileges q WHERE q.consent_id = c.id AND q.name = $6
@@ -59,7 +60,9 @@ const checkSelect = `WITH sel AS MATERIALIZED (
 	  AND ($9 OR x.state = 'active' OR x.state IS NULL AND o.segment = $10)
 	  AND ($11 OR c.scope NOT IN ('ais', 'ais-accounts') OR
 	       (SELECT COUNT(*) FROM consent_accesses h WHERE h.consent_id = c.id AND h.resource = a.nrb
-	        AND h.psu_present = FALSE AND h.at > $12) < $13)
+	        AND h.psu_present = FALSE
+	        AND h.at > CASE WHEN c.unattended_window = 'day' THEN CAST($13 AS BIGINT) ELSE CAST($12 AS BIGINT) END)
+	       < c.frequency_per_day)
 )`
 
 var (
@@ -140,7 +143,8 @@ func (s *Service) oneStatement(ctx context.Context, c Caller, privilege string, 
 		value = consent.NormalizeNRB(value)
 	}
 	args := []any{c.ConsentID, c.TPPID, value, now.UnixMicro(), c.CustomerID, privilege, !consent.IsPerAccount(privilege),
-		minDays, s.access == nil, string(ledger.Retail), !counted, now.Add(-consent.UnattendedWindow).UnixMicro(), consent.UnattendedLimit}
+		minDays, s.access == nil, string(ledger.Retail), !counted,
+		consent.Window24Hours.After(now).UnixMicro(), consent.WindowCalendarDay.After(now).UnixMicro()}
 	var row *sql.Row
 	if continuation {
 		row = s.db.QueryRowContext(ctx, checkOnly[byID], args...)

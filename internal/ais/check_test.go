@@ -2,7 +2,9 @@ package ais
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -112,6 +114,8 @@ func TestOneStatementCheckAgrees(t *testing.T) {
 		must(f.consents.Revoke(ctx, revoked.ID, "psu", "test"))
 		corp := f.consent("PSDPL-KNF-A", f.corp, []consent.Privilege{done(365, f.corpAcct.NRB, consent.UsageMultiple)}, f.corpAcct.NRB)
 		short := f.consent("PSDPL-KNF-A", f.anna, []consent.Privilege{done(30, mainNRB, consent.UsageMultiple)}, mainNRB)
+		oneOff := f.consentWith(consent.Consent{TPPID: "PSDPL-KNF-A", OneOff: true, FrequencyPerDay: 1, Dialect: consent.DialectBerlinGroup,
+			Privileges: []consent.Privilege{done(365, mainNRB, consent.UsageMultiple)}}, f.anna, mainNRB)
 
 		now := f.clock.Now()
 		daysBack := func(n int) time.Time { return day(ledger.DateOf(now.AddDate(0, 0, -n))) }
@@ -145,6 +149,7 @@ func TestOneStatementCheckAgrees(t *testing.T) {
 			{"no such account", caller(good), byNRB(newNRB(t)), true, time.Time{}, false, string(consent.CodeAccountNotInConsent)},
 			{"API access not activated", caller(corp), byNRB(f.corpAcct.NRB), true, time.Time{}, false, string(access.CodeNotActivated)},
 			{"single use (left to the full check)", caller(single), byNRB(mainNRB), true, time.Time{}, true, ""},
+			{"one-off consent (left to the full check)", caller(oneOff), byNRB(mainNRB), true, time.Time{}, true, ""},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				before := f.accesses()
@@ -155,7 +160,7 @@ func TestOneStatementCheckAgrees(t *testing.T) {
 				if ok && !tc.allowed {
 					t.Fatalf("the one statement allowed what the full check refuses (%s)", tc.code)
 				}
-				wantOK := tc.allowed && tc.name != "single use (left to the full check)"
+				wantOK := tc.allowed && !strings.HasSuffix(tc.name, "(left to the full check)")
 				if ok != wantOK {
 					t.Errorf("one statement allowed: %v, want %v", ok, wantOK)
 				}
@@ -212,38 +217,154 @@ func accessCode(err error) access.Code {
 }
 
 // TestUnattendedLimitExact fires 16 unattended first pages at once at one
-// account of one consent, on both engines: exactly 4 are served, the rest
-// refused with access_limit, and exactly 4 accesses are recorded.
+// account of one consent, on both engines: exactly the consent's
+// frequency is served (4 for a PolishAPI consent, 2 for a Berlin Group
+// consent with frequencyPerDay 2), the rest refused with access_limit,
+// and exactly that many accesses are recorded.
 func TestUnattendedLimitExact(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		for _, tc := range []struct {
+			name      string
+			dialect   string
+			frequency int // 0: the default
+			want      int
+		}{
+			{"polishapi default", consent.DialectPolishAPI, 0, consent.UnattendedLimit},
+			{"berlingroup frequencyPerDay 2", consent.DialectBerlinGroup, 2, 2},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				ctx := context.Background()
+				f := newFixture(t, db)
+				c := f.consentWith(consent.Consent{TPPID: "PSDPL-KNF-A", Dialect: tc.dialect, FrequencyPerDay: tc.frequency,
+					Privileges: []consent.Privilege{done(365, f.main.NRB, consent.UsageMultiple)}}, f.anna, f.main.NRB)
+				before := f.accesses()
+				var wg sync.WaitGroup
+				var served, limited atomic.Int64
+				for range 16 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						_, err := f.svc.List(ctx, Caller{TPPID: c.TPPID, ConsentID: c.ID, CustomerID: c.CustomerID},
+							Query{Kind: KindDone, Account: AccountRef{Value: f.main.NRB}})
+						switch {
+						case err == nil:
+							served.Add(1)
+						case consent.CodeOf(err) == consent.CodeAccessLimit:
+							limited.Add(1)
+						default:
+							t.Error(err)
+						}
+					}()
+				}
+				wg.Wait()
+				if served.Load() != int64(tc.want) || limited.Load() != int64(16-tc.want) {
+					t.Errorf("served %d, limited %d; want %d and %d", served.Load(), limited.Load(), tc.want, 16-tc.want)
+				}
+				if n := f.accesses() - before; n != tc.want {
+					t.Errorf("%d accesses recorded, want %d", n, tc.want)
+				}
+			})
+		}
+	})
+}
+
+// consentWith gives c (a TPP, privileges, a dialect, a frequency) of
+// customer's on accounts.
+func (f *fixture) consentWith(c consent.Consent, customer ledger.Customer, accounts ...string) consent.Consent {
+	ctx := context.Background()
+	c.TPPConsentID, c.ClientID, c.Scope = uuid.NewString(), "client-"+c.TPPID, consent.ScopeAIS
+	c.ScopeTimeLimit, c.ThrottlingPolicy = f.clock.Now().AddDate(0, 3, 0), consent.ThrottlingPSD2Regulatory
+	c = must(f.consents.Create(ctx, c))
+	return must(f.consents.Authorise(ctx, c.ID, customer.ID, accounts))
+}
+
+// TestUnattendedWindows: a consent counts its unattended reads in its
+// window — any 24 hours (PolishAPI) or the calendar day in Warsaw (Berlin
+// Group) — up to its frequency; the one statement and the full check agree
+// on every read (the statement allows exactly what the full check allows,
+// and writes nothing when it does not), on both engines; the refusal says
+// when the next read is allowed.
+func TestUnattendedWindows(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
-		c := f.consent("PSDPL-KNF-A", f.anna, []consent.Privilege{done(365, f.main.NRB, consent.UsageMultiple)}, f.main.NRB)
-		var wg sync.WaitGroup
-		var served, limited atomic.Int64
-		for range 16 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, err := f.svc.List(ctx, Caller{TPPID: c.TPPID, ConsentID: c.ID, CustomerID: c.CustomerID},
-					Query{Kind: KindDone, Account: AccountRef{Value: f.main.NRB}})
-				switch {
-				case err == nil:
-					served.Add(1)
-				case consent.CodeOf(err) == consent.CodeAccessLimit:
-					limited.Add(1)
-				default:
-					t.Error(err)
+		// 22:30 in Warsaw (UTC+1 in November).
+		f.clock.Advance(time.Date(2026, 11, 23, 21, 30, 0, 0, time.UTC).Sub(f.clock.Now()))
+		privs := []consent.Privilege{done(365, f.main.NRB, consent.UsageMultiple)}
+		rolling := f.consentWith(consent.Consent{TPPID: "PSDPL-KNF-A", Dialect: consent.DialectPolishAPI, FrequencyPerDay: 2, Privileges: privs}, f.anna, f.main.NRB)
+		daily := f.consentWith(consent.Consent{TPPID: "PSDPL-KNF-A", Dialect: consent.DialectBerlinGroup, FrequencyPerDay: 2, Privileges: privs}, f.anna, f.main.NRB)
+		if rolling.Window != consent.Window24Hours || daily.Window != consent.WindowCalendarDay {
+			t.Fatalf("windows %q and %q", rolling.Window, daily.Window)
+		}
+		caller := func(c consent.Consent) Caller {
+			return Caller{TPPID: c.TPPID, ConsentID: c.ID, CustomerID: c.CustomerID}
+		}
+		ref := AccountRef{Value: f.main.NRB}
+		// read is one unattended first page: the one statement, then (when
+		// it does not allow) the full check, as grant runs them.
+		read := func(c consent.Consent, wantAllowed bool) error {
+			t.Helper()
+			before := f.accesses()
+			_, ok, err := f.svc.oneStatement(ctx, caller(c), consent.PrivGetTransactionsDone, ref, false, time.Time{}, false, f.clock.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok && !wantAllowed {
+				t.Fatal("the one statement allowed a read beyond the consent's frequency")
+			}
+			if db.Engine() == store.SQLite && ok != wantAllowed {
+				t.Fatalf("the one statement allowed: %v, want %v", ok, wantAllowed)
+			}
+			if ok {
+				if d := f.accesses() - before; d != 1 {
+					t.Fatalf("the one statement recorded %d accesses", d)
 				}
-			}()
+				return nil
+			}
+			if d := f.accesses() - before; d != 0 {
+				t.Fatalf("the one statement refused and recorded %d accesses", d)
+			}
+			_, err = f.svc.fullCheck(ctx, caller(c), consent.PrivGetTransactionsDone, ref, false, time.Time{}, false)
+			if wantAllowed != (err == nil) {
+				t.Fatalf("full check: %v, want allowed %v", err, wantAllowed)
+			}
+			return err
 		}
-		wg.Wait()
-		if served.Load() != consent.UnattendedLimit || limited.Load() != 16-consent.UnattendedLimit {
-			t.Errorf("served %d, limited %d; want %d and %d", served.Load(), limited.Load(), consent.UnattendedLimit, 16-consent.UnattendedLimit)
+		first := f.clock.Now()
+		for _, c := range []consent.Consent{rolling, daily} {
+			read(c, true)
+			f.clock.Advance(10 * time.Minute)
+			read(c, true)
+			f.clock.Advance(-10 * time.Minute)
 		}
-		if n := f.accesses(); n != consent.UnattendedLimit {
-			t.Errorf("%d accesses recorded, want %d", n, consent.UnattendedLimit)
+		f.clock.Advance(20 * time.Minute) // 22:50 in Warsaw
+		var e *consent.Error
+		if err := read(rolling, false); !errors.As(err, &e) || e.Code != consent.CodeAccessLimit || !e.RetryAfter.Equal(first.Add(24*time.Hour)) {
+			t.Fatalf("third read in 24 hours: %v", err)
+		}
+		midnight := time.Date(2026, 11, 24, 0, 0, 0, 0, polish.Warsaw)
+		if err := read(daily, false); !errors.As(err, &e) || e.Code != consent.CodeAccessLimit || !e.RetryAfter.Equal(midnight) ||
+			!strings.Contains(e.Message, "next read allowed at 2026-11-24T00:00:00+01:00") {
+			t.Fatalf("third read of the day: %v", err)
+		}
+
+		// 00:10 in Warsaw the next day: a new day, not yet 24 hours.
+		f.clock.Advance(80 * time.Minute)
+		read(daily, true)
+		read(daily, true)
+		if err := read(daily, false); consent.CodeOf(err) != consent.CodeAccessLimit {
+			t.Fatalf("third read of the new day: %v", err)
+		}
+		if err := read(rolling, false); consent.CodeOf(err) != consent.CodeAccessLimit {
+			t.Fatalf("rolling, after midnight: %v", err)
+		}
+		// 24 hours after the first read: the rolling window lets one more in.
+		f.clock.Advance(first.Add(24 * time.Hour).Sub(f.clock.Now()))
+		read(rolling, true)
+		if err := read(rolling, false); consent.CodeOf(err) != consent.CodeAccessLimit {
+			t.Fatalf("rolling, one out and one in: %v", err)
 		}
 	})
 }

@@ -8,20 +8,106 @@ import (
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/polish"
 	"github.com/psd2bank/psd2bank/internal/store"
 )
 
-// UnattendedLimit is how many times a TPP may access one resource of an
-// AIS consent in UnattendedWindow without the customer present (RTS art.
-// 36(5)(b)).
+// UnattendedLimit is the most times a TPP may access one resource of an
+// AIS consent in the consent's window without the customer present (RTS
+// art. 36(5)(b)); a consent's FrequencyPerDay may allow fewer.
+// UnattendedWindow is the length of Window24Hours.
 const (
 	UnattendedLimit  = 4
 	UnattendedWindow = 24 * time.Hour
 )
 
+// Window is how the accesses without the customer present are counted.
+type Window string
+
+// The windows.
+const (
+	// Window24Hours counts the accesses of any 24 hours: the limit is
+	// reached when FrequencyPerDay accesses fall in the last 24 hours,
+	// and the next becomes possible 24 hours after the oldest of them.
+	Window24Hours Window = "24h"
+	// WindowCalendarDay counts the accesses of the calendar day in
+	// Europe/Warsaw, by the bank's clock: the next becomes possible at
+	// midnight in Warsaw.
+	WindowCalendarDay Window = "day"
+)
+
+// WindowOf is the window of a dialect's consents, as each dialect's
+// contract says: PolishAPI and mBank count any 24 hours (RTS art.
+// 36(5)(b): "four times in a 24-hour period", which PolishAPI's
+// throttlingPolicy psd2Regulatory refers to); Berlin Group's
+// frequencyPerDay counts per calendar day in Europe/Warsaw.
+func WindowOf(dialect string) Window {
+	if dialect == DialectBerlinGroup {
+		return WindowCalendarDay
+	}
+	return Window24Hours
+}
+
+// After is the instant after which (exclusive) accesses count at now.
+func (w Window) After(now time.Time) time.Time {
+	if w == WindowCalendarDay {
+		return dayStart(now).Add(-time.Microsecond)
+	}
+	return now.Add(-UnattendedWindow)
+}
+
+// dayStart is midnight in Warsaw of now's day there.
+func dayStart(now time.Time) time.Time {
+	t := now.In(polish.Warsaw)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, polish.Warsaw)
+}
+
+// next is when, with the window full, the next access becomes possible;
+// oldest is the oldest of the accesses that fill it.
+func (w Window) next(now, oldest time.Time) time.Time {
+	if w == WindowCalendarDay {
+		t := dayStart(now)
+		return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, polish.Warsaw)
+	}
+	return oldest.Add(UnattendedWindow)
+}
+
+// limitError is the refusal of an access beyond the consent's frequency:
+// it says when the next read is allowed.
+func limitError(c Consent, resource string, next time.Time) *Error {
+	what, whatPL := "this account", "tego rachunku"
+	if resource == ResourceAccounts {
+		what, whatPL = "the account list", "listy rachunków"
+	}
+	e := &Error{Code: CodeAccessLimit, RetryAfter: next}
+	if c.Window == WindowCalendarDay {
+		at := next.In(polish.Warsaw).Format(time.RFC3339)
+		e.Message = fmt.Sprintf("the consent allows %d reads of %s a day without the customer present (frequencyPerDay, counted per calendar day in Europe/Warsaw) and today's are used: next read allowed at %s (midnight in Warsaw), or read with the customer present",
+			c.FrequencyPerDay, what, at)
+		e.MessagePL = fmt.Sprintf("zgoda pozwala na %d odczyt(y) %s dziennie bez udziału klienta (frequencyPerDay, liczone w dniach kalendarzowych czasu polskiego) i dzisiejsze zostały wykorzystane: kolejny odczyt możliwy o %s (północ w Warszawie) albo z udziałem klienta",
+			c.FrequencyPerDay, whatPL, at)
+		return e
+	}
+	at := next.UTC().Format(time.RFC3339)
+	e.Message = fmt.Sprintf("the consent allows %d reads of %s in 24 hours without the customer present and they are used: next read allowed at %s, or read with the customer present",
+		c.FrequencyPerDay, what, at)
+	e.MessagePL = fmt.Sprintf("zgoda pozwala na %d odczyt(y) %s w ciągu 24 godzin bez udziału klienta i zostały wykorzystane: kolejny odczyt możliwy o %s albo z udziałem klienta",
+		c.FrequencyPerDay, whatPL, at)
+	return e
+}
+
 // ResourceAccounts is the resource of the account list in the access
 // counters; the other resources are account numbers.
 const ResourceAccounts = "accounts"
+
+// The kinds of read a one-off consent allows once each per resource.
+const (
+	KindAccounts           = "accounts" // the account list
+	KindAccount            = "account"  // an account's details
+	KindBalances           = "balances"
+	KindTransactions       = "transactions"
+	KindTransactionDetails = "transactionDetails"
+)
 
 // Access is one TPP call to check against its consent.
 type Access struct {
@@ -33,9 +119,13 @@ type Access struct {
 	// account list and for privileges not per account).
 	AccountNumber string
 	// PSUPresent is true when the customer is actively asking (PolishAPI
-	// isDirectPsu / is_user_session, mBank PSU-IP-Address): such calls are
-	// not counted towards the 4 per 24 hours.
+	// isDirectPsu / is_user_session, mBank and Berlin Group
+	// PSU-IP-Address): such calls are not counted towards the consent's
+	// FrequencyPerDay.
 	PSUPresent bool
+	// Kind is the kind of read (KindBalances, ...): a one-off consent
+	// allows each kind once per resource. "" for calls of no kind.
+	Kind string
 	// HistoryFrom is the earliest date the call asks for; zero = none.
 	HistoryFrom time.Time
 	// Consume records the access: single-use privileges are used up and,
@@ -126,23 +216,31 @@ func (s *Service) checkAlso(ctx context.Context, tx *store.Tx, a Access, also *A
 			"przywilej %s tej zgody był jednorazowy i został już wykorzystany: poproś klienta o nową zgodę", a.Privilege)
 	}
 
-	// 4 unattended accesses per 24 hours, per resource.
+	// FrequencyPerDay unattended accesses per resource in the window.
 	resource := account
 	if resource == "" {
 		resource = ResourceAccounts
 	}
 	if c.Scope.IsAIS() && !a.PSUPresent {
-		next, err := s.nextAllowed(ctx, tx, c.ID, resource, now)
+		next, err := s.nextAllowed(ctx, tx, c, resource, now)
 		if err != nil {
 			return c, err
 		}
 		if !next.IsZero() {
-			e := newError(CodeAccessLimit,
-				"the limit of %d accesses in 24 hours without the customer present is reached for this resource: the next one is possible at %s",
-				"osiągnięto limit %d dostępów w ciągu 24 godzin bez udziału klienta dla tego zasobu: kolejny będzie możliwy o %s",
-				UnattendedLimit, next.UTC().Format(time.RFC3339))
-			e.RetryAfter = next
-			return c, e
+			return c, limitError(c, resource, next)
+		}
+	}
+	// A one-off consent: each kind of read once per resource.
+	if c.OneOff && a.Kind != "" {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM consent_accesses WHERE consent_id = $1 AND resource = $2 AND kind = $3`,
+			c.ID, resource, a.Kind).Scan(&n); err != nil {
+			return c, fmt.Errorf("count accesses: %w", err)
+		}
+		if n > 0 {
+			return c, newError(CodeUsageExhausted,
+				"the consent is for one access (recurringIndicator false) and this read (%s) was made: ask the customer for a new consent",
+				"zgoda jest jednorazowa (recurringIndicator false) i ten odczyt (%s) został już wykonany: poproś klienta o nową zgodę", a.Kind)
 		}
 	}
 	if !a.Consume {
@@ -223,19 +321,20 @@ func (s *Service) use(ctx context.Context, tx *store.Tx, c *Consent, idx int, a 
 	if stamp {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO consent_accesses (id, consent_id, resource, privilege, psu_present, at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, newID(), c.ID, resource, a.Privilege, a.PSUPresent, micros(now)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO consent_accesses (id, consent_id, resource, privilege, psu_present, at, kind)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, newID(), c.ID, resource, a.Privilege, a.PSUPresent, micros(now), a.Kind); err != nil {
 		return fmt.Errorf("record access: %w", err)
 	}
 	return nil
 }
 
-// nextAllowed returns, when the unattended limit is reached for the
+// nextAllowed returns, when c's unattended limit is reached for the
 // resource, the instant the next access becomes possible; zero otherwise.
-func (s *Service) nextAllowed(ctx context.Context, q store.Querier, consentID, resource string, now time.Time) (time.Time, error) {
+func (s *Service) nextAllowed(ctx context.Context, q store.Querier, c Consent, resource string, now time.Time) (time.Time, error) {
+	limit := c.FrequencyPerDay
 	rows, err := q.QueryContext(ctx, `SELECT at FROM consent_accesses
 		WHERE consent_id = $1 AND resource = $2 AND psu_present = $3 AND at > $4 ORDER BY at DESC LIMIT $5`,
-		consentID, resource, false, micros(now.Add(-UnattendedWindow)), UnattendedLimit)
+		c.ID, resource, false, micros(c.Window.After(now)), limit)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("count accesses: %w", err)
 	}
@@ -251,11 +350,12 @@ func (s *Service) nextAllowed(ctx context.Context, q store.Querier, consentID, r
 	if err := rows.Err(); err != nil {
 		return time.Time{}, err
 	}
-	if len(ats) < UnattendedLimit {
+	if len(ats) < limit {
 		return time.Time{}, nil
 	}
-	// The oldest of the last UnattendedLimit accesses leaves the window first.
-	return fromMicros(ats[len(ats)-1]).Add(UnattendedWindow), nil
+	// 24 hours: the oldest of the last limit accesses leaves the window
+	// first; a calendar day: the next day.
+	return c.Window.next(now, fromMicros(ats[len(ats)-1])), nil
 }
 
 // statusError is the refusal for a consent that is not authorised and

@@ -4,8 +4,10 @@
 // check every TPP call passes (Check): the consent is the TPP's, alive, has
 // the privilege for the account, the history asked is within
 // maxAllowedHistoryLong, single-use privileges are not used up, and AIS
-// calls without the customer present stay within 4 per 24 hours (RTS art.
-// 36(5)), counted in the database so that every node agrees.
+// calls without the customer present stay within the consent's
+// FrequencyPerDay (at most 4, RTS art. 36(5)) per resource in its window
+// (any 24 hours, or the calendar day in Warsaw), counted in the database so
+// that every node agrees.
 //
 // Errors are *Error values with a stable Code, an HTTP status class and
 // messages in English and Polish.
@@ -100,6 +102,18 @@ type Consent struct {
 	Status           Status
 	StatusReason     string
 	ParentID         string // the consent this one was exchanged from
+	// FrequencyPerDay is how many accesses per resource (an account, or
+	// the account list) the TPP may make in the Window without the
+	// customer present: 1 to UnattendedLimit; 0 at creation means
+	// UnattendedLimit.
+	FrequencyPerDay int
+	// Window is how those accesses are counted; "" at creation means the
+	// dialect's (WindowOf).
+	Window Window
+	// OneOff marks a consent for one access (Berlin Group's
+	// recurringIndicator false): each kind of read (Access.Kind) once per
+	// resource, whether the customer is present or not.
+	OneOff bool
 }
 
 // Alive tells whether the consent is received or authorised and not expired.
@@ -206,6 +220,21 @@ func (s *Service) validate(c *Consent, now time.Time) error {
 	if c.Dialect == "" {
 		c.Dialect = DialectPolishAPI
 	}
+	if c.FrequencyPerDay == 0 {
+		c.FrequencyPerDay = UnattendedLimit
+	}
+	if c.FrequencyPerDay < 1 || c.FrequencyPerDay > UnattendedLimit {
+		return newError(CodeInvalid,
+			"the frequency of reads without the customer must be 1 to %d a day (RTS art. 36(5)), not %d",
+			"liczba odczytów bez udziału klienta musi wynosić od 1 do %d na dobę (RTS art. 36 ust. 5), a nie %d",
+			UnattendedLimit, c.FrequencyPerDay)
+	}
+	if c.Window == "" {
+		c.Window = WindowOf(c.Dialect)
+	}
+	if c.Window != Window24Hours && c.Window != WindowCalendarDay {
+		return fmt.Errorf("consent: unknown window %q", c.Window)
+	}
 	c.Privileges = slices.Clone(c.Privileges)
 	for i := range c.Privileges {
 		c.Privileges[i].Uses = 0
@@ -220,11 +249,13 @@ func insert(ctx context.Context, q store.Querier, c Consent, now time.Time) erro
 	}
 	_, err = q.ExecContext(ctx, `INSERT INTO consents
 		(id, tpp_consent_id, tpp_id, client_id, customer_id, scope, accounts, scope_time_limit, throttling_policy,
-		 dialect, status, status_reason, parent_id, created_at, authorised_at, expires_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		 dialect, status, status_reason, parent_id, created_at, authorised_at, expires_at, updated_at,
+		 frequency_per_day, unattended_window, one_off)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 		c.ID, c.TPPConsentID, c.TPPID, c.ClientID, c.CustomerID, string(c.Scope), string(accounts),
 		micros(c.ScopeTimeLimit), c.ThrottlingPolicy, c.Dialect, string(c.Status), c.StatusReason, c.ParentID,
-		micros(c.CreatedAt), micros(c.AuthorisedAt), micros(c.ExpiresAt), micros(now))
+		micros(c.CreatedAt), micros(c.AuthorisedAt), micros(c.ExpiresAt), micros(now),
+		c.FrequencyPerDay, string(c.Window), c.OneOff)
 	if store.IsUniqueViolation(err) {
 		return newError(CodeDuplicate,
 			"consentId %s was already used by your organisation: generate a new consentId (a UUID) for each consent",
@@ -268,18 +299,20 @@ func nonNil(s []string) []string {
 }
 
 const consentColumns = `id, tpp_consent_id, tpp_id, client_id, customer_id, scope, accounts, scope_time_limit,
-	throttling_policy, dialect, status, status_reason, parent_id, created_at, authorised_at, expires_at`
+	throttling_policy, dialect, status, status_reason, parent_id, created_at, authorised_at, expires_at,
+	frequency_per_day, unattended_window, one_off`
 
 func scanConsent(row interface{ Scan(...any) error }) (Consent, error) {
 	var c Consent
-	var scope, accounts, status string
+	var scope, accounts, status, window string
 	var stl, created, authorised, expires int64
 	err := row.Scan(&c.ID, &c.TPPConsentID, &c.TPPID, &c.ClientID, &c.CustomerID, &scope, &accounts, &stl,
-		&c.ThrottlingPolicy, &c.Dialect, &status, &c.StatusReason, &c.ParentID, &created, &authorised, &expires)
+		&c.ThrottlingPolicy, &c.Dialect, &status, &c.StatusReason, &c.ParentID, &created, &authorised, &expires,
+		&c.FrequencyPerDay, &window, &c.OneOff)
 	if err != nil {
 		return Consent{}, err
 	}
-	c.Scope, c.Status = Scope(scope), Status(status)
+	c.Scope, c.Status, c.Window = Scope(scope), Status(status), Window(window)
 	c.ScopeTimeLimit, c.CreatedAt = fromMicros(stl), fromMicros(created)
 	c.AuthorisedAt, c.ExpiresAt = fromMicros(authorised), fromMicros(expires)
 	if err := json.Unmarshal([]byte(accounts), &c.Accounts); err != nil {
@@ -652,6 +685,7 @@ func (s *Service) CreateExchanged(ctx context.Context, tx *store.Tx, parent, c C
 		c.TPPConsentID = parent.TPPConsentID
 	}
 	c.TPPID, c.ClientID, c.Dialect = parent.TPPID, parent.ClientID, parent.Dialect
+	c.FrequencyPerDay, c.Window, c.OneOff = parent.FrequencyPerDay, parent.Window, parent.OneOff
 	if c.ScopeTimeLimit.IsZero() {
 		c.ScopeTimeLimit = parent.ScopeTimeLimit
 	}

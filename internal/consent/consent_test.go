@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/consent"
+	"github.com/psd2bank/psd2bank/internal/polish"
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/store/storetest"
 )
@@ -368,5 +371,129 @@ func TestUnattendedLimitConcurrent(t *testing.T) {
 		if allowed != 4 || limited != 6 {
 			t.Fatalf("allowed %d, limited %d; want 4 and 6", allowed, limited)
 		}
+	})
+}
+
+// TestFrequencyPerDay: a Berlin Group consent counts its frequencyPerDay
+// per account and calendar day in Warsaw, by the service's clock: the
+// frequency is kept with the consent (and read back), the refusal names
+// midnight in Warsaw, a new day starts a new count; the frequency must be
+// 1 to 4; a PolishAPI consent keeps 4 in any 24 hours.
+func TestFrequencyPerDay(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s, clk := setup(t, db)
+		ctx := context.Background()
+		for _, bad := range []int{-1, 5} {
+			c := aisConsent(fmt.Sprint("freq-bad", bad))
+			c.Dialect, c.FrequencyPerDay = consent.DialectBerlinGroup, bad
+			if _, err := s.Create(ctx, c); consent.CodeOf(err) != consent.CodeInvalid {
+				t.Fatalf("frequency %d: %v", bad, err)
+			}
+		}
+		if c := mustAuthorised(t, s, aisConsent("freq-pl"), accA); c.FrequencyPerDay != 4 || c.Window != consent.Window24Hours {
+			t.Fatalf("a PolishAPI consent: %d a %s", c.FrequencyPerDay, c.Window)
+		}
+		bg := aisConsent("freq-bg")
+		bg.Dialect, bg.FrequencyPerDay = consent.DialectBerlinGroup, 1
+		c := mustAuthorised(t, s, bg, accA, accB)
+		if got, err := s.Get(ctx, c.ID); err != nil || got.FrequencyPerDay != 1 || got.Window != consent.WindowCalendarDay {
+			t.Fatalf("read back: %+v %v", got, err)
+		}
+		access := func(acc string) error {
+			_, err := s.Check(ctx, consent.Access{ConsentID: c.ID, TPPID: c.TPPID, Privilege: consent.PrivGetAccount,
+				AccountNumber: acc, Consume: true})
+			return err
+		}
+		// t0 is 11:00 in Warsaw; 23:59 there:
+		clk.Advance(12*time.Hour + 59*time.Minute)
+		if err := access(accA); err != nil {
+			t.Fatal(err)
+		}
+		if err := access(accB); err != nil { // another account counts apart
+			t.Fatal(err)
+		}
+		err := access(accA)
+		var e *consent.Error
+		midnight := time.Date(2026, 3, 3, 0, 0, 0, 0, polish.Warsaw)
+		if !errors.As(err, &e) || e.Code != consent.CodeAccessLimit || !e.RetryAfter.Equal(midnight) ||
+			!strings.Contains(e.Message, "next read allowed at 2026-03-03T00:00:00+01:00") || !strings.Contains(e.Message, "frequencyPerDay") {
+			t.Fatalf("second read of the day: %v", err)
+		}
+		clk.Advance(time.Minute) // midnight in Warsaw: a new day
+		if err := access(accA); err != nil {
+			t.Fatalf("the new day: %v", err)
+		}
+		wantCode(t, access(accA), consent.CodeAccessLimit)
+	})
+}
+
+// TestFrequencyPerDayConcurrent: 16 unattended reads at once under a
+// consent with frequencyPerDay 2, on both engines: exactly 2 pass.
+func TestFrequencyPerDayConcurrent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s, _ := setup(t, db)
+		ctx := context.Background()
+		bg := aisConsent("freq-conc")
+		bg.Dialect, bg.FrequencyPerDay = consent.DialectBerlinGroup, 2
+		c := mustAuthorised(t, s, bg, accA)
+		var wg sync.WaitGroup
+		var allowed, limited atomic.Int64
+		for range 16 {
+			wg.Go(func() {
+				_, err := s.Check(ctx, consent.Access{ConsentID: c.ID, TPPID: c.TPPID, Privilege: consent.PrivGetAccount,
+					AccountNumber: accA, Consume: true})
+				switch {
+				case err == nil:
+					allowed.Add(1)
+				case consent.CodeOf(err) == consent.CodeAccessLimit:
+					limited.Add(1)
+				default:
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if allowed.Load() != 2 || limited.Load() != 14 {
+			t.Fatalf("allowed %d, limited %d; want 2 and 14", allowed.Load(), limited.Load())
+		}
+	})
+}
+
+// TestOneOff: a one-off consent (Berlin Group's recurringIndicator false)
+// allows each kind of read once per account, with the customer present or
+// not; reads of no kind are not limited that way.
+func TestOneOff(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s, _ := setup(t, db)
+		ctx := context.Background()
+		oo := aisConsent("one-off")
+		oo.Dialect, oo.FrequencyPerDay, oo.OneOff = consent.DialectBerlinGroup, 1, true
+		c := mustAuthorised(t, s, oo, accA, accB)
+		if got, _ := s.Get(ctx, c.ID); !got.OneOff {
+			t.Fatal("one-off not kept")
+		}
+		read := func(acc, kind string, psu bool) error {
+			_, err := s.Check(ctx, consent.Access{ConsentID: c.ID, TPPID: c.TPPID, Privilege: consent.PrivGetAccount,
+				AccountNumber: acc, Kind: kind, PSUPresent: psu, Consume: true})
+			return err
+		}
+		for _, k := range []string{consent.KindAccount, consent.KindBalances} {
+			if err := read(accA, k, true); err != nil {
+				t.Fatalf("first %s: %v", k, err)
+			}
+			err := read(accA, k, true)
+			wantCode(t, err, consent.CodeUsageExhausted)
+			if !strings.Contains(err.Error(), "recurringIndicator false") {
+				t.Fatalf("the refusal does not say why: %v", err)
+			}
+		}
+		if err := read(accB, consent.KindBalances, true); err != nil { // another account
+			t.Fatalf("another account: %v", err)
+		}
+		// Without the customer the day's one read is spent as well.
+		if err := read(accB, consent.KindAccount, false); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, read(accB, consent.KindAccount, false), consent.CodeAccessLimit)
 	})
 }

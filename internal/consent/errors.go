@@ -24,7 +24,7 @@ var (
 	CodeAccountNotInConsent = fault.Define("consent", "account_not_in_consent") // the privilege does not cover the account
 	CodeHistoryTooLong      = fault.Define("consent", "history_too_long")       // further back than maxAllowedHistoryLong
 	CodeUsageExhausted      = fault.Define("consent", "usage_exhausted")        // a single-use privilege already used
-	CodeAccessLimit         = fault.Define("consent", "access_limit")           // 4 unattended accesses per 24 h reached
+	CodeAccessLimit         = fault.Define("consent", "access_limit")           // the consent's unattended accesses in its window used
 )
 
 // Error is a consent error (the bank's one error type, fault.Error): a

@@ -45,8 +45,9 @@ const MaxHistoryDays = 1460
 
 // Dialects.
 const (
-	DialectPolishAPI = "polishapi"
-	DialectMBank     = "mbank"
+	DialectPolishAPI   = "polishapi"
+	DialectMBank       = "mbank"
+	DialectBerlinGroup = "berlingroup"
 )
 
 // Privilege is one privilege of a consent, for one account where it is per

@@ -25,6 +25,13 @@ type ScopeDetails struct {
 	ScopeTimeLimit   time.Time
 	ThrottlingPolicy string
 	Privileges       []consent.Privilege
+	// FrequencyPerDay is how many reads per account the TPP may make
+	// without the customer present in the consent's window (Berlin
+	// Group's frequencyPerDay); 0 = the regulatory 4.
+	FrequencyPerDay int
+	// OneOff asks for a consent for one access (Berlin Group's
+	// recurringIndicator false).
+	OneOff bool
 }
 
 // AuthorizeRequest is an authorize (or decoupled authorizeExt) call.
@@ -133,6 +140,8 @@ func (s *Server) Authorize(ctx context.Context, r AuthorizeRequest) (AuthorizeRe
 		ScopeTimeLimit:   r.ScopeDetails.ScopeTimeLimit,
 		ThrottlingPolicy: r.ScopeDetails.ThrottlingPolicy,
 		Dialect:          r.Dialect,
+		FrequencyPerDay:  r.ScopeDetails.FrequencyPerDay,
+		OneOff:           r.ScopeDetails.OneOff,
 	}
 	res := AuthorizeResult{RequestID: randomToken(), ExpiresAt: now.Add(s.cfg.RequestTTL)}
 	err = s.cfg.DB.InTx(ctx, func(tx *store.Tx) error {

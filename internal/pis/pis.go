@@ -391,6 +391,11 @@ func (s *Service) InitiateBundle(ctx context.Context, r BundleRequest) (payment.
 			return found{ok: true, consentID: consentID, hash: got.RequestHash}, nil
 		},
 		write: func(ctx context.Context, tx *store.Tx, cons consent.Consent) (bool, error) {
+			for i, o := range bo.Orders { // each transfer counts towards the customer's limits
+				if err := s.count(ctx, tx, o, nil); err != nil {
+					return false, itemError(i, err)
+				}
+			}
 			var inserted bool
 			var err error
 			b, inserted, err = s.payments.RecordBundle(ctx, tx, bo)
@@ -400,7 +405,15 @@ func (s *Service) InitiateBundle(ctx context.Context, r BundleRequest) (payment.
 	if err != nil || replayed {
 		return b, err
 	}
-	return s.payments.ExecuteBundle(ctx, b)
+	b, err = s.payments.ExecuteBundle(ctx, b)
+	for _, p := range b.Payments { // a transfer rejected when set going gives its count back
+		for _, o := range bo.Orders {
+			if p.Status == payment.StatusRejected && o.TPPTransactionID == p.TPPTransactionID {
+				s.uncount(ctx, o)
+			}
+		}
+	}
+	return b, err
 }
 
 // prepareOrder completes an order from the consent and checks it against

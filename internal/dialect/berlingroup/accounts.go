@@ -85,9 +85,10 @@ func (s *service) grant(r *http.Request, c *gateway.Caller) (bgConsent, consent.
 	return rec, cons, nil
 }
 
-// check asks the consent service whether the call may read, and counts it.
-func (s *service) check(ctx context.Context, r *http.Request, c *gateway.Caller, cons consent.Consent, privilege, nrb string, from time.Time) error {
-	_, err := s.d.Consents.Check(ctx, consent.Access{ConsentID: cons.ID, TPPID: c.OrgID, Privilege: privilege,
+// check asks the consent service whether the call (a read of kind) may
+// read, and counts it.
+func (s *service) check(ctx context.Context, r *http.Request, c *gateway.Caller, cons consent.Consent, privilege, kind, nrb string, from time.Time) error {
+	_, err := s.d.Consents.Check(ctx, consent.Access{ConsentID: cons.ID, TPPID: c.OrgID, Privilege: privilege, Kind: kind,
 		AccountNumber: nrb, PSUPresent: psuPresent(r), HistoryFrom: from, Consume: true})
 	if err != nil {
 		return consentRefusal(err)
@@ -179,14 +180,14 @@ func (s *service) getAccountList(w http.ResponseWriter, r *http.Request, c *gate
 	}
 	withBalance := r.URL.Query().Get("withBalance") == "true"
 	if cons.Scope == consent.ScopeAISAccounts {
-		if err := s.check(ctx, r, c, cons, consent.PrivGetAccounts, "", time.Time{}); err != nil {
+		if err := s.check(ctx, r, c, cons, consent.PrivGetAccounts, consent.KindAccounts, "", time.Time{}); err != nil {
 			return err
 		}
 	}
 	var list []AccountDetails
 	for _, nrb := range cons.Accounts {
 		if cons.Scope == consent.ScopeAIS {
-			if err := s.check(ctx, r, c, cons, consent.PrivGetAccount, nrb, time.Time{}); err != nil {
+			if err := s.check(ctx, r, c, cons, consent.PrivGetAccount, consent.KindAccounts, nrb, time.Time{}); err != nil {
 				return err
 			}
 		} else if err := s.checkAccess(ctx, nrb, access.AIS); err != nil {
@@ -233,7 +234,7 @@ func (s *service) readAccountDetails(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
-	if err := s.check(ctx, r, c, cons, consent.PrivGetAccount, a.NRB, time.Time{}); err != nil {
+	if err := s.check(ctx, r, c, cons, consent.PrivGetAccount, consent.KindAccount, a.NRB, time.Time{}); err != nil {
 		return err
 	}
 	d := s.details(a)
@@ -273,7 +274,7 @@ func (s *service) getBalances(w http.ResponseWriter, r *http.Request, c *gateway
 	if !hasBalances(rec, a.NRB) {
 		return consentWithout("the balances of this account")
 	}
-	if err := s.check(ctx, r, c, cons, consent.PrivGetAccount, a.NRB, time.Time{}); err != nil {
+	if err := s.check(ctx, r, c, cons, consent.PrivGetAccount, consent.KindBalances, a.NRB, time.Time{}); err != nil {
 		return err
 	}
 	b, err := s.balances(ctx, a)
@@ -313,15 +314,25 @@ func (s *service) getTransactionList(w http.ResponseWriter, r *http.Request, c *
 		return refuse(http.StatusBadRequest, CodeParameterNotSupport, "bookingStatus "+status+" is not offered: use booked, pending or both",
 			"bookingStatus "+status+" nie jest oferowane: użyj booked, pending lub both")
 	}
-	for _, p := range []string{"entryReferenceFrom", "deltaList"} {
-		if q.Has(p) {
-			return refuse(http.StatusBadRequest, CodeParameterNotSupport, p+" is not offered: page with _links.next and filter with dateFrom/dateTo",
-				p+" nie jest oferowane: stronicuj przez _links.next i filtruj przez dateFrom/dateTo")
+	if q.Has("deltaList") {
+		return refuse(http.StatusBadRequest, CodeParameterNotSupport, "deltaList is not offered: use entryReferenceFrom (the entryReference of the last transaction you have) or dateFrom",
+			"deltaList nie jest oferowane: użyj entryReferenceFrom (entryReference ostatniej transakcji, którą masz) lub dateFrom")
+	}
+	// entryReferenceFrom: the booked items after the one with that
+	// entryReference (this bank's are the item's sequence number).
+	var after int64
+	if e := q.Get("entryReferenceFrom"); q.Has("entryReferenceFrom") {
+		if after, err = strconv.ParseInt(e, 10, 64); err != nil || after <= 0 {
+			return formatError("entryReferenceFrom must be the entryReference of a booked transaction this bank gave you",
+				"entryReferenceFrom musi być wartością entryReference zaksięgowanej transakcji podaną przez bank", "got ", e)
 		}
 	}
 	dateFrom, dateTo := q.Get("dateFrom"), q.Get("dateTo")
+	if dateFrom == "" && after > 0 {
+		dateFrom = ledger.DateOf(s.now().AddDate(0, 0, -historyDays)) // as far back as the consent reaches
+	}
 	if dateFrom == "" {
-		return formatError("dateFrom is required (YYYY-MM-DD)", "dateFrom jest wymagane (RRRR-MM-DD)")
+		return formatError("dateFrom is required (YYYY-MM-DD), unless entryReferenceFrom is given", "dateFrom jest wymagane (RRRR-MM-DD), chyba że podano entryReferenceFrom")
 	}
 	from, err := time.Parse(time.DateOnly, dateFrom)
 	if err != nil {
@@ -345,7 +356,13 @@ func (s *service) getTransactionList(w http.ResponseWriter, r *http.Request, c *
 	if status == "pending" {
 		privilege = consent.PrivGetTransactionsPending
 	}
-	if err := s.check(ctx, r, c, cons, privilege, a.NRB, from); err != nil {
+	// The pages after the first belong to the same read (a one-off
+	// consent's one read of transactions).
+	kind := consent.KindTransactions
+	if before > 0 {
+		kind = ""
+	}
+	if err := s.check(ctx, r, c, cons, privilege, kind, a.NRB, from); err != nil {
 		return err
 	}
 	self := Prefix + "/v1/accounts/" + a.ID
@@ -353,7 +370,8 @@ func (s *service) getTransactionList(w http.ResponseWriter, r *http.Request, c *
 	links := map[string]link{"account": {self}}
 	filter := ledger.ItemFilter{BookingFrom: dateFrom, BookingTo: dateTo}
 	if status != "pending" {
-		items, more, err := s.d.Ledger.BookedItems(ctx, ledger.BookedQuery{AccountID: a.ID, ItemFilter: filter, BeforeSeq: before, Limit: pageSize})
+		bq := ledger.BookedQuery{AccountID: a.ID, ItemFilter: filter, BeforeSeq: before, AfterSeq: after, Limit: pageSize}
+		items, more, err := s.d.Ledger.BookedItems(ctx, bq)
 		if err != nil {
 			return err
 		}
@@ -366,10 +384,31 @@ func (s *service) getTransactionList(w http.ResponseWriter, r *http.Request, c *
 		if dateTo != "" {
 			base += "&dateTo=" + dateTo
 		}
-		links["first"] = link{base}
-		if more && len(items) > 0 {
-			links["next"] = link{base + "&page=" + strconv.FormatInt(items[len(items)-1].Seq, 10)}
+		if after > 0 {
+			base += "&entryReferenceFrom=" + strconv.FormatInt(after, 10)
 		}
+		pageLink := func(before int64) link {
+			if before == 0 {
+				return link{base}
+			}
+			return link{base + "&page=" + strconv.FormatInt(before, 10)}
+		}
+		links["first"] = pageLink(0)
+		if more && len(items) > 0 {
+			links["next"] = pageLink(items[len(items)-1].Seq)
+		}
+		if before > 0 && len(items) > 0 {
+			prev, err := s.d.Ledger.PreviousBookedPage(ctx, bq, items[0].Seq)
+			if err != nil {
+				return err
+			}
+			links["previous"] = pageLink(prev)
+		}
+		last, err := s.d.Ledger.LastBookedPage(ctx, bq)
+		if err != nil {
+			return err
+		}
+		links["last"] = pageLink(last)
 	}
 	if status != "booked" && before == 0 {
 		holds, _, err := s.d.Ledger.ActiveHolds(ctx, ledger.HoldQuery{AccountID: a.ID,
@@ -432,7 +471,7 @@ func (s *service) getTransactionDetails(w http.ResponseWriter, r *http.Request, 
 	if !hasTransactions(rec, a.NRB) {
 		return consentWithout("the transactions of this account")
 	}
-	if err := s.check(ctx, r, c, cons, consent.PrivGetTransactionDetail, a.NRB, time.Time{}); err != nil {
+	if err := s.check(ctx, r, c, cons, consent.PrivGetTransactionDetail, consent.KindTransactionDetails, a.NRB, time.Time{}); err != nil {
 		return err
 	}
 	p, err := s.d.Ledger.BookedItem(ctx, a.ID, param(r, "transactionId"))

@@ -17,6 +17,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/oauth"
 	"github.com/psd2bank/psd2bank/internal/payment"
+	"github.com/psd2bank/psd2bank/internal/pis"
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/tpp"
 	"github.com/psd2bank/psd2bank/internal/wire/strictjson"
@@ -39,8 +40,11 @@ type Deps struct {
 	OAuth    *oauth.Server
 	Clients  Clients
 	Payments *payment.Service
-	Access   *access.Service // nil: every account's API access is active
-	DB       store.Querier
+	// PIS initiates bundles (bulk payments) under their consent; nil: made
+	// from the services above.
+	PIS    *pis.Service
+	Access *access.Service // nil: every account's API access is active
+	DB     store.Querier
 	// OnDecoupled starts the customer's approval in the mobile app.
 	OnDecoupled func(ctx context.Context, res oauth.AuthorizeResult, psuLogin string) error
 }
@@ -54,6 +58,9 @@ type Route struct {
 // Routes lists the dialect's operations (patterns under Prefix); those it
 // does not serve answer SERVICE_INVALID.
 func Routes(d Deps) []Route {
+	if d.PIS == nil && d.Payments != nil {
+		d.PIS = pis.New(pis.Config{Consents: d.Consents, Payments: d.Payments, Ledger: d.Ledger, Access: d.Access})
+	}
 	s := &service{d: d}
 	ops := []op{
 		{"POST", "/v1/consents", gateway.AIS, "createConsent", s.createConsent},

@@ -92,7 +92,10 @@ type bgConsent struct {
 	Recurring                         bool
 	FrequencyPerDay                   int
 	ValidUntil, SCAApproach           string
-	CreatedAt                         time.Time
+	// AwaitingStart: the TPP starts the authorisation explicitly and has
+	// not yet (TPP-Explicit-Authorisation-Preferred).
+	AwaitingStart bool
+	CreatedAt     time.Time
 }
 
 func (s *service) createConsent(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
@@ -150,15 +153,14 @@ func (s *service) createConsent(w http.ResponseWriter, r *http.Request, c *gatew
 		return err
 	}
 	decoupled, psuID, redirect, client := sca.decoupled, sca.psuID, sca.redirect, sca.client
-	rec.SCAApproach = "REDIRECT"
-	if decoupled {
-		rec.SCAApproach = "DECOUPLED"
-	}
+	rec.SCAApproach = approachOf(sca)
+	rec.AwaitingStart = explicitStart(r)
 	ar := oauth.AuthorizeRequest{
 		Dialect: oauth.DialectBerlinGroup, TPPID: c.OrgID, ClientID: client.ClientID, RedirectURI: redirect, RedirectPrefix: true,
 		ResponseType: "code", Scope: string(scope), State: c.RequestID, QWACThumbprint: c.QWACInfo.FingerprintS256,
-		ScopeDetails: oauth.ScopeDetails{ConsentID: c.RequestID, ScopeTimeLimit: endOfDay(until), Privileges: privs},
-		Decoupled:    decoupled, PSULogin: psuID, Polled: true,
+		ScopeDetails: oauth.ScopeDetails{ConsentID: c.RequestID, ScopeTimeLimit: endOfDay(until), Privileges: privs,
+			FrequencyPerDay: rec.FrequencyPerDay, OneOff: !rec.Recurring},
+		Decoupled: decoupled, PSULogin: psuID, Polled: true,
 	}
 	res, err := s.d.OAuth.Authorize(ctx, ar)
 	if err != nil {
@@ -171,18 +173,23 @@ func (s *service) createConsent(w http.ResponseWriter, r *http.Request, c *gatew
 	if err := s.setNok(ctx, sca, res.RequestID); err != nil {
 		return err
 	}
-	if decoupled && s.d.OnDecoupled != nil {
-		if err := s.d.OnDecoupled(ctx, res, psuID); err != nil {
-			return err
-		}
-	}
 	self := Prefix + "/v1/consents/" + res.ConsentID
 	out := ConsentCreated{ConsentStatus: "received", ConsentID: res.ConsentID, Links: map[string]link{
-		"self": {self}, "status": {self + "/status"}, "scaStatus": {self + "/authorisations/" + res.RequestID},
+		"self": {self}, "status": {self + "/status"},
 	}}
-	if decoupled {
+	switch {
+	case rec.AwaitingStart:
+		out.Links["startAuthorisation"] = link{self + "/authorisations"}
+	case decoupled:
+		if s.d.OnDecoupled != nil {
+			if err := s.d.OnDecoupled(ctx, res, psuID); err != nil {
+				return err
+			}
+		}
+		out.Links["scaStatus"] = link{self + "/authorisations/" + res.RequestID}
 		out.PSUMessage = "Please approve the consent in the bank's mobile app."
-	} else {
+	default:
+		out.Links["scaStatus"] = link{self + "/authorisations/" + res.RequestID}
 		out.Links["scaRedirect"] = link{res.RedirectURI}
 	}
 	w.Header().Set("Location", self)
@@ -393,10 +400,10 @@ func (s *service) saveConsent(ctx context.Context, rec bgConsent) error {
 	bal, _ := json.Marshal(nonNil(rec.Balances))
 	tx, _ := json.Marshal(nonNil(rec.Transactions))
 	_, err := s.d.DB.ExecContext(ctx, `INSERT INTO berlingroup_consents (consent_id, tpp_id, request_id, kind, access,
-		balances, transactions, recurring, frequency_per_day, valid_until, sca_approach, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		balances, transactions, recurring, frequency_per_day, valid_until, sca_approach, created_at, awaiting_start)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		rec.ConsentID, rec.TPPID, rec.RequestID, rec.Kind, string(acc), string(bal), string(tx), rec.Recurring,
-		rec.FrequencyPerDay, rec.ValidUntil, rec.SCAApproach, rec.CreatedAt.UnixMicro())
+		rec.FrequencyPerDay, rec.ValidUntil, rec.SCAApproach, rec.CreatedAt.UnixMicro(), rec.AwaitingStart)
 	if err != nil {
 		return fmt.Errorf("berlingroup: store consent: %w", err)
 	}
@@ -417,9 +424,9 @@ func (s *service) loadConsent(ctx context.Context, tppID, id string) (bgConsent,
 	var acc, bal, tx string
 	var created int64
 	err := s.d.DB.QueryRowContext(ctx, `SELECT consent_id, tpp_id, request_id, kind, access, balances, transactions,
-		recurring, frequency_per_day, valid_until, sca_approach, created_at FROM berlingroup_consents WHERE consent_id = $1`, id).
+		recurring, frequency_per_day, valid_until, sca_approach, created_at, awaiting_start FROM berlingroup_consents WHERE consent_id = $1`, id).
 		Scan(&rec.ConsentID, &rec.TPPID, &rec.RequestID, &rec.Kind, &acc, &bal, &tx, &rec.Recurring, &rec.FrequencyPerDay,
-			&rec.ValidUntil, &rec.SCAApproach, &created)
+			&rec.ValidUntil, &rec.SCAApproach, &created, &rec.AwaitingStart)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && rec.TPPID != tppID {
 		return rec, consent.Consent{}, refuse(http.StatusForbidden, CodeConsentUnknown,
 			"no consent "+id+" is known for your organisation: use a consentId this bank gave you",
@@ -466,7 +473,7 @@ func (s *service) getConsent(w http.ResponseWriter, r *http.Request, c *gateway.
 	}
 	now := s.now()
 	info := ConsentInformation{Access: rec.Access, RecurringIndicator: rec.Recurring, ValidUntil: rec.ValidUntil,
-		FrequencyPerDay: rec.FrequencyPerDay, ConsentStatus: consentStatus(cons, now), LastActionDate: ledger.DateOf(rec.CreatedAt)}
+		FrequencyPerDay: cons.FrequencyPerDay, ConsentStatus: consentStatus(cons, now), LastActionDate: ledger.DateOf(rec.CreatedAt)}
 	if cons.Status == consent.StatusAuthorised {
 		info.ValidUntil = ledger.DateOf(cons.ExpiresAt.Add(-time.Second))
 		info.LastActionDate = ledger.DateOf(cons.AuthorisedAt)
@@ -548,7 +555,7 @@ func (s *service) getConsentScaStatus(w http.ResponseWriter, r *http.Request, c 
 	if err != nil {
 		return err
 	}
-	if param(r, "authorisationId") != rec.RequestID {
+	if param(r, "authorisationId") != rec.RequestID || rec.AwaitingStart {
 		return refuse(http.StatusForbidden, CodeResourceUnknown, "no such authorisation of this consent: use the one in _links.scaStatus",
 			"ta zgoda nie ma takiej autoryzacji: użyj tej z _links.scaStatus")
 	}
@@ -564,11 +571,16 @@ func (s *service) getConsentAuthorisations(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"authorisationIds": []string{rec.RequestID}})
+	ids := []string{rec.RequestID}
+	if rec.AwaitingStart {
+		ids = []string{}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"authorisationIds": ids})
 }
 
 // startConsentAuthorisation: the authorisation starts with the consent
-// (implicitly); an explicit start answers with that one while it is open.
+// (implicitly), or here when the TPP asked to start it explicitly; a
+// start of an open one answers with it.
 func (s *service) startConsentAuthorisation(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 	if len(strings.TrimSpace(string(c.Body))) > 2 {
 		return embeddedRefused(w, r, c)
@@ -576,6 +588,12 @@ func (s *service) startConsentAuthorisation(w http.ResponseWriter, r *http.Reque
 	rec, cons, err := s.loadConsent(r.Context(), c.OrgID, param(r, "consentId"))
 	if err != nil {
 		return err
+	}
+	if rec.AwaitingStart {
+		if err := s.startAwaited(r.Context(), "berlingroup_consents", rec.ConsentID, rec.RequestID, rec.SCAApproach); err != nil {
+			return err
+		}
+		rec.AwaitingStart = false
 	}
 	st, err := s.scaStatus(r.Context(), rec, cons)
 	if err != nil {

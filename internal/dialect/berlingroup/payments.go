@@ -83,9 +83,17 @@ func (s *service) paymentRoutes() []op {
 		{"GET", base + "/{paymentId}/authorisations", gateway.PIS, "getPaymentInitiationAuthorisation", s.getPaymentAuthorisations},
 		{"GET", base + "/{paymentId}/authorisations/{authorisationId}", gateway.PIS, "getPaymentInitiationScaStatus", s.getPaymentScaStatus},
 		{"PUT", base + "/{paymentId}/authorisations/{authorisationId}", gateway.PIS, "updatePaymentPsuData", embeddedRefused},
-		{"POST", base + "/{paymentId}/cancellation-authorisations", gateway.PIS, "startPaymentInitiationCancellationAuthorisation", notServed("cancellation authorisations (DELETE cancels a payment that can still be cancelled at once)")},
+		{"POST", base + "/{paymentId}/cancellation-authorisations", gateway.PIS, "startPaymentInitiationCancellationAuthorisation", notServed(noCancellationAuthorisation)},
+		{"GET", base + "/{paymentId}/cancellation-authorisations", gateway.PIS, "getPaymentInitiationCancellationAuthorisationInformation", notServed(noCancellationAuthorisation)},
 	}
 }
+
+// noCancellationAuthorisation says why no cancellation needs the
+// customer: what can still be cancelled (a payment before its
+// authorisation, a future-dated payment before its day, a standing order)
+// the TPP cancels at once with DELETE (204), as in the bank's other
+// dialects; what is executed or under way cannot be cancelled at all.
+const noCancellationAuthorisation = "cancellation authorisations: DELETE cancels at once what can still be cancelled (no authorisation by the customer is needed)"
 
 func paymentUnchangeable(http.ResponseWriter, *http.Request, *gateway.Caller) error {
 	return refuse(http.StatusMethodNotAllowed, CodeServiceInvalid,
@@ -96,23 +104,26 @@ func paymentUnchangeable(http.ResponseWriter, *http.Request, *gateway.Caller) er
 // bgPayment is the dialect's record of a payment.
 type bgPayment struct {
 	ID, TPPID, Service, Product string
-	Body                        PaymentInitiation
-	Order                       payment.Order
+	Body                        PaymentInitiation // single and periodic
+	Order                       payment.Order     // single and periodic
+	Raw                         json.RawMessage   // bulk: the body as sent
+	Bundle                      payment.BundleOrder
 	ConsentID, RequestID        string
 	SCAApproach, BankID         string
-	CreatedAt                   time.Time
+	// AwaitingStart is set while the TPP asked to start the authorisation
+	// itself (TPP-Explicit-Authorisation-Preferred) and has not yet.
+	AwaitingStart bool
+	CreatedAt     time.Time
 }
 
 // product checks the path's service and product.
 func product(r *http.Request) (string, error) {
 	svc, prod := param(r, "paymentService"), param(r, "paymentProduct")
 	switch svc {
-	case "payments", "periodic-payments":
-	case "bulk-payments":
-		return "", refuse(http.StatusMethodNotAllowed, CodeServiceInvalid, svc+" are not offered yet: initiate single payments (/v1/payments/{product})",
-			svc+" nie są jeszcze oferowane: inicjuj pojedyncze płatności (/v1/payments/{product})")
+	case "payments", "periodic-payments", serviceBulk:
 	default:
-		return "", refuse(http.StatusNotFound, CodeResourceUnknown, "no payment service "+svc+": use payments", "nie ma usługi płatniczej "+svc+": użyj payments")
+		return "", refuse(http.StatusNotFound, CodeResourceUnknown, "no payment service "+svc+": use payments, periodic-payments or bulk-payments",
+			"nie ma usługi płatniczej "+svc+": użyj payments, periodic-payments lub bulk-payments")
 	}
 	if _, ok := products[prod]; !ok {
 		return "", refuse(http.StatusNotFound, CodeProductUnknown,
@@ -247,12 +258,15 @@ func (s *service) initiatePayment(w http.ResponseWriter, r *http.Request, c *gat
 			"this bank accepts JSON payment initiations only (application/json); XML (pain.001) is not offered",
 			"bank przyjmuje tylko inicjacje płatności w JSON (application/json); XML (pain.001) nie jest obsługiwany")
 	}
+	svc := param(r, "paymentService")
+	if svc == serviceBulk {
+		return s.initiateBulk(w, r, c, prod)
+	}
 	var body PaymentInitiation
 	if err := decodeStrict(c.Body, &body, "payment initiation"); err != nil {
 		return err
 	}
 	id := uuid.Must(uuid.NewV7()).String()
-	svc := param(r, "paymentService")
 	o, err := s.order(svc, prod, body, c, id)
 	if err != nil {
 		return err
@@ -275,6 +289,7 @@ func (s *service) initiatePayment(w http.ResponseWriter, r *http.Request, c *gat
 		return err
 	}
 	decoupled, psuID, redirect, client := sca.decoupled, sca.psuID, sca.redirect, sca.client
+	explicit := explicitStart(r)
 	pr := products[prod]
 	privilege := pr.privilege
 	if o.Recurrence != nil {
@@ -292,29 +307,39 @@ func (s *service) initiatePayment(w http.ResponseWriter, r *http.Request, c *gat
 	}
 	o.ConsentID = res.ConsentID
 	rec := bgPayment{ID: id, TPPID: c.OrgID, Service: svc, Product: prod, Body: body, Order: o,
-		ConsentID: res.ConsentID, RequestID: res.RequestID, SCAApproach: "REDIRECT", CreatedAt: s.now()}
-	if decoupled {
-		rec.SCAApproach = "DECOUPLED"
-	}
+		ConsentID: res.ConsentID, RequestID: res.RequestID, SCAApproach: approachOf(sca), AwaitingStart: explicit, CreatedAt: s.now()}
+	return s.created(ctx, w, rec, sca, res)
+}
+
+// created records the payment resource and answers its initiation: with
+// the authorisation started (scaRedirect or the mobile app, and
+// scaStatus), or — when the TPP prefers to start it explicitly — with
+// _links.startAuthorisation only.
+func (s *service) created(ctx context.Context, w http.ResponseWriter, rec bgPayment, sca scaRequest, res oauth.AuthorizeResult) error {
 	if err := s.savePayment(ctx, rec); err != nil {
 		return err
 	}
 	if err := s.setNok(ctx, sca, res.RequestID); err != nil {
 		return err
 	}
-	if decoupled && s.d.OnDecoupled != nil {
-		if err := s.d.OnDecoupled(ctx, res, psuID); err != nil {
-			return err
+	self := Prefix + "/v1/" + rec.Service + "/" + rec.Product + "/" + rec.ID
+	links := map[string]link{"self": {self}, "status": {self + "/status"}}
+	if rec.AwaitingStart {
+		links["startAuthorisation"] = link{self + "/authorisations"}
+	} else {
+		if rec.SCAApproach == "DECOUPLED" && s.d.OnDecoupled != nil {
+			if err := s.d.OnDecoupled(ctx, res, sca.psuID); err != nil {
+				return err
+			}
 		}
-	}
-	self := Prefix + "/v1/" + svc + "/" + prod + "/" + id
-	links := map[string]link{"self": {self}, "status": {self + "/status"}, "scaStatus": {self + "/authorisations/" + res.RequestID}}
-	if !decoupled {
-		links["scaRedirect"] = link{res.RedirectURI}
+		links["scaStatus"] = link{self + "/authorisations/" + res.RequestID}
+		if rec.SCAApproach == "REDIRECT" {
+			links["scaRedirect"] = link{res.RedirectURI}
+		}
 	}
 	w.Header().Set("Location", self)
 	w.Header().Set("ASPSP-SCA-Approach", rec.SCAApproach)
-	return writeJSON(w, http.StatusCreated, map[string]any{"transactionStatus": "RCVD", "paymentId": id, "_links": links})
+	return writeJSON(w, http.StatusCreated, map[string]any{"transactionStatus": "RCVD", "paymentId": rec.ID, "_links": links})
 }
 
 func (s *service) limitDay(o payment.Order) string {
@@ -327,9 +352,13 @@ func (s *service) limitDay(o payment.Order) string {
 func (s *service) savePayment(ctx context.Context, rec bgPayment) error {
 	body, _ := json.Marshal(rec.Body)
 	order, _ := json.Marshal(rec.Order)
+	if rec.Service == serviceBulk {
+		body, order = rec.Raw, mustJSON(rec.Bundle)
+	}
 	_, err := s.d.DB.ExecContext(ctx, `INSERT INTO berlingroup_payments (id, tpp_id, service, product, body, order_json,
-		consent_id, request_id, sca_approach, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		rec.ID, rec.TPPID, rec.Service, rec.Product, string(body), string(order), rec.ConsentID, rec.RequestID, rec.SCAApproach, rec.CreatedAt.UnixMicro())
+		consent_id, request_id, sca_approach, created_at, awaiting_start) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		rec.ID, rec.TPPID, rec.Service, rec.Product, string(body), string(order), rec.ConsentID, rec.RequestID, rec.SCAApproach,
+		rec.CreatedAt.UnixMicro(), rec.AwaitingStart)
 	if err != nil {
 		return fmt.Errorf("berlingroup: store payment: %w", err)
 	}
@@ -347,9 +376,9 @@ func (s *service) loadPayment(ctx context.Context, r *http.Request, c *gateway.C
 	var body, order string
 	var created int64
 	id := param(r, "paymentId")
-	err = s.d.DB.QueryRowContext(ctx, `SELECT id, tpp_id, service, product, body, order_json, consent_id, request_id, sca_approach, bank_id, created_at
-		FROM berlingroup_payments WHERE id = $1`, id).Scan(&rec.ID, &rec.TPPID, &rec.Service, &rec.Product, &body, &order,
-		&rec.ConsentID, &rec.RequestID, &rec.SCAApproach, &rec.BankID, &created)
+	err = s.d.DB.QueryRowContext(ctx, `SELECT id, tpp_id, service, product, body, order_json, consent_id, request_id, sca_approach, bank_id,
+		created_at, awaiting_start FROM berlingroup_payments WHERE id = $1`, id).Scan(&rec.ID, &rec.TPPID, &rec.Service, &rec.Product, &body, &order,
+		&rec.ConsentID, &rec.RequestID, &rec.SCAApproach, &rec.BankID, &created, &rec.AwaitingStart)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && (rec.TPPID != c.OrgID || rec.Product != prod || rec.Service != param(r, "paymentService")) {
 		return rec, refuse(http.StatusNotFound, CodeResourceUnknown, "no payment "+id+" of product "+prod+" is known for your organisation",
 			"Twoja organizacja nie ma płatności "+id+" produktu "+prod)
@@ -357,8 +386,13 @@ func (s *service) loadPayment(ctx context.Context, r *http.Request, c *gateway.C
 	if err != nil {
 		return rec, fmt.Errorf("berlingroup: read payment: %w", err)
 	}
-	json.Unmarshal([]byte(body), &rec.Body)
-	json.Unmarshal([]byte(order), &rec.Order)
+	if rec.Service == serviceBulk {
+		rec.Raw = json.RawMessage(body)
+		json.Unmarshal([]byte(order), &rec.Bundle)
+	} else {
+		json.Unmarshal([]byte(body), &rec.Body)
+		json.Unmarshal([]byte(order), &rec.Order)
+	}
 	rec.CreatedAt = time.UnixMicro(created).UTC()
 	return rec, nil
 }
@@ -441,12 +475,16 @@ func transactionStatus(p payment.Payment, cons consent.Consent) string {
 // state is where a payment resource is: the consent, and the domain's
 // payment (single) or standing order (periodic) once initiated.
 type state struct {
-	cons consent.Consent
-	p    payment.Payment
-	rc   payment.Recurring
+	cons   consent.Consent
+	p      payment.Payment
+	rc     payment.Recurring
+	bundle payment.Bundle // bulk
 }
 
 func (st state) transactionStatus() string {
+	if st.bundle.ID != "" {
+		return bulkStatus(st.bundle)
+	}
 	if st.rc.ID != "" {
 		switch st.rc.Status {
 		case payment.RecurringCancelled:
@@ -461,8 +499,11 @@ func (st state) transactionStatus() string {
 
 // update brings the resource up to date (see settle and settlePeriodic).
 func (s *service) update(ctx context.Context, rec bgPayment) (state, error) {
-	if rec.Service == "periodic-payments" {
+	switch rec.Service {
+	case "periodic-payments":
 		return s.settlePeriodic(ctx, rec)
+	case serviceBulk:
+		return s.settleBulk(ctx, rec)
 	}
 	p, cons, err := s.settle(ctx, rec)
 	return state{cons: cons, p: p}, err
@@ -481,6 +522,9 @@ func (s *service) getPaymentStatus(w http.ResponseWriter, r *http.Request, c *ga
 	if st.p.ID != "" && st.p.Status == payment.StatusRejected && st.p.StatusReason != "" {
 		out["tppMessages"] = []TPPMessage{{Category: "ERROR", Code: CodePaymentFailed, Text: limitText(st.p.StatusReason)}}
 	}
+	if m := bulkMessages(st.bundle); len(m) > 0 {
+		out["tppMessages"] = m
+	}
 	return writeJSON(w, http.StatusOK, out)
 }
 
@@ -492,6 +536,9 @@ func (s *service) getPayment(w http.ResponseWriter, r *http.Request, c *gateway.
 	st, err := s.update(r.Context(), rec)
 	if err != nil {
 		return err
+	}
+	if rec.Service == serviceBulk {
+		return s.getBulk(w, rec, st)
 	}
 	b := rec.Body
 	out := map[string]any{
@@ -522,6 +569,9 @@ func (s *service) cancelPayment(w http.ResponseWriter, r *http.Request, c *gatew
 		return err
 	}
 	p, cons := st.p, st.cons
+	if st.bundle.ID != "" {
+		return s.cancelBulk(ctx, w, st)
+	}
 	if st.rc.ID != "" {
 		if _, err := s.d.Payments.CancelRecurring(ctx, st.rc.ID, "tpp", "cancelled by the TPP"); err != nil {
 			return paymentRefusal(err)
@@ -556,12 +606,17 @@ func (s *service) paymentScaStatus(ctx context.Context, rec bgPayment) (string, 
 
 func mustConsent(c consent.Consent, _ error) consent.Consent { return c }
 
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
+
 func (s *service) getPaymentScaStatus(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 	rec, err := s.loadPayment(r.Context(), r, c)
 	if err != nil {
 		return err
 	}
-	if param(r, "authorisationId") != rec.RequestID {
+	if param(r, "authorisationId") != rec.RequestID || rec.AwaitingStart {
 		return refuse(http.StatusForbidden, CodeResourceUnknown, "no such authorisation of this payment: use the one in _links.scaStatus",
 			"ta płatność nie ma takiej autoryzacji: użyj tej z _links.scaStatus")
 	}
@@ -580,18 +635,29 @@ func (s *service) getPaymentAuthorisations(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"authorisationIds": []string{rec.RequestID}})
+	ids := []string{rec.RequestID}
+	if rec.AwaitingStart {
+		ids = []string{}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"authorisationIds": ids})
 }
 
 func (s *service) startPaymentAuthorisation(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 	if len(strings.TrimSpace(string(c.Body))) > 2 {
 		return embeddedRefused(w, r, c)
 	}
-	rec, err := s.loadPayment(r.Context(), r, c)
+	ctx := r.Context()
+	rec, err := s.loadPayment(ctx, r, c)
 	if err != nil {
 		return err
 	}
-	st, err := s.paymentScaStatus(r.Context(), rec)
+	if rec.AwaitingStart {
+		if err := s.startAwaited(ctx, "berlingroup_payments", rec.ID, rec.RequestID, rec.SCAApproach); err != nil {
+			return err
+		}
+		rec.AwaitingStart = false
+	}
+	st, err := s.paymentScaStatus(ctx, rec)
 	if err != nil {
 		return err
 	}

@@ -54,6 +54,11 @@ func (s *service) settlePeriodic(ctx context.Context, rec bgPayment) (state, err
 
 // wireField names a field of the domain's order as this dialect does.
 func wireField(f string) string {
+	if rest, ok := strings.CutPrefix(f, "transfers["); ok { // a transfer of a bundle (bulk payment)
+		if i, field, ok := strings.Cut(rest, "]."); ok {
+			return "payments[" + i + "]." + wireField(field)
+		}
+	}
 	switch {
 	case f == "":
 		return ""
