@@ -969,8 +969,10 @@ func tppSync(ctx context.Context, t *tppRun, args []string) error {
 Each account's booked items are read from a few days before the newest
 one in the book (the first time: history_days back), and its pending ones;
 nothing is doubled. Each account costs two of the four reads a day the
-bank allows without the customer; an account whose reads are spent, or
-whose API access its holder blocked, is reported and the others go on.
+bank allows without the customer (in berlingroup: one per page of its
+list, counted per calendar day in Warsaw); an account whose reads are
+spent, or whose API access its holder blocked, is reported and the
+others go on.
 `)
 	from := fs.String("from", "", "re-read every account's items booked from this `day` (YYYY-MM-DD) on: repairs a book whose items do not add up")
 	present := fs.Bool("present", false, "the customer runs this sync themselves: the bank is told so, and the reads do not count against the four a day without them "+

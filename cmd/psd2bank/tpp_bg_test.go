@@ -192,4 +192,56 @@ func TestTPPBerlinGroup(t *testing.T) {
 		!strings.Contains(err.Error(), "--to") {
 		t.Fatalf("a German IBAN in PLN: %v", err)
 	}
+
+	// EUR from a EUR account goes by SEPA, to a foreign IBAN; a
+	// configuration made for berlingroup from the start.
+	var jan psu
+	for _, u := range readPSUs(t, data) {
+		if u.Login == "jan.kowalski" {
+			jan = u
+		}
+	}
+	if len(jan.Accounts) < 3 {
+		t.Fatal("jan.kowalski has no third (EUR) account: the test needs one")
+	}
+	eur := jan.Accounts[2].Number // the synthetic bank's EUR account of jan.kowalski
+	cfg2 := filepath.Join(t.TempDir(), "tpp.json")
+	if err := run(context.Background(), []string{"tpp", "init", "--sandbox", data, "--out", cfg2, "--dialect", "berlingroup", "--tpp", ownTPP(t, data)},
+		func(string) string { return "" }, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	connectAs(t, p, cfg2, jan)
+	pr, pw = io.Pipe()
+	go func() {
+		done <- run(context.Background(), []string{"tpp", "--config", cfg2, "pay", "--from", eur, "--to", "DE89 3704 0044 0532 0130 00", "--currency", "EUR",
+			"--name", "Max Mustermann", "--amount", "10.00", "--title", "Invoice 42"}, func(string) string { return "" }, pw, io.Discard)
+		pw.Close()
+	}()
+	lines = bufio.NewScanner(pr)
+	if !lines.Scan() {
+		t.Fatalf("pay printed nothing: %v", <-done)
+	}
+	page = lines.Text()[strings.Index(lines.Text(), "http"):]
+	back = newBrowser(t, "http://"+p.web).consentBySMS(page, jan, []string{eur})
+	newBrowser(t, "").get(back)
+	if !lines.Scan() {
+		t.Fatalf("pay said nothing more: %v", <-done)
+	}
+	paid = lines.Text()
+	go io.Copy(io.Discard, pr)
+	if err := <-done; err != nil {
+		t.Fatalf("pay EUR: %v", err)
+	}
+	if m := regexp.MustCompile(`^payment (\S+): (ACCP|ACSP|ACSC|PDNG)$`).FindStringSubmatch(paid); m == nil {
+		t.Fatalf("pay EUR said %q", paid)
+	} else if out, e, err := tpp2(cfg2, "status", m[1]); err != nil || !strings.Contains(out, "payment "+m[1]) {
+		t.Fatalf("status of the SEPA payment: %v %s %s", err, out, e)
+	}
+}
+
+// tpp2 runs `psd2bank tpp` with another configuration.
+func tpp2(cfg string, args ...string) (string, string, error) {
+	var o, e strings.Builder
+	err := run(context.Background(), append([]string{"tpp", "--config", cfg}, args...), func(string) string { return "" }, &o, &e)
+	return o.String(), e.String(), err
 }

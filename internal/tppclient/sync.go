@@ -220,7 +220,7 @@ func failure(nrb string, items int, err error) Outcome {
 			out.Hint = "the bank's unattended reads of this account are spent for now (the bank says until when): sync again then, or run `psd2bank tpp connect` with the customer: a new consent starts afresh"
 		case strings.Contains(code, "block") || strings.Contains(code, "activ"):
 			out.Hint = "the account holder has blocked API access to this account: they can activate it in internet banking (API access)"
-		case strings.Contains(code, "history"):
+		case strings.Contains(code, "history") || code == "period_invalid":
 			out.Hint = "the consent does not reach that far back: sync from a later day, or connect again with a longer history (history_days)"
 		case e.Status == 401 || e.Status == 403:
 			out.Hint = "the consent no longer covers this account: run `psd2bank tpp connect` with the customer"
