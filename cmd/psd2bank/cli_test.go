@@ -122,6 +122,7 @@ func TestTPPPayChecksLocally(t *testing.T) {
 		{"--date", "2026-13-01", "--date"},
 		{"--title", strings.Repeat("x", 141), "140"},
 		{"--currency", "XYZ", "--amount"},
+		{"--to", "DE89370400440532013000", "--to"}, // a foreign IBAN goes by SEPA, in EUR
 	} {
 		err := pay(tc.flag, tc.value)
 		if exitCode(err) != 2 || !strings.Contains(err.Error(), tc.says) {
@@ -130,7 +131,13 @@ func TestTPPPayChecksLocally(t *testing.T) {
 	}
 	// 12,50 is the Polish way of writing 12.50; NRBs with spaces and PL are
 	// fine: the checks pass and only the missing configuration stops it.
-	for _, extra := range [][]string{{"--amount", "12,50"}, {"--to", "PL61 1090 1014 0000 0712 1981 2874"}, {"--amount", "1000", "--currency", "JPY"}} {
+	// A foreign IBAN in EUR (SEPA, berlingroup) passes when its check
+	// digits are right.
+	if err := pay("--to", "DE88370400440532013000", "--currency", "EUR"); exitCode(err) != 2 || !strings.Contains(err.Error(), "--to") {
+		t.Errorf("pay to a German IBAN with wrong check digits: %v; want a usage error about --to", err)
+	}
+	for _, extra := range [][]string{{"--amount", "12,50"}, {"--to", "PL61 1090 1014 0000 0712 1981 2874"}, {"--amount", "1000", "--currency", "JPY"},
+		{"--to", "DE89 3704 0044 0532 0130 00", "--currency", "EUR"}} {
 		if err := pay(extra...); err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), "configuration") {
 			t.Errorf("pay %v: %v; want the checks passed and the configuration missing", extra, err)
 		}

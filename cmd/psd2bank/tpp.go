@@ -45,11 +45,11 @@ var tppCommands []tppCommand
 
 func init() {
 	tppCommands = []tppCommand{
-		{"init", "--sandbox DATA [--out tpp.json] [--dialect polishapi|mbank] [owner flags]", "write a configuration for the sandbox's demo TPP (and the firm's details for JPK_WB)", tppInit},
-		{"connect", "", "ask the customer's consent: prints the bank's page, receives the redirect (--open opens the page)", tppConnect},
+		{"init", "--sandbox DATA [--out tpp.json] [--dialect polishapi|mbank|berlingroup] [owner flags]", "write a configuration for the sandbox's demo TPP (and the firm's details for JPK_WB)", tppInit},
+		{"connect", "[--dialect polishapi|mbank|berlingroup]", "ask the customer's consent: prints the bank's page, receives the redirect (--open opens the page)", tppConnect},
 		{"accounts", "", "the connected accounts", tppAccountList},
 		{"balance", "", "their balances, read from the bank", tppBalance},
-		{"sync", "[--from YYYY-MM-DD]", "import new booked and pending items into the book", tppSync},
+		{"sync", "[--from YYYY-MM-DD] [--present]", "import new booked and pending items into the book", tppSync},
 		{"export", "--format csv|mt940|camt053|jpk-wb --from YYYY-MM-DD --to YYYY-MM-DD [--account NRB|all]... [--out FILE|DIR]", "a statement from the book", tppExport},
 		{"pay", "--to NRB --name NAME --amount 12.34 --title TITLE [--from NRB] [--date YYYY-MM-DD]", "a domestic payment the customer approves", tppPay},
 		{"status", "PAYMENT_ID", "a payment's status and its history", tppStatus},
@@ -200,7 +200,7 @@ func runTPP(ctx context.Context, args []string, getenv func(string) string, stdo
 // tppConfig is the TPP's configuration file.
 type tppConfig struct {
 	API         string `json:"api"`          // the bank's API address
-	Dialect     string `json:"dialect"`      // "polishapi" or "mbank"
+	Dialect     string `json:"dialect"`      // "polishapi", "mbank" or "berlingroup"
 	BankID      string `json:"bank_id"`      // mBank's bank id (default pl-retail)
 	ClockURL    string `json:"clock_url"`    // the sandbox's clock (its bank's time); empty for a real bank
 	TPPDir      string `json:"tpp_dir"`      // qwac.pem, qwac.key, qsealc.pem, qsealc.key, client.json
@@ -266,7 +266,7 @@ edited later in the file's "owner" section.
 `)
 	data := fs.String("sandbox", "./psd2bank-data", "the sandbox's data `directory`")
 	out := fs.String("out", "tpp.json", "the configuration `file` to write")
-	dialect := fs.String("dialect", "polishapi", "the bank's dialect: polishapi or mbank")
+	dialect := fs.String("dialect", "polishapi", "the bank's dialect: polishapi, mbank or berlingroup (NextGenPSD2 under /berlingroup/v1)")
 	tppDir := fs.String("tpp", "", "the TPP's `directory` (certificates and client.json); default: the sandbox's demo TPP")
 	historyDays := fs.Int("history-days", 90, "how many `days` back the first sync reads (the consent asks for as many)")
 	var o tppOwner
@@ -285,8 +285,8 @@ edited later in the file's "owner" section.
 	if done, err := t.parse(fs, args, 0); done {
 		return err
 	}
-	if *dialect != "polishapi" && *dialect != "mbank" {
-		return usageError{fmt.Sprintf("tpp init --dialect %q: use polishapi or mbank", *dialect)}
+	if !knownDialect(*dialect) {
+		return usageError{fmt.Sprintf("tpp init --dialect %q: use polishapi, mbank or berlingroup", *dialect)}
 	}
 	if *historyDays < 1 || *historyDays > 1460 {
 		return usageError{fmt.Sprintf("tpp init --history-days %d: give 1 to 1460 days", *historyDays)}
@@ -351,9 +351,25 @@ func (o tppOwner) missingForJPK() []string {
 // this machine), the code is exchanged, and the ais-accounts consent turned
 // into a history consent for every account the customer chose.
 func tppConnect(ctx context.Context, t *tppRun, args []string) error {
-	fs := t.flags("connect", "")
+	fs := t.flags("connect", `
+--dialect switches the configuration to another of the bank's dialects
+(written to the configuration file): every command after it uses it. In
+berlingroup the consent is the bank-offered one of NextGenPSD2 (the
+customer chooses the accounts on the bank's page; their details, balances
+and 730 days of transactions), valid for consent_days (180 at most), with
+frequencyPerDay 4.
+`)
+	dialect := fs.String("dialect", "", "the bank's dialect from now on: polishapi, mbank or berlingroup (default: the configuration's)")
 	if done, err := t.parse(fs, args, 0); done {
 		return err
+	}
+	if *dialect != "" {
+		if !knownDialect(*dialect) {
+			return usageError{fmt.Sprintf("tpp connect --dialect %q: use polishapi, mbank or berlingroup", *dialect)}
+		}
+		if err := t.setDialect(*dialect); err != nil {
+			return err
+		}
 	}
 	cfg, err := t.config()
 	if err != nil {
@@ -362,6 +378,9 @@ func tppConnect(ctx context.Context, t *tppRun, args []string) error {
 	c, book, err := t.both()
 	if err != nil {
 		return err
+	}
+	if c.Dialect == tppclient.DialectBerlinGroup {
+		return connectBerlinGroup(ctx, t, cfg, c, book)
 	}
 	code, err := approveInBrowser(ctx, c, cfg.open, t.stdout, c.AuthorizeAccounts)
 	if err != nil {
@@ -387,6 +406,61 @@ func tppConnect(ctx context.Context, t *tppRun, args []string) error {
 		return err
 	}
 	fmt.Fprintf(t.stdout, "connected %d accounts until %s\n", len(tok.Accounts), tok.ConsentUntil.Format(time.DateOnly))
+	return nil
+}
+
+// knownDialect tells whether psd2bank tpp speaks a dialect.
+func knownDialect(d string) bool {
+	return d == "polishapi" || d == "mbank" || d == tppclient.DialectBerlinGroup
+}
+
+// setDialect writes a dialect into the configuration file (its other
+// fields as they are) before the client is made.
+func (t *tppRun) setDialect(d string) error {
+	raw, err := os.ReadFile(t.configPath)
+	if err != nil {
+		return fmt.Errorf("configuration: %w (make one with `psd2bank tpp init`)", err)
+	}
+	var conf map[string]any
+	if err := json.Unmarshal(raw, &conf); err != nil {
+		return fmt.Errorf("configuration %s: %w", t.configPath, err)
+	}
+	if conf["dialect"] == d {
+		return nil
+	}
+	conf["dialect"] = d
+	out, err := json.MarshalIndent(conf, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(t.configPath, append(out, '\n'), 0o600); err != nil {
+		return err
+	}
+	t.cfg, t.client = nil, nil
+	return nil
+}
+
+// connectBerlinGroup asks for a Berlin Group consent: the bank-offered
+// consent (the customer chooses the accounts on the bank's page), approved
+// by redirect back to the TPP's redirect URI; then its accounts with their
+// resource ids (read with the customer present) go into the book.
+func connectBerlinGroup(ctx context.Context, t *tppRun, cfg tppConfig, c *tppclient.Client, book *tppclient.Book) error {
+	var consentID string
+	if _, err := approveInBrowser(ctx, c, cfg.open, t.stdout, func(ctx context.Context, state string) (string, error) {
+		id, page, err := c.StartConsent(ctx, state, time.Duration(cfg.ConsentDays)*24*time.Hour)
+		consentID = id
+		return page, err
+	}); err != nil {
+		return err
+	}
+	tok, err := c.ConsentTokens(ctx, consentID)
+	if err != nil {
+		return fmt.Errorf("consent %s: %w", consentID, err)
+	}
+	if err := book.SaveTokens(tok); err != nil {
+		return err
+	}
+	fmt.Fprintf(t.stdout, "connected %d accounts until %s (Berlin Group consent %s)\n", len(tok.Accounts), tok.ConsentUntil.Format(time.DateOnly), consentID)
 	return nil
 }
 
@@ -494,6 +568,12 @@ it), then it is initiated. The amount may be written 12.50 or 12,50.
 	if err := checkTransfer(&tr, c.BankNow(ctx)); err != nil {
 		return err
 	}
+	if c.Dialect == tppclient.DialectBerlinGroup {
+		return payBerlinGroup(ctx, t, cfg, c, book, tr)
+	}
+	if len(tr.To) != 26 {
+		return usageError{fmt.Sprintf("tpp pay --to %s: a foreign IBAN is paid by SEPA, in the berlingroup dialect (`psd2bank tpp connect --dialect berlingroup`)", tr.To)}
+	}
 	code, err := approveInBrowser(ctx, c, cfg.open, t.stdout, func(ctx context.Context, state string) (string, error) {
 		return c.AuthorizePayment(ctx, state, tr)
 	})
@@ -515,6 +595,35 @@ it), then it is initiated. The amount may be written 12.50 or 12,50.
 	return nil
 }
 
+// payBerlinGroup initiates a Berlin Group payment (PLN: the Polish
+// domestic transfer; EUR: SEPA), sends the customer to the bank's page to
+// approve it, and reads its status once they are back.
+func payBerlinGroup(ctx context.Context, t *tppRun, cfg tppConfig, c *tppclient.Client, book *tppclient.Book, tr tppclient.Transfer) error {
+	var p tppclient.Payment
+	_, err := approveInBrowser(ctx, c, cfg.open, t.stdout, func(ctx context.Context, state string) (string, error) {
+		q, page, err := c.StartPayment(ctx, state, tr)
+		p = q
+		return page, err
+	})
+	if p.ID == "" {
+		if err != nil {
+			return fmt.Errorf("initiate: %w", err)
+		}
+		return errors.New("initiate: the bank gave no payment id")
+	}
+	if q, serr := c.Status(ctx, p); serr == nil {
+		p = q
+		p.Observe(c.BankNow(ctx))
+	} else if err == nil {
+		err = fmt.Errorf("status: %w", serr)
+	}
+	if serr := book.SavePayment(p); serr != nil {
+		return serr
+	}
+	fmt.Fprintf(t.stdout, "payment %s: %s\n", p.ID, p.Status)
+	return err
+}
+
 // checkTransfer checks and normalises what a payment's command line says:
 // the NRBs (checksum; spaces and a PL prefix allowed), the amount and the
 // execution date against today (the bank's).
@@ -528,6 +637,12 @@ func checkTransfer(tr *tppclient.Transfer, today time.Time) error {
 		}
 		nrb, err := polish.NormalizeNRB(*f.v)
 		if err != nil {
+			// A foreign IBAN, paid by SEPA in EUR (berlingroup).
+			if iban := strings.ToUpper(strings.ReplaceAll(*f.v, " ", "")); f.flag == "--to" && strings.EqualFold(strings.TrimSpace(tr.Currency), "EUR") &&
+				!strings.HasPrefix(iban, "PL") && tppclient.ValidIBAN(iban) {
+				*f.v = iban
+				continue
+			}
 			return usageError{fmt.Sprintf("tpp pay %s: %v", f.flag, err)}
 		}
 		*f.v = nrb
@@ -854,10 +969,14 @@ func tppSync(ctx context.Context, t *tppRun, args []string) error {
 Each account's booked items are read from a few days before the newest
 one in the book (the first time: history_days back), and its pending ones;
 nothing is doubled. Each account costs two of the four reads a day the
-bank allows without the customer; an account whose reads are spent, or
-whose API access its holder blocked, is reported and the others go on.
+bank allows without the customer (in berlingroup: one per page of its
+list, counted per calendar day in Warsaw); an account whose reads are
+spent, or whose API access its holder blocked, is reported and the
+others go on.
 `)
 	from := fs.String("from", "", "re-read every account's items booked from this `day` (YYYY-MM-DD) on: repairs a book whose items do not add up")
+	present := fs.Bool("present", false, "the customer runs this sync themselves: the bank is told so, and the reads do not count against the four a day without them "+
+		"(in berlingroup every page of a list is a read: a first import of a long history needs it)")
 	if done, err := t.parse(fs, args, 0); done {
 		return err
 	}
@@ -869,7 +988,7 @@ whose API access its holder blocked, is reported and the others go on.
 	if err != nil {
 		return err
 	}
-	rep, err := c.SyncWith(ctx, book, tppclient.SyncOptions{HistoryDays: cfg.HistoryDays, WarnDays: cfg.WarnDays, From: *from, Progress: t.stderr})
+	rep, err := c.SyncWith(ctx, book, tppclient.SyncOptions{HistoryDays: cfg.HistoryDays, WarnDays: cfg.WarnDays, From: *from, Progress: t.stderr, Present: *present})
 	for _, w := range rep.Warnings {
 		fmt.Fprintln(t.stderr, "warning:", w)
 	}

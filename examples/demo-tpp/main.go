@@ -1,9 +1,14 @@
 // Command demo-tpp is the five-minute walk of the README: it plays the
 // sandbox's demo TPP, asks the bank for the customer's consent to read the
 // list of accounts, waits for the customer's browser to come back with the
-// authorization code, and makes signed, consented AIS calls.
+// authorization code, and makes signed, consented AIS calls. With
+// --dialect berlingroup it does the same through NextGenPSD2: a
+// bank-offered consent (POST /berlingroup/v1/consents with TPP-Redirect-URI),
+// the customer's approval on the bank's page, then the consent's accounts
+// and their balances, every request signed with HTTP signatures.
 //
 //	go run ./examples/demo-tpp --data ./psd2bank-data
+//	go run ./examples/demo-tpp --data ./psd2bank-data --dialect berlingroup
 package main
 
 import (
@@ -30,8 +35,13 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	data := flag.String("data", "./psd2bank-data", "the sandbox's data directory")
+	dialect := flag.String("dialect", "polishapi", "polishapi or berlingroup")
 	flag.Parse()
-	err := walk(ctx, *data, os.Stdout, func(page string) {
+	if *dialect != "polishapi" && *dialect != tppclient.DialectBerlinGroup {
+		fmt.Fprintf(os.Stderr, "demo-tpp: --dialect %q: polishapi or berlingroup\n", *dialect)
+		os.Exit(2)
+	}
+	err := walk(ctx, *data, *dialect, os.Stdout, func(page string) {
 		fmt.Printf("\n1. Open this address in your browser and approve the consent:\n\n   %s\n\n", page)
 		fmt.Printf("   Log in as a customer of %s (login and password),\n", filepath.Join(*data, "sandbox", "psus.json"))
 		fmt.Println("   choose accounts, \"Approve with an SMS code\", and read the code from the sandbox's SMS box:")
@@ -45,7 +55,7 @@ func main() {
 }
 
 // walk runs the whole flow; open is told the consent page's address.
-func walk(ctx context.Context, data string, out io.Writer, open func(page string)) error {
+func walk(ctx context.Context, data, dialect string, out io.Writer, open func(page string)) error {
 	dir := filepath.Join(data, "sandbox")
 	raw, err := os.ReadFile(filepath.Join(dir, "endpoints.json"))
 	if err != nil {
@@ -61,7 +71,7 @@ func walk(ctx context.Context, data string, out io.Writer, open func(page string
 	if ep.Web != "" {
 		clockURL = ep.Web + "/sandbox/clock"
 	}
-	tpp, err := tppclient.New(tppclient.Config{TPPDir: filepath.Join(dir, "demo-tpp"), API: ep.API, ClockURL: clockURL,
+	tpp, err := tppclient.New(tppclient.Config{TPPDir: filepath.Join(dir, "demo-tpp"), API: ep.API, ClockURL: clockURL, Dialect: dialect,
 		BankCAFile: filepath.Join(dir, "bank-tls-ca.pem"), BankSealFile: filepath.Join(dir, "bank-qsealc.pem")})
 	if err != nil {
 		return err
@@ -87,6 +97,9 @@ func walk(ctx context.Context, data string, out io.Writer, open func(page string
 	defer srv.Close()
 
 	state := uuid.NewString()
+	if dialect == tppclient.DialectBerlinGroup {
+		return walkBerlinGroup(ctx, tpp, state, codes, out, open)
+	}
 	var authz struct {
 		AspspRedirectURI string `json:"aspspRedirectUri"`
 	}
@@ -145,6 +158,43 @@ func walk(ctx context.Context, data string, out io.Writer, open func(page string
 	fmt.Fprintf(out, "3. getAccounts, signed and consented, answered with the bank's signature checked:\n")
 	for _, a := range accounts.Accounts {
 		fmt.Fprintf(out, "   %s  %s\n", a.AccountNumber, a.AccountTypeName)
+	}
+	return nil
+}
+
+// walkBerlinGroup is the walk in NextGenPSD2: the consent's X-Request-ID
+// is the state the bank gives back on TPP-Redirect-URI.
+func walkBerlinGroup(ctx context.Context, tpp *tppclient.Client, state string, codes <-chan url.Values, out io.Writer, open func(page string)) error {
+	tpp.BankNow(ctx) // the Date header is signed in the bank's time
+	consentID, page, err := tpp.StartConsent(ctx, state, 24*time.Hour)
+	if err != nil {
+		return fmt.Errorf("POST /v1/consents: %w", err)
+	}
+	open(page)
+	var answer url.Values
+	select {
+	case answer = <-codes:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if e := answer.Get("error"); e != "" {
+		return fmt.Errorf("the customer did not consent: %s", e)
+	}
+	if answer.Get("state") != state {
+		return errors.New("the redirect carries another state: not our request")
+	}
+	tok, err := tpp.ConsentTokens(ctx, consentID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "2. Consent %s valid until %s.\n", consentID, tok.ConsentUntil.Format(time.DateOnly))
+	fmt.Fprintf(out, "3. GET /v1/accounts and their balances, signed and consented, answered with the bank's signature checked:\n")
+	for _, nrb := range tok.Accounts {
+		a, err := tpp.Account(ctx, tok, nrb, true)
+		if err != nil {
+			return fmt.Errorf("balances of %s: %w", nrb, err)
+		}
+		fmt.Fprintf(out, "   %s  %s  booked %s  available %s\n", tppclient.IBANOf(nrb), a.Currency, a.BookingBalance, a.AvailableBalance)
 	}
 	return nil
 }

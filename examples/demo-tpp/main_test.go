@@ -19,8 +19,18 @@ import (
 	"github.com/psd2bank/psd2bank/internal/sandbox"
 )
 
-// The README's walk, with a scripted browser in place of a person.
+// The README's walk, with a scripted browser in place of a person, in
+// PolishAPI and in Berlin Group.
 func TestWalk(t *testing.T) {
+	for _, c := range []struct{ dialect, says string }{
+		{"polishapi", "getAccounts, signed and consented"},
+		{"berlingroup", "GET /v1/accounts and their balances, signed and consented"},
+	} {
+		t.Run(c.dialect, func(t *testing.T) { testWalk(t, c.dialect, c.says) })
+	}
+}
+
+func testWalk(t *testing.T, dialect, says string) {
 	data := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -49,11 +59,11 @@ func TestWalk(t *testing.T) {
 	json.Unmarshal(raw, &psus)
 
 	var out bytes.Buffer
-	err = walk(ctx, data, &out, func(page string) { go approve(t, page, bank.WebURL(), psus[0].Login, psus[0].Password) })
+	err = walk(ctx, data, dialect, &out, func(page string) { go approve(t, page, bank.WebURL(), psus[0].Login, psus[0].Password) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "getAccounts, signed and consented") || strings.Count(out.String(), "\n   ") < 1 {
+	if !strings.Contains(out.String(), says) || strings.Count(out.String(), "\n   ") < 1 {
 		t.Fatalf("the walk printed:\n%s", out.String())
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	_ "modernc.org/sqlite" // the book is a local SQLite file
@@ -369,8 +370,21 @@ func (b *Book) countRead(consent, account string, at time.Time) error {
 // readsWithin lists the times of a consent's unattended reads of an
 // account in the 24 hours before now, oldest first.
 func (b *Book) readsWithin(consent, account string, now time.Time) []time.Time {
-	rows, err := b.db.Query(`SELECT at FROM reads WHERE consent = ? AND account = ? AND at > ? ORDER BY at`,
-		consent, account, now.Add(-UnattendedWindow).UTC().Format(time.RFC3339Nano))
+	var out []time.Time
+	for _, t := range b.readsSince(consent, account, now.Add(-UnattendedWindow)) {
+		if t.After(now.Add(-UnattendedWindow)) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// readsSince lists the times of a consent's unattended reads of an
+// account from since on, oldest first. The times are compared as times,
+// not as their text (RFC 3339 with a varying fraction does not sort).
+func (b *Book) readsSince(consent, account string, since time.Time) []time.Time {
+	rows, err := b.db.Query(`SELECT at FROM reads WHERE consent = ? AND account = ? AND at >= ?`,
+		consent, account, since.Add(-time.Second).UTC().Format(time.RFC3339))
 	if err != nil {
 		return nil
 	}
@@ -379,17 +393,54 @@ func (b *Book) readsWithin(consent, account string, now time.Time) []time.Time {
 	for rows.Next() {
 		var s string
 		if rows.Scan(&s) == nil {
-			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			if t, err := time.Parse(time.RFC3339Nano, s); err == nil && !t.Before(since) {
 				out = append(out, t)
 			}
 		}
 	}
+	slices.SortFunc(out, func(a, b time.Time) int { return a.Compare(b) })
 	return out
 }
 
 // readsAllowed tells whether n more unattended reads of an account fit in
-// the bank's limit now, and if not, from when they do.
+// the bank's limit (of any 24 hours) now, and if not, from when they do.
 func (b *Book) readsAllowed(consent, account string, n int, now time.Time) (ok bool, used int, from time.Time) {
+	return b.readsAllowedIn(window24h, consent, account, n, now)
+}
+
+// readWindow is how a bank counts unattended reads: in any 24 hours
+// (PolishAPI, mBank: RTS art. 36(5)), or per calendar day in Warsaw by the
+// bank's clock (Berlin Group's frequencyPerDay).
+type readWindow int
+
+const (
+	window24h readWindow = iota
+	windowDay
+)
+
+func (w readWindow) String() string {
+	if w == windowDay {
+		return "today (the bank's day, Europe/Warsaw)"
+	}
+	return "in the last 24 hours"
+}
+
+// dayStart is midnight in Warsaw of the bank's day of now.
+func dayStart(now time.Time) time.Time {
+	t := now.In(bankZone)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, bankZone)
+}
+
+// readsAllowedIn is readsAllowed in a window.
+func (b *Book) readsAllowedIn(w readWindow, consent, account string, n int, now time.Time) (ok bool, used int, from time.Time) {
+	if w == windowDay {
+		reads := b.readsSince(consent, account, dayStart(now))
+		if len(reads)+n <= UnattendedLimit {
+			return true, len(reads), time.Time{}
+		}
+		d := dayStart(now)
+		return false, len(reads), time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, bankZone)
+	}
 	reads := b.readsWithin(consent, account, now)
 	if len(reads)+n <= UnattendedLimit {
 		return true, len(reads), time.Time{}

@@ -9,6 +9,9 @@ func (c *Client) ConfirmFunds(ctx context.Context, nrb, amount, currency string)
 	var res struct {
 		FundsAvailable bool `json:"fundsAvailable"`
 	}
+	if c.berlinGroup() {
+		return c.bgConfirmFunds(ctx, nrb, amount, currency)
+	}
 	body := map[string]any{"accountNumber": nrb, "amount": amount, "currency": currency}
 	if c.Dialect == "mbank" {
 		err := c.MBank(ctx, "POST", c.mbankPath("/funds-confirmation"), body, "", &res)

@@ -38,7 +38,7 @@ type Identity struct {
 // Client calls one bank as one TPP.
 type Client struct {
 	API      string // https://host:port
-	Dialect  string // "polishapi" or "mbank"
+	Dialect  string // "polishapi", "mbank" or "berlingroup"
 	BankID   string // mBank's bank id
 	Identity Identity
 	http     *http.Client
@@ -61,7 +61,7 @@ type Config struct {
 	BankCAFile   string // verifies the API's server certificate (the sandbox's bank-tls-ca.pem)
 	BankSealFile string // verifies the bank's signatures on answers (bank-qsealc.pem)
 	API          string // the API's address, https://host:port
-	Dialect      string // "polishapi" (default) or "mbank"
+	Dialect      string // "polishapi" (default), "mbank" or "berlingroup"
 	BankID       string // mBank's bank id in paths (default "pl-retail")
 	// ClockURL is the sandbox's clock endpoint (GET /sandbox/clock on its
 	// web listener), whose time the sandbox's bank keeps; empty for a real
@@ -92,8 +92,8 @@ func New(cfg Config) (*Client, error) {
 	if c.Dialect == "" {
 		c.Dialect = "polishapi"
 	}
-	if c.Dialect != "polishapi" && c.Dialect != "mbank" {
-		return nil, fmt.Errorf("dialect %q: use polishapi or mbank", c.Dialect)
+	if c.Dialect != "polishapi" && c.Dialect != "mbank" && c.Dialect != DialectBerlinGroup {
+		return nil, fmt.Errorf("dialect %q: use polishapi, mbank or berlingroup", c.Dialect)
 	}
 	if c.BankID == "" {
 		c.BankID = "pl-retail"

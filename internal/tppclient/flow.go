@@ -38,6 +38,9 @@ func (c *Client) timeLimit(d time.Duration) string {
 // AuthorizeAccounts asks for consent to read the account list
 // (ais-accounts) and returns the bank's consent page for the customer.
 func (c *Client) AuthorizeAccounts(ctx context.Context, state string) (string, error) {
+	if c.berlinGroup() {
+		return "", fmt.Errorf("%w: Berlin Group consents start with StartConsent", ErrDialect)
+	}
 	if c.Dialect == "mbank" {
 		var res struct {
 			AuthorizationRedirectURI string `json:"authorizationRedirectUri"`
@@ -106,6 +109,9 @@ func (c *Client) tokens(a tokenAnswer) Tokens {
 
 // Token redeems an authorization code.
 func (c *Client) Token(ctx context.Context, code string) (Tokens, error) {
+	if c.berlinGroup() {
+		return Tokens{}, fmt.Errorf("%w: Berlin Group has no tokens (ConsentTokens reads an approved consent)", ErrDialect)
+	}
 	var a tokenAnswer
 	err := c.token(ctx, map[string]any{
 		"grant_type": "authorization_code", "Code": code, "redirect_uri": c.Identity.RedirectURI, "client_id": c.Identity.ClientID,
@@ -116,6 +122,9 @@ func (c *Client) Token(ctx context.Context, code string) (Tokens, error) {
 // Refresh gets a new access token (and a new refresh token: the old one
 // stops working).
 func (c *Client) Refresh(ctx context.Context, t Tokens) (Tokens, error) {
+	if c.berlinGroup() {
+		return t, nil // no tokens: the consent's id lasts as long as the consent
+	}
 	var a tokenAnswer
 	if err := c.token(ctx, map[string]any{"grant_type": "refresh_token", "refresh_token": t.RefreshToken}, &a); err != nil {
 		return t, err
@@ -140,6 +149,9 @@ func (c *Client) Refresh(ctx context.Context, t Tokens) (Tokens, error) {
 // the accounts: details, booked and pending items and holds, historyDays
 // back, valid for validFor.
 func (c *Client) ExchangeForHistory(ctx context.Context, access string, accounts []string, historyDays int, validFor time.Duration) (Tokens, error) {
+	if c.berlinGroup() {
+		return Tokens{}, fmt.Errorf("%w: a Berlin Group consent gives the history itself", ErrDialect)
+	}
 	list := make([]any, 0, len(accounts))
 	group := "ais"
 	for _, nrb := range accounts {
@@ -173,6 +185,9 @@ func (c *Client) ExchangeForHistory(ctx context.Context, access string, accounts
 
 // AccountList lists the accounts an ais-accounts consent covers.
 func (c *Client) AccountList(ctx context.Context, access string) ([]polishapi.AccountBaseInfo, error) {
+	if c.berlinGroup() {
+		return nil, fmt.Errorf("%w: ConsentTokens lists a Berlin Group consent's accounts", ErrDialect)
+	}
 	if c.Dialect == "mbank" {
 		return c.mbankAccountList(ctx, access)
 	}
@@ -184,6 +199,9 @@ func (c *Client) AccountList(ctx context.Context, access string) ([]polishapi.Ac
 // Account reads one account's details and balances.
 func (c *Client) Account(ctx context.Context, t Tokens, nrb string, psuPresent bool) (polishapi.AccountInfo, error) {
 	access := t.AccessToken
+	if c.berlinGroup() {
+		return c.bgAccount(ctx, t, nrb, psuPresent)
+	}
 	if c.Dialect == "mbank" {
 		var res struct {
 			Account mbank.AccountDetails `json:"account"`
@@ -203,8 +221,11 @@ func (c *Client) Account(ctx context.Context, t Tokens, nrb string, psuPresent b
 // traded from from on; pageID continues a list.
 func (c *Client) Page(ctx context.Context, t Tokens, nrb, list, from, pageID string, psuPresent bool) (body []byte, next string, err error) {
 	access := t.AccessToken
+	if c.berlinGroup() {
+		return nil, "", fmt.Errorf("%w: Berlin Group lists are read by Sync", ErrDialect)
+	}
 	if c.Dialect == "mbank" {
-		return c.mbankPage(ctx, access, t.AccountIDs[nrb], list, from, pageID)
+		return c.mbankPage(ctx, access, t.AccountIDs[nrb], list, from, pageID, psuPresent)
 	}
 	op := map[string]string{"done": "getTransactionsDone", "pending": "getTransactionsPending"}[list]
 	if op == "" {

@@ -36,7 +36,7 @@ func (c *Client) mbankAccountList(ctx context.Context, access string) ([]polisha
 }
 
 // mbankPage reads one page of mBank's transaction list; next is the cursor.
-func (c *Client) mbankPage(ctx context.Context, access, accountID, list, from, cursor string) ([]byte, string, error) {
+func (c *Client) mbankPage(ctx context.Context, access, accountID, list, from, cursor string, psuPresent bool) ([]byte, string, error) {
 	q := url.Values{"transactionStatus": {map[string]string{"done": "DONE", "pending": "PENDING"}[list]}, "pageSize": {"100"}}
 	if from != "" {
 		// Booked items by their booking day, as the book keeps them (an item
@@ -52,6 +52,6 @@ func (c *Client) mbankPage(ctx context.Context, access, accountID, list, from, c
 		q.Set("cursor", cursor)
 	}
 	var raw mbankRaw
-	err := c.MBank(ctx, "GET", c.mbankPath("/accounts/"+url.PathEscape(accountID)+"/transactions?"+q.Encode()), nil, access, &raw)
+	err := c.mbank(ctx, "GET", c.mbankPath("/accounts/"+url.PathEscape(accountID)+"/transactions?"+q.Encode()), nil, access, psuPresent, &raw)
 	return raw.Body, raw.Next, err
 }

@@ -80,6 +80,9 @@ const statusFor = 30 * 24 * time.Hour
 // AuthorizePayment asks for the customer's consent to one domestic
 // payment (the consent carries the payment) and returns the consent page.
 func (c *Client) AuthorizePayment(ctx context.Context, state string, t Transfer) (string, error) {
+	if c.berlinGroup() {
+		return "", fmt.Errorf("%w: a Berlin Group payment starts with StartPayment", ErrDialect)
+	}
 	if t.Currency == "" {
 		t.Currency = "PLN"
 	}
@@ -121,6 +124,9 @@ func (c *Client) AuthorizePayment(ctx context.Context, state string, t Transfer)
 
 // Initiate sends the consented payment once, with a fresh idempotency key.
 func (c *Client) Initiate(ctx context.Context, tok Tokens, t Transfer) (Payment, error) {
+	if c.berlinGroup() {
+		return Payment{}, fmt.Errorf("%w: a Berlin Group payment starts with StartPayment", ErrDialect)
+	}
 	if t.Currency == "" {
 		t.Currency = "PLN"
 	}
@@ -156,6 +162,9 @@ func (c *Client) Initiate(ctx context.Context, tok Tokens, t Transfer) (Payment,
 // Status reads a payment's status with its consent's token (refreshed when
 // it has expired).
 func (c *Client) Status(ctx context.Context, p Payment) (Payment, error) {
+	if c.berlinGroup() {
+		return c.bgStatus(ctx, p)
+	}
 	if c.now().After(p.Token.ExpiresAt.Add(-30 * time.Second)) {
 		t, err := c.Refresh(ctx, p.Token)
 		if err != nil {

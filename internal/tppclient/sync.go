@@ -37,6 +37,12 @@ type SyncOptions struct {
 	From string
 	// Progress, when set, hears of each account and page as the sync goes.
 	Progress io.Writer
+	// Present says the customer runs this sync themselves: the reads tell
+	// the bank so (PolishAPI isDirectPsu, mBank PSU-Session, Berlin Group
+	// PSU-IP-Address) and do not count against the day's reads without
+	// the customer. A first import of a long history in Berlin Group,
+	// where every page is a read, needs it.
+	Present bool
 }
 
 // Overlap is how many days before its newest booked item a sync reads an
@@ -124,23 +130,43 @@ func (c *Client) SyncWith(ctx context.Context, b *Book, o SyncOptions) (SyncRepo
 		if o.Progress != nil {
 			fmt.Fprintf(o.Progress, "[%d/%d] %s ...\n", i+1, len(t.Accounts), nrb)
 		}
-		if ok, used, next := b.readsAllowed(t.ConsentID, nrb, 2, now); !ok {
+		// A sync reads two lists (booked, pending) in PolishAPI and mBank;
+		// one in Berlin Group (bookingStatus=both), a read for each page.
+		need, w := 2, c.window()
+		if c.berlinGroup() {
+			need = 1
+		}
+		if ok, used, next := b.readsAllowedIn(w, t.ConsentID, nrb, need, now); !ok && !o.Present {
 			when := next.In(bankZone).Format("2006-01-02 15:04 MST")
 			rep.Skipped = append(rep.Skipped, nrb)
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("account %s skipped: it was read %d times in the last 24 hours and the bank allows %d without the customer",
-				nrb, used, UnattendedLimit))
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("account %s skipped: it was read %d times %s and the bank allows %d without the customer",
+				nrb, used, w, UnattendedLimit))
 			rep.Outcomes = append(rep.Outcomes, Outcome{Account: nrb, Status: "skipped",
-				Problem: fmt.Sprintf("read %d times in the last 24 hours; the bank allows %d reads without the customer", used, UnattendedLimit),
+				Problem: fmt.Sprintf("read %d times %s; the bank allows %d reads without the customer", used, w, UnattendedLimit),
 				Hint:    fmt.Sprintf("sync again from %s (the bank's time), or run `psd2bank tpp connect` with the customer: a new consent starts afresh", when)})
 			continue
 		}
 		from := syncFrom(b, nrb, now, o)
-		n, warnings, err := c.syncAccount(ctx, b, &t, nrb, from, now, &rep, o.Progress)
+		var n int
+		var warnings []string
+		if c.berlinGroup() {
+			n, warnings, err = c.syncAccountBG(ctx, b, &t, nrb, from, now, &rep, o)
+		} else {
+			n, warnings, err = c.syncAccount(ctx, b, &t, nrb, from, now, &rep, o)
+		}
 		rep.Warnings = append(rep.Warnings, warnings...)
 		if err != nil {
 			var book *bookError
 			if errors.As(err, &book) {
 				return rep, err
+			}
+			var spent *readsSpent
+			if errors.As(err, &spent) {
+				rep.Skipped = append(rep.Skipped, nrb)
+				rep.Outcomes = append(rep.Outcomes, Outcome{Account: nrb, Status: "skipped", Items: n, Problem: spent.Error(),
+					Hint: fmt.Sprintf("sync again from %s (the bank's time), or run `psd2bank tpp sync --present` with the customer, whose reads do not count",
+						spent.next.In(bankZone).Format("2006-01-02 15:04 MST"))})
+				continue
 			}
 			rep.Outcomes = append(rep.Outcomes, failure(nrb, n, err))
 			continue
@@ -194,7 +220,7 @@ func failure(nrb string, items int, err error) Outcome {
 			out.Hint = "the bank's unattended reads of this account are spent for now (the bank says until when): sync again then, or run `psd2bank tpp connect` with the customer: a new consent starts afresh"
 		case strings.Contains(code, "block") || strings.Contains(code, "activ"):
 			out.Hint = "the account holder has blocked API access to this account: they can activate it in internet banking (API access)"
-		case strings.Contains(code, "history"):
+		case strings.Contains(code, "history") || code == "period_invalid":
 			out.Hint = "the consent does not reach that far back: sync from a later day, or connect again with a longer history (history_days)"
 		case e.Status == 401 || e.Status == 403:
 			out.Hint = "the consent no longer covers this account: run `psd2bank tpp connect` with the customer"
@@ -209,17 +235,20 @@ func failure(nrb string, items int, err error) Outcome {
 // syncAccount reads an account's booked items from the day from on, then
 // its pending items, and stores each list in one transaction. It returns
 // how many items it read and warnings about the bank's items.
-func (c *Client) syncAccount(ctx context.Context, b *Book, t *Tokens, nrb, from string, now time.Time, rep *SyncReport, progress io.Writer) (int, []string, error) {
+func (c *Client) syncAccount(ctx context.Context, b *Book, t *Tokens, nrb, from string, now time.Time, rep *SyncReport, o SyncOptions) (int, []string, error) {
 	var warnings []string
 	total := 0
+	progress := o.Progress
 	for _, list := range []string{"done", "pending"} {
-		if err := b.countRead(t.ConsentID, nrb, now); err != nil {
-			return total, warnings, &bookError{err}
+		if !o.Present {
+			if err := b.countRead(t.ConsentID, nrb, now); err != nil {
+				return total, warnings, &bookError{err}
+			}
 		}
 		var items []received
 		pageID := ""
 		for {
-			body, next, err := c.Page(ctx, *t, nrb, list, from, pageID, false)
+			body, next, err := c.Page(ctx, *t, nrb, list, from, pageID, o.Present)
 			if IsExpired(err) { // the bank's clock may run ahead of ours
 				nt, rerr := c.Refresh(ctx, *t)
 				if rerr != nil {
@@ -229,7 +258,7 @@ func (c *Client) syncAccount(ctx context.Context, b *Book, t *Tokens, nrb, from 
 				if err := b.SaveTokens(*t); err != nil {
 					return total, warnings, &bookError{err}
 				}
-				body, next, err = c.Page(ctx, *t, nrb, list, from, pageID, false)
+				body, next, err = c.Page(ctx, *t, nrb, list, from, pageID, o.Present)
 			}
 			if err != nil {
 				return total, warnings, fmt.Errorf("%s items: %w", list, err)
@@ -440,4 +469,75 @@ func (c *Client) Balances(ctx context.Context, b *Book) ([]Balance, error) {
 		out = append(out, Balance{Account: nrb, Currency: a.Currency, Booked: a.BookingBalance, Available: a.AvailableBalance})
 	}
 	return out, nil
+}
+
+// readsSpent stops a Berlin Group sync of an account whose pages need
+// more reads than the bank's day has left: nothing of it is stored.
+type readsSpent struct {
+	used int
+	next time.Time
+}
+
+func (e *readsSpent) Error() string {
+	return fmt.Sprintf("the account's list needs more pages than the reads left today (%d of %d used; each page is a read at this bank)",
+		e.used, UnattendedLimit)
+}
+
+// syncAccountBG reads an account's booked and pending items in Berlin
+// Group: bookingStatus=both from the day from on, page after page by
+// _links.next, each page a read (counted in the book unless the customer
+// is present). The booked items keep the bank's order (newest first, as
+// it lists them): their place in their day is their place in the list.
+func (c *Client) syncAccountBG(ctx context.Context, b *Book, t *Tokens, nrb, from string, now time.Time, rep *SyncReport, o SyncOptions) (int, []string, error) {
+	var booked, pending []received
+	next := ""
+	for first := true; ; first = false {
+		if !o.Present {
+			if ok, used, when := b.readsAllowedIn(windowDay, t.ConsentID, nrb, 1, now); !ok {
+				return len(booked), nil, &readsSpent{used: used, next: when}
+			}
+			if err := b.countRead(t.ConsentID, nrb, now); err != nil {
+				return len(booked), nil, &bookError{err}
+			}
+		}
+		bk, pd, nx, err := c.bgPage(ctx, *t, nrb, from, next, o.Present)
+		if err != nil {
+			return len(booked), nil, fmt.Errorf("transactions: %w", err)
+		}
+		rep.Pages++
+		booked = append(booked, bk...)
+		if first {
+			pending = pd
+		}
+		if nx == "" {
+			break
+		}
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, "  %s: %d booked items so far\n", nrb, len(booked))
+		}
+		next = nx
+	}
+	warnings := checkChain(b, nrb, from, booked)
+	if err := b.storeBooked(ctx, nrb, from, booked, now); err != nil {
+		return len(booked), warnings, &bookError{err}
+	}
+	// Pending items carry no dates in Berlin Group: the list is the
+	// account's pending items, and any other pending row is gone.
+	if err := b.storePending(ctx, nrb, "", pending, now); err != nil {
+		return len(booked), warnings, &bookError{err}
+	}
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, "synced %s\n", nrb)
+	}
+	return len(booked) + len(pending), warnings, nil
+}
+
+// window is how the bank counts reads without the customer: Berlin
+// Group's frequencyPerDay per calendar day in Warsaw, the others in any
+// 24 hours.
+func (c *Client) window() readWindow {
+	if c.berlinGroup() {
+		return windowDay
+	}
+	return window24h
 }

@@ -55,6 +55,7 @@ type Transaction struct {
 	DebtorName                        string            `json:"debtorName,omitempty"`
 	DebtorAccount                     *AccountReference `json:"debtorAccount,omitempty"`
 	RemittanceInformationUnstructured string            `json:"remittanceInformationUnstructured,omitempty"`
+	BalanceAfterTransaction           *Balance          `json:"balanceAfterTransaction,omitempty"`
 	Links                             map[string]link   `json:"_links,omitempty"`
 }
 
@@ -436,7 +437,8 @@ func (s *service) getTransactionList(w http.ResponseWriter, r *http.Request, c *
 func (s *service) transaction(a ledger.Account, p ledger.Posting) Transaction {
 	t := Transaction{TransactionID: p.TransferID, EntryReference: strconv.FormatInt(p.Seq, 10), BookingDate: p.BookingDate,
 		ValueDate: p.BookingDate, TransactionAmount: Amount{Currency: p.Currency, Amount: p.Amount.String()},
-		RemittanceInformationUnstructured: cut(p.Title, 140)}
+		RemittanceInformationUnstructured: cut(p.Title, 140),
+		BalanceAfterTransaction:           &Balance{BalanceAmount: Amount{Currency: p.Currency, Amount: p.BalanceAfter.String()}, BalanceType: "interimBooked"}}
 	var ref *AccountReference
 	if p.Counterparty.Account != "" {
 		acct := p.Counterparty.Account
