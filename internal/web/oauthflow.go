@@ -4,10 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/oauth"
 )
+
+// exchangePrivileges are the ais privileges an exchange_token may give.
+var exchangePrivileges = []string{consent.PrivGetAccount, consent.PrivGetTransactionsDone, consent.PrivGetTransactionsPending,
+	consent.PrivGetTransactionsRejected, consent.PrivGetTransactionsCancelled, consent.PrivGetTransactionsScheduled,
+	consent.PrivGetHolds, consent.PrivGetTransactionDetail}
 
 // OAuthFlow is the ConsentFlow of the bank's authorization server.
 type OAuthFlow struct{ S *oauth.Server }
@@ -33,6 +40,33 @@ func (f OAuthFlow) Request(ctx context.Context, requestID string) (ConsentPage, 
 	}
 	if len(p.Payment) > 0 {
 		page.Payment = paymentPage(singlePayment(p.Payment))
+	}
+	for _, pr := range p.Privileges {
+		switch {
+		case consent.IsInitiation(pr.Name) && pr.Order != nil:
+			page.Payments = ordersOf(pr.Order)
+			page.Bundle = pr.Order.Bundle
+			if page.Bundle {
+				page.Total = pr.Order.Total.String()
+			}
+			// The single payment's schedule, split and tax parts, as the
+			// consent keeps them.
+			if len(page.Payments) == 1 && !page.Bundle && page.Payment != nil {
+				one := page.Payments[0]
+				page.Payment.Recurrence, page.Payment.Split, page.Payment.Tax = one.Recurrence, one.Split, one.Tax
+			}
+		case pr.Name == consent.PrivCancelPayment || pr.Name == consent.PrivCancelRecurringPayment:
+			if c, ok := cancelOf(pr.Payment); ok && !slices.Contains(page.Cancels, c) {
+				page.Cancels = append(page.Cancels, c)
+			}
+		}
+	}
+	if p.Scope == consent.ScopeAISAccounts {
+		// internal/oauth's exchange: any ais privilege over the accounts
+		// shared, history up to consent.MaxHistoryDays, until at most
+		// consent.SCAValidity after the approval.
+		page.Exchange = &ExchangePage{Privileges: exchangePrivileges, MaxHistoryDays: consent.MaxHistoryDays,
+			Validity: consent.SCAValidity}
 	}
 	return page, nil
 }

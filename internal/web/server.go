@@ -91,6 +91,8 @@ type Server struct {
 
 	stats   *stats.Recorder
 	statsDB store.Querier
+
+	clock clock.Clock // the bank's clock: the pages' "now" (the sandbox's moves)
 }
 
 // New builds the server; it panics if an embedded template is broken (a
@@ -109,7 +111,7 @@ func New(deps Deps) *Server {
 		flow:  deps.Flow, sca: deps.SCA, accounts: deps.Accounts,
 		access: deps.Access, consents: deps.Consents, revokeConsent: deps.RevokeConsent,
 		stats: deps.Stats, statsDB: deps.DB,
-		httpsPublic: isHTTPS(deps.PublicURL)}
+		httpsPublic: isHTTPS(deps.PublicURL), clock: c}
 	// The pages of every area, each with its area's layout.
 	loadPages(s.pages, templateFS, []string{"templates/dev_*.html", "templates/bo_*.html", "templates/message.html"}, "",
 		"templates/layout.html", "templates/certs.html")
