@@ -66,8 +66,8 @@ type ConsentPage struct {
 	// for later without asking the customer again.
 	Exchange *ExchangePage
 	PSULogin string // for a decoupled request: who must approve
-	Decided                               bool         // already approved or rejected
-	Expired                               bool
+	Decided  bool   // already approved or rejected
+	Expired  bool
 }
 
 // PaymentPage is the payment a pis request asks the customer to authorise.
