@@ -70,6 +70,7 @@ type view struct {
 	Title          string // a message key
 	Area           string // a message key: the area's name
 	Base           string // the area's path prefix
+	Home           string // where the brand links; "": Base
 	LangPL, LangEN string // this page in the other language
 	Sandbox        bool
 	Error, Notice  string
