@@ -281,7 +281,7 @@ type accountView struct {
 type paymentView struct {
 	PaymentPage
 	Recipient, Sender accountView
-	Schedule          string // a recurring payment's schedule in words
+	Schedule          string // how often a recurring payment is made, in words
 	N                 int    // its place in a bundle, from 1
 }
 
@@ -373,7 +373,7 @@ func (s *Server) consentView(ctx context.Context, br *bankReq, chosen []string) 
 		}
 	}
 	if pay := p.Payment; pay != nil && !v.Bundle {
-		pv := &paymentView{PaymentPage: *pay, Schedule: scheduleText(br.lang, pay.Recurrence)}
+		pv := &paymentView{PaymentPage: *pay, Schedule: frequencyText(br.lang, pay.Recurrence)}
 		pv.Recipient = accountView{NRB: pay.RecipientAccount, Number: FormatNRB(pay.RecipientAccount), Name: pay.RecipientName}
 		if pay.SenderAccount != "" {
 			av, ok := view(pay.SenderAccount)

@@ -109,9 +109,9 @@ func cancelOf(raw json.RawMessage) (CancelPage, bool) {
 	return CancelPage{}, false
 }
 
-// scheduleText says a recurring payment's schedule in lang ("every 2
-// weeks, from 2026-01-05 to 2026-12-28").
-func scheduleText(lang string, r *RecurrencePage) string {
+// frequencyText says how often a recurring payment is made in lang
+// ("every 2 weeks").
+func frequencyText(lang string, r *RecurrencePage) string {
 	if r == nil {
 		return ""
 	}
@@ -123,7 +123,16 @@ func scheduleText(lang string, r *RecurrencePage) string {
 	if n > 1 {
 		unit = fmt.Sprintf("%d %s", n, translate(lang, "bank.periods."+r.PeriodType))
 	}
-	s := translate(lang, "bank.every") + " " + unit + ", " + translate(lang, "bank.from") + " " + r.First
+	return translate(lang, "bank.every") + " " + unit
+}
+
+// scheduleText says a recurring payment's schedule in lang ("every 2
+// weeks, from 2026-01-05 to 2026-12-28").
+func scheduleText(lang string, r *RecurrencePage) string {
+	if r == nil {
+		return ""
+	}
+	s := frequencyText(lang, r) + ", " + translate(lang, "bank.from") + " " + r.First
 	if r.Last != "" {
 		s += " " + translate(lang, "bank.to") + " " + r.Last
 	} else {

@@ -51,9 +51,11 @@ func (f OAuthFlow) Request(ctx context.Context, requestID string) (ConsentPage, 
 			}
 			// The single payment's schedule, split and tax parts, as the
 			// consent keeps them.
-			if len(page.Payments) == 1 && !page.Bundle && page.Payment != nil {
-				one := page.Payments[0]
-				page.Payment.Recurrence, page.Payment.Split, page.Payment.Tax = one.Recurrence, one.Split, one.Tax
+			if len(page.Payments) == 1 && !page.Bundle {
+				if page.Payment == nil {
+					page.Payment = &PaymentPage{}
+				}
+				fillPayment(page.Payment, page.Payments[0])
 			}
 		case pr.Name == consent.PrivCancelPayment || pr.Name == consent.PrivCancelRecurringPayment:
 			if c, ok := cancelOf(pr.Payment); ok && !slices.Contains(page.Cancels, c) {
@@ -116,4 +118,25 @@ func paymentPage(raw json.RawMessage) *PaymentPage {
 	}
 	return &PaymentPage{Amount: amount, Currency: currency, RecipientName: name, RecipientAccount: p.Recipient.AccountNumber,
 		Title: p.TransferData.Description, ExecutionDate: p.TransferData.ExecutionDate, SenderAccount: p.Sender.AccountNumber}
+}
+
+// fillPayment completes what the privilege's data gave of the payment with
+// the order the consent keeps: the fields the data left empty, and the
+// schedule, split and tax parts.
+func fillPayment(p *PaymentPage, o PaymentPage) {
+	for _, f := range []struct {
+		dst *string
+		src string
+	}{
+		{&p.Amount, o.Amount}, {&p.RecipientName, o.RecipientName}, {&p.RecipientAccount, o.RecipientAccount},
+		{&p.Title, o.Title}, {&p.ExecutionDate, o.ExecutionDate}, {&p.SenderAccount, o.SenderAccount},
+	} {
+		if *f.dst == "" {
+			*f.dst = f.src
+		}
+	}
+	if p.Currency == "" || p.Amount == o.Amount {
+		p.Currency = o.Currency
+	}
+	p.Recurrence, p.Split, p.Tax = o.Recurrence, o.Split, o.Tax
 }
