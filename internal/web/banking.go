@@ -259,7 +259,7 @@ type consentView struct {
 	Payments                   []paymentView // every transfer of a bundle
 	Bundle                     bool
 	Total, Currency            string // a bundle's total
-	Cancels                    []CancelPage
+	Cancels                    []cancelView
 	Exchange                   *exchangeView
 	Blocked                    string // why the customer cannot approve; "" when they can
 }
@@ -355,7 +355,9 @@ func (s *Server) consentView(ctx context.Context, br *bankReq, chosen []string) 
 		}
 		v.Exchange = ev
 	}
-	v.Cancels = p.Cancels
+	for _, c := range p.Cancels {
+		v.Cancels = append(v.Cancels, s.cancelDetails(ctx, br.lang, br.cust.ID, c))
+	}
 	if p.Bundle || len(p.Payments) > 1 {
 		v.Bundle, v.Total = true, p.Total
 		for _, pay := range p.Payments {
@@ -474,7 +476,7 @@ func (s *Server) bankApprove(w http.ResponseWriter, r *http.Request, br *bankReq
 		return
 	}
 	purpose := consentPurpose(br.id, accounts)
-	text := smsText(br.page, accounts, s.clock.Now())
+	text := smsText(br.page, accounts, s.clock.Now(), cv.Cancels)
 	var c sca.Challenge
 	method := r.PostFormValue("method")
 	switch method {
@@ -721,7 +723,7 @@ func maskPhone(phone string) string {
 // (for ais-accounts, of what it may be exchanged for), every transfer of a
 // bundle, a recurring payment's schedule, a split payment's VAT and
 // invoice, the payment a cancellation cancels.
-func smsText(p ConsentPage, accounts []string, now time.Time) string {
+func smsText(p ConsentPage, accounts []string, now time.Time, cancels []cancelView) string {
 	tpp := p.TPPName
 	if tpp == "" {
 		tpp = p.TPPID
@@ -730,6 +732,13 @@ func smsText(p ConsentPage, accounts []string, now time.Time) string {
 		parts := make([]string, len(p.Cancels))
 		for i, c := range p.Cancels {
 			parts[i] = smsCancel(c)
+			if i < len(cancels) && cancels[i].Found {
+				parts[i] += fmt.Sprintf(" (%s %s", cancels[i].Amount, cancels[i].Currency)
+				if r := cancels[i].Recipient; r != "" {
+					parts[i] += " dla " + r
+				}
+				parts[i] += ")"
+			}
 		}
 		return fmt.Sprintf("Zgoda dla %s: %s", tpp, smsList(parts))
 	}

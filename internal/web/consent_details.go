@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -56,6 +57,51 @@ type TaxPage struct {
 type CancelPage struct {
 	Kind string // "payment", "bundle" or "recurring"
 	ID   string
+}
+
+// cancelView is a cancellation as the page shows it: the id, and, when the
+// bank finds the customer's payment, what it is.
+type cancelView struct {
+	CancelPage
+	Found                                  bool
+	Amount, Currency, Recipient, Title, On string
+	Count                                  int    // a bundle's payments
+	Schedule                               string // a recurring payment's
+}
+
+// cancelDetails finds the payment a cancellation names, when it is the
+// customer's (another's is shown by its id alone).
+func (s *Server) cancelDetails(ctx context.Context, lang, customerID string, c CancelPage) cancelView {
+	v := cancelView{CancelPage: c}
+	if s.payments == nil {
+		return v
+	}
+	show := func(p payment.Payment) {
+		v.Found, v.Kind = true, "payment"
+		v.Amount, v.Currency, v.Recipient, v.Title, v.On = p.Amount.String(), p.Currency, p.Recipient.Name, p.Title, p.ExecutionDate
+	}
+	if c.Kind == "payment" {
+		if p, err := s.payments.Get(ctx, c.ID); err == nil && p.CustomerID == customerID {
+			show(p)
+			return v
+		}
+	}
+	if c.Kind == "bundle" || c.Kind == "payment" {
+		if b, err := s.payments.GetBundle(ctx, c.ID); err == nil && len(b.Payments) > 0 && b.Payments[0].CustomerID == customerID {
+			v.Found, v.Kind = true, "bundle"
+			v.Amount, v.Currency, v.Count = b.TotalAmount.String(), b.Currency, len(b.Payments)
+			return v
+		}
+	}
+	if c.Kind == "recurring" || c.Kind == "payment" {
+		if r, err := s.payments.GetRecurring(ctx, c.ID); err == nil && r.CustomerID == customerID {
+			v.Found, v.Kind = true, "recurring"
+			v.Amount, v.Currency, v.Recipient, v.Title = r.Order.Amount.String(), r.Order.Currency, r.Order.Recipient.Name, r.Order.Title
+			v.Schedule = scheduleText(lang, &RecurrencePage{PeriodType: string(r.Recurrence.PeriodType),
+				PeriodValue: r.Recurrence.PeriodValue, First: r.Recurrence.StartDate, Last: r.Recurrence.EndDate})
+		}
+	}
+	return v
 }
 
 // ordersOf are the payments of a consented order as the page shows them.

@@ -125,7 +125,23 @@ func TestEveryPageInBrowser(t *testing.T) {
 	rec.Recurrence = &payment.Recurrence{StartDate: "2027-01-10", PeriodType: payment.Month, PeriodValue: 1, EndDate: "2027-12-10", DayOff: payment.After}
 	recurringReq := authorize("pis", consent.Privilege{Name: consent.PrivRecurring, Payment: json.RawMessage(`{}`),
 		Order: &payment.Consented{Orders: []payment.Order{rec}}})
-	cancelReq := authorize("pis", consent.Privilege{Name: consent.PrivCancelPayment, Payment: json.RawMessage(`{"paymentId":"PAY-2026-000123"}`)})
+	// A future-dated payment of the customer's, which a cancellation names.
+	var pln string
+	for _, a := range own {
+		if a.Currency == "PLN" && a.Available > 100000 {
+			pln = a.NRB
+			break
+		}
+	}
+	later := now.AddDate(0, 0, 10).Format("2006-01-02")
+	paid, err := bank.Payments.Initiate(ctx, payment.Order{Type: payment.Domestic, TPPID: client.TPPID, CustomerID: cust.ID,
+		TPPTransactionID: fmt.Sprintf("t-%d", time.Now().UnixNano()), SenderAccount: pln,
+		Recipient: payment.Recipient{Name: "Sklep Internetowy sp. z o.o.", Account: shop}, Amount: 4321, Currency: "PLN",
+		Title: "Zamówienie 77", ExecutionDate: later})
+	if err != nil {
+		t.Fatalf("a payment to cancel: %v", err)
+	}
+	cancelReq := authorize("pis", consent.Privilege{Name: consent.PrivCancelPayment, Payment: json.RawMessage(`{"paymentId":"` + paid.ID + `"}`)})
 
 	b := newBrowser(t, web)
 	if err := os.MkdirAll(shotsDir, 0o755); err != nil {
@@ -169,7 +185,8 @@ func TestEveryPageInBrowser(t *testing.T) {
 	b.wantContains("#frequency", "every month")
 	b.wantContains("#split-vat", "230.00 PLN")
 	b.open("/authorize/" + cancelReq + "?lang=en")
-	b.wantContains("#cancels", "PAY-2026-000123")
+	b.wantContains("#cancel-0", paid.ID)
+	b.wantContains("#cancel-0", "43.21 PLN · Sklep Internetowy sp. z o.o. · Zamówienie 77 · "+later)
 
 	// Approving the ais-accounts request by SMS: the SMS page, then the
 	// code from the SMS box.
