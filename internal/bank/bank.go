@@ -244,7 +244,7 @@ func (b *Bank) portal() http.Handler {
 	b.portalOnce.Do(func() {
 		b.portalHandler = web.New(web.Deps{Registry: b.Registry, DB: b.DB, Clock: b.Clock, Log: b.log, Sandbox: b.cfg.Sandbox,
 			Flow: web.OAuthFlow{S: b.OAuth}, SCA: b.SCA, Accounts: b.Ledger, Access: b.Access, Consents: b.Consents,
-			RevokeConsent: b.OAuth.RevokeConsent, Stats: b.Stats, PublicURL: b.cfg.PublicURL}).Handler()
+			RevokeConsent: b.OAuth.RevokeConsent, Stats: b.Stats, PublicURL: b.cfg.PublicURL, Payments: b.Payments}).Handler()
 	})
 	return b.portalHandler
 }

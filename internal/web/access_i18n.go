@@ -16,7 +16,7 @@ func init() {
 
 var accessMessages = map[string]map[string]string{
 	"en": {
-		"ib.accounts.title":           "API access and limits",
+		"ib.accounts.title":           "Your accounts",
 		"ib.consents.title":           "Consents",
 		"ib.back":                     "Back to your accounts",
 		"ib.login.title":              "Log in to internet banking",
@@ -110,7 +110,7 @@ var accessMessages = map[string]map[string]string{
 		"hl.done.blocked":             "API access was blocked.",
 	},
 	"pl": {
-		"ib.accounts.title":           "Dostęp do API i limity",
+		"ib.accounts.title":           "Twoje rachunki",
 		"ib.consents.title":           "Zgody",
 		"ib.back":                     "Wróć do rachunków",
 		"ib.login.title":              "Zaloguj się do bankowości internetowej",

@@ -140,6 +140,42 @@ type ibAccountView struct {
 	ChangedAt, Channel, Reason  string
 	OneOff, Recurring           ibLimitView
 	History                     []access.Change
+	Booked, Available           string     // balances
+	Recent                      []ibTxView // the newest booked items
+}
+
+// ibTxView is a booked item as internet banking lists it.
+type ibTxView struct {
+	Date, Party, Account, Title, Amount, Balance string
+	Debit                                        bool
+}
+
+// recentItems is how many booked items internet banking shows per account.
+const recentItems = 5
+
+// historyReader reads an account's booked items (the ledger does); when
+// Deps.Accounts has it, internet banking shows each account's recent
+// history.
+type historyReader interface {
+	BookedItems(ctx context.Context, q ledger.BookedQuery) ([]ledger.Posting, bool, error)
+}
+
+// recent is an account's newest booked items.
+func (s *Server) recent(ctx context.Context, a ledger.Account) ([]ibTxView, error) {
+	h, ok := s.accounts.(historyReader)
+	if !ok {
+		return nil, nil
+	}
+	items, _, err := h.BookedItems(ctx, ledger.BookedQuery{AccountID: a.ID, Limit: recentItems})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ibTxView, 0, len(items))
+	for _, it := range items {
+		out = append(out, ibTxView{Date: it.BookingDate, Party: it.Counterparty.Name, Account: FormatNRB(it.Counterparty.Account),
+			Title: it.Title, Amount: it.Amount.String(), Balance: it.BalanceAfter.String(), Debit: it.Amount < 0})
+	}
+	return out, nil
 }
 
 type ibLimitView struct{ PerPayment, PerDay string }
@@ -183,11 +219,16 @@ func (s *Server) renderIBAccounts(w http.ResponseWriter, r *http.Request, ir *ib
 	for _, a := range list {
 		av := ibAccountView{NRB: a.Account.NRB, Number: FormatNRB(a.Account.NRB), Name: a.Account.Name,
 			Currency: a.Account.Currency, State: string(a.Status.State), Reason: a.Status.Reason,
-			Channel: string(a.Status.Channel), OneOff: limitView(a.Limits.OneOff), Recurring: limitView(a.Limits.Recurring)}
+			Channel: string(a.Status.Channel), OneOff: limitView(a.Limits.OneOff), Recurring: limitView(a.Limits.Recurring),
+			Booked: a.Account.Booked.String(), Available: a.Account.Available.String()}
 		if !a.Status.ChangedAt.IsZero() {
 			av.ChangedAt = a.Status.ChangedAt.In(polish.Warsaw).Format("2006-01-02 15:04")
 		}
 		if av.History, err = s.access.History(r.Context(), a.Account.NRB, 5); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if av.Recent, err = s.recent(r.Context(), a.Account); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -448,6 +489,9 @@ type ibConsentView struct {
 	Accounts                             []string
 	ValidUntil, LastUsed                 string
 	Alive                                bool
+	HistoryDays                          int  // how far back it reads history; 0: none
+	Exchanged                            bool // given by exchanging an ais-accounts consent
+	Privileges                           []string
 }
 
 // GET /ib/consents
@@ -468,7 +512,14 @@ func (s *Server) renderIBConsents(w http.ResponseWriter, r *http.Request, ir *ib
 	var out []ibConsentView
 	for _, c := range list {
 		cv := ibConsentView{ID: c.ID, TPPID: c.TPPID, TPPName: c.TPPID, ScopeKey: "scope." + string(c.Scope),
-			Status: string(c.Status), Alive: c.Alive()}
+			Status: string(c.Status), Alive: c.Alive(), HistoryDays: consent.MaxHistory(c.Privileges), Exchanged: c.ParentID != ""}
+		seen := map[string]bool{}
+		for _, pr := range c.Privileges {
+			if t := privilegeText(ir.lang, pr.Name); !seen[t] {
+				seen[t] = true
+				cv.Privileges = append(cv.Privileges, t)
+			}
+		}
 		if s.reg != nil {
 			if t, err := s.reg.TPP(r.Context(), c.TPPID); err == nil && t.Name != "" {
 				cv.TPPName = t.Name

@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	aisdomain "github.com/psd2bank/psd2bank/internal/ais"
 
@@ -35,6 +36,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/oauth"
 	"github.com/psd2bank/psd2bank/internal/payment"
+	"github.com/psd2bank/psd2bank/internal/polish"
 	"github.com/psd2bank/psd2bank/internal/sca"
 	"github.com/psd2bank/psd2bank/internal/stats"
 	"github.com/psd2bank/psd2bank/internal/tpp"
@@ -74,6 +76,7 @@ type view struct {
 	Title          string // a message key
 	Area           string // a message key: the area's name
 	Base           string // the area's path prefix
+	Home           string // where the brand links; "": Base
 	LangPL, LangEN string // this page in the other language
 	Sandbox        bool
 	Error, Notice  string
@@ -86,8 +89,50 @@ type view struct {
 	C              *consentView   // the authorization request in the customer's words
 	Down           []stats.Status // interfaces down or in planned maintenance now (back office)
 	D              any            // the page's own data
+	Now            time.Time      // the bank's clock when the page was made
 
 	layout string
+}
+
+// The pages show every time in one zone, the bank's: Europe/Warsaw, named
+// on every page (zoneLabel) next to the bank's clock.
+const timeLayout = "2006-01-02 15:04"
+
+// When writes t in the pages' time zone ("" for the zero time).
+func (v view) When(t time.Time) string { return when(t) }
+
+// WhenSec is When with seconds (audit logs).
+func (v view) WhenSec(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(polish.Warsaw).Format(timeLayout + ":05")
+}
+
+// Day writes the date of t in the pages' time zone.
+func (v view) Day(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(polish.Warsaw).Format("2006-01-02")
+}
+
+// Zone names the pages' time zone with its offset at the bank's now
+// ("Europe/Warsaw, CET (UTC+01:00)").
+func (v view) Zone() string {
+	now := v.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	return polish.Warsaw.String() + ", " + now.In(polish.Warsaw).Format("MST (UTC-07:00)")
+}
+
+// when is View.When for Go code.
+func when(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(polish.Warsaw).Format(timeLayout)
 }
 
 // T translates a message key into the page's language.
@@ -100,7 +145,7 @@ func (s *Server) newView(w http.ResponseWriter, r *http.Request, page, title str
 	a := areaOf(r.URL.Path)
 	ctx := r.Context()
 	v := view{Lang: language(w, r), Page: page, Title: title, Sandbox: s.sandbox, Area: a.name, Base: a.prefix,
-		layout: a.layout, Dev: developerFrom(ctx), Staff: staffFrom(ctx), Customer: customerFrom(ctx)}
+		layout: a.layout, Dev: developerFrom(ctx), Staff: staffFrom(ctx), Customer: customerFrom(ctx), Now: s.clock.Now()}
 	// The link to this page in another language: a GET page links to itself;
 	// the answer to a POST links to the area's page it came from.
 	self, q := r.URL.Path, r.URL.Query()

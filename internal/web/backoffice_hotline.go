@@ -59,8 +59,9 @@ type hotlineCustomer struct {
 
 type hotlineAccount struct {
 	access.AccountStatus
-	Number  string
-	History []access.Change
+	Number            string
+	History           []access.Change
+	OneOff, Recurring ibLimitView // as internet banking shows them ("" is no limit)
 }
 
 // renderHotlineCustomer shows a customer (and the call's check, when
@@ -97,7 +98,8 @@ func (s *Server) renderHotlineCustomer(w http.ResponseWriter, r *http.Request, s
 			s.fail(w, r, err)
 			return
 		}
-		p.Accounts = append(p.Accounts, hotlineAccount{AccountStatus: a, Number: FormatNRB(a.Account.NRB), History: h})
+		p.Accounts = append(p.Accounts, hotlineAccount{AccountStatus: a, Number: FormatNRB(a.Account.NRB), History: h,
+			OneOff: limitView(a.Limits.OneOff), Recurring: limitView(a.Limits.Recurring)})
 	}
 	if p.Audit, err = s.access.Audit(ctx, c.ID, 50); err != nil {
 		s.fail(w, r, err)

@@ -54,14 +54,28 @@ type ConsentPage struct {
 	HistoryDays                           int      // how far back the TPP may read history, 0 when not asked
 	ValidUntil                            time.Time
 	Payment                               *PaymentPage // for pis
-	PSULogin                              string       // for a decoupled request: who must approve
-	Decided                               bool         // already approved or rejected
-	Expired                               bool
+	// Payments are every payment the pis request authorises, as the
+	// consent keeps them: one, or every transfer of a bundle (Bundle, with
+	// its Total).
+	Payments []PaymentPage
+	Bundle   bool
+	Total    string
+	// Cancels are the payments a cancellation privilege names.
+	Cancels []CancelPage
+	// Exchange is, for ais-accounts, what the TPP may exchange the consent
+	// for later without asking the customer again.
+	Exchange *ExchangePage
+	PSULogin string // for a decoupled request: who must approve
+	Decided  bool   // already approved or rejected
+	Expired  bool
 }
 
 // PaymentPage is the payment a pis request asks the customer to authorise.
 type PaymentPage struct {
 	Amount, Currency, RecipientName, RecipientAccount, Title, ExecutionDate, SenderAccount string
+	Recurrence                                                                             *RecurrencePage // a recurring payment's schedule
+	Split                                                                                  *SplitPage      // a split payment's VAT and invoice
+	Tax                                                                                    *TaxPage        // a tax payment's form and period
 }
 
 // AccountLister lists a customer's accounts (the ledger does).
@@ -242,7 +256,20 @@ type consentView struct {
 	HistoryDays                int
 	ValidUntil                 string
 	Payment                    *paymentView
+	Payments                   []paymentView // every transfer of a bundle
+	Bundle                     bool
+	Total, Currency            string // a bundle's total
+	Cancels                    []cancelView
+	Exchange                   *exchangeView
 	Blocked                    string // why the customer cannot approve; "" when they can
+}
+
+// exchangeView is ExchangePage in the customer's words.
+type exchangeView struct {
+	Privileges     []string
+	MaxHistoryDays int
+	Until          string // the latest end, in the pages' time zone
+	ValidityDays   int
 }
 
 type accountView struct {
@@ -254,6 +281,8 @@ type accountView struct {
 type paymentView struct {
 	PaymentPage
 	Recipient, Sender accountView
+	Schedule          string // how often a recurring payment is made, in words
+	N                 int    // its place in a bundle, from 1
 }
 
 // consentSummary is the request without the customer's accounts (for the
@@ -301,9 +330,12 @@ func (s *Server) consentView(ctx context.Context, br *bankReq, chosen []string) 
 		v.Named = append(v.Named, av)
 	}
 	if choosing(p) {
+		// The TPP asked for the customer's accounts without naming them:
+		// all are ticked until the customer unticks some (chosen is nil
+		// on the first showing).
 		for _, a := range own {
 			av, _ := view(a.NRB)
-			av.Checked = slices.Contains(chosen, a.NRB)
+			av.Checked = chosen == nil || slices.Contains(chosen, a.NRB)
 			v.Choose = append(v.Choose, av)
 		}
 		if len(own) == 0 {
@@ -315,8 +347,35 @@ func (s *Server) consentView(ctx context.Context, br *bankReq, chosen []string) 
 			v.Blocked = translate(br.lang, "bank.no_sender_match")
 		}
 	}
-	if pay := p.Payment; pay != nil {
-		pv := &paymentView{PaymentPage: *pay}
+	if e := p.Exchange; e != nil {
+		ev := &exchangeView{MaxHistoryDays: e.MaxHistoryDays, ValidityDays: int(e.Validity / (24 * time.Hour)),
+			Until: when(s.clock.Now().Add(e.Validity))}
+		for _, priv := range e.Privileges {
+			ev.Privileges = append(ev.Privileges, privilegeText(br.lang, priv))
+		}
+		v.Exchange = ev
+	}
+	for _, c := range p.Cancels {
+		v.Cancels = append(v.Cancels, s.cancelDetails(ctx, br.lang, br.cust.ID, c))
+	}
+	if p.Bundle || len(p.Payments) > 1 {
+		v.Bundle, v.Total = true, p.Total
+		for _, pay := range p.Payments {
+			pv := paymentView{PaymentPage: pay, Schedule: scheduleText(br.lang, pay.Recurrence), N: len(v.Payments) + 1}
+			pv.Recipient = accountView{NRB: pay.RecipientAccount, Number: FormatNRB(pay.RecipientAccount), Name: pay.RecipientName}
+			if pay.SenderAccount != "" {
+				av, ok := view(pay.SenderAccount)
+				if !ok && !slices.Contains(foreign, av.Number) {
+					foreign = append(foreign, av.Number)
+				}
+				pv.Sender = av
+			}
+			v.Currency = pay.Currency
+			v.Payments = append(v.Payments, pv)
+		}
+	}
+	if pay := p.Payment; pay != nil && !v.Bundle {
+		pv := &paymentView{PaymentPage: *pay, Schedule: frequencyText(br.lang, pay.Recurrence)}
 		pv.Recipient = accountView{NRB: pay.RecipientAccount, Number: FormatNRB(pay.RecipientAccount), Name: pay.RecipientName}
 		if pay.SenderAccount != "" {
 			av, ok := view(pay.SenderAccount)
@@ -395,6 +454,9 @@ func (s *Server) bankApprove(w http.ResponseWriter, r *http.Request, br *bankReq
 		return
 	}
 	ticked := r.PostForm["account"]
+	if ticked == nil {
+		ticked = []string{} // shown again: none ticked (nil would tick all)
+	}
 	cv, err := s.consentView(r.Context(), br, nil)
 	if err != nil {
 		s.fail(w, r, err)
@@ -414,7 +476,7 @@ func (s *Server) bankApprove(w http.ResponseWriter, r *http.Request, br *bankReq
 		return
 	}
 	purpose := consentPurpose(br.id, accounts)
-	text := smsText(br.page, accounts)
+	text := smsText(br.page, accounts, s.clock.Now(), cv.Cancels)
 	var c sca.Challenge
 	method := r.PostFormValue("method")
 	switch method {
@@ -656,16 +718,47 @@ func maskPhone(phone string) string {
 }
 
 // smsText says in Polish, as banks' SMS messages do, what the code
-// confirms: which TPP, and which access or payment.
-func smsText(p ConsentPage, accounts []string) string {
+// confirms: which TPP, and which access or payment — in short, what the
+// consent page shows: the accounts, the history's depth and the validity
+// (for ais-accounts, of what it may be exchanged for), every transfer of a
+// bundle, a recurring payment's schedule, a split payment's VAT and
+// invoice, the payment a cancellation cancels.
+func smsText(p ConsentPage, accounts []string, now time.Time, cancels []cancelView) string {
 	tpp := p.TPPName
 	if tpp == "" {
 		tpp = p.TPPID
 	}
+	if len(p.Cancels) > 0 && p.Payment == nil && len(p.Payments) == 0 {
+		parts := make([]string, len(p.Cancels))
+		for i, c := range p.Cancels {
+			parts[i] = smsCancel(c)
+			if i < len(cancels) && cancels[i].Found {
+				parts[i] += fmt.Sprintf(" (%s %s", cancels[i].Amount, cancels[i].Currency)
+				if r := cancels[i].Recipient; r != "" {
+					parts[i] += " dla " + r
+				}
+				parts[i] += ")"
+			}
+		}
+		return fmt.Sprintf("Zgoda dla %s: %s", tpp, smsList(parts))
+	}
+	if p.Bundle || len(p.Payments) > 1 {
+		parts := make([]string, len(p.Payments))
+		for i, pay := range p.Payments {
+			parts[i] = smsPayment(pay)
+		}
+		currency := "PLN"
+		if len(p.Payments) > 0 {
+			currency = p.Payments[0].Currency
+		}
+		return fmt.Sprintf("Paczka przelewów przez %s (%d, razem %s %s): %s", tpp, len(p.Payments), p.Total, currency, smsList(parts))
+	}
 	if p.Payment != nil {
-		pay := p.Payment
-		return fmt.Sprintf("Płatność przez %s: %s %s dla %s, rach. %s", tpp, pay.Amount, pay.Currency,
-			pay.RecipientName, lastDigits(pay.RecipientAccount))
+		kind := "Płatność"
+		if p.Payment.Recurrence != nil {
+			kind = "Płatność cykliczna"
+		}
+		return fmt.Sprintf("%s przez %s: %s", kind, tpp, smsPayment(*p.Payment))
 	}
 	what := "dostęp do rachunków"
 	if p.Scope == "ais-accounts" {
@@ -680,6 +773,16 @@ func smsText(p ConsentPage, accounts []string) string {
 		what += " " + strings.Join(ends, ", ")
 	case n > 3:
 		what += fmt.Sprintf(" (%d)", n)
+	}
+	if p.HistoryDays > 0 {
+		what += fmt.Sprintf(", historia %d dni", p.HistoryDays)
+	}
+	if !p.ValidUntil.IsZero() {
+		what += ", do " + p.ValidUntil.In(polish.Warsaw).Format("2006-01-02")
+	}
+	if e := p.Exchange; e != nil {
+		what += fmt.Sprintf("; potem bez pytania: szczegóły i historia do %d dni, do %s", e.MaxHistoryDays,
+			now.Add(e.Validity).In(polish.Warsaw).Format("2006-01-02"))
 	}
 	return fmt.Sprintf("Zgoda dla %s: %s", tpp, what)
 }

@@ -99,6 +99,9 @@ func TestConsentInBrowser(t *testing.T) {
 	b.wantContains("#privileges", "Completed transactions")
 	b.wantContains("#accounts", "12 1140 2004 0000 3202 1234 5678")
 	b.wantContains("#who", "Jan Kowalski")
+	// Every account is ticked at first (issue 15: the accounts the TPP
+	// asked for are ticked); with none ticked, approving is refused.
+	b.step("untick every account", chromedp.Click(chromedp.CSS("#account-0")), chromedp.Click(chromedp.CSS("#account-1")))
 	b.submit("#approve-sms") // no account chosen
 	b.wantText("#error", "Choose at least one account.")
 	b.step("choose the first account", chromedp.Click(chromedp.CSS("#account-0")))
@@ -118,7 +121,7 @@ func TestConsentInBrowser(t *testing.T) {
 
 	// (3) Approve in the mobile app while the page waits.
 	b.open("/authorize/R3")
-	b.step("choose the second account", chromedp.Click(chromedp.CSS("#account-1")))
+	b.step("keep only the second account", chromedp.Click(chromedp.CSS("#account-0")))
 	b.submit("#approve-mobile")
 	if p := b.page(); p != "bank_mobile" {
 		t.Fatalf("after approve in the app: page %q\n%s", p, b.bodyText())

@@ -260,7 +260,9 @@ func TestConsentBySMS(t *testing.T) {
 
 		id := e.startSMS(t, c, "R1", janMain)
 		msgs, _ := e.sca.SMSOutbox(context.Background(), "jan", 1)
-		if want := "Zgoda dla Demo TPP: dostęp do rachunków ...5678. psd2bank"; !strings.HasSuffix(msgs[0].Text, want) {
+		// The SMS says what the page says: the accounts, the history's
+		// depth and the validity (issue 15).
+		if want := "Zgoda dla Demo TPP: dostęp do rachunków ...5678, historia 90 dni, do 2026-01-01. psd2bank"; !strings.HasSuffix(msgs[0].Text, want) {
 			t.Errorf("SMS %q, want it to end with %q", msgs[0].Text, want)
 		}
 		res = e.get(t, c, "/authorize/R1/sms?challenge="+id)

@@ -4,10 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/oauth"
 )
+
+// exchangePrivileges are the ais privileges an exchange_token may give.
+var exchangePrivileges = []string{consent.PrivGetAccount, consent.PrivGetTransactionsDone, consent.PrivGetTransactionsPending,
+	consent.PrivGetTransactionsRejected, consent.PrivGetTransactionsCancelled, consent.PrivGetTransactionsScheduled,
+	consent.PrivGetHolds, consent.PrivGetTransactionDetail}
 
 // OAuthFlow is the ConsentFlow of the bank's authorization server.
 type OAuthFlow struct{ S *oauth.Server }
@@ -33,6 +40,35 @@ func (f OAuthFlow) Request(ctx context.Context, requestID string) (ConsentPage, 
 	}
 	if len(p.Payment) > 0 {
 		page.Payment = paymentPage(singlePayment(p.Payment))
+	}
+	for _, pr := range p.Privileges {
+		switch {
+		case consent.IsInitiation(pr.Name) && pr.Order != nil:
+			page.Payments = ordersOf(pr.Order)
+			page.Bundle = pr.Order.Bundle
+			if page.Bundle {
+				page.Total = pr.Order.Total.String()
+			}
+			// The single payment's schedule, split and tax parts, as the
+			// consent keeps them.
+			if len(page.Payments) == 1 && !page.Bundle {
+				if page.Payment == nil {
+					page.Payment = &PaymentPage{}
+				}
+				fillPayment(page.Payment, page.Payments[0])
+			}
+		case pr.Name == consent.PrivCancelPayment || pr.Name == consent.PrivCancelRecurringPayment:
+			if c, ok := cancelOf(pr.Payment); ok && !slices.Contains(page.Cancels, c) {
+				page.Cancels = append(page.Cancels, c)
+			}
+		}
+	}
+	if p.Scope == consent.ScopeAISAccounts {
+		// internal/oauth's exchange: any ais privilege over the accounts
+		// shared, history up to consent.MaxHistoryDays, until at most
+		// consent.SCAValidity after the approval.
+		page.Exchange = &ExchangePage{Privileges: exchangePrivileges, MaxHistoryDays: consent.MaxHistoryDays,
+			Validity: consent.SCAValidity}
 	}
 	return page, nil
 }
@@ -82,4 +118,25 @@ func paymentPage(raw json.RawMessage) *PaymentPage {
 	}
 	return &PaymentPage{Amount: amount, Currency: currency, RecipientName: name, RecipientAccount: p.Recipient.AccountNumber,
 		Title: p.TransferData.Description, ExecutionDate: p.TransferData.ExecutionDate, SenderAccount: p.Sender.AccountNumber}
+}
+
+// fillPayment completes what the privilege's data gave of the payment with
+// the order the consent keeps: the fields the data left empty, and the
+// schedule, split and tax parts.
+func fillPayment(p *PaymentPage, o PaymentPage) {
+	for _, f := range []struct {
+		dst *string
+		src string
+	}{
+		{&p.Amount, o.Amount}, {&p.RecipientName, o.RecipientName}, {&p.RecipientAccount, o.RecipientAccount},
+		{&p.Title, o.Title}, {&p.ExecutionDate, o.ExecutionDate}, {&p.SenderAccount, o.SenderAccount},
+	} {
+		if *f.dst == "" {
+			*f.dst = f.src
+		}
+	}
+	if p.Currency == "" || p.Amount == o.Amount {
+		p.Currency = o.Currency
+	}
+	p.Recurrence, p.Split, p.Tax = o.Recurrence, o.Split, o.Tax
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/consent"
+	"github.com/psd2bank/psd2bank/internal/payment"
 	"github.com/psd2bank/psd2bank/internal/sca"
 	"github.com/psd2bank/psd2bank/internal/stats"
 	"github.com/psd2bank/psd2bank/internal/store"
@@ -66,6 +67,11 @@ type Deps struct {
 	// reached the bank over plain HTTP.
 	PublicURL string
 
+	// Payments, when set, lets the consent page of a cancellation show the
+	// payment it cancels (amount, recipient, title), when it is the
+	// customer's.
+	Payments *payment.Service
+
 	// Stats, when set, adds the back office's interface statistics
 	// (/backoffice/stats: charts, files, planned outages) and the banner
 	// on every back-office page while an interface is down.
@@ -91,6 +97,10 @@ type Server struct {
 
 	stats   *stats.Recorder
 	statsDB store.Querier
+
+	payments *payment.Service
+
+	clock clock.Clock // the bank's clock: the pages' "now" (the sandbox's moves)
 }
 
 // New builds the server; it panics if an embedded template is broken (a
@@ -109,7 +119,7 @@ func New(deps Deps) *Server {
 		flow:  deps.Flow, sca: deps.SCA, accounts: deps.Accounts,
 		access: deps.Access, consents: deps.Consents, revokeConsent: deps.RevokeConsent,
 		stats: deps.Stats, statsDB: deps.DB,
-		httpsPublic: isHTTPS(deps.PublicURL)}
+		httpsPublic: isHTTPS(deps.PublicURL), clock: c, payments: deps.Payments}
 	// The pages of every area, each with its area's layout.
 	loadPages(s.pages, templateFS, []string{"templates/dev_*.html", "templates/bo_*.html", "templates/message.html"}, "",
 		"templates/layout.html", "templates/certs.html")
