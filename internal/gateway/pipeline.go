@@ -17,6 +17,7 @@ import (
 
 	"github.com/psd2bank/psd2bank/internal/eidas"
 	"github.com/psd2bank/psd2bank/internal/jws"
+	"github.com/psd2bank/psd2bank/internal/obs"
 	"github.com/psd2bank/psd2bank/internal/store"
 )
 
@@ -190,6 +191,25 @@ func (g *Gateway) finish(w http.ResponseWriter, r *http.Request, req *request, r
 	w.WriteHeader(rw.status)
 	w.Write(rw.body.Bytes())
 	g.audit(r, req, rw.status)
+	g.observe(r, req, rw.status)
+}
+
+// observe is the one place an API call is logged and counted: a refusal
+// with its code, the TPP, the operation and the dialect (never the token,
+// the body or the refusal's free-text detail, which may quote them).
+func (g *Gateway) observe(r *http.Request, req *request, status int) {
+	if g.Obs == nil {
+		return
+	}
+	c := obs.APICall{Operation: req.op.Name, TPP: normalOrg(req.caller.OrgID), RequestID: req.requestID,
+		Status: status, Duration: time.Since(req.wall)}
+	if req.op.Wire != nil {
+		c.Dialect = string(req.op.Wire.Name())
+	}
+	if req.refusal != nil {
+		c.Code, c.Reason = string(req.refusal.Code), req.refusal.Reason
+	}
+	g.Obs.API(r.Context(), c)
 }
 
 // audit records a refusal (an admitted request is recorded by admit).

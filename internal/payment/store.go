@@ -91,6 +91,9 @@ func (s *Service) transition(ctx context.Context, id string, from, to Status, re
 		p, ok, err = transitionTx(ctx, tx, id, from, to, reason, s.clock.Now(), set)
 		return err
 	})
+	if err == nil && ok {
+		s.obs.PaymentStatus(ctx, p.ID, p.TPPID, string(from), string(to), reason)
+	}
 	return p, ok, err
 }
 
