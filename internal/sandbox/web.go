@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"net"
 	"net/http"
 	"time"
 
@@ -123,7 +124,11 @@ func (b *Bank) moveClock(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusBadRequest, `give "advance" (a duration) or "set" (an RFC 3339 time)`)
 		return
 	}
-	b.Obs.ClockMoved(r.Context(), now, b.Clock.Now(), r.RemoteAddr)
+	source := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(source); err == nil {
+		source = host
+	}
+	b.Obs.ClockMoved(r.Context(), now, b.Clock.Now(), source)
 	b.RunPayments(r.Context()) // what the new time makes due happens before the answer
 	writeJSON(w, http.StatusOK, clockAnswer{Now: b.Clock.Now().UTC().Format(time.RFC3339)})
 }
