@@ -138,6 +138,7 @@ type Metrics struct {
 	duration     *prometheus.HistogramVec
 	refused      *prometheus.CounterVec
 	acceptErrors *prometheus.CounterVec
+	described    []prometheus.Collector // the bank's own (Names)
 }
 
 func (m *Metrics) connRefused(listener, reason string) {
@@ -170,7 +171,8 @@ func NewMetrics() *Metrics {
 			Name: "psd2bank_accept_errors_total", Help: "Failures to accept a connection (e.g. out of file descriptors), by listener.",
 		}, []string{"listener"}),
 	}
-	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), m.requests, m.duration, m.refused, m.acceptErrors)
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.Register(m.requests, m.duration, m.refused, m.acceptErrors)
 	return m
 }
 
