@@ -91,6 +91,29 @@ func TestOperatorSeesEventsAndNoSecrets(t *testing.T) {
 	f := &pisFlow{t: t, api: "https://" + p.api, web: web,
 		demo: loadTPP(t, filepath.Join(data, "sandbox", "demo-tpp"), data), who: psus[0], refresh: map[string]string{}}
 
+	// 0. The landing page says where everything is, and no password.
+	res, err := http.Get(web + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	landing, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET /: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	for _, want := range []string{`href="/ib"`, `href="/developer"`, `href="/backoffice"`, `href="/status"`, `href="/metrics"`,
+		`href="/sandbox/clock"`, `href="/sandbox/sms?login=` + f.who.Login + `"`, "/authorize/", "examples/demo-tpp", "psus.json",
+		"Europe/Warsaw", "README.md", "https://" + p.api} {
+		if !strings.Contains(string(landing), want) {
+			t.Errorf("the landing page lacks %s", want)
+		}
+	}
+	for _, c := range psus {
+		if strings.Contains(string(landing), c.Password) {
+			t.Errorf("the landing page shows %s's password", c.Login)
+		}
+	}
+
 	// 1. A refused call: a token the bank never issued.
 	bogus := "bogus-" + uuid.NewString()
 	if a := f.demo.call(t, f.api, "POST", "/v2_1_2.1/accounts/v2_1_2.1/getAccounts", map[string]any{}, bogus); a.status != 401 {
@@ -155,7 +178,7 @@ func TestOperatorSeesEventsAndNoSecrets(t *testing.T) {
 	}
 
 	// The metrics count what happened.
-	res, err := http.Get(web + "/metrics")
+	res, err = http.Get(web + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

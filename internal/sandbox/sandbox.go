@@ -71,6 +71,7 @@ type Bank struct {
 	cfg    Config
 	Clock  *clock.Shared // one value in the database for every node
 	webURL atomic.Value  // string: http://host:port of the web listener, once it listens
+	apiURL atomic.Value  // string: https://host:port of the API listener, once it listens
 
 	hashPassword func(string) (string, error) // sca.HashPassword unless a test sets a cheaper one
 	trust        *trust
@@ -242,8 +243,16 @@ func (b *Bank) populate(ctx context.Context, db *store.DB) error {
 	}); err != nil {
 		return fmt.Errorf("finish the sandbox bank: %w", err)
 	}
-	b.log.Info("sandbox bank created", "customers", len(ds.Customers), "accounts", len(ds.Accounts),
-		"transfers", len(ds.History), "seed", b.cfg.Seed, "took", time.Since(start).Round(time.Millisecond))
+	// The customers' accounts (those psus.json lists); the bank's own
+	// clearing accounts apart.
+	own := 0
+	for _, a := range ds.Accounts {
+		if a.CustomerID == "" {
+			own++
+		}
+	}
+	b.log.Info("sandbox bank created", "customers", len(ds.Customers), "accounts", len(ds.Accounts)-own,
+		"clearing_accounts", own, "transfers", len(ds.History), "seed", b.cfg.Seed, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -346,6 +355,7 @@ func (b *Bank) Serve(ctx context.Context, stdout io.Writer) error {
 		API: b.API(), Web: b.Web(b.webHandler())}
 	return server.Serve(ctx, cfg, func(ep server.Endpoints) {
 		b.webURL.Store(ep.Web)
+		b.apiURL.Store(ep.API)
 		writeEndpoints(b.dir, ep, b.log)
 		fmt.Fprintf(stdout, "psd2bank sandbox ready: api=%s web=%s\n", ep.API, ep.Web)
 	})
