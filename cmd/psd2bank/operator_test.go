@@ -101,9 +101,7 @@ func TestOperatorSeesEventsAndNoSecrets(t *testing.T) {
 	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("GET /: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
-	for _, want := range []string{`href="/ib"`, `href="/developer"`, `href="/backoffice"`, `href="/status"`, `href="/metrics"`,
-		`href="/sandbox/clock"`, `href="/sandbox/sms?login=` + f.who.Login + `"`, "/authorize/", "examples/demo-tpp", "psus.json",
-		"Europe/Warsaw", "README.md", "https://" + p.api} {
+	for _, want := range []string{`href="/developer"`, `href="/backoffice"`, `href="/metrics"`, `href="/sandbox/clock"`, "psus.json"} {
 		if !strings.Contains(string(landing), want) {
 			t.Errorf("the landing page lacks %s", want)
 		}

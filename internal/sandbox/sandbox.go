@@ -71,7 +71,6 @@ type Bank struct {
 	cfg    Config
 	Clock  *clock.Shared // one value in the database for every node
 	webURL atomic.Value  // string: http://host:port of the web listener, once it listens
-	apiURL atomic.Value  // string: https://host:port of the API listener, once it listens
 
 	hashPassword func(string) (string, error) // sca.HashPassword unless a test sets a cheaper one
 	trust        *trust
@@ -355,7 +354,6 @@ func (b *Bank) Serve(ctx context.Context, stdout io.Writer) error {
 		API: b.API(), Web: b.Web(b.webHandler())}
 	return server.Serve(ctx, cfg, func(ep server.Endpoints) {
 		b.webURL.Store(ep.Web)
-		b.apiURL.Store(ep.API)
 		writeEndpoints(b.dir, ep, b.log)
 		fmt.Fprintf(stdout, "psd2bank sandbox ready: api=%s web=%s\n", ep.API, ep.Web)
 	})

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"net"
 	"net/http"
 	"time"
@@ -46,7 +47,6 @@ func (b *Bank) webHandler() http.Handler {
 	r.Handle("/sandbox/sms", scaSandbox)
 	r.Handle("/sandbox/mobile/approve", webguard.SameSite(scaSandbox))
 	r.Get("/", b.index)
-	r.Get(indexCSSPath, serveIndexCSS)
 	r.Get("/sandbox/qtsp/crl", b.crl)
 	r.Get("/sandbox/clock", b.getClock)
 	r.Method(http.MethodPost, "/sandbox/clock", webguard.SameSite(http.HandlerFunc(b.moveClock)))
@@ -131,6 +131,29 @@ func (b *Bank) moveClock(w http.ResponseWriter, r *http.Request) {
 	b.Obs.ClockMoved(r.Context(), now, b.Clock.Now(), source)
 	b.RunPayments(r.Context()) // what the new time makes due happens before the answer
 	writeJSON(w, http.StatusOK, clockAnswer{Now: b.Clock.Now().UTC().Format(time.RFC3339)})
+}
+
+var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>psd2bank sandbox</title></head>
+<body>
+<h1>psd2bank sandbox</h1>
+<p>The sandbox clock reads {{.Now}}.</p>
+<ul>
+<li>Test customers and their accounts: <code>{{.Dir}}/psus.json</code></li>
+<li><a href="/ib/accounts">/ib</a> — internet banking: API access per account, limits, your consents (log in as a test customer)</li>
+<li><a href="/developer">/developer</a> — developer portal: onboarding to production</li>
+<li><a href="/backoffice">/backoffice</a> — back office (sandbox login: backoffice / sandbox-backoffice)</li>
+<li><a href="/sandbox/qtsp/crl">/sandbox/qtsp/crl</a> — the sandbox QTSP's CRL</li>
+<li><a href="/healthz">/healthz</a> — health</li>
+<li><a href="/metrics">/metrics</a> — Prometheus metrics</li>
+<li><a href="/sandbox/clock">/sandbox/clock</a> — the sandbox clock</li>
+</ul>
+</body></html>
+`))
+
+func (b *Bank) index(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	indexPage.Execute(w, map[string]any{"Now": b.Clock.Now().UTC().Format(time.RFC3339), "Dir": b.dir})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
