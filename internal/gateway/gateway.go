@@ -4,7 +4,8 @@
 // on the response. One place renders every refusal in the dialect's error
 // format, in English or Polish, and writes it to the audit log.
 //
-// The checks follow ../shared/reference/psd2-security.md §7. Token and
+// The checks follow the RTS on SCA and CSC (art. 34: eIDAS certificates)
+// and ETSI TS 119 495 (the QC statement's roles). Token and
 // consent checks (8 and 9) belong to the authorization server and run in
 // the handlers.
 package gateway

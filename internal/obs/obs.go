@@ -58,6 +58,9 @@ const (
 	AttrAction    = "action"
 	AttrTo        = "to"
 	AttrChallenge = "challenge"
+	AttrAmount    = "amount"
+	AttrCurrency  = "currency"
+	AttrRecipient = "recipient" // an account, masked
 )
 
 // The outcomes of a log-in.
@@ -160,18 +163,29 @@ func (o *Observer) SMSSent(ctx context.Context, customerID, challengeID, purpose
 		slog.String(AttrChallenge, challengeID), slog.String(AttrPurpose, purpose))
 }
 
-// PaymentStatus records a payment's new status (from is "" for a payment
-// just initiated), once the change is committed.
-func (o *Observer) PaymentStatus(ctx context.Context, paymentID, tpp, from, to, reason string) {
-	o.metrics().payment(to)
+// Payment is a payment's status change as PaymentStatus logs it.
+type Payment struct {
+	ID, TPP  string
+	From, To string // From is "" for a payment just initiated
+	Reason   string
+	// Recipient is the payee's account, logged masked (Mask); Amount and
+	// Currency as the payment has them ("12.34", "PLN").
+	Recipient, Amount, Currency string
+}
+
+// PaymentStatus records a payment's new status, once the change is
+// committed.
+func (o *Observer) PaymentStatus(ctx context.Context, p Payment) {
+	o.metrics().payment(p.To)
 	msg := "payment status changed"
-	if from == "" {
+	if p.From == "" {
 		msg = "payment initiated"
 	}
-	attrs := []slog.Attr{slog.String(AttrPayment, paymentID), slog.String(AttrTPP, tpp), slog.String(AttrFrom, from),
-		slog.String(AttrStatus, to)}
-	if reason != "" {
-		attrs = append(attrs, slog.String(AttrReason, reason))
+	attrs := []slog.Attr{slog.String(AttrPayment, p.ID), slog.String(AttrTPP, p.TPP), slog.String(AttrFrom, p.From),
+		slog.String(AttrStatus, p.To), slog.String(AttrAmount, p.Amount), slog.String(AttrCurrency, p.Currency),
+		slog.String(AttrRecipient, Mask(p.Recipient))}
+	if p.Reason != "" {
+		attrs = append(attrs, slog.String(AttrReason, p.Reason))
 	}
 	o.log(ctx, slog.LevelInfo, msg, EventPaymentStatus, attrs...)
 }

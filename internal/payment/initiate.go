@@ -80,7 +80,7 @@ func (s *Service) record(ctx context.Context, tx *store.Tx, o Order, bundleID, r
 	p.BundleID, p.RecurringID = bundleID, recurringID
 	q, inserted, err := insertOrFetch(ctx, tx, p)
 	if err == nil && inserted {
-		tx.AfterCommit(func() { s.obs.PaymentStatus(ctx, q.ID, q.TPPID, "", string(q.Status), q.StatusReason) })
+		tx.AfterCommit(func() { s.observe(ctx, q, "") })
 	}
 	return q, inserted, err
 }
