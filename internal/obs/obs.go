@@ -16,6 +16,7 @@ package obs
 import (
 	"context"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 	"unicode"
@@ -203,8 +204,12 @@ func (o *Observer) BackOffice(ctx context.Context, staff, action string, status 
 		slog.Int(AttrStatus, status))
 }
 
-// ClockMoved records a move of the sandbox clock.
+// ClockMoved records a move of the sandbox clock asked from source (the
+// client's address; a port is dropped).
 func (o *Observer) ClockMoved(ctx context.Context, from, to time.Time, source string) {
+	if host, _, err := net.SplitHostPort(source); err == nil {
+		source = host
+	}
 	o.metrics().clockMoved()
 	o.log(ctx, slog.LevelInfo, "sandbox clock moved", EventClockMoved,
 		slog.String(AttrFrom, from.UTC().Format(time.RFC3339)), slog.String(AttrTo, to.UTC().Format(time.RFC3339)),

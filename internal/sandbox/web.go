@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"net"
 	"net/http"
 	"time"
 
@@ -124,11 +123,7 @@ func (b *Bank) moveClock(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusBadRequest, `give "advance" (a duration) or "set" (an RFC 3339 time)`)
 		return
 	}
-	source := r.RemoteAddr
-	if host, _, err := net.SplitHostPort(source); err == nil {
-		source = host
-	}
-	b.Obs.ClockMoved(r.Context(), now, b.Clock.Now(), source)
+	b.Obs.ClockMoved(r.Context(), now, b.Clock.Now(), r.RemoteAddr)
 	b.RunPayments(r.Context()) // what the new time makes due happens before the answer
 	writeJSON(w, http.StatusOK, clockAnswer{Now: b.Clock.Now().UTC().Format(time.RFC3339)})
 }
