@@ -72,12 +72,22 @@ func (m *Metrics) api(c APICall) {
 		return
 	}
 	d, op := Label(c.Dialect), Label(c.Operation)
-	m.requests.WithLabelValues(d, op, strconv.Itoa(c.Status/100)+"xx").Inc()
+	m.requests.WithLabelValues(d, op, statusClass(c.Status)).Inc()
 	if c.Code != "" {
 		m.refusals.WithLabelValues(d, op, Label(c.Code)).Inc()
 	}
 	m.latency.WithLabelValues(d, op).Observe(c.Duration.Seconds())
 }
+
+// statusClass is 2xx, 4xx, 5xx... without allocating.
+func statusClass(status int) string {
+	if status >= 100 && status < 600 {
+		return classes[status/100]
+	}
+	return strconv.Itoa(status)
+}
+
+var classes = [...]string{"0xx", "1xx", "2xx", "3xx", "4xx", "5xx"}
 
 func (m *Metrics) login(realm, outcome string) {
 	if m != nil {

@@ -82,8 +82,12 @@ type Observer struct {
 // New is an Observer over log and m (either may be nil).
 func New(log *slog.Logger, m *Metrics) *Observer { return &Observer{Log: log, Metrics: m} }
 
+func (o *Observer) enabled(ctx context.Context, level slog.Level) bool {
+	return o != nil && o.Log != nil && o.Log.Enabled(ctx, level)
+}
+
 func (o *Observer) log(ctx context.Context, level slog.Level, msg, event string, attrs ...slog.Attr) {
-	if o == nil || o.Log == nil || !o.Log.Enabled(ctx, level) {
+	if !o.enabled(ctx, level) {
 		return
 	}
 	o.Log.LogAttrs(ctx, level, msg, append([]slog.Attr{slog.String(AttrEvent, event)}, attrs...)...)
@@ -113,24 +117,28 @@ type APICall struct {
 // a served call is logged at debug level.
 func (o *Observer) API(ctx context.Context, c APICall) {
 	o.metrics().api(c)
+	level, msg, event := slog.LevelDebug, "API call served", EventAPIServed
+	if c.Code != "" {
+		level, msg, event = slog.LevelWarn, "API call refused", EventAPIRefused
+		if c.Status >= 500 {
+			level = slog.LevelError
+		}
+	}
+	if !o.enabled(ctx, level) {
+		return // a served call at info level: nothing built
+	}
 	attrs := []slog.Attr{
 		slog.String(AttrDialect, c.Dialect), slog.String(AttrOperation, c.Operation), slog.String(AttrTPP, c.TPP),
 		slog.Int(AttrStatus, c.Status), slog.String(AttrRequestID, c.RequestID),
 		slog.Float64(AttrMillis, float64(c.Duration.Microseconds())/1000),
 	}
-	if c.Code == "" {
-		o.log(ctx, slog.LevelDebug, "API call served", EventAPIServed, attrs...)
-		return
+	if c.Code != "" {
+		attrs = append(attrs, slog.String(AttrCode, c.Code))
 	}
-	attrs = append(attrs, slog.String(AttrCode, c.Code))
 	if c.Reason != "" {
 		attrs = append(attrs, slog.String(AttrReason, c.Reason))
 	}
-	level := slog.LevelWarn
-	if c.Status >= 500 {
-		level = slog.LevelError
-	}
-	o.log(ctx, level, "API call refused", EventAPIRefused, attrs...)
+	o.log(ctx, level, msg, event, attrs...)
 }
 
 // Login records a log-in attempt of a realm (customer, developer, staff)

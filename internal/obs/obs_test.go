@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -119,4 +120,18 @@ func value(t *testing.T, reg *prometheus.Registry, name string, labels ...string
 		}
 	}
 	return 0
+}
+
+// What each API call costs the gateway: a served call at info level is
+// counted, never formatted.
+func BenchmarkAPIServed(b *testing.B) {
+	m := NewMetrics()
+	o := New(slog.New(slog.NewJSONHandler(io.Discard, nil)), m)
+	ctx := context.Background()
+	c := APICall{Dialect: "polishapi", Operation: "getTransactionsDone", TPP: "PSDPL-KNF-0000000001", Status: 200,
+		RequestID: "7f324c85-f025-11f1-bd4d-72c955a1abe0", Duration: 3 * time.Millisecond}
+	b.ReportAllocs()
+	for b.Loop() {
+		o.API(ctx, c)
+	}
 }
