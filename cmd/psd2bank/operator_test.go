@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -285,4 +286,24 @@ func psuPESEL(t *testing.T, data, login string) string {
 	}
 	t.Fatalf("no PESEL for %s in psus.json", login)
 	return ""
+}
+
+// A log level or format the bank does not know is a usage error (exit 2),
+// named, before anything starts.
+func TestLogFlagsRefuseUnknownValues(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"sandbox", "--data", t.TempDir(), "--log-format", "xml"},
+		{"sandbox", "--data", t.TempDir(), "--log-level", "loud"},
+	} {
+		var stderr bytes.Buffer
+		err := run(context.Background(), args, func(string) string { return "" }, io.Discard, &stderr)
+		if exitCode(err) != 2 || !strings.Contains(err.Error(), args[3]) {
+			t.Errorf("%v: %v, want a usage error naming %s", args, err, args[3])
+		}
+	}
+	// serve has no --log-format: its log is JSON.
+	if err := run(context.Background(), []string{"serve", "--log-format", "text"}, func(string) string { return "" }, io.Discard, io.Discard); exitCode(err) != 2 {
+		t.Errorf("serve --log-format: %v, want a usage error", err)
+	}
 }
