@@ -208,6 +208,8 @@ type request struct {
 	refusal   *Refusal
 	requestID string    // as far as known, for the audit and the error body
 	looked    *lookedUp // the access token, when read with the TPP's status
+	tppID     string    // normalOrg(tppOf), see tpp
+	tppOf     string
 }
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, op Operation) {

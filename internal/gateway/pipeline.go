@@ -141,6 +141,15 @@ func (g *Gateway) admit(r *http.Request, req *request) *Refusal {
 	return nil
 }
 
+// tpp is the caller's organisation id, normalised (once per request: the
+// audit and the log both name it).
+func (req *request) tpp() string {
+	if req.tppID == "" || req.tppOf != req.caller.OrgID {
+		req.tppID, req.tppOf = normalOrg(req.caller.OrgID), req.caller.OrgID
+	}
+	return req.tppID
+}
+
 func normalOrg(id string) string {
 	if o, err := eidas.ParseOrganizationID(id); err == nil {
 		return o.Normalized()
@@ -201,7 +210,7 @@ func (g *Gateway) observe(r *http.Request, req *request, status int) {
 	if g.Obs == nil {
 		return
 	}
-	c := obs.APICall{Operation: req.op.Name, TPP: normalOrg(req.caller.OrgID), RequestID: req.requestID,
+	c := obs.APICall{Operation: req.op.Name, TPP: req.tpp(), RequestID: req.requestID,
 		Status: status, Duration: time.Since(req.wall)}
 	if req.op.Wire != nil {
 		c.Dialect = string(req.op.Wire.Name())
@@ -227,7 +236,7 @@ func (g *Gateway) writeAudit(r *http.Request, req *request, decision, code, reas
 	if req.caller.QWAC != nil {
 		serial = req.caller.QWAC.SerialNumber.Text(16)
 	}
-	tppID := normalOrg(req.caller.OrgID)
+	tppID := req.tpp()
 	dialect := "" // none for a request that matched no operation (AuditUnrouted)
 	if req.op.Wire != nil {
 		dialect = string(req.op.Wire.Name())
