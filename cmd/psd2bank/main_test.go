@@ -31,13 +31,20 @@ var readyLine = regexp.MustCompile(`^psd2bank sandbox ready: api=https://(\S+) w
 
 func startSandbox(t *testing.T, args ...string) *sandboxProc {
 	t.Helper()
+	return startSandboxLogging(t, io.Discard, args...)
+}
+
+// startSandboxLogging is startSandbox with the sandbox's log (its stderr)
+// written to stderr.
+func startSandboxLogging(t *testing.T, stderr io.Writer, args ...string) *sandboxProc {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	p := &sandboxProc{cancel: cancel, done: make(chan error, 1)}
 	start := time.Now()
 	go func() {
 		err := run(ctx, append([]string{"sandbox", "--api-addr", "127.0.0.1:0", "--web-addr", "127.0.0.1:0"}, args...),
-			func(string) string { return "" }, pw, io.Discard)
+			func(string) string { return "" }, pw, stderr)
 		pw.Close()
 		p.done <- err
 	}()

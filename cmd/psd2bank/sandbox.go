@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"io"
-	"log/slog"
 
 	"github.com/psd2bank/psd2bank/internal/sandbox"
 )
@@ -22,6 +21,7 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	fs.Int64Var(&cfg.Seed, "seed", sandbox.DefaultSeed, "seed of the synthetic customers and history (first start only)")
 	applyHashFlags := hashFlags(fs)
 	adminAddr := adminFlags(fs)
+	newLog := logFlags(fs, "text", true)
 	if err := parse(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -30,7 +30,10 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	applyHashFlags()
 	cfg.APIHosts, cfg.AdminAddr = hosts, adminAddr()
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log, err := newLog(stderr)
+	if err != nil {
+		return err
+	}
 	bank, err := sandbox.Open(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/netip"
 	"os"
@@ -75,6 +74,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.BoolVar(&c.callbackLoopback, "callback-allow-loopback", false, "allow callbacks to loopback addresses (tests and development only; never in production)")
 	applyHashFlags := hashFlags(fs)
 	adminAddr := adminFlags(fs)
+	newLog := logFlags(fs, "json", false)
 	if path := configPath(args, getenv); path != "" {
 		if err := applyConfigFile(fs, path); err != nil {
 			return err
@@ -104,7 +104,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		sort.Strings(missing)
 		return usageError{fmt.Sprintf("serve needs %v", missing)}
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	log, err := newLog(stderr)
+	if err != nil {
+		return err
+	}
 	clk := clock.System{}
 
 	roots, err := certPool(c.qtspRoots)

@@ -35,6 +35,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/jws"
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/oauth"
+	"github.com/psd2bank/psd2bank/internal/obs"
 	"github.com/psd2bank/psd2bank/internal/payment"
 	"github.com/psd2bank/psd2bank/internal/sca"
 	"github.com/psd2bank/psd2bank/internal/server"
@@ -120,6 +121,10 @@ type Bank struct {
 	Access   *access.Service
 	Metrics  *server.Metrics
 	Stats    *stats.Recorder // the interfaces' statistics
+	// Obs logs and counts what an operator watches (refusals, log-ins,
+	// SMS codes, payments' statuses, back-office actions, clock moves);
+	// every service of the bank reports to it.
+	Obs *obs.Observer
 
 	callbacks     *http.Client // under cfg.Callbacks.Policy
 	portalOnce    sync.Once
@@ -154,10 +159,17 @@ func New(cfg Config) (*Bank, error) {
 		}
 	}
 	policy := cfg.Callbacks.Policy
+	om := obs.NewMetrics()
+	b.Metrics.Register(om.Collectors()...)
+	b.Metrics.Register(stateCollector{db: cfg.DB, clock: cfg.Clock, log: b.log})
+	b.Obs = obs.New(b.log, om)
 	b.Ledger = ledger.New(cfg.DB, cfg.Clock)
 	b.Registry = tpp.New(cfg.DB, cfg.Clock, cfg.Register)
+	b.Registry.Lockout().Observe(b.Obs)
 	b.Consents = consent.New(cfg.DB, cfg.Clock)
 	b.SCA = sca.New(cfg.DB, b.Ledger, cfg.Clock)
+	b.SCA.Guard().Observe(b.Obs)
+	b.SCA.Obs = b.Obs
 	b.OAuth = oauth.New(oauth.Config{DB: cfg.DB, Clock: cfg.Clock, Clients: b.Registry, Accounts: b.Ledger, Customers: b.Ledger,
 		Consents: b.Consents, Logger: b.log, Callbacks: policy,
 		Deliver: func(ctx context.Context, callbackURL string, body []byte) error {
@@ -165,7 +177,7 @@ func New(cfg Config) (*Bank, error) {
 		},
 		PageURL: func(requestID string) string { return strings.TrimRight(cfg.WebURL(), "/") + "/authorize/" + requestID }})
 	b.SCA.OnDecision = b.decoupledDecision
-	b.Payments = payment.New(payment.Config{DB: cfg.DB, Ledger: b.Ledger, Clock: cfg.Clock, Log: b.log})
+	b.Payments = payment.New(payment.Config{DB: cfg.DB, Ledger: b.Ledger, Clock: cfg.Clock, Log: b.log, Obs: b.Obs})
 	b.Access = access.New(cfg.DB, b.Ledger, cfg.Clock)
 	b.Stats = stats.New(stats.Config{DB: cfg.DB, Clock: cfg.Clock, Log: b.log})
 	b.Metrics.Register(b.Stats.Collectors()...)
@@ -176,7 +188,7 @@ func New(cfg Config) (*Bank, error) {
 	b.Gateway = &gateway.Gateway{
 		Mode: mode, QWACs: cfg.QWACs, QSealCs: cfg.QSealCs,
 		Directory: Directory{R: b.Registry}, Register: Licences{L: cfg.Register},
-		DB: cfg.DB, Signer: cfg.Seal, Clock: cfg.Clock, Log: b.log,
+		DB: cfg.DB, Signer: cfg.Seal, Clock: cfg.Clock, Log: b.log, Obs: b.Obs,
 		TrustedProxies: cfg.TrustedProxies, ProxyCertHeader: cfg.ProxyCertHeader,
 		Tokens: api.Authenticator{S: b.OAuth, TPPs: true},
 	}
@@ -244,7 +256,7 @@ func (b *Bank) portal() http.Handler {
 	b.portalOnce.Do(func() {
 		b.portalHandler = web.New(web.Deps{Registry: b.Registry, DB: b.DB, Clock: b.Clock, Log: b.log, Sandbox: b.cfg.Sandbox,
 			Flow: web.OAuthFlow{S: b.OAuth}, SCA: b.SCA, Accounts: b.Ledger, Access: b.Access, Consents: b.Consents,
-			RevokeConsent: b.OAuth.RevokeConsent, Stats: b.Stats, PublicURL: b.cfg.PublicURL, Payments: b.Payments}).Handler()
+			RevokeConsent: b.OAuth.RevokeConsent, Stats: b.Stats, PublicURL: b.cfg.PublicURL, Payments: b.Payments, Obs: b.Obs}).Handler()
 	})
 	return b.portalHandler
 }

@@ -4,7 +4,8 @@
 // on the response. One place renders every refusal in the dialect's error
 // format, in English or Polish, and writes it to the audit log.
 //
-// The checks follow ../shared/reference/psd2-security.md §7. Token and
+// The checks follow the RTS on SCA and CSC (art. 34: eIDAS certificates)
+// and ETSI TS 119 495 (the QC statement's roles). Token and
 // consent checks (8 and 9) belong to the authorization server and run in
 // the handlers.
 package gateway
@@ -27,6 +28,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/eidas"
 	"github.com/psd2bank/psd2bank/internal/jws"
+	"github.com/psd2bank/psd2bank/internal/obs"
 	"github.com/psd2bank/psd2bank/internal/store"
 )
 
@@ -130,6 +132,9 @@ type Gateway struct {
 	Tokens    Tokens      // for operations that need an access token
 	Clock     clock.Clock
 	Log       *slog.Logger
+	// Obs logs every refusal and counts every call (requests, refusals by
+	// code, latency per dialect and operation); nil: neither.
+	Obs *obs.Observer
 
 	// TrustedProxies may forward the client certificate in ProxyCertHeader
 	// (URL-encoded PEM, as nginx's $ssl_client_escaped_cert); the header is
@@ -197,15 +202,18 @@ func (g *Gateway) Wrap(op Operation) http.Handler {
 // request is one call going through the pipeline.
 type request struct {
 	op        Operation
-	started   time.Time
+	started   time.Time // the bank's time (the sandbox's clock may have moved)
+	wall      time.Time // the machine's, for the latency
 	caller    Caller
 	refusal   *Refusal
 	requestID string    // as far as known, for the audit and the error body
 	looked    *lookedUp // the access token, when read with the TPP's status
+	tppID     string    // normalOrg(tppOf), see tpp
+	tppOf     string
 }
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, op Operation) {
-	req := &request{op: op, started: g.Clock.Now()}
+	req := &request{op: op, started: g.Clock.Now(), wall: time.Now()}
 	// The bank's time (the sandbox's moved clock too), for the TPP to compare by.
 	w.Header().Set("Date", req.started.UTC().Format(http.TimeFormat))
 	req.caller.Dialect = op.Wire.Name()

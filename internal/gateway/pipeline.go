@@ -17,6 +17,7 @@ import (
 
 	"github.com/psd2bank/psd2bank/internal/eidas"
 	"github.com/psd2bank/psd2bank/internal/jws"
+	"github.com/psd2bank/psd2bank/internal/obs"
 	"github.com/psd2bank/psd2bank/internal/store"
 )
 
@@ -140,6 +141,15 @@ func (g *Gateway) admit(r *http.Request, req *request) *Refusal {
 	return nil
 }
 
+// tpp is the caller's organisation id, normalised (once per request: the
+// audit and the log both name it).
+func (req *request) tpp() string {
+	if req.tppID == "" || req.tppOf != req.caller.OrgID {
+		req.tppID, req.tppOf = normalOrg(req.caller.OrgID), req.caller.OrgID
+	}
+	return req.tppID
+}
+
 func normalOrg(id string) string {
 	if o, err := eidas.ParseOrganizationID(id); err == nil {
 		return o.Normalized()
@@ -190,6 +200,25 @@ func (g *Gateway) finish(w http.ResponseWriter, r *http.Request, req *request, r
 	w.WriteHeader(rw.status)
 	w.Write(rw.body.Bytes())
 	g.audit(r, req, rw.status)
+	g.observe(r, req, rw.status)
+}
+
+// observe is the one place an API call is logged and counted: a refusal
+// with its code, the TPP, the operation and the dialect (never the token,
+// the body or the refusal's free-text detail, which may quote them).
+func (g *Gateway) observe(r *http.Request, req *request, status int) {
+	if g.Obs == nil {
+		return
+	}
+	c := obs.APICall{Operation: req.op.Name, TPP: req.tpp(), RequestID: req.requestID,
+		Status: status, Duration: time.Since(req.wall)}
+	if req.op.Wire != nil {
+		c.Dialect = string(req.op.Wire.Name())
+	}
+	if req.refusal != nil {
+		c.Code, c.Reason = string(req.refusal.Code), req.refusal.Reason
+	}
+	g.Obs.API(r.Context(), c)
 }
 
 // audit records a refusal (an admitted request is recorded by admit).
@@ -207,7 +236,7 @@ func (g *Gateway) writeAudit(r *http.Request, req *request, decision, code, reas
 	if req.caller.QWAC != nil {
 		serial = req.caller.QWAC.SerialNumber.Text(16)
 	}
-	tppID := normalOrg(req.caller.OrgID)
+	tppID := req.tpp()
 	dialect := "" // none for a request that matched no operation (AuditUnrouted)
 	if req.op.Wire != nil {
 		dialect = string(req.op.Wire.Name())

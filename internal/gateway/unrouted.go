@@ -1,13 +1,16 @@
 package gateway
 
-import "net/http"
+import (
+	"net/http"
+	"time"
+)
 
 // AuditUnrouted records a request that matched no operation (404) or not
 // with its method (405) in the audit log, as a refusal: probing the API
 // leaves a trace. Nothing of the request is verified, so no organisation is
 // named; the presented certificate's serial is kept.
 func (g *Gateway) AuditUnrouted(r *http.Request, status int, code Code) {
-	req := &request{op: Operation{Name: "unrouted"}, started: g.Clock.Now()}
+	req := &request{op: Operation{Name: "unrouted"}, started: g.Clock.Now(), wall: time.Now()}
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 		req.caller.QWAC = r.TLS.PeerCertificates[0]
 	}
@@ -25,4 +28,6 @@ func (g *Gateway) AuditUnrouted(r *http.Request, status int, code Code) {
 	if err := g.writeAudit(r, req, "refused", string(code), reason, status); err != nil {
 		g.Log.Error("audit write failed", "err", err, "operation", "unrouted")
 	}
+	req.refusal = &Refusal{Status: status, Code: code}
+	g.observe(r, req, status)
 }

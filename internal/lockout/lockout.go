@@ -27,6 +27,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/psd2bank/psd2bank/internal/clock"
+	"github.com/psd2bank/psd2bank/internal/obs"
 	"github.com/psd2bank/psd2bank/internal/store"
 )
 
@@ -65,6 +66,17 @@ type DB interface {
 type Guard struct {
 	db    DB
 	clock clock.Clock
+	obs   *obs.Observer
+}
+
+// Observe makes the guard log and count every log-in's outcome with o (the
+// bank sets it once, before the guard is used).
+func (g *Guard) Observe(o *obs.Observer) { g.obs = o }
+
+// observed is the one place a log-in's outcome is logged and counted, once
+// it is committed.
+func (g *Guard) observed(ctx context.Context, realm Realm, login, outcome string, failures int) {
+	g.obs.Login(ctx, string(realm), login, outcome, Source(ctx), failures)
 }
 
 // New returns a guard over db reading the time from c.
@@ -141,6 +153,7 @@ func (g *Guard) Check(ctx context.Context, realm Realm, login string) error {
 		if err := g.audit(ctx, g.db, realm, Normalize(realm, login), EventRefused, Source(ctx), "", ""); err != nil {
 			return err
 		}
+		g.observed(ctx, realm, Normalize(realm, login), obs.LoginRefused, 0)
 		return &LockedError{Until: time.UnixMicro(until).UTC()}
 	}
 	return nil
@@ -201,6 +214,7 @@ func (g *Guard) Begin(ctx context.Context, realm Realm, login string) (Attempt, 
 		return Attempt{}, fmt.Errorf("count log-in attempt: %w", err)
 	}
 	if refused {
+		g.observed(ctx, realm, login, obs.LoginRefused, 0)
 		return Attempt{}, &LockedError{Until: time.UnixMicro(lockedUntil).UTC()}
 	}
 	return a, nil
@@ -209,12 +223,16 @@ func (g *Guard) Begin(ctx context.Context, realm Realm, login string) (Attempt, 
 // Fail records that the attempt's password was wrong (it is counted
 // already): the audit gets a row with the source address.
 func (g *Guard) Fail(ctx context.Context, a Attempt) error {
-	event, detail := EventFailed, fmt.Sprintf("failure %d of %d", a.N, MaxFailures)
+	event, detail, outcome := EventFailed, fmt.Sprintf("failure %d of %d", a.N, MaxFailures), obs.LoginFailed
 	if a.LockedNow() {
-		event = EventLocked
+		event, outcome = EventLocked, obs.LoginLocked
 		detail += "; locked until " + a.Until.Format(time.RFC3339)
 	}
-	return g.audit(ctx, g.db, a.Realm, a.Login, event, a.Source, "", detail)
+	if err := g.audit(ctx, g.db, a.Realm, a.Login, event, a.Source, "", detail); err != nil {
+		return err
+	}
+	g.observed(ctx, a.Realm, a.Login, outcome, a.N)
+	return nil
 }
 
 // Succeed records that the attempt's password was right. When no other
@@ -253,8 +271,10 @@ func (g *Guard) Succeed(ctx context.Context, a Attempt) error {
 		return fmt.Errorf("record log-in: %w", err)
 	}
 	if lockedUntil > 0 {
+		g.observed(ctx, a.Realm, a.Login, obs.LoginRefused, 0)
 		return &LockedError{Until: time.UnixMicro(lockedUntil).UTC()}
 	}
+	g.observed(ctx, a.Realm, a.Login, obs.LoginOK, 0)
 	return nil
 }
 

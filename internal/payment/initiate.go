@@ -78,7 +78,11 @@ func (s *Service) record(ctx context.Context, tx *store.Tx, o Order, bundleID, r
 		return Payment{}, false, err
 	}
 	p.BundleID, p.RecurringID = bundleID, recurringID
-	return insertOrFetch(ctx, tx, p)
+	q, inserted, err := insertOrFetch(ctx, tx, p)
+	if err == nil && inserted {
+		tx.AfterCommit(func() { s.observe(ctx, q, "") })
+	}
+	return q, inserted, err
 }
 
 // Execute sets going a payment Record recorded, once its transaction has

@@ -21,6 +21,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/fault"
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/money"
+	"github.com/psd2bank/psd2bank/internal/obs"
 	"github.com/psd2bank/psd2bank/internal/polish"
 	"github.com/psd2bank/psd2bank/internal/store"
 )
@@ -235,6 +236,9 @@ type Config struct {
 	// polish.ExpressElixirMax when zero.
 	ExpressElixirMax money.Amount
 	Log              *slog.Logger
+	// Obs logs and counts every payment's status changes, once committed
+	// (nil: nothing).
+	Obs *obs.Observer
 }
 
 // Service initiates payments and moves them along.
@@ -244,11 +248,12 @@ type Service struct {
 	clock      clock.Clock
 	expressMax money.Amount
 	log        *slog.Logger
+	obs        *obs.Observer
 }
 
 // New returns a payment service.
 func New(cfg Config) *Service {
-	s := &Service{db: cfg.DB, ledger: cfg.Ledger, clock: cfg.Clock, expressMax: cfg.ExpressElixirMax, log: cfg.Log}
+	s := &Service{db: cfg.DB, ledger: cfg.Ledger, clock: cfg.Clock, expressMax: cfg.ExpressElixirMax, log: cfg.Log, obs: cfg.Obs}
 	if s.clock == nil {
 		s.clock = cfg.Ledger.Clock()
 	}

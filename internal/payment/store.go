@@ -10,6 +10,7 @@ import (
 
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/money"
+	"github.com/psd2bank/psd2bank/internal/obs"
 	"github.com/psd2bank/psd2bank/internal/store"
 )
 
@@ -91,7 +92,18 @@ func (s *Service) transition(ctx context.Context, id string, from, to Status, re
 		p, ok, err = transitionTx(ctx, tx, id, from, to, reason, s.clock.Now(), set)
 		return err
 	})
+	if err == nil && ok {
+		s.observe(ctx, p, from)
+	}
 	return p, ok, err
+}
+
+// observe is the one place a payment's status change is logged and
+// counted (after its transaction committed); from is "" for a payment just
+// initiated.
+func (s *Service) observe(ctx context.Context, p Payment, from Status) {
+	s.obs.PaymentStatus(ctx, obs.Payment{ID: p.ID, TPP: p.TPPID, From: string(from), To: string(p.Status),
+		Reason: p.StatusReason, Recipient: p.Recipient.Account, Amount: p.Amount.String(), Currency: p.Currency})
 }
 
 func transitionTx(ctx context.Context, tx *store.Tx, id string, from, to Status, reason string, now time.Time, set func(*Payment)) (Payment, bool, error) {

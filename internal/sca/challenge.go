@@ -88,6 +88,7 @@ func (s *Service) StartSMS(ctx context.Context, customer ledger.Customer, purpos
 	if err != nil {
 		return Challenge{}, fmt.Errorf("start SMS challenge: %w", err)
 	}
+	s.Obs.SMSSent(ctx, customer.ID, c.ID, purpose)
 	return c, nil
 }
 

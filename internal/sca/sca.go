@@ -10,6 +10,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/lockout"
+	"github.com/psd2bank/psd2bank/internal/obs"
 	"github.com/psd2bank/psd2bank/internal/store"
 )
 
@@ -45,6 +46,8 @@ type Service struct {
 	// it). Set it before the service is used. It runs in the caller of
 	// DecideMobile; a slow hook delays that answer.
 	OnDecision func(ctx context.Context, c Challenge)
+	// Obs logs and counts the SMS codes sent (never a code); nil: nothing.
+	Obs *obs.Observer
 }
 
 // New returns a service over db that finds customers in customers and reads

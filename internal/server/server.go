@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/psd2bank/psd2bank/internal/obs"
 )
 
 // Config is what Serve needs.
@@ -95,10 +97,13 @@ func Serve(ctx context.Context, cfg Config, ready func(Endpoints)) error {
 	}
 	go func() { errc <- webSrv.Serve(webLn) }()
 	ep.API, ep.Web = scheme+"://"+shownAddr(cfg.APIAddr, apiLn), "http://"+shownAddr(cfg.WebAddr, webLn)
+	cfg.Log.Info("psd2bank started", "event", obs.EventStart, "api", ep.API, "web", ep.Web, "staff", ep.Staff)
 	ready(ep)
 	select {
 	case <-ctx.Done():
+		cfg.Log.Info("psd2bank shutting down", "event", obs.EventShutdown, "reason", context.Cause(ctx).Error())
 	case err = <-errc:
+		cfg.Log.Error("psd2bank shutting down: a listener failed", "event", obs.EventShutdown, "err", err)
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -110,6 +115,7 @@ func Serve(ctx context.Context, cfg Config, ready func(Endpoints)) error {
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
+	cfg.Log.Info("psd2bank stopped", "event", obs.EventShutdown)
 	return err
 }
 
@@ -132,6 +138,7 @@ type Metrics struct {
 	duration     *prometheus.HistogramVec
 	refused      *prometheus.CounterVec
 	acceptErrors *prometheus.CounterVec
+	described    []prometheus.Collector // the bank's own (Names)
 }
 
 func (m *Metrics) connRefused(listener, reason string) {
@@ -164,7 +171,8 @@ func NewMetrics() *Metrics {
 			Name: "psd2bank_accept_errors_total", Help: "Failures to accept a connection (e.g. out of file descriptors), by listener.",
 		}, []string{"listener"}),
 	}
-	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), m.requests, m.duration, m.refused, m.acceptErrors)
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.Register(m.requests, m.duration, m.refused, m.acceptErrors)
 	return m
 }
 

@@ -213,7 +213,14 @@ func (db *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.R
 type Tx struct {
 	tx *sql.Tx
 	db *DB
+	// after are the functions to call once the transaction has committed.
+	after []func()
 }
+
+// AfterCommit calls fn once this transaction has committed (not when it
+// rolls back, nor for an attempt that is retried): for what must not be
+// said of work that may yet be undone, such as a log line.
+func (t *Tx) AfterCommit(fn func()) { t.after = append(t.after, fn) }
 
 func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	t.db.queries.Add(1)
@@ -289,6 +296,9 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(*Tx) error) (err error) {
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	for _, fn := range tx.after {
+		fn()
 	}
 	return nil
 }

@@ -23,9 +23,34 @@ func (s *Server) staff(h func(http.ResponseWriter, *http.Request, tpp.Staff)) ht
 			s.message(w, r, http.StatusForbidden, "title.forbidden", translate(language(w, r), "bo.forbidden"))
 			return
 		}
-		h(w, r, *st)
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			h(w, r, *st)
+			return
+		}
+		// An action: the one place the back office's actions are logged
+		// and counted (the route, never the form's values).
+		sw := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		h(sw, r, *st)
+		action := r.Pattern
+		if action == "" {
+			action = r.Method + " " + r.URL.Path
+		}
+		s.obs.BackOffice(r.Context(), st.Login, action, sw.status)
 	})
 }
+
+// statusRecorder remembers the status a handler answered with.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 func (s *Server) boHome(w http.ResponseWriter, r *http.Request, _ tpp.Staff) {
 	seeOther(w, r, "/backoffice/applications")

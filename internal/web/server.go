@@ -25,6 +25,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/consent"
+	"github.com/psd2bank/psd2bank/internal/obs"
 	"github.com/psd2bank/psd2bank/internal/payment"
 	"github.com/psd2bank/psd2bank/internal/sca"
 	"github.com/psd2bank/psd2bank/internal/stats"
@@ -76,6 +77,10 @@ type Deps struct {
 	// (/backoffice/stats: charts, files, planned outages) and the banner
 	// on every back-office page while an interface is down.
 	Stats *stats.Recorder
+
+	// Obs, when set, logs and counts every back-office action (a staff
+	// member's POST: the route, the staff login, the outcome).
+	Obs *obs.Observer
 }
 
 // Server serves the developer portal, the back office and the consent pages.
@@ -84,6 +89,7 @@ type Server struct {
 	reg         *tpp.Registry
 	sessions    *sessions
 	log         *slog.Logger
+	obs         *obs.Observer
 	sandbox     bool
 	pages       map[string]*template.Template // every area's pages (loadPages)
 
@@ -114,7 +120,7 @@ func New(deps Deps) *Server {
 	if c == nil {
 		c = clock.System{}
 	}
-	s := &Server{reg: deps.Registry, sessions: &sessions{db: deps.DB, clock: c}, log: log, sandbox: deps.Sandbox,
+	s := &Server{reg: deps.Registry, sessions: &sessions{db: deps.DB, clock: c}, log: log, obs: deps.Obs, sandbox: deps.Sandbox,
 		pages: map[string]*template.Template{},
 		flow:  deps.Flow, sca: deps.SCA, accounts: deps.Accounts,
 		access: deps.Access, consents: deps.Consents, revokeConsent: deps.RevokeConsent,
