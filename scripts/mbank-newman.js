@@ -50,7 +50,7 @@ const environmentFile = arg("environment");
 const tppDir = arg("tpp");
 const dataDir = arg("data", "./psd2bank-data");
 const bankId = arg("bank-id", "pl-retail");
-const only = arg("only", ""); // a substring of request names, to run a part
+const only = arg("only", ""); // a substring of "/folder/request name", to run a part
 const verbose = process.argv.includes("--verbose"); // print every answer
 
 const collection = JSON.parse(fs.readFileSync(collectionFile, "utf8"));
@@ -92,12 +92,12 @@ for (const v of environment.values) {
 
 // The requests in order, each with the events of the folders above it.
 const requests = [];
-(function walk(items, events) {
+(function walk(items, events, folder) {
   for (const it of items) {
-    if (it.item) walk(it.item, events.concat(it.event || []));
-    else requests.push({ item: it, folderEvents: events });
+    if (it.item) walk(it.item, events.concat(it.event || []), folder + "/" + it.name);
+    else requests.push({ item: it, folderEvents: events, folder });
   }
-})(collection.item, []);
+})(collection.item, [], "");
 
 function single(r) {
   const item = JSON.parse(JSON.stringify(r.item));
@@ -210,7 +210,7 @@ async function consent(page, state) {
   const failed = [];
   for (const r of requests) {
     const name = r.item.name;
-    if (only && !name.includes(only) && !r.item.request.url.raw?.includes(only)) continue;
+    if (only && !(r.folder + "/" + name).includes(only)) continue;
     let res;
     try {
       res = await runOne(r, globals);

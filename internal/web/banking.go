@@ -62,6 +62,7 @@ type ConsentPage struct {
 // PaymentPage is the payment a pis request asks the customer to authorise.
 type PaymentPage struct {
 	Amount, Currency, RecipientName, RecipientAccount, Title, ExecutionDate, SenderAccount string
+	Transfers                                                                              int // a bundle's transfers (Amount is their total); 0 for one payment
 }
 
 // AccountLister lists a customer's accounts (the ledger does).

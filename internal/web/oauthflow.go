@@ -33,6 +33,9 @@ func (f OAuthFlow) Request(ctx context.Context, requestID string) (ConsentPage, 
 	}
 	if len(p.Payment) > 0 {
 		page.Payment = paymentPage(singlePayment(p.Payment))
+		if b := bundlePage(p.Payment); b != nil {
+			page.Payment = b
+		}
 	}
 	return page, nil
 }
