@@ -668,10 +668,10 @@ func stateError(c Consent, verb string) error {
 	switch c.Status {
 	case StatusRevokedByPSU, StatusRevokedByTPP:
 		if verb == "revoke" {
-			return newError(CodeAlreadyRevoked, "consent %s is already revoked", "zgoda %s jest już odwołana", c.ID)
+			return newError(CodeAlreadyRevoked, "consent %s is already revoked", "zgoda %s jest już odwołana", c.Named())
 		}
 		return newError(CodeWrongState, "consent %s was revoked: ask the customer for a new consent",
-			"zgoda %s została odwołana: poproś klienta o nową zgodę", c.ID)
+			"zgoda %s została odwołana: poproś klienta o nową zgodę", c.Named())
 	case StatusExpired:
 		return expiredError(c)
 	case StatusRejected:
