@@ -52,6 +52,9 @@ const dataDir = arg("data", "./psd2bank-data");
 const bankId = arg("bank-id", "pl-retail");
 const only = arg("only", ""); // a substring of "/folder/request name", to run a part
 const verbose = process.argv.includes("--verbose"); // print every answer
+// --fix-samples replaces the collection's sample data that a bank must
+// refuse (see fixSamples) and reads a transaction's details after the list.
+const fixSamples = process.argv.includes("--fix-samples");
 
 const collection = JSON.parse(fs.readFileSync(collectionFile, "utf8"));
 const environment = JSON.parse(fs.readFileSync(environmentFile, "utf8"));
@@ -98,6 +101,36 @@ const requests = [];
     else requests.push({ item: it, folderEvents: events, folder });
   }
 })(collection.item, [], "");
+
+// fixSamples replaces, in the request bodies, the collection's sample data
+// that a bank must refuse: the recurring transfer's dates of 2018-2025
+// (a start in the past) become tomorrow and a year later; the split
+// payment's amount 0.01, smaller than its VAT 0.23, becomes 1.23, and its
+// seller's NIP 5512265909, which no check digit makes valid, 5260250274; the
+// bundle's fixed tppPaymentIds, usable once per TPP, become new UUIDs. And
+// "Get transaction details" goes after "Get transaction list", with the
+// first transaction's aspspTransactionId instead of the environment's
+// mBank one.
+function applyFixes() {
+  const day = (d) => new Date(Date.now() + d * 86400000).toISOString().slice(0, 10);
+  const ids = {};
+  for (const r of requests) {
+    const body = r.item.request.body;
+    if (!body || !body.raw) continue;
+    body.raw = body.raw
+      .replaceAll('"startDate": "2018-07-26"', `"startDate": "${day(1)}"`)
+      .replaceAll('"endDate": "2025-07-26"', `"endDate": "${day(366)}"`)
+      .replace(/"tppPaymentId": "([0-9a-f-]{36})"/g, (_, id) => `"tppPaymentId": "${(ids[id] ||= crypto.randomUUID())}"`);
+    if (r.folder.endsWith("/Split payment"))
+      body.raw = body.raw
+        .replaceAll('"amount": "0.01"', '"amount": "1.23"')
+        .replaceAll('"spTaxIdentificationNumber": "5512265909"', '"spTaxIdentificationNumber": "5260250274"');
+  }
+  const details = requests.findIndex((r) => r.item.name === "Get transaction details");
+  const list = requests.findIndex((r) => r.item.name === "Get transaction list");
+  if (details >= 0 && list > details) requests.splice(list, 0, ...requests.splice(details, 1));
+}
+if (fixSamples) applyFixes();
 
 function single(r) {
   const item = JSON.parse(JSON.stringify(r.item));
@@ -226,6 +259,11 @@ async function consent(page, state) {
     else failed.push(`${name}: ${code} ${body.slice(0, 400)} ${res.failures.join("; ")}`);
     console.log(`${good && !res.failures.length ? "ok  " : "FAIL"} ${code} ${r.item.request.method} ${name}` +
       (good && !res.failures.length && !verbose ? "" : `\n     ${body.slice(0, 600)}${res.failures.length ? "\n     script: " + res.failures.join("; ") : ""}`));
+    if (good && fixSamples && name === "Get transaction list") {
+      const txs = JSON.parse(body).transactions || [];
+      const v = environment.values.find((v) => v.key === "aspspTransactionId"); // the environment's wins over a global
+      if (txs.length && v) v.value = txs[0].aspspTransactionId;
+    }
     if (good && /Retrieve authorization URI/.test(name)) {
       try {
         set("authorizationCode", await consent(get("authorizationRedirectUri"), get("state")));
