@@ -359,7 +359,7 @@ func (s *Service) nextAllowed(ctx context.Context, q store.Querier, c Consent, r
 }
 
 // statusError is the refusal for a consent that is not authorised and
-// alive, or nil.
+// alive, or nil. It names the consent by the id the TPP knows.
 func statusError(c Consent) error {
 	switch c.Status {
 	case StatusAuthorised:
@@ -367,18 +367,27 @@ func statusError(c Consent) error {
 	case StatusReceived:
 		return newError(CodeNotAuthorised,
 			"the customer has not authorised consent %s yet: wait until the customer approves it",
-			"klient nie autoryzował jeszcze zgody %s: poczekaj, aż ją zatwierdzi", c.ID)
+			"klient nie autoryzował jeszcze zgody %s: poczekaj, aż ją zatwierdzi", c.Named())
 	case StatusRejected:
 		return newError(CodeRejected, "the customer rejected consent %s: ask for a new consent",
-			"klient odrzucił zgodę %s: poproś o nową zgodę", c.ID)
+			"klient odrzucił zgodę %s: poproś o nową zgodę", c.Named())
 	case StatusRevokedByPSU:
 		return newError(CodeRevoked, "the customer revoked consent %s: ask the customer for a new consent",
-			"klient odwołał zgodę %s: poproś klienta o nową zgodę", c.ID)
+			"klient odwołał zgodę %s: poproś klienta o nową zgodę", c.Named())
 	case StatusRevokedByTPP:
 		return newError(CodeRevokedByTPP, "your organisation revoked consent %s: ask the customer for a new consent",
-			"Twoja organizacja odwołała zgodę %s: poproś klienta o nową zgodę", c.ID)
+			"Twoja organizacja odwołała zgodę %s: poproś klienta o nową zgodę", c.Named())
 	case StatusExpired:
 		return expiredError(c)
 	}
-	return newError(CodeNotAuthorised, "consent %s is %s", "zgoda %s ma status %s", c.ID, c.Status)
+	return newError(CodeNotAuthorised, "consent %s is %s", "zgoda %s ma status %s", c.Named(), c.Status)
+}
+
+// Named is the consent's id as the TPP knows it: the consentId it gave
+// (PolishAPI, mBank), or the bank's id when it gave none.
+func (c Consent) Named() string {
+	if c.TPPConsentID != "" {
+		return c.TPPConsentID
+	}
+	return c.ID
 }

@@ -14,6 +14,7 @@
 package consent
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -798,10 +799,10 @@ func stateError(c Consent, verb string) error {
 	switch c.Status {
 	case StatusRevokedByPSU, StatusRevokedByTPP:
 		if verb == "revoke" {
-			return newError(CodeAlreadyRevoked, "consent %s is already revoked", "zgoda %s jest już odwołana", c.ID)
+			return newError(CodeAlreadyRevoked, "consent %s is already revoked", "zgoda %s jest już odwołana", c.Named())
 		}
 		return newError(CodeWrongState, "consent %s was revoked: ask the customer for a new consent",
-			"zgoda %s została odwołana: poproś klienta o nową zgodę", c.ID)
+			"zgoda %s została odwołana: poproś klienta o nową zgodę", c.Named())
 	case StatusExpired:
 		return expiredError(c)
 	case StatusRejected:
@@ -824,4 +825,36 @@ func expiredError(c Consent) error {
 	return newError(CodeExpired,
 		"the consent expired on %s, its scopeTimeLimit: ask the customer for a new consent",
 		"zgoda wygasła %s (scopeTimeLimit): poproś klienta o nową zgodę", at)
+}
+
+// AddPrivilegesIn adds privs to consent id inside tx, after the ones it
+// has (a privilege already there, same name, account and data, is not
+// added twice), and returns the consent. It is for mBank's refresh_token
+// with scope_details, which adds the status read of a payment initiated
+// under the consent (pis:payment); the caller checks what may be added.
+func (s *Service) AddPrivilegesIn(ctx context.Context, tx *store.Tx, id string, privs []Privilege) (Consent, error) {
+	c, err := s.load(ctx, tx, `id = $1`, tx.Engine() == store.Postgres, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Consent{}, notFound(id)
+	}
+	if err != nil {
+		return Consent{}, err
+	}
+	added := false
+	for _, p := range privs {
+		if slices.ContainsFunc(c.Privileges, func(q Privilege) bool {
+			return q.Name == p.Name && q.AccountNumber == p.AccountNumber && bytes.Equal(q.Payment, p.Payment)
+		}) {
+			continue
+		}
+		c.Privileges = append(c.Privileges, p)
+		added = true
+	}
+	if !added {
+		return c, nil
+	}
+	if err := writePrivileges(ctx, tx, c.ID, c.Privileges); err != nil {
+		return Consent{}, err
+	}
+	return c, nil
 }

@@ -71,31 +71,65 @@ func (g *Gateway) verifySignature(r *http.Request, req *request) *Refusal {
 	return nil
 }
 
+// KeyRef names a signing certificate outside the JWS header: mBank's
+// software statement leaves its header at {"alg","typ"} and names its key in
+// the payload's jwks (RFC 7517 keys with x5c or x5t#S256; x5u, which the
+// bank never fetches, names where the TPP publishes the certificate).
+type KeyRef struct {
+	X5C     []*x509.Certificate // the key's x5c, signing certificate first
+	X5TS256 string              // the key's x5t#S256
+}
+
 // VerifySealed verifies a compact JWS whose payload the caller has (a
 // detached signature over payload, or an attached JWS whose payload is
 // payload) as sealed by a QSealC of orgID with a role for service. It is
 // for signed objects inside bodies, such as mBank's software statement.
-func (g *Gateway) VerifySealed(ctx context.Context, compact string, payload []byte, orgID string, service Service) (*x509.Certificate, *Refusal) {
+// The certificate is the header's (x5c, or x5t#S256 of a registered QSealC);
+// when the header names none, the first of keys that names one.
+func (g *Gateway) VerifySealed(ctx context.Context, compact string, payload []byte, orgID string, service Service, keys ...KeyRef) (*x509.Certificate, *Refusal) {
 	sig, err := jws.ParseSignature(compact)
 	if err != nil {
 		return nil, signatureRefusal(err)
 	}
 	h := sig.Header
+	refs := append([]KeyRef{{X5C: h.X5C, X5TS256: h.X5TS256}}, keys...)
+	if len(h.X5C) > 0 || h.X5TS256 != "" {
+		refs = refs[:1] // the header decides
+	}
 	var chain []*x509.Certificate
+	named, inKeys := false, false
+	for i, k := range refs {
+		switch {
+		case len(k.X5C) > 0:
+			chain = k.X5C
+		case k.X5TS256 != "":
+			named, inKeys = true, i > 0
+			cert, err := g.Directory.QSealC(ctx, orgID, k.X5TS256)
+			if err != nil {
+				return nil, g.unavailable(err)
+			}
+			if cert != nil {
+				chain = []*x509.Certificate{cert}
+			}
+		}
+		if chain != nil {
+			break
+		}
+	}
 	switch {
-	case len(h.X5C) > 0:
-		chain = h.X5C
-	case h.X5TS256 != "":
-		cert, err := g.Directory.QSealC(ctx, orgID, h.X5TS256)
-		if err != nil {
-			return nil, g.unavailable(err)
-		}
-		if cert == nil {
-			return nil, refuse(http.StatusUnauthorized, CodeSignatureCert,
-				"the x5t#S256 of the signature names no QSealC your organisation registered: send the certificate in x5c",
-				"x5t#S256 podpisu nie wskazuje zarejestrowanego certyfikatu QSealC Twojej organizacji: wyślij certyfikat w x5c")
-		}
-		chain = []*x509.Certificate{cert}
+	case chain != nil:
+	case inKeys:
+		return nil, refuse(http.StatusUnauthorized, CodeSignatureCert,
+			"the x5t#S256 of the jwks key names no QSealC your organisation registered: register the QSealC first, or give the certificate in the key's x5c (the bank does not fetch x5u)",
+			"x5t#S256 klucza z jwks nie wskazuje zarejestrowanego certyfikatu QSealC Twojej organizacji: najpierw zarejestruj QSealC albo podaj certyfikat w x5c klucza (bank nie pobiera x5u)")
+	case named:
+		return nil, refuse(http.StatusUnauthorized, CodeSignatureCert,
+			"the x5t#S256 of the signature names no QSealC your organisation registered: send the certificate in x5c",
+			"x5t#S256 podpisu nie wskazuje zarejestrowanego certyfikatu QSealC Twojej organizacji: wyślij certyfikat w x5c")
+	case len(keys) > 0:
+		return nil, refuse(http.StatusUnauthorized, CodeSignatureCert,
+			"neither the signature's header nor the jwks keys name a certificate: give your QSealC in x5c, or its x5t#S256",
+			"ani nagłówek podpisu, ani klucze jwks nie wskazują certyfikatu: podaj certyfikat QSealC w x5c albo jego x5t#S256")
 	default:
 		return nil, refuse(http.StatusUnauthorized, CodeSignatureCert,
 			"the signature's header names no certificate: give your QSealC in x5c",

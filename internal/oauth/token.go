@@ -3,8 +3,10 @@ package oauth
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/consent"
@@ -244,6 +246,11 @@ func (s *Server) refresh(ctx context.Context, r TokenRequest) (TokenResponse, er
 		if c.Status != consent.StatusAuthorised {
 			return consentGrantError(c)
 		}
+		if r.ScopeDetails != nil && len(r.ScopeDetails.Privileges) > 0 {
+			if c, err = s.refreshGrants(ctx, tx, c, *r.ScopeDetails); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE oauth_tokens SET rotated_at = $1
 			WHERE hash = $2 AND rotated_at = 0 AND revoked_at = 0`, micros(now), hash(r.RefreshToken))
 		if err := oneRow(res, err); err != nil {
@@ -262,6 +269,61 @@ func (s *Server) refresh(ctx context.Context, r TokenRequest) (TokenResponse, er
 			"token odświeżający został już użyty i zastąpiony; dla bezpieczeństwa unieważniono wszystkie tokeny tej autoryzacji: poproś klienta o ponowną autoryzację")
 	}
 	return out, err
+}
+
+// refreshGrants adds to consent c what a refresh_token request's
+// scope_details asks for, as mBank grants it: the status read of payments
+// initiated under c (mBank's pis:payment {scopeUsageLimit, aspspPaymentId},
+// our pis:getPayment). Anything else needs the customer and is refused.
+func (s *Server) refreshGrants(ctx context.Context, tx *store.Tx, c consent.Consent, sd ScopeDetails) (consent.Consent, error) {
+	if sd.ConsentID != "" && sd.ConsentID != c.TPPConsentID {
+		return c, newError(InvalidRequest,
+			"scope_details.consentId %q is not the consent of this refresh token (%q): send the consent's own id, or none",
+			"scope_details.consentId %q to nie zgoda tego tokenu odświeżającego (%q): podaj identyfikator tej zgody albo żaden", sd.ConsentID, c.TPPConsentID)
+	}
+	var add []consent.Privilege
+	for i, p := range sd.Privileges {
+		if p.Name != consent.PrivGetPayment || c.Scope != consent.ScopePIS {
+			return c, newError(InvalidScope,
+				"scope_details.privilegeList[%d]: a refresh_token can add only pis:payment, the status of a payment initiated under the consent; for %s ask the customer for a new consent",
+				"scope_details.privilegeList[%d]: token odświeżający może dodać tylko pis:payment, status płatności zainicjowanej w ramach zgody; o %s poproś klienta w nowej zgodzie", i, p.Name)
+		}
+		var ids struct {
+			AspspPaymentID string `json:"aspspPaymentId"`
+			PaymentID      string `json:"paymentId"`
+		}
+		json.Unmarshal(p.Payment, &ids)
+		id := ids.AspspPaymentID
+		if id == "" {
+			id = ids.PaymentID
+		}
+		if id == "" {
+			return c, newError(InvalidRequest,
+				"scope_details.privilegeList[%d].pis:payment: aspspPaymentId is required (the id in the initiation's links[0].href)",
+				"scope_details.privilegeList[%d].pis:payment: aspspPaymentId jest wymagany (identyfikator z links[0].href inicjacji)", i)
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM payments WHERE id = $1 AND consent_id = $2 AND tpp_id = $3`,
+			id, c.ID, c.TPPID).Scan(&n); err != nil {
+			return c, fmt.Errorf("read payment %s: %w", id, err)
+		}
+		if n == 0 {
+			return c, newError(InvalidScope,
+				"scope_details.privilegeList[%d].pis:payment: payment %s was not initiated under this consent: refresh the token of the consent that initiated it",
+				"scope_details.privilegeList[%d].pis:payment: płatności %s nie zainicjowano w ramach tej zgody: odśwież token zgody, która ją zainicjowała", i, id)
+		}
+		p.ScopeUsageLimit = strings.ToLower(nonEmpty(p.ScopeUsageLimit, "multiple"))
+		p.AccountNumber, p.Order = "", nil
+		add = append(add, p)
+	}
+	return s.cfg.Consents.AddPrivilegesIn(ctx, tx, c.ID, add)
+}
+
+func nonEmpty(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func consentGrantError(c consent.Consent) error {

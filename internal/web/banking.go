@@ -76,6 +76,7 @@ type PaymentPage struct {
 	Recurrence                                                                             *RecurrencePage // a recurring payment's schedule
 	Split                                                                                  *SplitPage      // a split payment's VAT and invoice
 	Tax                                                                                    *TaxPage        // a tax payment's form and period
+	Transfers                                                                              int             // a bundle's transfers (Amount is their total); 0 for one payment
 }
 
 // AccountLister lists a customer's accounts (the ledger does).

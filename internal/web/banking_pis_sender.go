@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 
 	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/fault"
@@ -46,7 +47,46 @@ func init() {
 // and no account.
 func choosingSender(p ConsentPage) bool {
 	return p.Scope == "pis" && len(p.Accounts) == 0 && p.Payment != nil &&
-		p.Payment.SenderAccount == "" && p.Payment.RecipientAccount != ""
+		p.Payment.SenderAccount == "" && (p.Payment.RecipientAccount != "" || p.Payment.Transfers > 0)
+}
+
+// bundlePage is what the sender choice needs of mBank's pis:bundle-domestic
+// (bundleDomesticPaymentsRequest {transfersTotalAmount, transfers[]}): the
+// total, the currency and the number of transfers, with SenderAccount set
+// when a transfer names one (then the customer does not choose). nil when
+// raw is not a bundle.
+func bundlePage(raw json.RawMessage) *PaymentPage {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	if b, ok := m["bundleDomesticPaymentsRequest"]; ok {
+		raw = b
+	}
+	var b struct {
+		TransfersTotalAmount json.RawMessage `json:"transfersTotalAmount"`
+		Transfers            []struct {
+			Sender struct {
+				AccountNumber string `json:"accountNumber"`
+			} `json:"sender"`
+			TransferData struct {
+				Currency string `json:"currency"`
+			} `json:"transferData"`
+		} `json:"transfers"`
+	}
+	if json.Unmarshal(raw, &b) != nil || len(b.Transfers) == 0 {
+		return nil
+	}
+	p := &PaymentPage{Amount: strings.Trim(string(b.TransfersTotalAmount), `"`), Currency: "PLN", Transfers: len(b.Transfers)}
+	for _, t := range b.Transfers {
+		if t.TransferData.Currency != "" {
+			p.Currency = t.TransferData.Currency
+		}
+		if t.Sender.AccountNumber != "" {
+			p.SenderAccount = t.Sender.AccountNumber
+		}
+	}
+	return p
 }
 
 // senderChoices are the customer's accounts in the payment's currency, the

@@ -40,6 +40,9 @@ func (f OAuthFlow) Request(ctx context.Context, requestID string) (ConsentPage, 
 	}
 	if len(p.Payment) > 0 {
 		page.Payment = paymentPage(singlePayment(p.Payment))
+		if b := bundlePage(p.Payment); b != nil {
+			page.Payment = b
+		}
 	}
 	for _, pr := range p.Privileges {
 		switch {

@@ -327,7 +327,44 @@ type BundleResponse struct {
 	Status         string            `json:"status"`
 	DetailedStatus string            `json:"detailedStatus"`
 	Payments       []PaymentResponse `json:"payments,omitempty"`
-	Links          []Link            `json:"links"`
+	// CancelledPayments is, in the answer to a cancellation, how many of
+	// the bundle's payments it cancelled (0: nothing was cancelled), and
+	// NotCancelled the aspspPaymentIds of those it could not cancel
+	// (booked, or past their cut-off).
+	CancelledPayments *int     `json:"cancelledPayments,omitempty"`
+	NotCancelled      []string `json:"notCancelledPayments,omitempty"`
+	Links             []Link   `json:"links"`
+}
+
+// CancelledBundleOf renders the answer to a bundle's cancellation: the
+// bundle with its payments, how many payments this cancellation cancelled,
+// those it could not, and in detailedStatus, in words, which.
+func CancelledBundleOf(b payment.Bundle, cancelled int, refused []payment.Payment, href string, paymentHref func(id string) string) BundleResponse {
+	out := BundleOf(b, href, paymentHref, true)
+	out.CancelledPayments = &cancelled
+	for _, p := range refused {
+		out.NotCancelled = append(out.NotCancelled, p.ID)
+	}
+	switch {
+	case cancelled == 0 && len(refused) > 0:
+		out.DetailedStatus = fmt.Sprintf("nothing was cancelled: %s already executed (booked or past the cut-off) and can no longer be cancelled; %s",
+			payments(len(refused)), out.DetailedStatus)
+	case cancelled == 0:
+		out.DetailedStatus = "nothing was cancelled: the bundle's payments were already cancelled; " + out.DetailedStatus
+	case len(refused) > 0:
+		out.DetailedStatus = fmt.Sprintf("%s cancelled, %s could not be (already executed); %s",
+			payments(cancelled), payments(len(refused)), out.DetailedStatus)
+	default:
+		out.DetailedStatus = fmt.Sprintf("%s cancelled; %s", payments(cancelled), out.DetailedStatus)
+	}
+	return out
+}
+
+func payments(n int) string {
+	if n == 1 {
+		return "1 payment"
+	}
+	return fmt.Sprintf("%d payments", n)
 }
 
 // BundleOf renders a bundle; paymentHref gives each payment's status link,

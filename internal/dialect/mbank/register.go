@@ -3,7 +3,10 @@ package mbank
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -30,6 +33,56 @@ type SoftwareStatement struct {
 	ClientName   string   `json:"client_name"`
 	ContactEmail string   `json:"sub_contact_email"`
 	RedirectURIs []string `json:"redirect_uris"`
+	// JWKS names the key that sealed the statement when its header does
+	// not, as mBank's collection sends it: {"keys":[{"kty":"RSA",
+	// "alg":"RS256","x5u":...,"x5t#S256":...}]}.
+	JWKS struct {
+		Keys []JWK `json:"keys"`
+	} `json:"jwks"`
+}
+
+// JWK is a key of the software statement's jwks (RFC 7517 §4): the bank
+// finds the certificate by x5c, or by x5t#S256 among the organisation's
+// registered QSealCs. x5u is kept as the TPP's publication address and not
+// fetched.
+type JWK struct {
+	Kty     string   `json:"kty"`
+	Alg     string   `json:"alg"`
+	Use     string   `json:"use"`
+	Kid     string   `json:"kid"`
+	X5U     string   `json:"x5u"`
+	X5TS256 string   `json:"x5t#S256"`
+	X5C     []string `json:"x5c"`
+}
+
+// keyRefs are the certificates the statement's jwks names. The payload is
+// read before the signature is checked only to find the key; nothing else
+// of it is used until the signature verifies.
+func keyRefs(payload []byte) ([]gateway.KeyRef, *gateway.Refusal) {
+	var st SoftwareStatement
+	if err := json.Unmarshal(payload, &st); err != nil {
+		return nil, gateway.NewRefusal(http.StatusBadRequest, gateway.CodeFormatError,
+			"the software statement's payload is not a JSON object", "treść software statement nie jest obiektem JSON")
+	}
+	var refs []gateway.KeyRef
+	for i, k := range st.JWKS.Keys {
+		ref := gateway.KeyRef{X5TS256: k.X5TS256}
+		for j, b64 := range k.X5C {
+			der, err := base64.StdEncoding.DecodeString(b64)
+			var cert *x509.Certificate
+			if err == nil {
+				cert, err = x509.ParseCertificate(der)
+			}
+			if err != nil {
+				return nil, gateway.NewRefusal(http.StatusBadRequest, gateway.CodeFormatError,
+					fmt.Sprintf("jwks.keys[%d].x5c[%d] is not a base64 DER certificate (RFC 7517 §4.7): %v", i, j, err),
+					fmt.Sprintf("jwks.keys[%d].x5c[%d] nie jest certyfikatem DER w base64 (RFC 7517 §4.7): %v", i, j, err))
+			}
+			ref.X5C = append(ref.X5C, cert)
+		}
+		refs = append(refs, ref)
+	}
+	return refs, nil
 }
 
 // RegisterResponse answers a registration.
@@ -57,7 +110,11 @@ func Register(gw *gateway.Gateway, reg Registrar) gateway.Handler {
 				"software_statement must be a compact JWS with its payload attached (header.payload.signature)",
 				"software_statement musi być zwartym JWS z dołączoną treścią (nagłówek.treść.podpis)")
 		}
-		sealCert, ref := gw.VerifySealed(r.Context(), req.SoftwareStatement, h.Payload, c.OrgID, gateway.Register)
+		keys, ref := keyRefs(h.Payload)
+		if ref != nil {
+			return ref
+		}
+		sealCert, ref := gw.VerifySealed(r.Context(), req.SoftwareStatement, h.Payload, c.OrgID, gateway.Register, keys...)
 		if ref != nil {
 			return ref
 		}

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/gateway"
@@ -66,8 +67,13 @@ type Error struct {
 }
 
 func (wire) ErrorBody(ref *gateway.Refusal, _, lang string, _ time.Time) (int, any) {
-	return ref.Status, Error{Code: string(ref.Code), Message: ref.Message(lang)}
+	return ref.Status, Error{Code: string(ref.Code), Message: mbankWords.Replace(ref.Message(lang))}
 }
+
+// mbankWords are PolishAPI's names, in the domain's messages, that mBank
+// spells otherwise: the TPP's key of a payment is tppPaymentId (the
+// TPP-Payment-ID header, transfers[].tppPaymentId of a bundle).
+var mbankWords = strings.NewReplacer("tppTransactionId", "tppPaymentId")
 
 func (wire) SignResponse(h http.Header, _ *gateway.Caller, body []byte, seal *jws.Signer) error {
 	sig, err := seal.SignDetached(body)
