@@ -431,6 +431,7 @@ func (s *Service) loadAlso(ctx context.Context, q store.Querier, where string, l
 type consentRow struct {
 	c                             Consent
 	scope, accounts, status       string
+	window                        string
 	stl, created, authorised, exp int64
 	seq                           int
 	p                             Privilege
@@ -440,12 +441,13 @@ type consentRow struct {
 func (r *consentRow) dest() []any {
 	return []any{&r.c.ID, &r.c.TPPConsentID, &r.c.TPPID, &r.c.ClientID, &r.c.CustomerID, &r.scope, &r.accounts, &r.stl,
 		&r.c.ThrottlingPolicy, &r.c.Dialect, &r.status, &r.c.StatusReason, &r.c.ParentID, &r.created, &r.authorised, &r.exp,
+		&r.c.FrequencyPerDay, &r.window, &r.c.OneOff,
 		&r.seq, &r.p.Name, &r.p.AccountNumber, &r.p.ScopeUsageLimit, &r.p.MaxAllowedHistoryLong, &r.raw, &r.p.Uses, &r.order}
 }
 
 func (r *consentRow) consent() (Consent, error) {
 	c := r.c
-	c.Scope, c.Status = Scope(r.scope), Status(r.status)
+	c.Scope, c.Status, c.Window = Scope(r.scope), Status(r.status), Window(r.window)
 	c.ScopeTimeLimit, c.CreatedAt = fromMicros(r.stl), fromMicros(r.created)
 	c.AuthorisedAt, c.ExpiresAt = fromMicros(r.authorised), fromMicros(r.exp)
 	if err := json.Unmarshal([]byte(r.accounts), &c.Accounts); err != nil {

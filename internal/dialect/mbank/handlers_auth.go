@@ -1,6 +1,7 @@
 package mbank
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -55,10 +56,25 @@ func (a authAPI) mbankToken(w http.ResponseWriter, r *http.Request, c *gateway.C
 		"token_type":    res.TokenType,
 		"expires_in":    res.ExpiresIn,
 		"scope":         res.Scope,
-		"scope_details": a.ScopeDetailsOut(r.Context(), res.Consent, true),
+		"scope_details": ScopeDetailsOut(res.Consent, a.accountID(r.Context())),
 	}
 	if res.RefreshToken != "" {
 		body["refresh_token"] = res.RefreshToken
 	}
 	return gateway.WriteJSON(w, http.StatusOK, body)
+}
+
+// accountID gives the bank's id of an account (mBank's accountId), "" when
+// unknown.
+func (a authAPI) accountID(ctx context.Context) func(nrb string) string {
+	return func(nrb string) string {
+		if a.Deps.Ledger == nil {
+			return ""
+		}
+		acct, err := a.Deps.Ledger.AccountByNRB(ctx, nrb)
+		if err != nil {
+			return ""
+		}
+		return acct.ID
+	}
 }

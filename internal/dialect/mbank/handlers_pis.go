@@ -172,11 +172,27 @@ func (s *pisService) mbankBundleStatus(w http.ResponseWriter, r *http.Request, c
 
 func (s *pisService) mbankCancelBundle(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 	ctx := r.Context()
-	b, _, err := s.CancelBundle(ctx, c, chi.URLParam(r, "bundleId"))
+	// What was cancelled before, to say what this cancellation did.
+	before, err := s.FindBundle(ctx, c.OrgID, chi.URLParam(r, "bundleId"), "")
 	if err != nil {
 		return refusal(err)
 	}
+	b, refused, err := s.CancelBundle(ctx, c, before.ID)
+	if err != nil {
+		return refusal(err)
+	}
+	cancelled := countCancelled(b) - countCancelled(before)
 	base := mbankBase(r)
-	return gateway.WriteJSON(w, http.StatusOK, BundleOf(b, base+"/payments/bundle/domestic/"+b.ID,
-		func(id string) string { return base + "/payments/domestic/" + id }, true))
+	return gateway.WriteJSON(w, http.StatusOK, CancelledBundleOf(b, max(cancelled, 0), refused, base+"/payments/bundle/domestic/"+b.ID,
+		func(id string) string { return base + "/payments/domestic/" + id }))
+}
+
+func countCancelled(b payment.Bundle) int {
+	n := 0
+	for _, p := range b.Payments {
+		if p.Status == payment.StatusCancelled {
+			n++
+		}
+	}
+	return n
 }
