@@ -37,7 +37,11 @@ func (s *Service) RecordAndBook(ctx context.Context, tx *store.Tx, o Order, know
 	}
 	now := s.clock.Now()
 	if p.System != SystemInternal || p.FutureDated && p.ExecutionDate > dateOf(now) {
-		return insertOrFetch(ctx, tx, p)
+		q, inserted, err := insertOrFetch(ctx, tx, p)
+		if err == nil && inserted {
+			tx.AfterCommit(func() { s.observe(ctx, q, "") })
+		}
+		return q, inserted, err
 	}
 	var credit ledger.Known
 	own := p.Recipient.Account
@@ -78,6 +82,10 @@ func (s *Service) RecordAndBook(ctx context.Context, tx *store.Tx, o Order, know
 			return Payment{}, false, err
 		}
 	}
+	tx.AfterCommit(func() {
+		s.observe(ctx, submitted, "")
+		s.observe(ctx, p, StatusSubmitted)
+	})
 	return p, true, nil
 }
 
