@@ -3,12 +3,14 @@ package pis_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 
 	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/consent"
+	"github.com/psd2bank/psd2bank/internal/fault"
 	"github.com/psd2bank/psd2bank/internal/money"
 	"github.com/psd2bank/psd2bank/internal/payment"
 	"github.com/psd2bank/psd2bank/internal/pis"
@@ -83,3 +85,61 @@ func TestBundleCountsLimits(t *testing.T) {
 }
 
 func asAccess(err error, target **access.Error) bool { return errors.As(err, target) }
+
+// TestBundleRefusedWhenSenderBlockedAfterConsent: the customer blocks API
+// payments from the account after approving a bundle; the initiation is
+// refused naming the transfer (access_blocked), nothing is written and the
+// single-use privilege is not used, so the bundle goes once access is on
+// again. Both engines.
+func TestBundleRefusedWhenSenderBlockedAfterConsent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		// Only a corporate customer switches API access off and on.
+		if _, err := db.ExecContext(ctx, `UPDATE customers SET segment = 'corporate' WHERE id = $1`, w.anna.ID); err != nil {
+			t.Fatal(err)
+		}
+		must(w.access.ChangeByCustomer(ctx, w.anna.ID, w.annaMain.NRB, access.Active, "test", ""))
+		bo := payment.BundleOrder{TPPID: tpp, TPPBundleID: uuid.NewString()}
+		for _, a := range []money.Amount{10_00, 20_00} {
+			o := w.order(a)
+			o.TPPTransactionID = uuid.NewString()
+			bo.Orders = append(bo.Orders, o)
+			bo.TotalAmount += a
+		}
+		bo.RequestHash = bo.TPPBundleID
+		c := must(w.consents.Create(ctx, consent.Consent{
+			TPPConsentID: uuid.NewString(), TPPID: tpp, ClientID: "client", Scope: consent.ScopePIS,
+			Privileges: []consent.Privilege{{Name: consent.PrivBundle, ScopeUsageLimit: consent.UsageSingle, Payment: []byte(`{}`),
+				Order: &payment.Consented{Orders: bo.Orders, Total: bo.TotalAmount, Bundle: true}}},
+			ScopeTimeLimit: t0.AddDate(0, 0, 1), ThrottlingPolicy: consent.ThrottlingPSD2Regulatory, Dialect: consent.DialectPolishAPI,
+		}))
+		c = must(w.consents.Authorise(ctx, c.ID, w.anna.ID, []string{w.annaMain.NRB}))
+		initiate := func() (payment.Bundle, error) {
+			return w.pis.InitiateBundle(ctx, pis.BundleRequest{Grant: pis.Grant{TPPID: tpp, ConsentID: c.ID, CustomerID: c.CustomerID},
+				Bundle: bo, Names: pis.PolishAPINames,
+				Consented: func(p consent.Privilege) ([]payment.Order, money.Amount, error) {
+					return p.Order.Orders, p.Order.Total, nil
+				}})
+		}
+		must(w.access.ChangeByCustomer(ctx, w.anna.ID, w.annaMain.NRB, access.Blocked, "test", "lost phone"))
+		before := w.state()
+		_, err := initiate()
+		if access.CodeOf(err) != access.CodeBlocked {
+			t.Fatalf("a bundle from an account blocked after the consent: %v, want access_blocked", err)
+		}
+		if f, ok := fault.As(err); !ok || !strings.HasPrefix(f.Field, "transfers[0]") {
+			t.Fatalf("the refusal does not name the transfer: %+v", f)
+		}
+		if after := w.state(); after != before {
+			t.Fatalf("a refused bundle changed %+v into %+v", before, after)
+		}
+		must(w.access.ChangeByCustomer(ctx, w.anna.ID, w.annaMain.NRB, access.Active, "test", "found it"))
+		if _, err := initiate(); err != nil {
+			t.Fatalf("the same bundle once access is on again: %v", err)
+		}
+		if after := w.state(); after.uses != before.uses+1 || after.counted != before.counted+30_00 {
+			t.Fatalf("after the bundle: %+v (before %+v)", after, before)
+		}
+	})
+}

@@ -158,6 +158,8 @@ func itemError(i int, err error) error {
 		e := *pe
 		if e.Code == payment.CodeNotInConsent {
 			e.Message, e.MessagePL = fmt.Sprintf("transfer %d: %s", i+1, e.Message), fmt.Sprintf("przelew %d: %s", i+1, e.MessagePL)
+		} else if e.Field == "" {
+			e.Field = fmt.Sprintf("transfers[%d]", i)
 		} else {
 			e.Field = fmt.Sprintf("transfers[%d].%s", i, e.Field)
 		}

@@ -371,6 +371,9 @@ func (s *Service) InitiateBundle(ctx context.Context, r BundleRequest) (payment.
 				if err := s.ownSender(ctx, tx, cons.CustomerID, o.SenderAccount, nil); err != nil {
 					return itemError(i, err)
 				}
+				if err := s.senderOpen(ctx, tx, o.SenderAccount); err != nil {
+					return itemError(i, err)
+				}
 			}
 			return nil
 		},
@@ -444,6 +447,20 @@ func (s *Service) prepareOrder(ctx context.Context, tx *store.Tx, cons consent.C
 	}
 	if sender, ok := pre.sender(nrb); ok && sender.ID != "" {
 		return access.Refusal(ledger.Segment(pre.segment), pre.accessState, nrb, access.PIS)
+	}
+	return s.access.CheckIn(ctx, tx, nrb, access.PIS)
+}
+
+// senderOpen checks, in tx, that the sender account is open to API
+// payments now (the customer or the hotline may have blocked it since the
+// consent).
+func (s *Service) senderOpen(ctx context.Context, tx *store.Tx, number string) error {
+	if s.access == nil {
+		return nil
+	}
+	nrb, err := polish.NormalizeNRB(number)
+	if err != nil {
+		return nil // Validate says why
 	}
 	return s.access.CheckIn(ctx, tx, nrb, access.PIS)
 }
