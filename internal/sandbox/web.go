@@ -42,7 +42,7 @@ func (b *Bank) apiTLS() (*tls.Config, error) {
 // portal, the back office, health and metrics) and the sandbox tools.
 func (b *Bank) webHandler() http.Handler {
 	r := b.WebRouter()
-	scaSandbox := b.SCA.SandboxHandler()
+	scaSandbox := scaTools(b.SCA)
 	// The SMS box and the start page in the pages' look; the SMS box stays
 	// JSON for programs (web.SandboxPages).
 	pages := web.SandboxPages{SCA: b.SCA, Clock: b.Clock, Dir: b.dir}
@@ -133,7 +133,8 @@ func (b *Bank) moveClock(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
 }

@@ -1,4 +1,4 @@
-package sca
+package sandbox
 
 import (
 	"encoding/json"
@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/fault"
+	"github.com/psd2bank/psd2bank/internal/sca"
 )
 
 // smsOutboxLimit bounds GET /sandbox/sms.
 const smsOutboxLimit = 50
 
-// SandboxHandler serves the sandbox's SCA tools (never mount it in
+// scaTools serves the sandbox's SCA tools (never mount it in
 // production):
 //
 //	GET  /sandbox/sms?login=LOGIN       the SMS messages sent to LOGIN, newest first:
@@ -22,26 +23,26 @@ const smsOutboxLimit = 50
 //
 // Refusals are JSON {"error": message, "code": code}: 400 for bad input, 404
 // for an unknown login, 409 when nothing is pending.
-func (s *Service) SandboxHandler() http.Handler {
+func scaTools(s *sca.Service) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /sandbox/sms", s.sandboxSMS)
-	mux.HandleFunc("POST /sandbox/mobile/approve", s.sandboxApprove)
+	mux.HandleFunc("GET /sandbox/sms", func(w http.ResponseWriter, r *http.Request) { sandboxSMS(s, w, r) })
+	mux.HandleFunc("POST /sandbox/mobile/approve", func(w http.ResponseWriter, r *http.Request) { sandboxApprove(s, w, r) })
 	return mux
 }
 
-func (s *Service) sandboxSMS(w http.ResponseWriter, r *http.Request) {
+func sandboxSMS(s *sca.Service, w http.ResponseWriter, r *http.Request) {
 	login := r.URL.Query().Get("login")
 	if login == "" {
 		writeJSONError(w, http.StatusBadRequest, "invalid", "the query parameter login is required: /sandbox/sms?login=LOGIN")
 		return
 	}
 	if _, err := s.Customer(r.Context(), login); err != nil {
-		writeError(w, err)
+		writeSCAError(w, err)
 		return
 	}
 	msgs, err := s.SMSOutbox(r.Context(), login, smsOutboxLimit)
 	if err != nil {
-		writeError(w, err)
+		writeSCAError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, msgs)
@@ -51,8 +52,8 @@ func (s *Service) sandboxSMS(w http.ResponseWriter, r *http.Request) {
 type challengeJSON struct {
 	ID        string `json:"id"`
 	Login     string `json:"login"`
-	Method    Method `json:"method"`
-	Status    Status `json:"status"`
+	Method    sca.Method `json:"method"`
+	Status    sca.Status `json:"status"`
 	Purpose   string `json:"purpose"`
 	Text      string `json:"text"`
 	CreatedAt string `json:"created_at"`
@@ -60,7 +61,7 @@ type challengeJSON struct {
 	DecidedAt string `json:"decided_at,omitempty"`
 }
 
-func (s *Service) sandboxApprove(w http.ResponseWriter, r *http.Request) {
+func sandboxApprove(s *sca.Service, w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Login  string `json:"login"`
 		Reject bool   `json:"reject"`
@@ -77,7 +78,7 @@ func (s *Service) sandboxApprove(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := s.DecideMobile(r.Context(), body.Login, !body.Reject)
 	if err != nil {
-		writeError(w, err)
+		writeSCAError(w, err)
 		return
 	}
 	out := challengeJSON{ID: c.ID, Login: c.Login, Method: c.Method, Status: c.Status, Purpose: c.Purpose, Text: c.Text,
@@ -88,31 +89,30 @@ func (s *Service) sandboxApprove(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func writeError(w http.ResponseWriter, err error) {
+// scaStatuses is the HTTP status of each SCA refusal the tools answer;
+// any other sca code is 422.
+var scaStatuses = map[fault.Code]int{
+	sca.CodeUnknownLogin:   http.StatusNotFound,
+	sca.CodeNotFound:       http.StatusNotFound,
+	sca.CodeNothingPending: http.StatusConflict,
+	sca.CodeUsed:           http.StatusConflict,
+	sca.CodeExpired:        http.StatusConflict,
+	sca.CodeInvalid:        http.StatusBadRequest,
+}
+
+func writeSCAError(w http.ResponseWriter, err error) {
 	e := fault.Find(err, "sca")
 	if e == nil {
-		writeJSONError(w, http.StatusInternalServerError, "internal", "internal error: "+err.Error())
+		writeJSONError(w, http.StatusInternalServerError, "internal", "internal error")
 		return
 	}
-	status := http.StatusUnprocessableEntity
-	switch e.Code {
-	case CodeUnknownLogin, CodeNotFound:
-		status = http.StatusNotFound
-	case CodeNothingPending, CodeUsed, CodeExpired:
-		status = http.StatusConflict
-	case CodeInvalid:
-		status = http.StatusBadRequest
+	status, ok := scaStatuses[e.Code]
+	if !ok {
+		status = http.StatusUnprocessableEntity
 	}
 	writeJSONError(w, status, e.Code.Name(), e.Message)
 }
 
 func writeJSONError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg, "code": code})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
 }
