@@ -50,15 +50,15 @@ func sandboxSMS(s *sca.Service, w http.ResponseWriter, r *http.Request) {
 
 // challengeJSON is a challenge as the sandbox shows it.
 type challengeJSON struct {
-	ID        string `json:"id"`
-	Login     string `json:"login"`
+	ID        string     `json:"id"`
+	Login     string     `json:"login"`
 	Method    sca.Method `json:"method"`
 	Status    sca.Status `json:"status"`
-	Purpose   string `json:"purpose"`
-	Text      string `json:"text"`
-	CreatedAt string `json:"created_at"`
-	ExpiresAt string `json:"expires_at"`
-	DecidedAt string `json:"decided_at,omitempty"`
+	Purpose   string     `json:"purpose"`
+	Text      string     `json:"text"`
+	CreatedAt string     `json:"created_at"`
+	ExpiresAt string     `json:"expires_at"`
+	DecidedAt string     `json:"decided_at,omitempty"`
 }
 
 func sandboxApprove(s *sca.Service, w http.ResponseWriter, r *http.Request) {

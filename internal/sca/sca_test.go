@@ -304,4 +304,3 @@ func TestSMSOutboxNewestFirst(t *testing.T) {
 		}
 	})
 }
-
