@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 
 	"github.com/psd2bank/psd2bank/internal/dialect/berlingroup"
 	"github.com/psd2bank/psd2bank/internal/dialect/berlingroup/spec"
+	"github.com/psd2bank/psd2bank/internal/store"
 )
 
 // bgCall is a Berlin Group request: signed as the standard says unless a
@@ -562,6 +565,19 @@ func bgPayment(t *testing.T, p *sandboxProc, data string) {
 	bgRefused(t, "XML", demo.bg(t, api, bgCall{method: "POST", path: path, header: redirect, tamper: func(r *http.Request) { r.Header.Set("Content-Type", "application/xml") }}),
 		415, "FORMAT_ERROR")
 
+	db, err := store.Open(context.Background(), filepath.Join(data, "psd2bank.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	counted := func() (total int64) { // the sender's API payments counted towards today's limit
+		if err := db.QueryRowContext(context.Background(), `SELECT COALESCE(SUM(total), 0) FROM api_payment_totals WHERE account_nrb = $1`,
+			who.Accounts[0].Number).Scan(&total); err != nil {
+			t.Fatal(err)
+		}
+		return total
+	}
+	counted0 := counted()
 	created := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: path, body: pay("12.34", "PLN"), header: redirect}), "initiatePayment", 201, data)
 	id := created["paymentId"].(string)
 	if created["transactionStatus"] != "RCVD" {
@@ -578,8 +594,24 @@ func bgPayment(t *testing.T, p *sandboxProc, data string) {
 	if back := newBrowser(t, "http://"+p.web).consentBySMS(page, who, nil); !strings.HasPrefix(back, bgRedirect) {
 		t.Fatalf("back to %q", back)
 	}
+	// Eight status reads at once right after the approval, racing each
+	// other (and the bank's own sweep) to initiate it: one payment.
+	var wg sync.WaitGroup
+	answers := make([]apiAnswer, 8)
+	for i := range answers {
+		wg.Go(func() { answers[i] = demo.bg(t, api, bgCall{method: "GET", path: path + "/" + id + "/status"}) })
+	}
+	wg.Wait()
+	for i, a := range answers {
+		if a.status != 200 {
+			t.Fatalf("concurrent status read %d: %d %s", i, a.status, a.body)
+		}
+	}
 	if st := status(); st != "ACCP" && st != "ACSP" && st != "ACSC" {
 		t.Fatalf("status after SCA: %s", st)
+	}
+	if d := counted() - counted0; d != 12_34 {
+		t.Fatalf("the customer's limit counted %d grosze for one payment of 12.34", d)
 	}
 	info := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: path + "/" + id}), "getPaymentInformation", 200, data)
 	if fmt.Sprint(info["instructedAmount"]) != "map[amount:12.34 currency:PLN]" {
@@ -591,6 +623,31 @@ func bgPayment(t *testing.T, p *sandboxProc, data string) {
 		body: map[string]any{"creditorAccount": map[string]any{"iban": iban(psus[2].Accounts[0].Number)}}}), 405, "SERVICE_INVALID")
 	// Reading it twice executes it once.
 	status()
+	// Approved and never read: the bank initiates it by itself within one
+	// background period (5 s), and a read after that finds it, once.
+	unread := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: path, body: pay("3.21", "PLN"), header: redirect}), "initiatePayment", 201, data)
+	uid := unread["paymentId"].(string)
+	newBrowser(t, "http://"+p.web).consentBySMS(unread["_links"].(map[string]any)["scaRedirect"].(map[string]any)["href"].(string), who, nil)
+	var found, ustatus string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		err := db.QueryRowContext(context.Background(), `SELECT id, status FROM payments WHERE tpp_id = $1 AND tpp_transaction_id = $2`,
+			demo.info.TPPID, uid).Scan(&found, &ustatus)
+		if err == nil {
+			break
+		}
+	}
+	if found == "" {
+		t.Fatalf("a payment approved and never read was not initiated by the bank in 20 s")
+	}
+	if st := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: path + "/" + uid + "/status"}), "getPaymentInitiationStatus", 200, data); st["transactionStatus"] != "ACSC" && st["transactionStatus"] != "ACSP" && st["transactionStatus"] != "ACCP" {
+		t.Fatalf("status of the payment the bank initiated: %v", st)
+	}
+	for _, pid := range []string{id, uid} {
+		var n int
+		if err := db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM payments WHERE tpp_id = $1 AND tpp_transaction_id = $2`, demo.info.TPPID, pid).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("%d payments for paymentId %s (%v)", n, pid, err)
+		}
+	}
 	// Another TPP knows nothing of it.
 	other := filepath.Join(t.TempDir(), "other")
 	certsCmd(t, "issue", "--data", data, "--org-id", "PSDPL-KNF-0000000067", "--name", "Other payer", "--out", other, "--register")

@@ -30,6 +30,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/callback"
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/consent"
+	"github.com/psd2bank/psd2bank/internal/dialect/berlingroup"
 	"github.com/psd2bank/psd2bank/internal/eidas"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/jws"
@@ -315,6 +316,17 @@ func (b *Bank) every(ctx context.Context, fn func()) {
 // future-dated and recurring payments — and asks the callback sender to
 // tell the TPPs what changed. The sandbox calls it when its clock moves.
 func (b *Bank) RunPayments(ctx context.Context) {
+	// Berlin Group payments the customer has approved and the TPP has not
+	// read since are initiated first (the other dialects' TPPs initiate
+	// after the approval themselves).
+	if n, refused, err := berlingroup.SettleDue(ctx, berlingroup.Deps{Ledger: b.Ledger, Consents: b.Consents,
+		Payments: b.Payments, Access: b.Access, DB: b.DB}); err != nil {
+		if ctx.Err() == nil {
+			b.log.Error("berlingroup payments settle", "err", err)
+		}
+	} else if n+refused > 0 {
+		b.log.Info("berlingroup payments initiated after approval", "initiated", n, "refused", refused)
+	}
 	rep, err := b.Payments.RunDue(ctx)
 	if err != nil {
 		if ctx.Err() == nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/money"
 	"github.com/psd2bank/psd2bank/internal/oauth"
 	"github.com/psd2bank/psd2bank/internal/payment"
+	"github.com/psd2bank/psd2bank/internal/pis"
 )
 
 // Address is a postal address.
@@ -299,7 +300,8 @@ func (s *service) initiatePayment(w http.ResponseWriter, r *http.Request, c *gat
 		Dialect: oauth.DialectBerlinGroup, TPPID: c.OrgID, ClientID: client.ClientID, RedirectURI: redirect, RedirectPrefix: true,
 		ResponseType: "code", Scope: string(consent.ScopePIS), State: c.RequestID, QWACThumbprint: c.QWACInfo.FingerprintS256,
 		ScopeDetails: oauth.ScopeDetails{ConsentID: id, ScopeTimeLimit: s.now().Add(24 * time.Hour),
-			Privileges: []consent.Privilege{{Name: privilege, ScopeUsageLimit: consent.UsageSingle, Payment: consentPayment(o, body)}}},
+			Privileges: []consent.Privilege{{Name: privilege, ScopeUsageLimit: consent.UsageSingle, Payment: consentPayment(o, body),
+				Order: &payment.Consented{Orders: []payment.Order{o}}}}},
 		Decoupled: decoupled, PSULogin: psuID, Polled: true,
 	})
 	if err != nil {
@@ -372,19 +374,29 @@ func (s *service) loadPayment(ctx context.Context, r *http.Request, c *gateway.C
 	if err != nil {
 		return bgPayment{}, err
 	}
-	var rec bgPayment
-	var body, order string
-	var created int64
 	id := param(r, "paymentId")
-	err = s.d.DB.QueryRowContext(ctx, `SELECT id, tpp_id, service, product, body, order_json, consent_id, request_id, sca_approach, bank_id,
-		created_at, awaiting_start FROM berlingroup_payments WHERE id = $1`, id).Scan(&rec.ID, &rec.TPPID, &rec.Service, &rec.Product, &body, &order,
-		&rec.ConsentID, &rec.RequestID, &rec.SCAApproach, &rec.BankID, &created, &rec.AwaitingStart)
+	rec, err := scanPayment(s.d.DB.QueryRowContext(ctx, `SELECT `+paymentColumns+` FROM berlingroup_payments WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) || err == nil && (rec.TPPID != c.OrgID || rec.Product != prod || rec.Service != param(r, "paymentService")) {
 		return rec, refuse(http.StatusNotFound, CodeResourceUnknown, "no payment "+id+" of product "+prod+" is known for your organisation",
 			"Twoja organizacja nie ma płatności "+id+" produktu "+prod)
 	}
 	if err != nil {
 		return rec, fmt.Errorf("berlingroup: read payment: %w", err)
+	}
+	return rec, nil
+}
+
+// paymentColumns are the columns scanPayment reads.
+const paymentColumns = `id, tpp_id, service, product, body, order_json, consent_id, request_id, sca_approach, bank_id, created_at, awaiting_start`
+
+// scanPayment reads a payment resource's row (paymentColumns).
+func scanPayment(row interface{ Scan(...any) error }) (bgPayment, error) {
+	var rec bgPayment
+	var body, order string
+	var created int64
+	if err := row.Scan(&rec.ID, &rec.TPPID, &rec.Service, &rec.Product, &body, &order,
+		&rec.ConsentID, &rec.RequestID, &rec.SCAApproach, &rec.BankID, &created, &rec.AwaitingStart); err != nil {
+		return rec, err
 	}
 	if rec.Service == serviceBulk {
 		rec.Raw = json.RawMessage(body)
@@ -398,9 +410,12 @@ func (s *service) loadPayment(ctx context.Context, r *http.Request, c *gateway.C
 }
 
 // settle brings the payment resource up to date: once the customer has
-// authorised it, the payment is initiated in the domain (once: the domain
-// is idempotent by the paymentId), and its privilege used. It returns the
-// domain's payment, if any, and the consent.
+// authorised it, the payment is initiated in the domain by pis.Initiate —
+// in one transaction the privilege used, the key (the paymentId) applied,
+// API access and limits checked and counted, the payment recorded and, for
+// an internal transfer due today, booked — so that any number of status
+// reads and the bank's sweep (SettleDue), on any node, initiate it once.
+// It returns the domain's payment, if any, and the consent.
 func (s *service) settle(ctx context.Context, rec bgPayment) (payment.Payment, consent.Consent, error) {
 	cons, err := s.d.Consents.Get(ctx, rec.ConsentID)
 	if err != nil {
@@ -413,32 +428,48 @@ func (s *service) settle(ctx context.Context, rec bgPayment) (payment.Payment, c
 	if payment.CodeOf(err) != payment.CodeNotFound {
 		return p, cons, err
 	}
-	if cons.Status != consent.StatusAuthorised {
+	if cons.Status != consent.StatusAuthorised || s.d.PIS == nil {
 		return payment.Payment{}, cons, nil
 	}
-	pr := products[rec.Product]
-	if _, err := s.d.Consents.Check(ctx, consent.Access{ConsentID: cons.ID, TPPID: rec.TPPID, Privilege: pr.privilege}); err != nil {
-		return payment.Payment{}, cons, consentRefusal(err)
-	}
-	o := rec.Order
-	o.CustomerID, o.ConsentID = cons.CustomerID, cons.ID
-	if s.d.Access != nil {
-		if err := s.d.Access.RecordPayment(ctx, s.d.DB, o.SenderAccount, o.Amount, false, s.limitDay(o)); err != nil {
-			return payment.Payment{}, cons, accessRefusal(err)
-		}
-	}
-	p, err = s.d.Payments.Initiate(ctx, o)
+	p, err = s.d.PIS.Initiate(ctx, pis.Request{
+		Grant:      pis.Grant{TPPID: rec.TPPID, ConsentID: cons.ID, CustomerID: cons.CustomerID},
+		Privileges: []string{products[rec.Product].privilege},
+		Order:      rec.Order,
+		Consented:  consentedOrder(rec.Order),
+		Names:      bgNames,
+	})
 	if err != nil && p.ID == "" {
-		if s.d.Access != nil {
-			s.d.Access.ReleasePayment(context.WithoutCancel(ctx), s.d.DB, o.SenderAccount, o.Amount, false, s.limitDay(o))
-		}
-		return p, cons, paymentRefusal(err)
-	}
-	if _, err := s.d.Consents.Check(ctx, consent.Access{ConsentID: cons.ID, TPPID: rec.TPPID, Privilege: pr.privilege, Consume: true}); err != nil &&
-		consent.CodeOf(err) != consent.CodeUsageExhausted {
-		return p, cons, consentRefusal(err)
+		return p, cons, initiationRefusal(err)
 	}
 	return p, cons, nil
+}
+
+// consentedOrder reads the order the customer authorised from the
+// privilege; a consent made before the privileges carried the domain's
+// order falls back to the order the bank recorded with the resource when
+// it was created (the TPP cannot change it after).
+func consentedOrder(recorded payment.Order) func(consent.Privilege) (payment.Order, error) {
+	return func(priv consent.Privilege) (payment.Order, error) {
+		if priv.Order != nil && len(priv.Order.Orders) == 1 && !priv.Order.Bundle {
+			return priv.Order.Orders[0], nil
+		}
+		if priv.Order != nil {
+			return payment.Order{}, fmt.Errorf("the consent carries %d payments, not one", len(priv.Order.Orders))
+		}
+		return recorded, nil
+	}
+}
+
+// initiationRefusal is the dialect's answer to a refused initiation: the
+// consent's, API access's or the payment's words.
+func initiationRefusal(err error) error {
+	switch {
+	case fault.Find(err, "consent") != nil:
+		return consentRefusal(err)
+	case fault.Find(err, "access") != nil:
+		return accessRefusal(err)
+	}
+	return paymentRefusal(err)
 }
 
 // transactionStatus is the ISO 20022 status of the payment resource,

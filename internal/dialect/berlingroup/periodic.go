@@ -7,6 +7,7 @@ import (
 
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/payment"
+	"github.com/psd2bank/psd2bank/internal/pis"
 )
 
 // frequencies are the standard's frequency codes as the domain's periods.
@@ -26,28 +27,32 @@ func (s *service) settlePeriodic(ctx context.Context, rec bgPayment) (state, err
 		return state{}, consentRefusal(err)
 	}
 	st := state{cons: cons}
-	if rec.BankID != "" {
+	if rec.BankID != "" && rec.BankID != refusedMark {
 		st.rc, err = s.d.Payments.GetRecurring(ctx, rec.BankID)
 		return st, err
 	}
 	if cons.Status != consent.StatusAuthorised {
 		return st, nil
 	}
-	_, err = s.d.Consents.Check(ctx, consent.Access{ConsentID: cons.ID, TPPID: rec.TPPID, Privilege: consent.PrivRecurring})
-	if err != nil && consent.CodeOf(err) != consent.CodeUsageExhausted { // used: set up before, its id not yet recorded
-		return st, consentRefusal(err)
+	if s.d.PIS == nil {
+		return st, nil
 	}
-	o := rec.Order
-	o.CustomerID, o.ConsentID = cons.CustomerID, cons.ID
-	if st.rc, err = s.d.Payments.InitiateRecurring(ctx, o); err != nil && st.rc.ID == "" {
-		return st, paymentRefusal(err)
+	// One transaction: the privilege used, the key (the paymentId) applied,
+	// API access and the limits checked and counted, the standing order
+	// recorded. A crash before bank_id is written is healed by the next
+	// settle, which gets the same standing order back by its key.
+	st.rc, err = s.d.PIS.InitiateRecurring(ctx, pis.Request{
+		Grant:      pis.Grant{TPPID: rec.TPPID, ConsentID: cons.ID, CustomerID: cons.CustomerID},
+		Privileges: []string{consent.PrivRecurring},
+		Order:      rec.Order,
+		Consented:  consentedOrder(rec.Order),
+		Names:      bgNames,
+	})
+	if err != nil && st.rc.ID == "" {
+		return st, initiationRefusal(err)
 	}
 	if _, err := s.d.DB.ExecContext(ctx, `UPDATE berlingroup_payments SET bank_id = $1 WHERE id = $2`, st.rc.ID, rec.ID); err != nil {
 		return st, fmt.Errorf("berlingroup: record standing order: %w", err)
-	}
-	if _, err := s.d.Consents.Check(ctx, consent.Access{ConsentID: cons.ID, TPPID: rec.TPPID, Privilege: consent.PrivRecurring, Consume: true}); err != nil &&
-		consent.CodeOf(err) != consent.CodeUsageExhausted {
-		return st, consentRefusal(err)
 	}
 	return st, nil
 }
