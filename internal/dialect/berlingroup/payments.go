@@ -22,7 +22,6 @@ import (
 	"github.com/psd2bank/psd2bank/internal/money"
 	"github.com/psd2bank/psd2bank/internal/oauth"
 	"github.com/psd2bank/psd2bank/internal/payment"
-	"github.com/psd2bank/psd2bank/internal/pis"
 )
 
 // Address is a postal address.
@@ -407,69 +406,6 @@ func scanPayment(row interface{ Scan(...any) error }) (bgPayment, error) {
 	}
 	rec.CreatedAt = time.UnixMicro(created).UTC()
 	return rec, nil
-}
-
-// settle brings the payment resource up to date: once the customer has
-// authorised it, the payment is initiated in the domain by pis.Initiate —
-// in one transaction the privilege used, the key (the paymentId) applied,
-// API access and limits checked and counted, the payment recorded and, for
-// an internal transfer due today, booked — so that any number of status
-// reads and the bank's sweep (SettleDue), on any node, initiate it once.
-// It returns the domain's payment, if any, and the consent.
-func (s *service) settle(ctx context.Context, rec bgPayment) (payment.Payment, consent.Consent, error) {
-	cons, err := s.d.Consents.Get(ctx, rec.ConsentID)
-	if err != nil {
-		return payment.Payment{}, cons, consentRefusal(err)
-	}
-	p, err := s.d.Payments.GetByTPPTransactionID(ctx, rec.TPPID, rec.ID)
-	if err == nil {
-		return p, cons, nil
-	}
-	if payment.CodeOf(err) != payment.CodeNotFound {
-		return p, cons, err
-	}
-	if cons.Status != consent.StatusAuthorised || s.d.PIS == nil {
-		return payment.Payment{}, cons, nil
-	}
-	p, err = s.d.PIS.Initiate(ctx, pis.Request{
-		Grant:      pis.Grant{TPPID: rec.TPPID, ConsentID: cons.ID, CustomerID: cons.CustomerID},
-		Privileges: []string{products[rec.Product].privilege},
-		Order:      rec.Order,
-		Consented:  consentedOrder(rec.Order),
-		Names:      bgNames,
-	})
-	if err != nil && p.ID == "" {
-		return p, cons, initiationRefusal(err)
-	}
-	return p, cons, nil
-}
-
-// consentedOrder reads the order the customer authorised from the
-// privilege; a consent made before the privileges carried the domain's
-// order falls back to the order the bank recorded with the resource when
-// it was created (the TPP cannot change it after).
-func consentedOrder(recorded payment.Order) func(consent.Privilege) (payment.Order, error) {
-	return func(priv consent.Privilege) (payment.Order, error) {
-		if priv.Order != nil && len(priv.Order.Orders) == 1 && !priv.Order.Bundle {
-			return priv.Order.Orders[0], nil
-		}
-		if priv.Order != nil {
-			return payment.Order{}, fmt.Errorf("the consent carries %d payments, not one", len(priv.Order.Orders))
-		}
-		return recorded, nil
-	}
-}
-
-// initiationRefusal is the dialect's answer to a refused initiation: the
-// consent's, API access's or the payment's words.
-func initiationRefusal(err error) error {
-	switch {
-	case fault.Find(err, "consent") != nil:
-		return consentRefusal(err)
-	case fault.Find(err, "access") != nil:
-		return accessRefusal(err)
-	}
-	return paymentRefusal(err)
 }
 
 // transactionStatus is the ISO 20022 status of the payment resource,
