@@ -35,6 +35,16 @@ func (f *tppFiles) callWithHeader(t *testing.T, api, path string, body, header m
 
 func (f *tppFiles) send(t *testing.T, api, method, path string, body map[string]any, token string, extra map[string]any) apiAnswer {
 	t.Helper()
+	r, err := f.request(api, method, path, body, token, extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.do(t, r)
+}
+
+// request is the signed request send sends; it does not touch a
+// testing.T, so that goroutines can build their own.
+func (f *tppFiles) request(api, method, path string, body map[string]any, token string, extra map[string]any) (*http.Request, error) {
 	id := uuid.Must(uuid.NewUUID()).String()
 	var raw []byte
 	polish := strings.HasPrefix(path, "/v2_1_2.1")
@@ -54,7 +64,10 @@ func (f *tppFiles) send(t *testing.T, api, method, path string, body map[string]
 	if body != nil {
 		raw, _ = json.Marshal(body)
 	}
-	r, _ := http.NewRequest(method, api+path, bytes.NewReader(raw))
+	r, err := http.NewRequest(method, api+path, bytes.NewReader(raw))
+	if err != nil {
+		return nil, err
+	}
 	r.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		r.Header.Set("Authorization", "Bearer "+token)
@@ -62,7 +75,7 @@ func (f *tppFiles) send(t *testing.T, api, method, path string, body map[string]
 	if polish {
 		sig, err := f.signer.SignDetached(raw)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		r.Header.Set("X-JWS-SIGNATURE", sig)
 		r.Header.Set("X-REQUEST-ID", id)
@@ -72,11 +85,11 @@ func (f *tppFiles) send(t *testing.T, api, method, path string, body map[string]
 		r.Header.Set("Client-ID", f.info.ClientID)
 		sig, err := f.signer.SignDetached(jws.MBankPayload(jws.MBankRequestURI(r), r.Header, raw))
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		r.Header.Set("JWS-Signature", sig)
 	}
-	return f.do(t, r)
+	return r, nil
 }
 
 func (a apiAnswer) json(t *testing.T) map[string]any {

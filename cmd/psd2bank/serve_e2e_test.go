@@ -191,8 +191,53 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 }
 
-// startServe builds the world and starts `psd2bank serve` in it.
+// startServe builds the world and starts `psd2bank serve` in it, in this
+// process (through run).
 func startServe(t *testing.T) *serveWorld {
+	t.Helper()
+	w, config := newServeWorld(t)
+	w.api, w.web = serveInProcess(t, config)
+	return w
+}
+
+// serveInProcess runs `psd2bank serve --config config` through run, on
+// free loopback ports, until the test ends, and returns its API and web
+// addresses from its ready line.
+func serveInProcess(t *testing.T, config string) (api, web string) {
+	t.Helper()
+	runCtx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	var runErr error
+	stopped := make(chan struct{})
+	go func() {
+		runErr = run(runCtx, []string{"serve", "--config", config, "--api-addr", "127.0.0.1:0", "--web-addr", "127.0.0.1:0"},
+			func(string) string { return "" }, pw, io.Discard)
+		pw.Close()
+		close(stopped)
+	}()
+	t.Cleanup(func() { cancel(); <-stopped })
+	lines := bufio.NewScanner(pr)
+	if !lines.Scan() {
+		<-stopped
+		t.Fatalf("serve stopped: %v", runErr)
+	}
+	m := serveReadyLine.FindStringSubmatch(lines.Text())
+	if m == nil {
+		t.Fatalf("ready line %q", lines.Text())
+	}
+	go io.Copy(io.Discard, pr)
+	return m[1], m[2]
+}
+
+// serveReadyLine is the first line `psd2bank serve` prints.
+var serveReadyLine = regexp.MustCompile(`^psd2bank ready: api=(https://\S+) web=(http://\S+)$`)
+
+// newServeWorld builds the world of a production bank — certificates,
+// register, database with customers and an approved TPP, the mobile-app
+// backend and the TPP's receiver — and writes the config file that
+// `psd2bank serve --config` runs it from; it starts no server (w.api and
+// w.web are empty until one is started).
+func newServeWorld(t *testing.T) (*serveWorld, string) {
 	t.Helper()
 	pgURL := storetest.PostgresURL(t)
 	ctx := context.Background()
@@ -344,29 +389,6 @@ func startServe(t *testing.T) *serveWorld {
 		"# the test TPP listens on 127.0.0.1",
 		"callback-allow-loopback = true",
 	}, "\n")+"\n"))
-	runCtx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	var runErr error
-	stopped := make(chan struct{})
-	go func() {
-		runErr = run(runCtx, []string{"serve", "--config", config, "--api-addr", "127.0.0.1:0", "--web-addr", "127.0.0.1:0"},
-			func(string) string { return "" }, pw, io.Discard)
-		pw.Close()
-		close(stopped)
-	}()
-	t.Cleanup(func() { cancel(); <-stopped })
-	lines := bufio.NewScanner(pr)
-	if !lines.Scan() {
-		<-stopped
-		t.Fatalf("serve stopped: %v", runErr)
-	}
-	m := regexp.MustCompile(`^psd2bank ready: api=(https://\S+) web=(http://\S+)$`).FindStringSubmatch(lines.Text())
-	if m == nil {
-		t.Fatalf("ready line %q", lines.Text())
-	}
-	go io.Copy(io.Discard, pr)
-	w.api, w.web = m[1], m[2]
-
 	// The TPP's client: its QWAC, and the test QTSP as the API's issuer.
 	qwac, err := tls.X509KeyPair(qwacPEM, qwacKey)
 	if err != nil {
@@ -386,7 +408,7 @@ func startServe(t *testing.T) *serveWorld {
 	w.tpp = &tppFiles{signer: signer, client: &http.Client{Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{qwac}}}}}
 	w.tpp.info.ClientID, w.tpp.info.TPPID = client.ClientID, prodTPPOrg
-	return w
+	return w, config
 }
 
 // redirectConsent runs the redirect flow in PolishAPI for privileges and
