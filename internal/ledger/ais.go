@@ -176,6 +176,14 @@ func (l *Ledger) BookedItems(ctx context.Context, q BookedQuery) ([]Posting, boo
 	if err != nil {
 		return nil, false, err
 	}
+	query, args := bookedItemsQuery(q, limit)
+	return queryPage(ctx, l.db, scanPackedPosting, limit, query, args...)
+}
+
+// bookedItemsQuery is the SQL of a page of booked items and its arguments.
+// The page reads only the postings_page index (migration 28), which holds
+// every column in the order (account_id, seq).
+func bookedItemsQuery(q BookedQuery, limit int) (string, []any) {
 	before := q.BeforeSeq
 	if before <= 0 {
 		before = 1<<63 - 1
@@ -202,7 +210,7 @@ func (l *Ledger) BookedItems(ctx context.Context, q BookedQuery) ([]Posting, boo
 	q.ItemFilter.where(&sb, &args, "trade_date", "booking_date", "amount", true)
 	args = append(args, limit+1)
 	fmt.Fprintf(&sb, " ORDER BY seq DESC LIMIT $%d", len(args))
-	return queryPage(ctx, l.db, scanPackedPosting, limit, sb.String(), args...)
+	return sb.String(), args
 }
 
 // A page of booked items reads 100 rows; every text column of every row

@@ -2,6 +2,9 @@ package ledger_test
 
 import (
 	"context"
+	"fmt"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/psd2bank/psd2bank/internal/ledger"
@@ -67,6 +70,92 @@ func TestBookedPageBounds(t *testing.T) {
 			oldest := pages[len(pages)-1]
 			if more || len(got) != 7 || got[len(got)-1].ID != oldest[len(oldest)-1].ID {
 				t.Errorf("%+v: the last page has %d items, more %v", f, len(got), more)
+			}
+		}
+	})
+}
+
+// TestBookedPageReadsOnlyTheIndex checks, on both engines, the plan of the
+// page query BookedItems runs, with and without a date
+// bound: the page is a range scan of the postings_page index, which holds
+// every column, so no item costs a seek into the table — SQLite's "USING
+// COVERING INDEX postings_page", PostgreSQL's "Index Only Scan using
+// postings_page" (sequential and bitmap scans turned off, as a small table
+// would otherwise be read whole).
+func TestBookedPageReadsOnlyTheIndex(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		b := newBank(t, db)
+		a := b.open(t, "plan", 0)
+		var items []ledger.HistoricalTransfer
+		for i := 0; i < 300; i++ {
+			items = append(items, ledger.HistoricalTransfer{TransferRequest: ledger.TransferRequest{DebitAccountID: b.clearing.ID, CreditAccountID: a.ID,
+				Amount: 1_00, Debtor: ledger.Party{Name: "X", Account: "61109010140000071219812874"}, Title: "in"}, BookedAt: t0.AddDate(0, 0, -300+i)})
+		}
+		if err := b.l.ImportHistory(ctx, items); err != nil {
+			t.Fatal(err)
+		}
+		if db.Engine() == store.Postgres {
+			if _, err := db.ExecContext(ctx, `VACUUM ANALYZE postings`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		from := ledger.DateOf(t0.AddDate(0, 0, -100))
+		for _, f := range []ledger.ItemFilter{{}, {BookingFrom: from}, {BookingFrom: from, BookingTo: ledger.DateOf(t0.AddDate(0, 0, -10)), Side: ledger.Credits, MinAmount: 50}} {
+			q := ledger.BookedQuery{AccountID: a.ID, ItemFilter: f}
+			page, _, err := b.l.BookedItems(ctx, q)
+			if err != nil || len(page) == 0 {
+				t.Fatalf("%+v: %d items, %v", f, len(page), err)
+			}
+			query, args := ledger.BookedItemsQuery(q, 100)
+			var plan []string
+			err = db.InTx(ctx, func(tx *store.Tx) error {
+				explain := `EXPLAIN QUERY PLAN `
+				if db.Engine() == store.Postgres {
+					explain = `EXPLAIN `
+					for _, off := range []string{"enable_seqscan", "enable_bitmapscan"} {
+						if _, err := tx.ExecContext(ctx, `SET LOCAL `+off+` = off`); err != nil {
+							return err
+						}
+					}
+				}
+				rows, err := tx.QueryContext(ctx, explain+query, args...)
+				if err != nil {
+					return err
+				}
+				defer rows.Close()
+				cols, _ := rows.Columns()
+				for rows.Next() {
+					vals := make([]any, len(cols))
+					for i := range vals {
+						vals[i] = new(any)
+					}
+					if err := rows.Scan(vals...); err != nil {
+						return err
+					}
+					plan = append(plan, fmt.Sprint(*vals[len(vals)-1].(*any)))
+				}
+				return rows.Err()
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			joined := strings.Join(plan, "\n")
+			t.Logf("%+v:\n%s", f, joined)
+			// The page's own scan is on the page index; the date bound's
+			// subquery may use postings_account_date, also without the table.
+			want := "SEARCH postings USING COVERING INDEX postings_page"
+			if db.Engine() == store.Postgres {
+				want = "Index Only Scan Backward using postings_page"
+			}
+			if !strings.Contains(joined, want) {
+				t.Errorf("%+v: the plan does not read the page from the index alone (want %q):\n%s", f, want, joined)
+			}
+			if db.Engine() == store.SQLite && regexp.MustCompile(`SEARCH postings USING INDEX|SCAN postings\b`).MatchString(joined) {
+				t.Errorf("%+v: a step of the plan reads the table:\n%s", f, joined)
+			}
+			if db.Engine() == store.Postgres && regexp.MustCompile(`(^|\s)Index Scan|Seq Scan`).MatchString(joined) {
+				t.Errorf("%+v: a step of the plan reads the table:\n%s", f, joined)
 			}
 		}
 	})
