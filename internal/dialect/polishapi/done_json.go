@@ -1,0 +1,198 @@
+package polishapi
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/psd2bank/psd2bank/internal/gateway"
+	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/polish"
+)
+
+// doneResponse is the answer of getTransactionsDone before it is mapped:
+// AppendJSON writes the bytes that encoding/json writes for
+// TransactionsDoneInfoResponse{h, DoneItems(Postings, Self), PageInfo},
+// without building the items and without reflection. A page is 100 items
+// and about 80 kB; the per-item mapping and reflection were a fifth of the
+// request's CPU and a third of its allocations. What the items of a page
+// share — the holder's side, the status, each counterparty — is encoded
+// once per page, by encoding/json itself; what differs per item is
+// appended here. TestDoneResponseJSON compares both byte for byte.
+type doneResponse struct {
+	Header   ResponseHeader
+	Postings []ledger.Posting
+	Self     ledger.Party
+	PageInfo *PageInfo
+}
+
+// MarshalJSON is AppendJSON, for a writer other than the gateway's.
+func (d doneResponse) MarshalJSON() ([]byte, error) { return d.AppendJSON(nil), nil }
+
+// AppendJSON appends the answer's JSON to b (gateway.JSONAppender).
+func (d doneResponse) AppendJSON(b []byte) []byte {
+	b = append(b, `{"responseHeader":{`...)
+	if d.Header.RequestID != "" {
+		b = append(b, `"requestId":`...)
+		b = appendJSONString(b, d.Header.RequestID)
+		b = append(b, ',')
+	}
+	b = append(b, `"sendDate":`...)
+	b = appendJSONString(b, d.Header.SendDate)
+	b = append(b, `,"isCallback":`...)
+	b = strconv.AppendBool(b, d.Header.IsCallback)
+	b = append(b, `},"transactions":[`...)
+
+	self := mustJSON(party(d.Self))
+	status := mustJSON(bookedStatus())
+	var initiator []byte // the holder, on debits
+	if d.Self.Name != "" {
+		initiator = mustJSON(NameAddressOf(d.Self.Name, ""))
+	}
+	parties := make(map[ledger.Party][]byte, 16)
+	for i, p := range d.Postings {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		cp, ok := parties[p.Counterparty]
+		if !ok {
+			cp = mustJSON(party(p.Counterparty))
+			parties[p.Counterparty] = cp
+		}
+		b = appendDone(b, p, self, status, initiator, cp)
+	}
+	b = append(b, ']')
+	if d.PageInfo != nil {
+		b = append(b, `,"pageInfo":`...)
+		b = append(b, mustJSON(d.PageInfo)...)
+	}
+	return append(b, '}')
+}
+
+// appendDone appends one booked item as done maps it and encoding/json
+// writes TransactionInfo: the fields in the struct's order, the empty
+// omitempty ones left out. self, status, initiator and counterparty are
+// the JSON of their values ("null" for a nil pointer: left out).
+func appendDone(b []byte, p ledger.Posting, self, status, initiator, counterparty []byte) []byte {
+	b = append(b, `{"itemId":`...)
+	b = appendJSONString(b, p.TransferID)
+	b = append(b, `,"amount":"`...)
+	b = abs(p.Amount).Append(b)
+	b = append(b, '"')
+	if p.Currency != "" {
+		b = append(b, `,"currency":`...)
+		b = appendJSONString(b, p.Currency)
+	}
+	if title := truncate(p.Title, 140); title != "" {
+		b = append(b, `,"description":`...)
+		b = appendJSONString(b, title)
+	}
+	if p.Kind != "" {
+		b = append(b, `,"transactionType":`...)
+		b = appendJSONString(b, p.Kind)
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, p.TradeDate, polish.Warsaw); err == nil {
+		b = append(b, `,"tradeDate":"`...)
+		b = t.In(polish.Warsaw).AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+		b = append(b, '"')
+	}
+	sender, recipient := counterparty, self
+	b = append(b, `,"transactionCategory":`...)
+	if p.Amount < 0 {
+		b = append(b, `"`+Debit+`"`...)
+		sender, recipient = self, counterparty
+	} else {
+		b = append(b, `"`+Credit+`"`...)
+	}
+	b = append(b, `,"transactionStatus":`...)
+	b = append(b, status...)
+	if initiator != nil && p.Amount < 0 {
+		b = append(b, `,"initiator":`...)
+		b = append(b, initiator...)
+	}
+	if string(sender) != "null" {
+		b = append(b, `,"sender":`...)
+		b = append(b, sender...)
+	}
+	if string(recipient) != "null" {
+		b = append(b, `,"recipient":`...)
+		b = append(b, recipient...)
+	}
+	if !p.BookedAt.IsZero() {
+		b = append(b, `,"bookingDate":"`...)
+		b = p.BookedAt.In(polish.Warsaw).AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+		b = append(b, '"')
+	}
+	b = append(b, `,"postTransactionBalance":"`...)
+	b = p.BalanceAfter.Append(b)
+	return append(b, `"}`...)
+}
+
+// mustJSON is encoding/json's encoding of a value that always encodes.
+func mustJSON(v any) []byte {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return data
+}
+
+// appendJSONString appends s as encoding/json writes a string (with its
+// default HTML escaping): quoted; '"' and '\' escaped; control characters
+// as \b, \f, \n, \r, \t or \u00XX; '<', '>' and '&' as \u003c, \u003e,
+// \u0026; U+2028 and U+2029 as \u2028 and \u2029; each byte of invalid
+// UTF-8 as \ufffd.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+var _ gateway.JSONAppender = doneResponse{}
