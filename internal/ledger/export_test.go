@@ -1,5 +1,9 @@
 package ledger
 
+import "github.com/psd2bank/psd2bank/internal/store"
+
 // BookedItemsQuery is the SQL and arguments BookedItems runs for q (limit
 // already checked), for tests that look at its plan.
-func BookedItemsQuery(q BookedQuery, limit int) (string, []any) { return bookedItemsQuery(q, limit) }
+func BookedItemsQuery(q BookedQuery, limit int, engine store.Engine) (string, []any) {
+	return bookedItemsQuery(q, limit, engine)
+}

@@ -9,10 +9,13 @@ import (
 	"github.com/psd2bank/psd2bank/internal/store/storetest"
 )
 
-// TestBookedItemsPackedColumns checks that a page (whose identifier, code
-// and date columns are read packed into one) gives every field exactly as
-// the item read alone does, on both engines — free texts holding the
-// packing's separator and an empty counterparty account included.
+// TestBookedItemsPackedColumns checks that a page (read as one packed
+// value) gives every field exactly as the item read alone does, on both
+// engines — free texts holding the packing's separator, digits that look
+// like a length, multi-byte characters, empty texts and an empty
+// counterparty account included, and on SQLite (where a text may hold
+// them) a NUL and bytes that are not UTF-8; and that pages of one item, of
+// none, and cut by the limit read right.
 func TestBookedItemsPackedColumns(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -23,13 +26,38 @@ func TestBookedItemsPackedColumns(t *testing.T) {
 			{TransferRequest: ledger.TransferRequest{DebitAccountID: b.clearing.ID, CreditAccountID: a.ID, Amount: 100_00,
 				Debtor: ledger.Party{Name: "Sender \x1f with a separator"}, Title: "title \x1f\x1f with separators"}, BookedAt: t0.AddDate(0, 0, -2)},
 			{TransferRequest: ledger.TransferRequest{DebitAccountID: a.ID, CreditAccountID: other.ID, Amount: 25_50, Title: "żółć"}, BookedAt: t0.AddDate(0, 0, -1)},
+			{TransferRequest: ledger.TransferRequest{DebitAccountID: b.clearing.ID, CreditAccountID: a.ID, Amount: 1,
+				Debtor: ledger.Party{Name: "12\x1f3", Account: "7\x1f😀"}, Title: ""}, BookedAt: t0.AddDate(0, 0, -1)},
+			{TransferRequest: ledger.TransferRequest{DebitAccountID: a.ID, CreditAccountID: b.clearing.ID, Amount: 2,
+				Creditor: ledger.Party{Name: "Ż"}, Title: "€ 10\x1f20\x1f"}, BookedAt: t0},
+		}
+		if db.Engine() == store.SQLite { // PostgreSQL's text holds neither
+			items = append(items, ledger.HistoricalTransfer{TransferRequest: ledger.TransferRequest{DebitAccountID: b.clearing.ID, CreditAccountID: a.ID,
+				Amount: 3, Debtor: ledger.Party{Name: "nul \x00 here", Account: "\xff\xfe"}, Title: "a\x00b \xc3"}, BookedAt: t0})
 		}
 		if err := b.l.ImportHistory(ctx, items); err != nil {
 			t.Fatal(err)
 		}
-		page, _, err := b.l.BookedItems(ctx, ledger.BookedQuery{AccountID: a.ID})
-		if err != nil || len(page) != 2 {
-			t.Fatalf("%d items, %v", len(page), err)
+		page, more, err := b.l.BookedItems(ctx, ledger.BookedQuery{AccountID: a.ID})
+		if err != nil || len(page) != len(items) || more {
+			t.Fatalf("%d items, more %v, %v; want %d", len(page), more, err, len(items))
+		}
+		for i := 1; i < len(page); i++ {
+			if page[i].Seq >= page[i-1].Seq {
+				t.Errorf("not newest first: seq %d after %d", page[i].Seq, page[i-1].Seq)
+			}
+		}
+		cut, more, err := b.l.BookedItems(ctx, ledger.BookedQuery{AccountID: a.ID, Limit: 2})
+		if err != nil || len(cut) != 2 || !more || cut[0] != page[0] || cut[1] != page[1] {
+			t.Errorf("a page of 2: %d items, more %v, %v", len(cut), more, err)
+		}
+		last, more, err := b.l.BookedItems(ctx, ledger.BookedQuery{AccountID: a.ID, BeforeSeq: page[len(page)-2].Seq})
+		if err != nil || len(last) != 1 || more || last[0] != page[len(page)-1] {
+			t.Errorf("the oldest item alone: %d items, more %v, %v", len(last), more, err)
+		}
+		none, more, err := b.l.BookedItems(ctx, ledger.BookedQuery{AccountID: other.ID, AfterSeq: 1 << 40})
+		if err != nil || len(none) != 0 || more {
+			t.Errorf("an empty page: %d items, more %v, %v", len(none), more, err)
 		}
 		for _, p := range page {
 			alone, err := b.l.BookedItem(ctx, a.ID, p.TransferID)

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/store"
@@ -96,8 +97,27 @@ func TestBookedPageReadsOnlyTheIndex(t *testing.T) {
 			t.Fatal(err)
 		}
 		if db.Engine() == store.Postgres {
-			if _, err := db.ExecContext(ctx, `VACUUM ANALYZE postings`); err != nil {
-				t.Fatal(err)
+			// An index-only scan needs the table's visibility map, which
+			// VACUUM sets unless another session's open snapshot (a test
+			// of another package on the same server) holds it back; then
+			// the planner rightly reads the table and there is nothing to
+			// check.
+			var pages, visible int
+			for try := 0; ; try++ {
+				if _, err := db.ExecContext(ctx, `VACUUM ANALYZE postings`); err != nil {
+					t.Fatal(err)
+				}
+				if err := db.QueryRowContext(ctx, `SELECT relpages, relallvisible FROM pg_class
+					WHERE relname = 'postings' AND relnamespace = current_schema()::regnamespace`).Scan(&pages, &visible); err != nil {
+					t.Fatal(err)
+				}
+				if visible == pages {
+					break
+				}
+				if try == 20 {
+					t.Skipf("VACUUM left %d of %d pages not all-visible: an index-only scan cannot be expected", pages-visible, pages)
+				}
+				time.Sleep(100 * time.Millisecond)
 			}
 		}
 		from := ledger.DateOf(t0.AddDate(0, 0, -100))
@@ -107,7 +127,7 @@ func TestBookedPageReadsOnlyTheIndex(t *testing.T) {
 			if err != nil || len(page) == 0 {
 				t.Fatalf("%+v: %d items, %v", f, len(page), err)
 			}
-			query, args := ledger.BookedItemsQuery(q, 100)
+			query, args := ledger.BookedItemsQuery(q, 100, db.Engine())
 			var plan []string
 			err = db.InTx(ctx, func(tx *store.Tx) error {
 				explain := `EXPLAIN QUERY PLAN `
