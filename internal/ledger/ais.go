@@ -257,8 +257,9 @@ func bookedItemsQuery(q BookedQuery, limit int, engine store.Engine) (string, []
 // || and not by format, whose %s stops at a NUL on SQLite.
 const (
 	packSep    = "\x1f"
-	packFields = 14                                                                                     // before the texts
-	packFormat = "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f" // $4
+	packFields = 14 // before the texts
+	// packFormat is $4 of the query.
+	packFormat = "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f"
 
 	packedPostingSQLite = `format($4, seq, amount, balance_after, booked_at, id, account_id, transfer_id, currency, kind, trade_date,
 	booking_date, octet_length(title), octet_length(counterparty_name), octet_length(counterparty_account))
