@@ -1,12 +1,14 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -210,7 +212,11 @@ func bookedItemsQuery(q BookedQuery, limit int, engine store.Engine) (string, []
 		before = 1<<63 - 1
 	}
 	var sb strings.Builder
-	sb.WriteString(`SELECT COALESCE(string_agg(item, '' ORDER BY seq DESC), '') FROM (SELECT seq, `)
+	// The subquery picks the page's items in order; string_agg joins them
+	// in the order they come, which neither engine promises: the order is
+	// checked when they are cut apart (an ORDER BY in the aggregate would
+	// sort them again, a third of the query's time on SQLite).
+	sb.WriteString(`SELECT COALESCE(string_agg(item, ''), '') FROM (SELECT seq, `)
 	if engine == store.Postgres {
 		sb.WriteString(packedPostingPostgres)
 	} else {
@@ -244,8 +250,8 @@ func bookedItemsQuery(q BookedQuery, limit int, engine store.Engine) (string, []
 // driver allocates for every value of every row (a string and its
 // interface for a text, an interface for an integer): 1,000 allocations a
 // page. The page is read instead as one value: each item packed into one
-// text (packedPosting), the items joined in the page's order by
-// string_agg, cut apart here without copying.
+// text (packedPosting), the items joined by string_agg, cut apart here
+// without copying.
 //
 // An item is its identifiers, codes, dates and integers — none of which
 // holds a control character — each followed by packSep, then the byte
@@ -305,6 +311,12 @@ func unpackPostings(packed string, max int) ([]Posting, error) {
 	}
 	if len(out) > max {
 		return nil, bad("more items than asked")
+	}
+	for i := 1; i < len(out); i++ {
+		if out[i].Seq >= out[i-1].Seq { // joined out of order: put them newest first
+			slices.SortFunc(out, func(a, b Posting) int { return cmp.Compare(b.Seq, a.Seq) })
+			break
+		}
 	}
 	return out, nil
 }

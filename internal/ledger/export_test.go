@@ -7,3 +7,6 @@ import "github.com/psd2bank/psd2bank/internal/store"
 func BookedItemsQuery(q BookedQuery, limit int, engine store.Engine) (string, []any) {
 	return bookedItemsQuery(q, limit, engine)
 }
+
+// UnpackPostings cuts a packed page into its items.
+func UnpackPostings(packed string, max int) ([]Posting, error) { return unpackPostings(packed, max) }

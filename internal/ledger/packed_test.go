@@ -2,7 +2,10 @@ package ledger_test
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/store"
@@ -72,4 +75,45 @@ func TestBookedItemsPackedColumns(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestUnpackPostings checks the cutting of a packed page: items joined out
+// of order come back newest first, and a page that is not well formed is
+// an error, never a wrong item.
+func TestUnpackPostings(t *testing.T) {
+	item := func(seq int, title, name, account string) string {
+		return strings.Join([]string{strconv.Itoa(seq), "-150", "250", "1764000000000000", "p" + strconv.Itoa(seq), "a", "t", "PLN", "elixir",
+			"2026-11-20", "2026-11-21", strconv.Itoa(len(title)), strconv.Itoa(len(name)), strconv.Itoa(len(account))}, "\x1f") + "\x1f" + title + name + account
+	}
+	page, err := ledger.UnpackPostings(item(5, "ż\x1f5", "", "acc")+item(7, "", "N\x00", "")+item(6, "t", "n", "a"), 3)
+	if err != nil || len(page) != 3 {
+		t.Fatalf("%d items, %v", len(page), err)
+	}
+	if page[0].Seq != 7 || page[1].Seq != 6 || page[2].Seq != 5 {
+		t.Errorf("not newest first: %d %d %d", page[0].Seq, page[1].Seq, page[2].Seq)
+	}
+	want := ledger.Posting{ID: "p5", AccountID: "a", Seq: 5, TransferID: "t", Amount: -150, BalanceAfter: 250, Currency: "PLN", Kind: "elixir",
+		Title: "ż\x1f5", Counterparty: ledger.Party{Account: "acc"}, TradeDate: "2026-11-20", BookingDate: "2026-11-21", BookedAt: time.UnixMicro(1764000000000000).UTC()}
+	if page[2] != want {
+		t.Errorf("got  %+v\nwant %+v", page[2], want)
+	}
+	if page[0].Counterparty.Name != "N\x00" {
+		t.Errorf("name %q", page[0].Counterparty.Name)
+	}
+	if empty, err := ledger.UnpackPostings("", 101); err != nil || len(empty) != 0 {
+		t.Errorf("an empty page: %d items, %v", len(empty), err)
+	}
+	good := item(1, "title", "name", "account")
+	for _, bad := range []string{
+		good[:len(good)-1], // a text shorter than its length
+		strings.Replace(good, "\x1f5\x1f4\x1f7\x1f", "\x1f5\x1f4\x1f9\x1f", 1),  // a length past the end
+		strings.Replace(good, "\x1f5\x1f4\x1f7\x1f", "\x1f-1\x1f4\x1f7\x1f", 1), // a negative length
+		strings.Replace(good, "-150", "x", 1),                                   // a number that is not one
+		strings.Join(strings.Split(good, "\x1f")[:10], "\x1f"),                  // too few fields
+		good + good + good, // more items than asked
+	} {
+		if _, err := ledger.UnpackPostings(bad, 2); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
 }
