@@ -177,12 +177,9 @@ func hashSigningInput(headerSeg string, payload []byte, raw bool) [sha256.Size]b
 	} else {
 		// Base64 of whole 3-byte groups, chunk by chunk, is the base64 of
 		// their concatenation; the last group alone ends it unpadded.
-		const chunk = len(buf) / 4 * 3
+		const chunk = len(buf) / 4 * 3 // whole groups: only the last chunk may end short
 		for len(payload) > 0 {
 			n := min(len(payload), chunk)
-			if n < len(payload) {
-				n -= n % 3
-			}
 			base64.RawURLEncoding.Encode(buf[:], payload[:n])
 			h.Write(buf[:base64.RawURLEncoding.EncodedLen(n)])
 			payload = payload[n:]
