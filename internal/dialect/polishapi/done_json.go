@@ -3,6 +3,8 @@ package polishapi
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -16,9 +18,9 @@ import (
 // TransactionsDoneInfoResponse{h, DoneItems(Postings, Self), PageInfo},
 // without building the items and without reflection. A page is 100 items
 // and about 80 kB; the per-item mapping and reflection were a fifth of the
-// request's CPU and a third of its allocations. What the items of a page
-// share — the holder's side, the status, each counterparty — is encoded
-// once per page, by encoding/json itself; what differs per item is
+// request's CPU and a third of its allocations. What the items share — the
+// holder's side, the status, the counterparties — is encoded by
+// encoding/json itself, once (partyJSON); what differs per item is
 // appended here. TestDoneResponseJSON compares both byte for byte.
 type doneResponse struct {
 	Header   ResponseHeader
@@ -44,23 +46,16 @@ func (d doneResponse) AppendJSON(b []byte) []byte {
 	b = strconv.AppendBool(b, d.Header.IsCallback)
 	b = append(b, `},"transactions":[`...)
 
-	self := mustJSON(party(d.Self))
-	status := mustJSON(bookedStatus())
+	self := partyJSON(d.Self)
 	var initiator []byte // the holder, on debits
 	if d.Self.Name != "" {
 		initiator = mustJSON(NameAddressOf(d.Self.Name, ""))
 	}
-	parties := make(map[ledger.Party][]byte, 16)
 	for i, p := range d.Postings {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		cp, ok := parties[p.Counterparty]
-		if !ok {
-			cp = mustJSON(party(p.Counterparty))
-			parties[p.Counterparty] = cp
-		}
-		b = appendDone(b, p, self, status, initiator, cp)
+		b = appendDone(b, p, self, bookedStatusJSON, initiator, partyJSON(p.Counterparty))
 	}
 	b = append(b, ']')
 	if d.PageInfo != nil {
@@ -127,6 +122,41 @@ func appendDone(b []byte, p ledger.Posting, self, status, initiator, counterpart
 	b = append(b, `,"postTransactionBalance":"`...)
 	b = p.BalanceAfter.Append(b)
 	return append(b, `"}`...)
+}
+
+var bookedStatusJSON = mustJSON(bookedStatus())
+
+// parties holds the JSON of the parties of recent pages: party(p) depends
+// on nothing but p (the bank directory is compiled in), and a page often
+// shows the same counterparties as the pages before it — mapping and
+// encoding them was a third of the page's encoding.
+var parties struct {
+	sync.RWMutex
+	json map[ledger.Party][]byte
+}
+
+// maxParties bounds parties; when it is full it starts again empty.
+const maxParties = 4096
+
+// partyJSON is the JSON of party(p) ("null" when it is nil).
+func partyJSON(p ledger.Party) []byte {
+	parties.RLock()
+	data, ok := parties.json[p]
+	parties.RUnlock()
+	if ok {
+		return data
+	}
+	data = mustJSON(party(p))
+	// The key's strings are cut from a whole page read from the database:
+	// copied, so that the cache does not keep pages alive.
+	p = ledger.Party{Name: strings.Clone(p.Name), Account: strings.Clone(p.Account)}
+	parties.Lock()
+	if parties.json == nil || len(parties.json) >= maxParties {
+		parties.json = make(map[ledger.Party][]byte, 256)
+	}
+	parties.json[p] = data
+	parties.Unlock()
+	return data
 }
 
 // mustJSON is encoding/json's encoding of a value that always encodes.

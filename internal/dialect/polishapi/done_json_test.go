@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/ledger"
@@ -115,5 +117,33 @@ func TestWriteJSONAppends(t *testing.T) {
 	rec := httptest.NewRecorder()
 	if err := gateway.WriteJSON(rec, 201, d); err != nil || !bytes.Equal(rec.Body.Bytes(), want) || rec.Code != 201 {
 		t.Fatalf("WriteJSON: %v, %d %s, want %s", err, rec.Code, rec.Body.Bytes(), want)
+	}
+}
+
+// TestPartyJSONBounded checks that the parties' JSON cache gives what
+// encoding/json gives for party(p), on a miss and on a hit, that it never
+// holds more than maxParties, and that its keys are copies (not the
+// caller's strings, which may be cut from a whole page).
+func TestPartyJSONBounded(t *testing.T) {
+	page := strings.Repeat("Jan Kowalski ", 1000)
+	for i := range maxParties + 10 {
+		p := ledger.Party{Name: page[:13+i%500], Account: strconv.Itoa(i)}
+		want := mustJSON(party(p))
+		if got := partyJSON(p); !bytes.Equal(got, want) {
+			t.Fatalf("%d: %s, want %s", i, got, want)
+		}
+		if got := partyJSON(p); !bytes.Equal(got, want) {
+			t.Fatalf("%d, hit: %s, want %s", i, got, want)
+		}
+	}
+	parties.RLock()
+	defer parties.RUnlock()
+	if n := len(parties.json); n > maxParties || n == 0 {
+		t.Errorf("%d parties held, at most %d", n, maxParties)
+	}
+	for p := range parties.json {
+		if p.Name != "" && unsafe.StringData(p.Name) == unsafe.StringData(page) {
+			t.Fatalf("a key shares the caller's string")
+		}
 	}
 }
