@@ -34,14 +34,18 @@ func (b *bufferedWriter) release() {
 // be those json.Marshal gives for what it stands for.
 type JSONAppender interface {
 	AppendJSON(b []byte) []byte
+	// JSONSizeHint is about how many bytes AppendJSON appends, so that the
+	// buffer grows once to hold them (and not by doubling, then copied).
+	JSONSizeHint() int
 }
 
 // writeJSON is WriteJSON into the gateway's buffer: encoded straight into
 // it, the same bytes json.Marshal gives (without the encoder's newline).
 func (b *bufferedWriter) writeJSON(status int, v any) error {
 	if a, ok := v.(JSONAppender); ok {
-		// Appended into the buffer's free space: no copy when it fits,
-		// which it does once the pooled buffer has served a page.
+		// Appended into the buffer's free space, grown once beforehand:
+		// no copy when it fits.
+		b.body.Grow(a.JSONSizeHint())
 		b.body.Write(a.AppendJSON(b.body.AvailableBuffer()))
 	} else {
 		start := b.body.Len()

@@ -8,6 +8,8 @@ import (
 
 type appended struct{ Text string }
 
+func (a appended) JSONSizeHint() int { return 100 }
+
 func (a appended) AppendJSON(b []byte) []byte {
 	data, _ := json.Marshal(struct{ Text string }{a.Text})
 	return append(b, data...)

@@ -32,6 +32,10 @@ type doneResponse struct {
 // MarshalJSON is AppendJSON, for a writer other than the gateway's.
 func (d doneResponse) MarshalJSON() ([]byte, error) { return d.AppendJSON(nil), nil }
 
+// JSONSizeHint is a little more than an answer's usual size: about 820
+// bytes an item (gateway.JSONAppender).
+func (d doneResponse) JSONSizeHint() int { return 512 + 1024*len(d.Postings) }
+
 // AppendJSON appends the answer's JSON to b (gateway.JSONAppender).
 func (d doneResponse) AppendJSON(b []byte) []byte {
 	b = append(b, `{"responseHeader":{`...)
