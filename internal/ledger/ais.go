@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/money"
@@ -42,14 +43,17 @@ type ItemFilter struct {
 	Side                 Side
 }
 
-// where appends the filter's conditions on the given columns to sb.
+// where appends the filter's conditions on the given columns to sb, and
+// their arguments to args (only the arguments when sb is nil).
 // amountSigned tells whether amount is signed (postings: negative for a
 // debit) or always positive (transfers, holds: the side is fixed by the
 // query).
 func (f ItemFilter) where(sb *strings.Builder, args *[]any, trade, booking, amount string, amountSigned bool) {
 	cond := func(format string, v any) {
 		*args = append(*args, v)
-		fmt.Fprintf(sb, " AND "+format, len(*args))
+		if sb != nil {
+			fmt.Fprintf(sb, " AND "+format, len(*args))
+		}
 	}
 	if f.TradeFrom != "" && trade != "" {
 		cond(trade+" >= $%d", f.TradeFrom)
@@ -72,10 +76,11 @@ func (f ItemFilter) where(sb *strings.Builder, args *[]any, trade, booking, amou
 		}
 		return
 	}
-	switch f.Side {
-	case Debits:
+	switch {
+	case sb == nil:
+	case f.Side == Debits:
 		sb.WriteString(" AND " + amount + " < 0")
-	case Credits:
+	case f.Side == Credits:
 		sb.WriteString(" AND " + amount + " > 0")
 	}
 	// The absolute amount between the bounds: on the side asked, or on
@@ -89,6 +94,9 @@ func (f ItemFilter) where(sb *strings.Builder, args *[]any, trade, booking, amou
 			lo = 1
 		}
 		*args = append(*args, lo, hi, -hi, -lo)
+		if sb == nil {
+			return
+		}
 		n := len(*args)
 		fmt.Fprintf(sb, " AND ((%s BETWEEN $%d AND $%d) OR (%s BETWEEN $%d AND $%d))", amount, n-3, n-2, amount, n-1, n)
 	}
@@ -184,7 +192,7 @@ func (l *Ledger) BookedItems(ctx context.Context, q BookedQuery) ([]Posting, boo
 	if err := l.db.QueryRowContext(ctx, query, args...).Scan(&packed); err != nil {
 		return nil, false, err
 	}
-	page, err := unpackPostings(packed, limit+1)
+	page, err := unpackPostings(packed, q.AccountID, limit+1)
 	if err != nil {
 		return nil, false, err
 	}
@@ -211,40 +219,75 @@ func bookedItemsQuery(q BookedQuery, limit int, engine store.Engine) (string, []
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	var sb strings.Builder
+	// The SQL depends on which filters are set, not on their values: made
+	// once per shape, the arguments every time.
+	from := earliestDate(q.TradeFrom, q.BookingFrom)
+	shape := bookedShape{engine: engine, from: from != "", bookingTo: q.BookingTo != "", tradeFrom: q.TradeFrom != "",
+		tradeTo: q.TradeTo != "", bookingFrom: q.BookingFrom != "", min: q.MinAmount > 0, max: q.MaxAmount > 0, side: q.Side}
+	bookedSQL.RLock()
+	query, ok := bookedSQL.m[shape]
+	bookedSQL.RUnlock()
+	var sb *strings.Builder
+	if !ok {
+		sb = new(strings.Builder)
+	}
+	write := func(format string, n ...any) {
+		if sb != nil {
+			fmt.Fprintf(sb, format, n...)
+		}
+	}
 	// The subquery picks the page's items in order; string_agg joins them
 	// in the order they come, which neither engine promises: the order is
 	// checked when they are cut apart (an ORDER BY in the aggregate would
 	// sort them again, a third of the query's time on SQLite).
-	sb.WriteString(`SELECT COALESCE(string_agg(item, ''), '') FROM (SELECT seq, `)
+	item := packedPostingSQLite
 	if engine == store.Postgres {
-		sb.WriteString(packedPostingPostgres)
-	} else {
-		sb.WriteString(packedPostingSQLite)
+		item = packedPostingPostgres
 	}
-	sb.WriteString(` AS item FROM postings WHERE account_id = $1 AND seq < $2 AND seq > $3`)
-	args := []any{q.AccountID, before, q.AfterSeq, packFormat}
+	write(`SELECT COALESCE(string_agg(item, ''), '') FROM (SELECT seq, %s AS item FROM postings
+	WHERE account_id = $1 AND seq < $2 AND seq > $3`, item)
+	args := make([]any, 0, 8)
+	args = append(args, q.AccountID, before, q.AfterSeq, packFormat)
 	// Date bounds become sequence bounds too: an account's items are booked
 	// in sequence order, so its booking dates never decrease with seq, and
 	// an item traded on or after a day is booked on or after it. Found on
 	// the (account_id, booking_date, seq) index, they keep a page's cost
 	// independent of how much history lies outside the dates, where the
 	// date conditions alone would have the scan walk all of it.
-	if from := earliestDate(q.TradeFrom, q.BookingFrom); from != "" {
+	if from != "" {
 		args = append(args, from)
-		fmt.Fprintf(&sb, ` AND seq > COALESCE((SELECT seq FROM postings WHERE account_id = $1 AND booking_date < $%d
+		write(` AND seq > COALESCE((SELECT seq FROM postings WHERE account_id = $1 AND booking_date < $%d
 			ORDER BY booking_date DESC, seq DESC LIMIT 1), 0)`, len(args))
 	}
 	if q.BookingTo != "" {
 		args = append(args, q.BookingTo)
-		fmt.Fprintf(&sb, ` AND seq < COALESCE((SELECT seq FROM postings WHERE account_id = $1 AND booking_date > $%d
+		write(` AND seq < COALESCE((SELECT seq FROM postings WHERE account_id = $1 AND booking_date > $%d
 			ORDER BY booking_date, seq LIMIT 1), $2)`, len(args))
 	}
-	q.ItemFilter.where(&sb, &args, "trade_date", "booking_date", "amount", true)
+	q.ItemFilter.where(sb, &args, "trade_date", "booking_date", "amount", true)
 	args = append(args, limit+1)
-	fmt.Fprintf(&sb, " ORDER BY seq DESC LIMIT $%d) page", len(args))
-	return sb.String(), args
+	if sb != nil {
+		fmt.Fprintf(sb, " ORDER BY seq DESC LIMIT $%d) page", len(args))
+		query = sb.String()
+		bookedSQL.Lock()
+		bookedSQL.m[shape] = query
+		bookedSQL.Unlock()
+	}
+	return query, args
 }
+
+// bookedShape is what the SQL of a page of booked items depends on.
+type bookedShape struct {
+	engine                                                     store.Engine
+	from, bookingTo, tradeFrom, tradeTo, bookingFrom, min, max bool
+	side                                                       Side
+}
+
+// bookedSQL holds the SQL of each shape met (a few hundred at most).
+var bookedSQL = struct {
+	sync.RWMutex
+	m map[bookedShape]string
+}{m: map[bookedShape]string{}}
 
 // A page of booked items reads 100 rows of 14 columns, and the database
 // driver allocates for every value of every row (a string and its
@@ -253,7 +296,8 @@ func bookedItemsQuery(q BookedQuery, limit int, engine store.Engine) (string, []
 // text (packedPosting), the items joined by string_agg, cut apart here
 // without copying.
 //
-// An item is its identifiers, codes, dates and integers — none of which
+// An item is its identifiers, codes, dates and integers (not the account,
+// which the query names) — none of which
 // holds a control character — each followed by packSep, then the byte
 // lengths of its three free texts (title, counterparty's name and
 // account), each followed by packSep, then those texts back to back. The
@@ -263,20 +307,21 @@ func bookedItemsQuery(q BookedQuery, limit int, engine store.Engine) (string, []
 // || and not by format, whose %s stops at a NUL on SQLite.
 const (
 	packSep    = "\x1f"
-	packFields = 14 // before the texts
+	packFields = 13 // before the texts
 	// packFormat is $4 of the query.
-	packFormat = "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f"
+	packFormat = "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f"
 
-	packedPostingSQLite = `format($4, seq, amount, balance_after, booked_at, id, account_id, transfer_id, currency, kind, trade_date,
+	packedPostingSQLite = `format($4, seq, amount, balance_after, booked_at, id, transfer_id, currency, kind, trade_date,
 	booking_date, octet_length(title), octet_length(counterparty_name), octet_length(counterparty_account))
 	|| title || counterparty_name || counterparty_account`
-	packedPostingPostgres = `format($4, seq, amount, balance_after, booked_at, id, account_id, transfer_id, currency, kind, trade_date,
+	packedPostingPostgres = `format($4, seq, amount, balance_after, booked_at, id, transfer_id, currency, kind, trade_date,
 	booking_date, octet_length(convert_to(title, 'UTF8')), octet_length(convert_to(counterparty_name, 'UTF8')),
 	octet_length(convert_to(counterparty_account, 'UTF8'))) || title || counterparty_name || counterparty_account`
 )
 
-// unpackPostings cuts a packed page into its items (at most max).
-func unpackPostings(packed string, max int) ([]Posting, error) {
+// unpackPostings cuts a packed page of the account's into its items (at
+// most max).
+func unpackPostings(packed, accountID string, max int) ([]Posting, error) {
 	bad := func(what string) error { return fmt.Errorf("read booked items: %s in the packed page", what) }
 	var out []Posting
 	for packed != "" {
@@ -291,7 +336,7 @@ func unpackPostings(packed string, max int) ([]Posting, error) {
 			}
 		}
 		var n [7]int64 // seq, amount, balance, booked at, three lengths
-		for i, s := range [...]string{f[0], f[1], f[2], f[3], f[11], f[12], f[13]} {
+		for i, s := range [...]string{f[0], f[1], f[2], f[3], f[10], f[11], f[12]} {
 			v, err := strconv.ParseInt(s, 10, 64)
 			if err != nil {
 				return nil, bad("a number that is not one")
@@ -304,7 +349,7 @@ func unpackPostings(packed string, max int) ([]Posting, error) {
 		}
 		out = append(out, Posting{
 			Seq: n[0], Amount: money.Amount(n[1]), BalanceAfter: money.Amount(n[2]), BookedAt: fromMicros(n[3]),
-			ID: f[4], AccountID: f[5], TransferID: f[6], Currency: f[7], Kind: f[8], TradeDate: f[9], BookingDate: f[10],
+			ID: f[4], AccountID: accountID, TransferID: f[5], Currency: f[6], Kind: f[7], TradeDate: f[8], BookingDate: f[9],
 			Title: packed[:n[4]], Counterparty: Party{Name: packed[n[4] : n[4]+n[5]], Account: packed[n[4]+n[5] : texts]},
 		})
 		packed = packed[texts:]

@@ -9,4 +9,6 @@ func BookedItemsQuery(q BookedQuery, limit int, engine store.Engine) (string, []
 }
 
 // UnpackPostings cuts a packed page into its items.
-func UnpackPostings(packed string, max int) ([]Posting, error) { return unpackPostings(packed, max) }
+func UnpackPostings(packed, accountID string, max int) ([]Posting, error) {
+	return unpackPostings(packed, accountID, max)
+}

@@ -82,10 +82,10 @@ func TestBookedItemsPackedColumns(t *testing.T) {
 // an error, never a wrong item.
 func TestUnpackPostings(t *testing.T) {
 	item := func(seq int, title, name, account string) string {
-		return strings.Join([]string{strconv.Itoa(seq), "-150", "250", "1764000000000000", "p" + strconv.Itoa(seq), "a", "t", "PLN", "elixir",
+		return strings.Join([]string{strconv.Itoa(seq), "-150", "250", "1764000000000000", "p" + strconv.Itoa(seq), "t", "PLN", "elixir",
 			"2026-11-20", "2026-11-21", strconv.Itoa(len(title)), strconv.Itoa(len(name)), strconv.Itoa(len(account))}, "\x1f") + "\x1f" + title + name + account
 	}
-	page, err := ledger.UnpackPostings(item(5, "ż\x1f5", "", "acc")+item(7, "", "N\x00", "")+item(6, "t", "n", "a"), 3)
+	page, err := ledger.UnpackPostings(item(5, "ż\x1f5", "", "acc")+item(7, "", "N\x00", "")+item(6, "t", "n", "a"), "a", 3)
 	if err != nil || len(page) != 3 {
 		t.Fatalf("%d items, %v", len(page), err)
 	}
@@ -100,7 +100,7 @@ func TestUnpackPostings(t *testing.T) {
 	if page[0].Counterparty.Name != "N\x00" {
 		t.Errorf("name %q", page[0].Counterparty.Name)
 	}
-	if empty, err := ledger.UnpackPostings("", 101); err != nil || len(empty) != 0 {
+	if empty, err := ledger.UnpackPostings("", "a", 101); err != nil || len(empty) != 0 {
 		t.Errorf("an empty page: %d items, %v", len(empty), err)
 	}
 	good := item(1, "title", "name", "account")
@@ -109,10 +109,10 @@ func TestUnpackPostings(t *testing.T) {
 		strings.Replace(good, "\x1f5\x1f4\x1f7\x1f", "\x1f5\x1f4\x1f9\x1f", 1),  // a length past the end
 		strings.Replace(good, "\x1f5\x1f4\x1f7\x1f", "\x1f-1\x1f4\x1f7\x1f", 1), // a negative length
 		strings.Replace(good, "-150", "x", 1),                                   // a number that is not one
-		strings.Join(strings.Split(good, "\x1f")[:10], "\x1f"),                  // too few fields
+		strings.Join(strings.Split(good, "\x1f")[:9], "\x1f"),                   // too few fields
 		good + good + good, // more items than asked
 	} {
-		if _, err := ledger.UnpackPostings(bad, 2); err == nil {
+		if _, err := ledger.UnpackPostings(bad, "a", 2); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -179,4 +180,39 @@ func TestBookedPageReadsOnlyTheIndex(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestBookedItemsQueryShapes checks the SQL kept per filter shape: a query
+// made again for the same shape (other values) is the same text, and its
+// arguments are as many as the text's highest placeholder, in every shape.
+func TestBookedItemsQueryShapes(t *testing.T) {
+	placeholder := regexp.MustCompile(`\$(\d+)`)
+	for _, engine := range []store.Engine{store.SQLite, store.Postgres} {
+		for _, f := range []ledger.ItemFilter{{}, {BookingFrom: "2026-01-01"}, {TradeFrom: "2026-01-01", BookingTo: "2026-02-01"},
+			{TradeTo: "2026-03-01", MinAmount: 100}, {MaxAmount: 5, Side: ledger.Debits}, {MinAmount: 1, MaxAmount: 9, Side: ledger.Credits, BookingFrom: "2026-01-01"}} {
+			g := f
+			g.MinAmount, g.MaxAmount = f.MinAmount*3, f.MaxAmount*7
+			for _, d := range []*string{&g.TradeFrom, &g.TradeTo, &g.BookingFrom, &g.BookingTo} {
+				if *d != "" {
+					*d = "2025-12-31"
+				}
+			}
+			q1, a1 := ledger.BookedItemsQuery(ledger.BookedQuery{AccountID: "a", ItemFilter: f}, 100, engine)
+			q2, a2 := ledger.BookedItemsQuery(ledger.BookedQuery{AccountID: "b", ItemFilter: g, BeforeSeq: 7, AfterSeq: 2}, 10, engine)
+			if q1 != q2 || len(a1) != len(a2) {
+				t.Errorf("%s %+v: the same shape gave another query or %d and %d arguments", engine, f, len(a1), len(a2))
+			}
+			highest := 0
+			for _, m := range placeholder.FindAllStringSubmatch(q1, -1) {
+				n, _ := strconv.Atoi(m[1])
+				highest = max(highest, n)
+			}
+			if highest != len(a1) {
+				t.Errorf("%s %+v: placeholders up to $%d, %d arguments", engine, f, highest, len(a1))
+			}
+			if a2[0] != "b" || a2[1] != int64(7) || a2[2] != int64(2) || a2[len(a2)-1] != 11 {
+				t.Errorf("%s %+v: arguments %v", engine, f, a2)
+			}
+		}
+	}
 }
