@@ -289,7 +289,7 @@ var bookedSQL = struct {
 	m map[bookedShape]string
 }{m: map[bookedShape]string{}}
 
-// A page of booked items reads 100 rows of 14 columns, and the database
+// A page of booked items reads 100 rows of 14 columns; the database
 // driver allocates for every value of every row (a string and its
 // interface for a text, an interface for an integer): 1,000 allocations a
 // page. The page is read instead as one value: each item packed into one
@@ -298,14 +298,14 @@ var bookedSQL = struct {
 //
 // An item is its identifiers, codes, dates and integers (not the account,
 // which the query names) — none of which holds a control character — each
-// followed by packSep, then the byte
-// lengths of its three free texts (title, counterparty's name and
-// account), each followed by packSep, then those texts back to back. The
-// lengths are the UTF-8 bytes Go receives: SQLite's octet_length of a text
-// in a UTF-8 database (NULs and all); on PostgreSQL, of the text converted
-// to UTF-8, whatever the server's encoding. concat (both engines) and not
-// format: format's %s stops at a NUL on SQLite, and concat is the faster
-// (PostgreSQL needs the separator's type said once).
+// followed by packSep, then the byte lengths of its three free texts
+// (title, counterparty's name and account), each followed by packSep, then
+// those texts back to back. The lengths are the UTF-8 bytes Go receives:
+// SQLite's octet_length of a text in a UTF-8 database (NULs and all); on
+// PostgreSQL, of the text converted to UTF-8, whatever the server's
+// encoding. The item is made by concat on both engines, not format: format's
+// %s stops at a NUL on SQLite, and concat is the faster (PostgreSQL needs
+// the separator's type said once).
 const (
 	packSep    = "\x1f"
 	packFields = 13 // before the texts
