@@ -55,11 +55,12 @@ func (d doneResponse) AppendJSON(b []byte) []byte {
 	if d.Self.Name != "" {
 		initiator = mustJSON(NameAddressOf(d.Self.Name, ""))
 	}
+	var day tradeDay
 	for i, p := range d.Postings {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendDone(b, p, self, bookedStatusJSON, initiator, partyJSON(p.Counterparty))
+		b = appendDone(b, p, self, bookedStatusJSON, initiator, partyJSON(p.Counterparty), &day)
 	}
 	b = append(b, ']')
 	if d.PageInfo != nil {
@@ -73,7 +74,7 @@ func (d doneResponse) AppendJSON(b []byte) []byte {
 // writes TransactionInfo: the fields in the struct's order, the empty
 // omitempty ones left out. self, status, initiator and counterparty are
 // the JSON of their values ("null" for a nil pointer: left out).
-func appendDone(b []byte, p ledger.Posting, self, status, initiator, counterparty []byte) []byte {
+func appendDone(b []byte, p ledger.Posting, self, status, initiator, counterparty []byte, day *tradeDay) []byte {
 	b = append(b, `{"itemId":`...)
 	b = appendJSONString(b, p.TransferID)
 	b = append(b, `,"amount":"`...)
@@ -91,9 +92,9 @@ func appendDone(b []byte, p ledger.Posting, self, status, initiator, counterpart
 		b = append(b, `,"transactionType":`...)
 		b = appendJSONString(b, p.Kind)
 	}
-	if t, err := time.ParseInLocation(time.DateOnly, p.TradeDate, polish.Warsaw); err == nil {
+	if dt := day.dateTime(p.TradeDate); dt != nil {
 		b = append(b, `,"tradeDate":"`...)
-		b = t.In(polish.Warsaw).AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+		b = append(b, dt...)
 		b = append(b, '"')
 	}
 	sender, recipient := counterparty, self
@@ -120,12 +121,72 @@ func appendDone(b []byte, p ledger.Posting, self, status, initiator, counterpart
 	}
 	if !p.BookedAt.IsZero() {
 		b = append(b, `,"bookingDate":"`...)
-		b = p.BookedAt.In(polish.Warsaw).AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+		b = appendDateTime(b, p.BookedAt)
 		b = append(b, '"')
 	}
 	b = append(b, `,"postTransactionBalance":"`...)
 	b = p.BalanceAfter.Append(b)
 	return append(b, `"}`...)
+}
+
+// tradeDay is DayTime of the last trade date met: the items of a page,
+// newest first, mostly share their day with the item before.
+type tradeDay struct {
+	day     string
+	set, ok bool
+	buf     [40]byte
+	n       int
+}
+
+// dateTime is DayTime(day) as bytes, nil when DayTime gives "".
+func (d *tradeDay) dateTime(day string) []byte {
+	if !d.set || day != d.day {
+		d.day, d.set, d.ok = day, true, false
+		if t, err := time.ParseInLocation(time.DateOnly, day, polish.Warsaw); err == nil {
+			d.ok, d.n = true, len(appendDateTime(d.buf[:0], t))
+		}
+	}
+	if !d.ok {
+		return nil
+	}
+	return d.buf[:d.n]
+}
+
+// appendDateTime appends DateTime(t) of a non-zero t: the moment in Polish
+// time as "2006-01-02T15:04:05.000Z07:00", written without parsing the
+// layout for each item (AppendFormat, for years it would write otherwise).
+func appendDateTime(b []byte, t time.Time) []byte {
+	t = t.In(polish.Warsaw)
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	}
+	hour, min, sec := t.Clock()
+	two := func(b []byte, v int) []byte { return append(b, byte('0'+v/10), byte('0'+v%10)) }
+	b = append(b, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-')
+	b = two(b, int(month))
+	b = append(b, '-')
+	b = two(b, day)
+	b = append(b, 'T')
+	b = two(b, hour)
+	b = append(b, ':')
+	b = two(b, min)
+	b = append(b, ':')
+	b = two(b, sec)
+	ms := t.Nanosecond() / 1e6
+	b = append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	_, offset := t.Zone()
+	if offset == 0 {
+		return append(b, 'Z')
+	}
+	sign := byte('+')
+	if offset < 0 {
+		sign, offset = '-', -offset
+	}
+	b = append(b, sign)
+	b = two(b, offset/3600)
+	b = append(b, ':')
+	return two(b, offset/60%60)
 }
 
 var bookedStatusJSON = mustJSON(bookedStatus())

@@ -147,3 +147,43 @@ func TestPartyJSONBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendDateTime checks the hand-written date-time against DateTime
+// (time's AppendFormat) for instants around Poland's clock changes, in
+// the years of local mean time and war-time offsets, at the ends of the
+// four-digit years and past them, and at random; and the trade day kept
+// from item to item against DayTime, the same day, another, and days that
+// are not dates.
+func TestAppendDateTime(t *testing.T) {
+	var ts []time.Time
+	for _, y := range []int{2025, 2026} {
+		for _, m := range []time.Month{time.March, time.October} {
+			for h := -3; h <= 3; h++ {
+				last := time.Date(y, m+1, 0, 1, 0, 0, 0, time.UTC)
+				for last.Weekday() != time.Sunday {
+					last = last.AddDate(0, 0, -1)
+				}
+				ts = append(ts, last.Add(time.Duration(h)*30*time.Minute), last.Add(time.Duration(h)*30*time.Minute-time.Nanosecond))
+			}
+		}
+	}
+	ts = append(ts, time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), time.Date(1900, 6, 1, 12, 0, 0, 999_999_999, time.UTC),
+		time.Date(1944, 6, 1, 12, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 22, 59, 59, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 30, 0, 0, time.UTC), time.Date(-5, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC))
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		ts = append(ts, time.Unix(rng.Int64N(8_000_000_000)-4_000_000_000, rng.Int64N(1e9)))
+	}
+	for _, tm := range ts {
+		if got, want := string(appendDateTime(nil, tm)), DateTime(tm); got != want {
+			t.Errorf("%v: %s, want %s", tm.UTC(), got, want)
+		}
+	}
+	var d tradeDay
+	for _, day := range []string{"", "", "2026-03-29", "2026-03-29", "2026-10-25", "x", "x", "2026-02-30", "2026-10-25", "", "1900-01-01"} {
+		got := d.dateTime(day)
+		if want := DayTime(day); string(got) != want || (got == nil) != (want == "") {
+			t.Errorf("day %q: %q, want %q", day, got, want)
+		}
+	}
+}
