@@ -569,12 +569,17 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 	if b, ok := w.(*bufferedWriter); ok {
 		return b.writeJSON(status, v)
 	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
+	var data []byte
+	if a, ok := v.(JSONAppender); ok {
+		data = a.AppendJSON(nil)
+	} else {
+		var err error
+		if data, err = json.Marshal(v); err != nil {
+			return err
+		}
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	_, err = w.Write(data)
+	_, err := w.Write(data)
 	return err
 }

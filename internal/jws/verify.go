@@ -10,7 +10,6 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
-	"io"
 	"math/big"
 )
 
@@ -163,14 +162,28 @@ func badSignature(h *Header, cert *x509.Certificate) error {
 // hash instead of building the signing input.
 func hashSigningInput(headerSeg string, payload []byte, raw bool) [sha256.Size]byte {
 	h := sha256.New()
-	io.WriteString(h, headerSeg)
+	// Written in chunks through a buffer on the stack: io.WriteString would
+	// copy the header (with its certificate chain, kilobytes) to the heap,
+	// and a base64 stream encoder is a heap object too.
+	var buf [1024]byte
+	for s := headerSeg; s != ""; {
+		n := copy(buf[:], s)
+		h.Write(buf[:n])
+		s = s[n:]
+	}
 	h.Write([]byte{'.'})
 	if raw {
 		h.Write(payload)
 	} else {
-		enc := base64.NewEncoder(base64.RawURLEncoding, h)
-		enc.Write(payload)
-		enc.Close()
+		// Base64 of whole 3-byte groups, chunk by chunk, is the base64 of
+		// their concatenation; the last group alone ends it unpadded.
+		const chunk = len(buf) / 4 * 3 // whole groups: only the last chunk may end short
+		for len(payload) > 0 {
+			n := min(len(payload), chunk)
+			base64.RawURLEncoding.Encode(buf[:], payload[:n])
+			h.Write(buf[:base64.RawURLEncoding.EncodedLen(n)])
+			payload = payload[n:]
+		}
 	}
 	var sum [sha256.Size]byte
 	h.Sum(sum[:0])

@@ -1,13 +1,17 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/money"
@@ -39,14 +43,17 @@ type ItemFilter struct {
 	Side                 Side
 }
 
-// where appends the filter's conditions on the given columns to sb.
+// where appends the filter's conditions on the given columns to sb, and
+// their arguments to args (only the arguments when sb is nil).
 // amountSigned tells whether amount is signed (postings: negative for a
 // debit) or always positive (transfers, holds: the side is fixed by the
 // query).
 func (f ItemFilter) where(sb *strings.Builder, args *[]any, trade, booking, amount string, amountSigned bool) {
 	cond := func(format string, v any) {
 		*args = append(*args, v)
-		fmt.Fprintf(sb, " AND "+format, len(*args))
+		if sb != nil {
+			fmt.Fprintf(sb, " AND "+format, len(*args))
+		}
 	}
 	if f.TradeFrom != "" && trade != "" {
 		cond(trade+" >= $%d", f.TradeFrom)
@@ -69,10 +76,11 @@ func (f ItemFilter) where(sb *strings.Builder, args *[]any, trade, booking, amou
 		}
 		return
 	}
-	switch f.Side {
-	case Debits:
+	switch {
+	case sb == nil:
+	case f.Side == Debits:
 		sb.WriteString(" AND " + amount + " < 0")
-	case Credits:
+	case f.Side == Credits:
 		sb.WriteString(" AND " + amount + " > 0")
 	}
 	// The absolute amount between the bounds: on the side asked, or on
@@ -86,6 +94,9 @@ func (f ItemFilter) where(sb *strings.Builder, args *[]any, trade, booking, amou
 			lo = 1
 		}
 		*args = append(*args, lo, hi, -hi, -lo)
+		if sb == nil {
+			return
+		}
 		n := len(*args)
 		fmt.Fprintf(sb, " AND ((%s BETWEEN $%d AND $%d) OR (%s BETWEEN $%d AND $%d))", amount, n-3, n-2, amount, n-1, n)
 	}
@@ -176,64 +187,183 @@ func (l *Ledger) BookedItems(ctx context.Context, q BookedQuery) ([]Posting, boo
 	if err != nil {
 		return nil, false, err
 	}
+	query, args := bookedItemsQuery(q, limit, engineOf(l.db))
+	var packed string
+	if err := l.db.QueryRowContext(ctx, query, args...).Scan(&packed); err != nil {
+		return nil, false, err
+	}
+	page, err := unpackPostings(packed, q.AccountID, limit+1)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(page) > limit {
+		return page[:limit], true, nil
+	}
+	return page, false, nil
+}
+
+// engineOf is the engine of db (SQLite when it does not say).
+func engineOf(db any) store.Engine {
+	if e, ok := db.(interface{ Engine() store.Engine }); ok {
+		return e.Engine()
+	}
+	return store.SQLite
+}
+
+// bookedItemsQuery is the SQL of a page of booked items and its arguments:
+// one row of one column, the page packed (packedPosting). The page reads
+// only the postings_page index (migration 28), which holds every column in
+// the order (account_id, seq).
+func bookedItemsQuery(q BookedQuery, limit int, engine store.Engine) (string, []any) {
 	before := q.BeforeSeq
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	var sb strings.Builder
-	sb.WriteString(`SELECT ` + packedPostingColumns + ` FROM postings WHERE account_id = $1 AND seq < $2 AND seq > $3`)
-	args := []any{q.AccountID, before, q.AfterSeq, packSeparator}
+	// The SQL depends on which filters are set, not on their values: made
+	// once per shape, the arguments every time.
+	from := earliestDate(q.TradeFrom, q.BookingFrom)
+	shape := bookedShape{engine: engine, from: from != "", bookingTo: q.BookingTo != "", tradeFrom: q.TradeFrom != "",
+		tradeTo: q.TradeTo != "", bookingFrom: q.BookingFrom != "", min: q.MinAmount > 0, max: q.MaxAmount > 0, side: q.Side}
+	bookedSQL.RLock()
+	query, ok := bookedSQL.m[shape]
+	bookedSQL.RUnlock()
+	var sb *strings.Builder
+	if !ok {
+		sb = new(strings.Builder)
+	}
+	write := func(format string, n ...any) {
+		if sb != nil {
+			fmt.Fprintf(sb, format, n...)
+		}
+	}
+	// The subquery picks the page's items in order; string_agg joins them
+	// in the order they come, which neither engine promises: the order is
+	// checked when they are cut apart (an ORDER BY in the aggregate would
+	// sort them again, a third of the query's time on SQLite).
+	item := packedPostingSQLite
+	if engine == store.Postgres {
+		item = packedPostingPostgres
+	}
+	write(`SELECT COALESCE(string_agg(item, ''), '') FROM (SELECT seq, %s AS item FROM postings
+	WHERE account_id = $1 AND seq < $2 AND seq > $3`, item)
+	args := make([]any, 0, 8)
+	args = append(args, q.AccountID, before, q.AfterSeq, packSep)
 	// Date bounds become sequence bounds too: an account's items are booked
 	// in sequence order, so its booking dates never decrease with seq, and
 	// an item traded on or after a day is booked on or after it. Found on
 	// the (account_id, booking_date, seq) index, they keep a page's cost
 	// independent of how much history lies outside the dates, where the
 	// date conditions alone would have the scan walk all of it.
-	if from := earliestDate(q.TradeFrom, q.BookingFrom); from != "" {
+	if from != "" {
 		args = append(args, from)
-		fmt.Fprintf(&sb, ` AND seq > COALESCE((SELECT seq FROM postings WHERE account_id = $1 AND booking_date < $%d
+		write(` AND seq > COALESCE((SELECT seq FROM postings WHERE account_id = $1 AND booking_date < $%d
 			ORDER BY booking_date DESC, seq DESC LIMIT 1), 0)`, len(args))
 	}
 	if q.BookingTo != "" {
 		args = append(args, q.BookingTo)
-		fmt.Fprintf(&sb, ` AND seq < COALESCE((SELECT seq FROM postings WHERE account_id = $1 AND booking_date > $%d
+		write(` AND seq < COALESCE((SELECT seq FROM postings WHERE account_id = $1 AND booking_date > $%d
 			ORDER BY booking_date, seq LIMIT 1), $2)`, len(args))
 	}
-	q.ItemFilter.where(&sb, &args, "trade_date", "booking_date", "amount", true)
+	q.ItemFilter.where(sb, &args, "trade_date", "booking_date", "amount", true)
 	args = append(args, limit+1)
-	fmt.Fprintf(&sb, " ORDER BY seq DESC LIMIT $%d", len(args))
-	return queryPage(ctx, l.db, scanPackedPosting, limit, sb.String(), args...)
+	if sb != nil {
+		fmt.Fprintf(sb, " ORDER BY seq DESC LIMIT $%d) page", len(args))
+		query = sb.String()
+		bookedSQL.Lock()
+		bookedSQL.m[shape] = query
+		bookedSQL.Unlock()
+	}
+	return query, args
 }
 
-// A page of booked items reads 100 rows; every text column of every row
-// costs the database driver two allocations (the string and its
-// interface). The page's columns whose values are identifiers, codes,
-// dates and an account number — none of which holds a control character —
-// are read as one text column joined with packSeparator ($4 of the
-// query), and cut apart here without copying; the free texts (title,
-// counterparty's name) stay columns of their own.
-const packedPostingColumns = `id || $4 || account_id || $4 || transfer_id || $4 || currency || $4 || kind || $4 ||
-	trade_date || $4 || booking_date || $4 || counterparty_account, seq, amount, balance_after, title, counterparty_name, booked_at`
+// bookedShape is what the SQL of a page of booked items depends on.
+type bookedShape struct {
+	engine                                                     store.Engine
+	from, bookingTo, tradeFrom, tradeTo, bookingFrom, min, max bool
+	side                                                       Side
+}
 
-const packSeparator = "\x1f"
+// bookedSQL holds the SQL of each shape met (a few hundred at most).
+var bookedSQL = struct {
+	sync.RWMutex
+	m map[bookedShape]string
+}{m: map[bookedShape]string{}}
 
-func scanPackedPosting(row rowScanner) (Posting, error) {
-	var p Posting
-	var packed string
-	var amount, balance, booked int64
-	if err := row.Scan(&packed, &p.Seq, &amount, &balance, &p.Title, &p.Counterparty.Name, &booked); err != nil {
-		return p, err
+// A page of booked items reads 100 rows of 14 columns; the database
+// driver allocates for every value of every row (a string and its
+// interface for a text, an interface for an integer): 1,000 allocations a
+// page. The page is read instead as one value: each item packed into one
+// text (packedPosting), the items joined by string_agg, cut apart here
+// without copying.
+//
+// An item is its identifiers, codes, dates and integers (not the account,
+// which the query names) — none of which holds a control character — each
+// followed by packSep, then the byte lengths of its three free texts
+// (title, counterparty's name and account), each followed by packSep, then
+// those texts back to back. The lengths are the UTF-8 bytes Go receives:
+// SQLite's octet_length of a text in a UTF-8 database (NULs and all); on
+// PostgreSQL, of the text converted to UTF-8, whatever the server's
+// encoding. The item is made by concat on both engines, not format: format's
+// %s stops at a NUL on SQLite, and concat is the faster (PostgreSQL needs
+// the separator's type said once).
+const (
+	packSep    = "\x1f"
+	packFields = 13 // before the texts
+
+	packedPostingSQLite = `concat(seq, $4, amount, $4, balance_after, $4, booked_at, $4, id, $4, transfer_id, $4, currency, $4,
+	kind, $4, trade_date, $4, booking_date, $4, octet_length(title), $4, octet_length(counterparty_name), $4,
+	octet_length(counterparty_account), $4, title, counterparty_name, counterparty_account)`
+	packedPostingPostgres = `concat(seq, $4::text, amount, $4, balance_after, $4, booked_at, $4, id, $4, transfer_id, $4, currency, $4,
+	kind, $4, trade_date, $4, booking_date, $4, octet_length(convert_to(title, 'UTF8')), $4,
+	octet_length(convert_to(counterparty_name, 'UTF8')), $4, octet_length(convert_to(counterparty_account, 'UTF8')), $4,
+	title, counterparty_name, counterparty_account)`
+)
+
+// unpackPostings cuts a packed page of the account's into its items (at
+// most max).
+func unpackPostings(packed, accountID string, max int) ([]Posting, error) {
+	bad := func(what string) error { return fmt.Errorf("read booked items: %s in the packed page", what) }
+	var out []Posting
+	for packed != "" {
+		if out == nil {
+			out = make([]Posting, 0, min(max, 1001))
+		}
+		var f [packFields]string
+		for i := range f {
+			var ok bool
+			if f[i], packed, ok = strings.Cut(packed, packSep); !ok {
+				return nil, bad("a short item")
+			}
+		}
+		var n [7]int64 // seq, amount, balance, booked at, three lengths
+		for i, s := range [...]string{f[0], f[1], f[2], f[3], f[10], f[11], f[12]} {
+			v, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return nil, bad("a number that is not one")
+			}
+			n[i] = v
+		}
+		texts := n[4] + n[5] + n[6]
+		if n[4] < 0 || n[5] < 0 || n[6] < 0 || texts > int64(len(packed)) {
+			return nil, bad("a text length past the end")
+		}
+		out = append(out, Posting{
+			Seq: n[0], Amount: money.Amount(n[1]), BalanceAfter: money.Amount(n[2]), BookedAt: fromMicros(n[3]),
+			ID: f[4], AccountID: accountID, TransferID: f[5], Currency: f[6], Kind: f[7], TradeDate: f[8], BookingDate: f[9],
+			Title: packed[:n[4]], Counterparty: Party{Name: packed[n[4] : n[4]+n[5]], Account: packed[n[4]+n[5] : texts]},
+		})
+		packed = packed[texts:]
 	}
-	p.Amount, p.BalanceAfter, p.BookedAt = money.Amount(amount), money.Amount(balance), fromMicros(booked)
-	fields := [...]*string{&p.ID, &p.AccountID, &p.TransferID, &p.Currency, &p.Kind, &p.TradeDate, &p.BookingDate}
-	for _, f := range fields {
-		var ok bool
-		if *f, packed, ok = strings.Cut(packed, packSeparator); !ok {
-			return p, fmt.Errorf("read booked item: fewer than %d packed fields", len(fields)+1)
+	if len(out) > max {
+		return nil, bad("more items than asked")
+	}
+	for i := 1; i < len(out); i++ {
+		if out[i].Seq >= out[i-1].Seq { // joined out of order: put them newest first
+			slices.SortFunc(out, func(a, b Posting) int { return cmp.Compare(b.Seq, a.Seq) })
+			break
 		}
 	}
-	p.Counterparty.Account = packed // the last: it may hold anything
-	return p, nil
+	return out, nil
 }
 
 // BookedItem returns the booked item of a transfer on an account: the

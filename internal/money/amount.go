@@ -204,17 +204,22 @@ func precisionError(q string, got, allowed int, currency string) error {
 // every amount within ±Max; String itself works for every value, including
 // math.MinInt64.
 func (a Amount) String() string {
+	var buf [24]byte
+	return string(a.Append(buf[:0]))
+}
+
+// Append appends the amount as String writes it.
+func (a Amount) Append(b []byte) []byte {
 	u := uint64(a)
 	if a < 0 {
 		u = -u // two's complement: correct for math.MinInt64 too
 	}
-	b := make([]byte, 0, 24)
 	if a < 0 {
 		b = append(b, '-')
 	}
 	b = strconv.AppendUint(b, u/100, 10)
 	frac := u % 100
-	return string(append(b, '.', byte('0'+frac/10), byte('0'+frac%10)))
+	return append(b, '.', byte('0'+frac/10), byte('0'+frac%10))
 }
 
 // Add returns a+b, or an ErrRange error if the sum is outside ±Max.

@@ -169,7 +169,8 @@ func (s *aisService) polishTransactions(kind listKind) gateway.Handler {
 		var out any
 		switch kind {
 		case kindDone:
-			out = TransactionsDoneInfoResponse{ResponseHeader: h, Transactions: DoneItems(page.Postings, page.Self), PageInfo: pi}
+			// TransactionsDoneInfoResponse{h, DoneItems(page.Postings, page.Self), pi}, appended
+			out = doneResponse{Header: h, Postings: page.Postings, Self: page.Self, PageInfo: pi}
 		case kindPending:
 			items := make([]TransactionPendingInfo, 0, len(page.Transfers))
 			for _, t := range page.Transfers {
