@@ -49,14 +49,6 @@ func (c *stmtCache) get(ctx context.Context, pool *sql.DB, q string) *sql.Stmt {
 	return st
 }
 
-// peek returns the prepared statement of q if it is cached, never
-// preparing (a transaction holding the pool's only connection cannot).
-func (c *stmtCache) peek(q string) *sql.Stmt {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.m[q]
-}
-
 func (c *stmtCache) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()

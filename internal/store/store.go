@@ -215,8 +215,6 @@ type Tx struct {
 	db *DB
 	// after are the functions to call once the transaction has committed.
 	after []func()
-	// miss are the statements run unprepared, to prepare after it.
-	miss []string
 }
 
 // AfterCommit calls fn once this transaction has committed (not when it
@@ -229,9 +227,6 @@ func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result
 	if err := t.db.fault(q); err != nil {
 		return nil, err
 	}
-	if st := t.stmt(ctx, q); st != nil {
-		return st.ExecContext(ctx, args...)
-	}
 	return t.tx.ExecContext(ctx, q, args...)
 }
 
@@ -239,9 +234,6 @@ func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows
 	t.db.queries.Add(1)
 	if err := t.db.fault(q); err != nil {
 		return nil, err
-	}
-	if st := t.stmt(ctx, q); st != nil {
-		return st.QueryContext(ctx, args...)
 	}
 	return t.tx.QueryContext(ctx, q, args...)
 }
@@ -255,31 +247,7 @@ func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Ro
 		cancel(err)
 		return t.tx.QueryRowContext(cctx, q, args...)
 	}
-	if st := t.stmt(ctx, q); st != nil {
-		return st.QueryRowContext(ctx, args...)
-	}
 	return t.tx.QueryRowContext(ctx, q, args...)
-}
-
-// stmt is q prepared for this transaction from the writer pool's cached
-// statement (SQLite; nil otherwise): database/sql reuses the statement
-// already prepared on the transaction's connection, so a statement run
-// in transactions is parsed once per connection, not on every run. The
-// transaction's statement is closed with the transaction.
-//
-// A statement not yet cached runs unprepared and is prepared on the pool
-// after the transaction (the writer pool's one connection is the
-// transaction's until then).
-func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
-	if t.db.engine != SQLite || t.db.stmts == nil {
-		return nil
-	}
-	st := t.db.stmts[1].peek(q)
-	if st == nil {
-		t.miss = append(t.miss, q)
-		return nil
-	}
-	return t.tx.StmtContext(ctx, st)
 }
 
 // Engine tells which engine the transaction runs on.
@@ -318,10 +286,6 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(*Tx) error) (err error) {
 		if p := recover(); p != nil {
 			sqlTx.Rollback()
 			panic(p)
-		}
-		// The connection is free again: prepare what ran unprepared.
-		for _, q := range tx.miss {
-			db.stmt(context.WithoutCancel(ctx), db.write, q)
 		}
 	}()
 	if err := fn(tx); err != nil {
