@@ -215,6 +215,9 @@ type Tx struct {
 	db *DB
 	// after are the functions to call once the transaction has committed.
 	after []func()
+	// missed are the statements run unprepared (SQLite), to prepare once
+	// the transaction has ended.
+	missed []string
 }
 
 // AfterCommit calls fn once this transaction has committed (not when it
@@ -227,6 +230,9 @@ func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result
 	if err := t.db.fault(q); err != nil {
 		return nil, err
 	}
+	if st := t.inTx(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return t.tx.ExecContext(ctx, q, args...)
 }
 
@@ -234,6 +240,9 @@ func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows
 	t.db.queries.Add(1)
 	if err := t.db.fault(q); err != nil {
 		return nil, err
+	}
+	if st := t.inTx(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
 	}
 	return t.tx.QueryContext(ctx, q, args...)
 }
@@ -246,6 +255,9 @@ func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Ro
 		cctx, cancel := context.WithCancelCause(ctx)
 		cancel(err)
 		return t.tx.QueryRowContext(cctx, q, args...)
+	}
+	if st := t.inTx(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
 	}
 	return t.tx.QueryRowContext(ctx, q, args...)
 }
@@ -282,6 +294,13 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(*Tx) error) (err error) {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	tx := &Tx{tx: sqlTx, db: db}
+	defer func() {
+		if len(tx.missed) > 0 { // the connection is free again (committed or rolled back)
+			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			db.prepareMissed(pctx, tx.missed)
+			cancel()
+		}
+	}()
 	defer func() {
 		if p := recover(); p != nil {
 			sqlTx.Rollback()
