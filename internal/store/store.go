@@ -67,6 +67,7 @@ type DB struct {
 	queries atomic.Int64
 	hook    atomic.Pointer[Hook]
 	stmts   *[2]stmtCache // SQLite: prepared statements of the reader and the writer pools
+	ckpt    *checkpointer // SQLite: the background checkpoints
 }
 
 // Hook is called before every statement run inside a transaction; when it
@@ -118,6 +119,9 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	return &DB{engine: Postgres, write: db, read: db}, nil
 }
 
+// busyTimeout is how long a SQLite statement waits for a lock.
+const busyTimeout = 10 * time.Second
+
 func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("open sqlite: empty file path")
@@ -127,8 +131,8 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
 	}
-	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
-	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	pragmas := fmt.Sprintf("_pragma=journal_mode(WAL)&_pragma=busy_timeout(%d)&", busyTimeout.Milliseconds()) + "_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -148,7 +152,13 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	r.SetConnMaxIdleTime(0)
-	return &DB{engine: SQLite, write: w, read: r, stmts: new([2]stmtCache)}, nil
+	ckpt, err := startCheckpointer(path, pragmas, w)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	return &DB{engine: SQLite, write: w, read: r, stmts: new([2]stmtCache), ckpt: ckpt}, nil
 }
 
 func redact(dsn string) string {
@@ -171,6 +181,9 @@ func (db *DB) Close() error {
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
+	}
+	if db.ckpt != nil {
+		err = errors.Join(err, db.ckpt.close())
 	}
 	return err
 }
