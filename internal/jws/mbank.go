@@ -114,7 +114,10 @@ func MBankRequestURI(r *http.Request) string {
 }
 
 // appendJSString appends s as a JSON string escaped exactly as JavaScript's
-// JSON.stringify escapes it.
+// JSON.stringify escapes it — not as encoding/json does (its HTML escaping
+// of '<', '>', '&', U+2028 and U+2029), which polishapi's appendJSONString
+// follows for the answers: the two rules differ, so the two appenders stay
+// apart.
 func appendJSString(b, s []byte) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')

@@ -237,7 +237,10 @@ func mustJSON(v any) []byte {
 // default HTML escaping): quoted; '"' and '\' escaped; control characters
 // as \b, \f, \n, \r, \t or \u00XX; '<', '>' and '&' as \u003c, \u003e,
 // \u0026; U+2028 and U+2029 as \u2028 and \u2029; each byte of invalid
-// UTF-8 as \ufffd.
+// UTF-8 as \ufffd. (Not jws.appendJSString, which escapes as JavaScript's
+// JSON.stringify does for mBank's signed message: '<', '>', '&', U+2028
+// and U+2029 left as they are, invalid UTF-8 as a raw U+FFFD. The answers'
+// bytes must stay those encoding/json wrote: TestDoneResponseJSON.)
 func appendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
