@@ -65,6 +65,7 @@ type DB struct {
 	read  *sql.DB
 
 	queries atomic.Int64
+	txTime  atomic.Int64 // nanoseconds spent inside transactions, BEGIN to COMMIT or ROLLBACK
 	hook    atomic.Pointer[Hook]
 	stmts   *[2]stmtCache // SQLite: prepared statements of the reader and the writer pools
 	ckpt    *checkpointer // SQLite: the background checkpoints
@@ -192,6 +193,11 @@ func (db *DB) Close() error {
 // benchmarks). Statements run by migrations are not counted.
 func (db *DB) Queries() int64 { return db.queries.Load() }
 
+// TxTime is the time spent inside transactions so far, from BEGIN to
+// COMMIT or ROLLBACK, summed over all of them (for benchmarks: on SQLite
+// the writer is held for that long, and writes queue behind it).
+func (db *DB) TxTime() time.Duration { return time.Duration(db.txTime.Load()) }
+
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error { return db.write.PingContext(ctx) }
 
@@ -307,6 +313,8 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(*Tx) error) (err error) {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	tx := &Tx{tx: sqlTx, db: db}
+	began := time.Now()
+	defer func() { db.txTime.Add(int64(time.Since(began))) }()
 	defer func() {
 		if len(tx.missed) > 0 { // the connection is free again (committed or rolled back)
 			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
