@@ -314,7 +314,7 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(*Tx) error) (err error) {
 	}
 	tx := &Tx{tx: sqlTx, db: db}
 	began := time.Now()
-	defer func() { db.txTime.Add(int64(time.Since(began))) }()
+	ended := func() { db.txTime.Add(int64(time.Since(began))) } // at COMMIT or ROLLBACK
 	defer func() {
 		if len(tx.missed) > 0 { // the connection is free again (committed or rolled back)
 			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -329,12 +329,16 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(*Tx) error) (err error) {
 		}
 	}()
 	if err := fn(tx); err != nil {
-		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+		rbErr := sqlTx.Rollback()
+		ended()
+		if rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
 		}
 		return err
 	}
-	if err := sqlTx.Commit(); err != nil {
+	err = sqlTx.Commit()
+	ended()
+	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	for _, fn := range tx.after {
