@@ -30,8 +30,9 @@ func main() {
 // defaultGCPercent is the garbage collector's target when GOGC is not set:
 // the heap may grow to five times what is live (tens of megabytes for a
 // bank serving pages of 78 kB) before a collection, instead of twice. On
-// two cores this took the AIS page from 932 to 1,165 requests/s and p99
-// from 24 to 23 ms (BENCHMARKS.md, issue 12); Go's default (100) and any
+// two cores it took the AIS page from about 930 to 1,580 requests/s and
+// p99 from 24 to 13 ms, the bench client being this binary too, for about
+// twice the memory (BENCHMARKS.md, issue 12). Go's default (100) and any
 // other value stay one GOGC=... away, and GOMEMLIMIT still bounds memory.
 const defaultGCPercent = 400
 
