@@ -131,39 +131,7 @@ func TestBookedPageReadsOnlyTheIndex(t *testing.T) {
 				t.Fatalf("%+v: %d items, %v", f, len(page), err)
 			}
 			query, args := ledger.BookedItemsQuery(q, 100, db.Engine())
-			var plan []string
-			err = db.InTx(ctx, func(tx *store.Tx) error {
-				explain := `EXPLAIN QUERY PLAN `
-				if db.Engine() == store.Postgres {
-					explain = `EXPLAIN `
-					for _, off := range []string{"enable_seqscan", "enable_bitmapscan"} {
-						if _, err := tx.ExecContext(ctx, `SET LOCAL `+off+` = off`); err != nil {
-							return err
-						}
-					}
-				}
-				rows, err := tx.QueryContext(ctx, explain+query, args...)
-				if err != nil {
-					return err
-				}
-				defer rows.Close()
-				cols, _ := rows.Columns()
-				for rows.Next() {
-					vals := make([]any, len(cols))
-					for i := range vals {
-						vals[i] = new(any)
-					}
-					if err := rows.Scan(vals...); err != nil {
-						return err
-					}
-					plan = append(plan, fmt.Sprint(*vals[len(vals)-1].(*any)))
-				}
-				return rows.Err()
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			joined := strings.Join(plan, "\n")
+			joined := storetest.Plan(t, db, query, args...)
 			t.Logf("%+v:\n%s", f, joined)
 			// The page's own scan is on the page index; the date bound's
 			// subquery may use postings_account_date, also without the table.

@@ -10,9 +10,11 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -104,4 +106,50 @@ func PostgresURL(t testing.TB) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// Plan returns the plan db's engine makes for query with args, one line a
+// step: SQLite's EXPLAIN QUERY PLAN, PostgreSQL's EXPLAIN with sequential
+// and bitmap scans turned off for it (a test's small table would otherwise
+// rightly be read whole, and an index the query could use be left aside).
+func Plan(t testing.TB, db *store.DB, query string, args ...any) string {
+	t.Helper()
+	ctx := context.Background()
+	var plan []string
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		plan = plan[:0] // a retried transaction starts again
+		explain := `EXPLAIN QUERY PLAN `
+		if db.Engine() == store.Postgres {
+			explain = `EXPLAIN `
+			for _, off := range []string{"enable_seqscan", "enable_bitmapscan"} {
+				if _, err := tx.ExecContext(ctx, `SET LOCAL `+off+` = off`); err != nil {
+					return err
+				}
+			}
+		}
+		rows, err := tx.QueryContext(ctx, explain+query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		cols, err := rows.Columns()
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			for i := range vals {
+				vals[i] = new(any)
+			}
+			if err := rows.Scan(vals...); err != nil {
+				return err
+			}
+			plan = append(plan, fmt.Sprint(*vals[len(vals)-1].(*any)))
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		t.Fatalf("explain %s: %v", query, err)
+	}
+	return strings.Join(plan, "\n")
 }
