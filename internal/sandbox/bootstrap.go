@@ -26,6 +26,19 @@ var ErrNotASandbox = errors.New("the database holds data but no sandbox bank")
 // wrote and builds the bank again. A database with data but neither mark
 // is not a sandbox's, and is refused untouched.
 func (b *Bank) bootstrap(ctx context.Context, db *store.DB) error {
+	// Sandbox nodes started together on a new database fill it one at a
+	// time: the first builds the bank while the others wait, then find it
+	// seeded. Without the lock a second node took the first one's building
+	// mark for an interrupted start, emptied the tables under it and
+	// failed ("duplicate key value"), or both did.
+	return db.Exclusive(ctx, firstStartLock, func() error { return b.bootstrapAlone(ctx, db) })
+}
+
+// firstStartLock is the id of the nodes' lock (store.DB.Exclusive) around
+// a sandbox's first start.
+const firstStartLock = 4097083627
+
+func (b *Bank) bootstrapAlone(ctx context.Context, db *store.DB) error {
 	seeded, err := hasSetting(ctx, db, settingSeed)
 	if err != nil || seeded {
 		return err
@@ -82,7 +95,7 @@ func emptyTables(ctx context.Context, db *store.DB) error {
 			rows.Close()
 			return err
 		}
-		if t != "goose_db_version" {
+		if t != "goose_db_version" && t != store.LockTable {
 			tables = append(tables, t)
 		}
 	}

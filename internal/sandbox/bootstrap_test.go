@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/store/storetest"
@@ -72,4 +74,49 @@ func TestInterruptedFirstStartIsRebuilt(t *testing.T) {
 			t.Fatalf("foreign data was touched: %d customers", again)
 		}
 	})
+}
+
+// TestNodesStartTogether starts two sandbox nodes at once on one new
+// PostgreSQL database, as `psd2bank sandbox --db` on two machines: both
+// must start, the bank built once (one node builds, the other waits, then
+// finds it finished). Before the nodes' lock the second node failed, in
+// the migrations or by taking the first one's build for an interrupted one.
+func TestNodesStartTogether(t *testing.T) {
+	t.Parallel()
+	url := storetest.PostgresURL(t)
+	ctx := context.Background()
+	const nodes = 2
+	errs := make([]error, nodes)
+	dbs := make([]*store.DB, nodes)
+	var wg sync.WaitGroup
+	for i := range nodes {
+		db, err := store.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		dbs[i] = db
+		b := &Bank{cfg: Config{Seed: DefaultSeed}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			hashPassword: func(p string) (string, error) { return "test-hash:" + p, nil }}
+		wg.Go(func() {
+			time.Sleep(time.Duration(i) * 20 * time.Millisecond)
+			if _, err := db.Migrate(ctx); err != nil {
+				errs[i] = err
+				return
+			}
+			errs[i] = b.bootstrap(ctx, db)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("node %d: %v", i, err)
+		}
+	}
+	if seeded, _ := hasSetting(ctx, dbs[0], settingSeed); !seeded {
+		t.Error("the bank is not marked finished")
+	}
+	if building, _ := hasSetting(ctx, dbs[0], settingBuilding); building {
+		t.Error("the building mark stayed")
+	}
 }

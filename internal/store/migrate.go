@@ -6,8 +6,10 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 )
 
 //go:embed migrations/*.sql
@@ -49,7 +51,23 @@ func (db *DB) migrator() (*goose.Provider, error) {
 	if db.engine == Postgres {
 		dialect = goose.DialectPostgres
 	}
-	p, err := goose.NewProvider(dialect, db.write, sub, goose.WithGoMigrations(postingsPageIndex(db.engine)))
+	opts := []goose.ProviderOption{goose.WithGoMigrations(postingsPageIndex(db.engine))}
+	if db.engine == Postgres {
+		// Nodes that start together (a new version rolled out to all of
+		// them) migrate one after the other: the first applies what is new
+		// while the others wait, then find nothing left to do. Without it
+		// all but one failed to start ("duplicate key value", "already
+		// exists"). The lock is a row of a table (goose_lock) with a lease
+		// that a heartbeat renews — plain SQL, no advisory lock (see the
+		// package comment) — so a node that dies while migrating holds it
+		// for at most the lease.
+		locker, err := nodeLock(lock.DefaultLockID)
+		if err != nil {
+			return nil, fmt.Errorf("migrations lock: %w", err)
+		}
+		opts = append(opts, goose.WithLocker(locker))
+	}
+	p, err := goose.NewProvider(dialect, db.write, sub, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
@@ -83,4 +101,44 @@ func postingsPageIndex(engine Engine) *goose.Migration {
 			_, err := tx.ExecContext(ctx, `DROP INDEX postings_page`)
 			return err
 		}})
+}
+
+// nodeLock is a lock among the nodes sharing a PostgreSQL database: the row
+// id of the goose_lock table, held with a lease of 30 s that a heartbeat
+// renews every 5 s, asked for again every 250 ms for up to 10 minutes.
+func nodeLock(id int64) (lock.Locker, error) {
+	return lock.NewPostgresTableLocker(lock.WithTableLockID(id),
+		lock.WithTableLockTimeout(250*time.Millisecond, 2400),
+		lock.WithTableLeaseDuration(30*time.Second), lock.WithTableHeartbeatInterval(5*time.Second))
+}
+
+// LockTable is the table of the nodes' locks (Exclusive, migrations):
+// data of no business of the bank's, which emptying the bank's tables
+// leaves alone.
+const LockTable = lock.DefaultLockTableName
+
+// Exclusive runs fn while this node holds lock id among all the nodes on
+// the database, so that work only one node may do at a time — such as a
+// new database's first filling — is done once: a node that comes second
+// waits, then finds it done. On PostgreSQL the lock is a row of LockTable
+// (plain SQL, no advisory lock) with a lease: a node that dies holding it
+// holds it for at most 30 s. On SQLite, one node's file, fn simply runs.
+// Ids are the callers' constants; the migrations use goose's default,
+// lock.DefaultLockID.
+func (db *DB) Exclusive(ctx context.Context, id int64, fn func() error) error {
+	if db.engine != Postgres {
+		return fn()
+	}
+	l, err := nodeLock(id)
+	if err != nil {
+		return err
+	}
+	if err := l.Lock(ctx, db.write); err != nil {
+		return fmt.Errorf("wait for lock %d: %w", id, err)
+	}
+	fnErr := fn()
+	if err := l.Unlock(ctx, db.write); err != nil && fnErr == nil {
+		return fmt.Errorf("release lock %d: %w", id, err)
+	}
+	return fnErr
 }
