@@ -305,10 +305,9 @@ func bookedItemsQuery(q BookedQuery, limit int, engine store.Engine) (string, []
 // takes each posting's seq from the account's last_seq in the posting's
 // own transaction, and postings are never deleted: CheckInvariants, which
 // the ledger's concurrency tests run, says so), and with only dates to
-// filter by, every item
-// between the bounds belongs to the page. So the page is the window of
-// shape.window sequence numbers below the upper bound, and no plan reads
-// more rows than that. This matters because PostgreSQL plans a prepared
+// filter by, every item between the bounds belongs to the page. So the
+// page is the window of shape.window sequence numbers below the upper
+// bound, and no plan reads more rows than that. This matters because PostgreSQL plans a prepared
 // statement for its parameters' values (a custom plan, about 0.15 ms of
 // planning) until a plan for any values (the generic plan) looks no
 // dearer, and the generic plan's guess at how many of an account's rows

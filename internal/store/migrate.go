@@ -56,8 +56,8 @@ func (db *DB) migrator() (*goose.Provider, error) {
 		// Nodes that start together (a new version rolled out to all of
 		// them) migrate one after the other: the first applies what is new
 		// while the others wait, then find nothing left to do. Without it
-		// all but one failed to start ("duplicate key value", "already
-		// exists"). The lock is a row of a table (goose_lock) with a lease
+		// a node could fail to start ("duplicate key value": reproduced
+		// with two sandboxes, TestNodesMigrateTogether). The lock is a row of a table (goose_lock) with a lease
 		// that a heartbeat renews — plain SQL, no advisory lock (see the
 		// package comment) — so a node that dies while migrating holds it
 		// for at most the lease.

@@ -222,7 +222,7 @@ func (db *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Resul
 // connection made the waiting goroutine runnable on this processor, and it
 // would otherwise wait until the releasing goroutine had encoded, sealed
 // and sent its answer, the writer standing idle meanwhile. BenchmarkPISPipeline
-// on SQLite: 0.32–0.36 → 0.39–0.47 of the ledger's rate (BENCHMARKS.md).
+// on SQLite: 0.32–0.37 → 0.39–0.47 of the ledger's rate (BENCHMARKS.md).
 func (db *DB) handOver() {
 	if db.engine == SQLite && db.writeWaiting.Load() > 0 {
 		runtime.Gosched()
