@@ -163,7 +163,20 @@ func signatureRefusal(err error) *Refusal {
 // also the replay check: a second allowed row for the same TPP and request
 // id violates a unique index, on every node.
 func (g *Gateway) admit(r *http.Request, req *request) *Refusal {
-	err := g.writeAudit(r, req, "allowed", "", "", 0)
+	return g.admitted(req, g.writeAudit(r, req, "allowed", "", "", 0))
+}
+
+// settle writes the audit record owed (Operation.AuditWithWrite), if the
+// handler's writes did not.
+func (g *Gateway) settle(r *http.Request, req *request) *Refusal {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+	defer cancel()
+	return g.admitted(req, g.DB.Settle(ctx, req.lead))
+}
+
+// admitted is the refusal, if any, of a call whose audit record was written
+// with err.
+func (g *Gateway) admitted(req *request, err error) *Refusal {
 	if store.IsUniqueViolation(err) {
 		return refuse(http.StatusConflict, CodeRequestReplayed,
 			"this request id was already used: send a new request id with every request",
@@ -266,6 +279,16 @@ func (g *Gateway) audit(r *http.Request, req *request, status int) {
 }
 
 func (g *Gateway) writeAudit(r *http.Request, req *request, decision, code, reason string, status int) error {
+	q, args := g.auditRecord(r, req, decision, code, reason, status)
+	// The audit must not depend on the client still listening.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+	defer cancel()
+	_, err := g.DB.ExecContext(ctx, q, args...)
+	return err
+}
+
+// auditRecord is the statement that writes a call's audit record.
+func (g *Gateway) auditRecord(r *http.Request, req *request, decision, code, reason string, status int) (string, []any) {
 	serial := ""
 	if req.caller.QWAC != nil {
 		serial = req.caller.QWAC.SerialNumber.Text(16)
@@ -275,15 +298,11 @@ func (g *Gateway) writeAudit(r *http.Request, req *request, decision, code, reas
 	if req.op.Wire != nil {
 		dialect = string(req.op.Wire.Name())
 	}
-	// The audit must not depend on the client still listening.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
-	defer cancel()
-	_, err := g.DB.ExecContext(ctx, `INSERT INTO request_audit
+	return `INSERT INTO request_audit
 		(id, at, tpp_id, cert_serial, request_id, dialect, operation, method, path, remote_addr, decision, code, reason, status)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		uuid.Must(uuid.NewV7()).String(), req.started.UnixMicro(), tppID, serial, req.requestID,
-		dialect, req.op.Name, r.Method, r.URL.Path, r.RemoteAddr, decision, code, reason, status)
-	return err
+		[]any{uuid.Must(uuid.NewV7()).String(), req.started.UnixMicro(), tppID, serial, req.requestID,
+			dialect, req.op.Name, r.Method, r.URL.Path, r.RemoteAddr, decision, code, reason, status}
 }
 
 // parseForwardedCert reads a client certificate forwarded by a proxy:

@@ -206,7 +206,15 @@ func (db *DB) TxTime() time.Duration { return time.Duration(db.txTime.Load()) }
 func (db *DB) Ping(ctx context.Context) error { return db.write.PingContext(ctx) }
 
 // ExecContext runs a statement outside a transaction.
+// A lead the context carries is written first (Lead).
 func (db *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if err := db.lead(ctx); err != nil {
+		return nil, err
+	}
+	return db.exec(ctx, q, args...)
+}
+
+func (db *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	db.queries.Add(1)
 	db.writeWaiting.Add(1)
 	defer db.handOver()
@@ -349,7 +357,11 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(*Tx) error) (err error) {
 			panic(p)
 		}
 	}()
-	if err := fn(tx); err != nil {
+	err = tx.leadIn(ctx)
+	if err == nil {
+		err = fn(tx)
+	}
+	if err != nil {
 		rbErr := sqlTx.Rollback()
 		ended()
 		db.handOver()

@@ -10,9 +10,14 @@ import (
 // SQLite the one writing connection, so that the statement sees and orders
 // after every write before it), is counted like every statement, and
 // passes the fault hook.
+// A lead the context carries is written first (Lead).
 func (db *DB) WriteRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	err := db.lead(ctx)
 	db.queries.Add(1)
-	if err := db.fault(q); err != nil {
+	if err == nil {
+		err = db.fault(q)
+	}
+	if err != nil {
 		cctx, cancel := context.WithCancelCause(ctx)
 		cancel(err)
 		return db.write.QueryRowContext(cctx, q, args...)

@@ -33,10 +33,18 @@ func Mount(wire gateway.Wire, prefix string, ops []Operation, implemented map[st
 		}
 		needsToken := (o.Service == gateway.AIS || o.Service == gateway.PIS) && !tokenless[o.Name]
 		out = append(out, Route{Method: o.Method, Pattern: prefix + o.Path,
-			Op: gateway.Operation{Wire: wire, Service: o.Service, Name: o.Name, Token: needsToken && ok, Handler: h}})
+			Op: gateway.Operation{Wire: wire, Service: o.Service, Name: o.Name, Token: needsToken && ok, Handler: h,
+				AuditWithWrite: ok && o.Service == gateway.PIS && initiations[o.Name]}})
 	}
 	return out
 }
+
+// initiations are the payment initiations of PolishAPI and mBank: their
+// handlers write only in the initiation's transaction, with the request's
+// context, which also writes the call's audit record
+// (gateway.Operation.AuditWithWrite).
+var initiations = map[string]bool{"domestic": true, "EEA": true, "nonEEA": true, "tax": true,
+	"bundle": true, "recurring": true, "bundleDomestic": true}
 
 func notImplemented(name string) gateway.Handler {
 	return func(http.ResponseWriter, *http.Request, *gateway.Caller) error {
