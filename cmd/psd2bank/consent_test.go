@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -327,6 +328,18 @@ func TestConsentRedirectFlowPolishAPI(t *testing.T) {
 	b := bankSeal(t, data)
 	if _, err := jws.VerifyDetached(done.header.Get("X-JWS-SIGNATURE"), done.body, b); err != nil {
 		t.Fatalf("unsigned answer: %v", err)
+	}
+	// The same page again: the bank keeps it in memory and continues the
+	// seal's hash from the one kept over its items; the seal must verify
+	// just the same, over the same items and a new response header.
+	doneAgain := demo.call(t, api, "POST", "/v2_1_2.1/accounts/v2_1_2.1/getTransactionsDone",
+		map[string]any{"accountNumber": nrb, "perPage": 10}, aisToken)
+	if _, err := jws.VerifyDetached(doneAgain.header.Get("X-JWS-SIGNATURE"), doneAgain.body, b); err != nil {
+		t.Fatalf("the page read again: %v", err)
+	}
+	first, second := done.json(t), doneAgain.json(t)
+	if !reflect.DeepEqual(first["transactions"], second["transactions"]) || reflect.DeepEqual(first["responseHeader"], second["responseHeader"]) {
+		t.Fatalf("the page read again:\n%s\nthe first time:\n%s", doneAgain.body, done.body)
 	}
 	// An account outside the consent.
 	if other := demo.call(t, api, "POST", "/v2_1_2.1/accounts/v2_1_2.1/getTransactionsDone",

@@ -106,6 +106,8 @@ type Service struct {
 
 	keyMu sync.Mutex
 	key   []byte // the page ids' HMAC key, once loaded
+
+	pages *pageCache // nil: off (see pages.go)
 }
 
 // New returns the service. access may be nil (every account's API access
@@ -113,7 +115,7 @@ type Service struct {
 // ledger and access services' separate statements, as the fallback path
 // always does).
 func New(l *ledger.Ledger, c *consent.Service, a *access.Service, db DB) *Service {
-	return &Service{ledger: l, consents: c, access: a, db: db}
+	return &Service{ledger: l, consents: c, access: a, db: db, pages: newPageCache(pageCacheItems)}
 }
 
 // Now is the bank's time (the movable clock).

@@ -44,7 +44,8 @@ import (
 // the new access may already fill the day's count).
 
 const checkSelect = `WITH sel AS MATERIALIZED (
-	SELECT c.id AS consent_id, a.id AS account_id, a.nrb AS nrb, o.name AS owner, p.max_history_days AS max_days
+	SELECT c.id AS consent_id, a.id AS account_id, a.nrb AS nrb, o.name AS owner, p.max_history_days AS max_days,
+	       a.last_seq AS last_seq
 	FROM consents c
 	JOIN accounts a ON a.%s = $3
 	JOIN customers o ON o.id = a.customer_id
@@ -76,12 +77,12 @@ func checkRecordQuery(col string) string {
 	return fmt.Sprintf(checkSelect, col) + `
 INSERT INTO consent_accesses (id, consent_id, resource, privilege, psu_present, at)
 SELECT $14, consent_id, nrb, $6, $11, $4 FROM sel
-RETURNING resource, (SELECT account_id FROM sel), (SELECT owner FROM sel), (SELECT max_days FROM sel)`
+RETURNING resource, (SELECT account_id FROM sel), (SELECT owner FROM sel), (SELECT max_days FROM sel), (SELECT last_seq FROM sel)`
 }
 
 func checkOnlyQuery(col string) string {
 	return fmt.Sprintf(checkSelect, col) + `
-SELECT nrb, account_id, owner, max_days FROM sel`
+SELECT nrb, account_id, owner, max_days, last_seq FROM sel`
 }
 
 // grant is what the consent check of a list gives.
@@ -89,6 +90,11 @@ type grant struct {
 	accountID  string
 	self       ledger.Party
 	maxHistory int // the privilege's maxAllowedHistoryLong (0: none)
+	// lastSeq is the account's last_seq as the check read it: every
+	// posting up to it is committed, and a posting never changes, so a
+	// page of booked items bounded by it is the same page whenever it is
+	// read (see pages.go).
+	lastSeq int64
 }
 
 // grant passes the consent check of a list's page: in one statement when
@@ -118,7 +124,7 @@ func (s *Service) fullCheck(ctx context.Context, c Caller, privilege string, ref
 	if err != nil {
 		return grant{}, err
 	}
-	return grant{accountID: acct.ID, self: self, maxHistory: maxHistory(cons, privilege, acct.NRB)}, nil
+	return grant{accountID: acct.ID, self: self, maxHistory: maxHistory(cons, privilege, acct.NRB), lastSeq: acct.LastSeq}, nil
 }
 
 // oneStatement runs the check in one statement; ok is false when it did
@@ -152,18 +158,18 @@ func (s *Service) oneStatement(ctx context.Context, c Caller, privilege string, 
 		row = s.db.WriteRowContext(ctx, checkRecord[byID], append(args, ledger.NewID())...)
 	}
 	var nrb, accountID, owner sql.NullString
-	var maxDays sql.NullInt64
-	err := row.Scan(&nrb, &accountID, &owner, &maxDays)
+	var maxDays, lastSeq sql.NullInt64
+	err := row.Scan(&nrb, &accountID, &owner, &maxDays, &lastSeq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return grant{}, false, nil
 	}
-	if err == nil && !(nrb.Valid && accountID.Valid && owner.Valid && maxDays.Valid) {
+	if err == nil && !(nrb.Valid && accountID.Valid && owner.Valid && maxDays.Valid && lastSeq.Valid) {
 		err = errors.New("the selection came back empty")
 	}
 	if err != nil {
 		return grant{}, false, fmt.Errorf("check access: %w", err)
 	}
-	return grant{accountID: accountID.String, self: self(nrb.String, owner.String), maxHistory: int(maxDays.Int64)}, true, nil
+	return grant{accountID: accountID.String, self: self(nrb.String, owner.String), maxHistory: int(maxDays.Int64), lastSeq: lastSeq.Int64}, true, nil
 }
 
 // minHistoryDays is the least maxAllowedHistoryLong that allows history

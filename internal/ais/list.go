@@ -33,6 +33,10 @@ type Page struct {
 	Transfers []ledger.Transfer
 	Holds     []ledger.Hold
 	Next      string // the next page's id; "" on the last page
+	// Memo, when not nil, is kept with Postings, which are then shared
+	// with other calls (never to be changed): a dialect keeps there what
+	// it derives from them alone (see pages.go).
+	Memo *Memo
 }
 
 // scope is what a page id is bound to: the consent, the list, the
@@ -121,7 +125,7 @@ func (s *Service) List(ctx context.Context, c Caller, q Query) (Page, error) {
 			bq.AfterSeq = p.Seq
 		}
 		var more bool
-		if page.Postings, more, err = s.ledger.BookedItems(ctx, bq); err != nil {
+		if page.Postings, more, page.Memo, err = s.bookedPage(ctx, bq, g.lastSeq); err != nil {
 			return Page{}, err
 		}
 		if more {

@@ -197,6 +197,10 @@ type Caller struct {
 	Body      []byte // the raw request body, as signed
 	Dialect   Dialect
 	Lang      string // "pl" or "en"
+	// SealPrefix, set by a handler, is a beginning its answer usually has
+	// and the bank has sealed before (jws.Prefix): the seal's hash over it
+	// is not computed again.
+	SealPrefix *jws.Prefix
 }
 
 // Wrap returns the HTTP handler of an operation: the pipeline, then h.

@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/base64"
@@ -132,7 +133,12 @@ func (s *Signer) Alg() string { return s.alg }
 // SignDetached signs payload, the exact bytes of the message, and returns the
 // detached compact JWS BASE64URL(header) + ".." + BASE64URL(signature).
 func (s *Signer) SignDetached(payload []byte) (string, error) {
-	digest := hashSigningInput(s.headerSeg, payload, s.unencoded)
+	return s.signDigest(hashSigningInput(s.headerSeg, payload, s.unencoded))
+}
+
+// signDigest returns the detached compact JWS of the signing input whose
+// SHA-256 is digest.
+func (s *Signer) signDigest(digest [sha256.Size]byte) (string, error) {
 	sig, err := s.key.Sign(rand.Reader, digest[:], s.opts)
 	if err != nil {
 		return "", fmt.Errorf("jws: signing: %w", err)

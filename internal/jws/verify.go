@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
+	"hash"
 	"math/big"
 )
 
@@ -162,9 +163,17 @@ func badSignature(h *Header, cert *x509.Certificate) error {
 // hash instead of building the signing input.
 func hashSigningInput(headerSeg string, payload []byte, raw bool) [sha256.Size]byte {
 	h := sha256.New()
+	writeHeaderSeg(h, headerSeg)
+	writePayload(h, payload, raw)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// writeHeaderSeg writes headerSeg + "." to h.
+func writeHeaderSeg(h hash.Hash, headerSeg string) {
 	// Written in chunks through a buffer on the stack: io.WriteString would
-	// copy the header (with its certificate chain, kilobytes) to the heap,
-	// and a base64 stream encoder is a heap object too.
+	// copy the header (with its certificate chain, kilobytes) to the heap.
 	var buf [1024]byte
 	for s := headerSeg; s != ""; {
 		n := copy(buf[:], s)
@@ -172,22 +181,28 @@ func hashSigningInput(headerSeg string, payload []byte, raw bool) [sha256.Size]b
 		s = s[n:]
 	}
 	h.Write([]byte{'.'})
+}
+
+// writePayload writes payload to h, base64url-encoded unless raw. Written
+// in pieces that are whole 3-byte groups, it continues what an earlier
+// call wrote of the same payload (the encoding of whole groups, piece by
+// piece, is the encoding of their concatenation).
+func writePayload(h hash.Hash, payload []byte, raw bool) {
 	if raw {
 		h.Write(payload)
-	} else {
-		// Base64 of whole 3-byte groups, chunk by chunk, is the base64 of
-		// their concatenation; the last group alone ends it unpadded.
-		const chunk = len(buf) / 4 * 3 // whole groups: only the last chunk may end short
-		for len(payload) > 0 {
-			n := min(len(payload), chunk)
-			base64.RawURLEncoding.Encode(buf[:], payload[:n])
-			h.Write(buf[:base64.RawURLEncoding.EncodedLen(n)])
-			payload = payload[n:]
-		}
+		return
 	}
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
-	return sum
+	// A base64 stream encoder would be a heap object; a buffer on the stack
+	// is not. Only the last chunk may end short of a whole group, and it
+	// alone ends the encoding unpadded.
+	var buf [1024]byte
+	const chunk = len(buf) / 4 * 3
+	for len(payload) > 0 {
+		n := min(len(payload), chunk)
+		base64.RawURLEncoding.Encode(buf[:], payload[:n])
+		h.Write(buf[:base64.RawURLEncoding.EncodedLen(n)])
+		payload = payload[n:]
+	}
 }
 
 // describe names a certificate in a message by subject and serial number.

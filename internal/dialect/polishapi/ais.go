@@ -222,10 +222,13 @@ type HoldInfo struct {
 }
 
 // TransactionsDoneInfoResponse answers getTransactionsDone.
+// The items come first and the response header last: an unchanged page's
+// items are then the same first bytes of every answer, whose seal's hash
+// the bank computes once (doneResponse). JSON's members have no order.
 type TransactionsDoneInfoResponse struct {
-	ResponseHeader ResponseHeader    `json:"responseHeader"`
 	Transactions   []TransactionInfo `json:"transactions"`
 	PageInfo       *PageInfo         `json:"pageInfo,omitempty"`
+	ResponseHeader ResponseHeader    `json:"responseHeader"`
 }
 
 // TransactionPendingInfoResponse answers getTransactionsPending.

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/psd2bank/psd2bank/internal/gateway"
+	"github.com/psd2bank/psd2bank/internal/jws"
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/polish"
 )
@@ -27,6 +28,10 @@ type doneResponse struct {
 	Postings []ledger.Posting
 	Self     ledger.Party
 	PageInfo *PageInfo
+	// Items, when not nil, is the answer's beginning up to the end of the
+	// items' array, encoded before from the same Postings and Self
+	// (appendItems): written as it is.
+	Items *jws.Prefix
 }
 
 // MarshalJSON is AppendJSON, for a writer other than the gateway's.
@@ -38,7 +43,16 @@ func (d doneResponse) JSONSizeHint() int { return 512 + 1024*len(d.Postings) }
 
 // AppendJSON appends the answer's JSON to b (gateway.JSONAppender).
 func (d doneResponse) AppendJSON(b []byte) []byte {
-	b = append(b, `{"responseHeader":{`...)
+	if d.Items != nil {
+		b = append(b, d.Items.Bytes()...)
+	} else {
+		b = d.appendItems(b)
+	}
+	if d.PageInfo != nil {
+		b = append(b, `,"pageInfo":`...)
+		b = append(b, mustJSON(d.PageInfo)...)
+	}
+	b = append(b, `,"responseHeader":{`...)
 	if d.Header.RequestID != "" {
 		b = append(b, `"requestId":`...)
 		b = appendJSONString(b, d.Header.RequestID)
@@ -48,8 +62,13 @@ func (d doneResponse) AppendJSON(b []byte) []byte {
 	b = appendJSONString(b, d.Header.SendDate)
 	b = append(b, `,"isCallback":`...)
 	b = strconv.AppendBool(b, d.Header.IsCallback)
-	b = append(b, `},"transactions":[`...)
+	return append(b, '}', '}')
+}
 
+// appendItems appends the answer up to the end of its items' array: what
+// depends on the postings and the holder alone.
+func (d doneResponse) appendItems(b []byte) []byte {
+	b = append(b, `{"transactions":[`...)
 	self := partyJSON(d.Self)
 	var initiator []byte // the holder, on debits
 	if d.Self.Name != "" {
@@ -62,12 +81,7 @@ func (d doneResponse) AppendJSON(b []byte) []byte {
 		}
 		b = appendDone(b, p, self, bookedStatusJSON, initiator, partyJSON(p.Counterparty), &day)
 	}
-	b = append(b, ']')
-	if d.PageInfo != nil {
-		b = append(b, `,"pageInfo":`...)
-		b = append(b, mustJSON(d.PageInfo)...)
-	}
-	return append(b, '}')
+	return append(b, ']')
 }
 
 // appendDone appends one booked item as done maps it and encoding/json

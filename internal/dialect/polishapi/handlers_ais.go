@@ -8,6 +8,7 @@ import (
 
 	"github.com/psd2bank/psd2bank/internal/ais"
 	"github.com/psd2bank/psd2bank/internal/gateway"
+	"github.com/psd2bank/psd2bank/internal/jws"
 	"github.com/psd2bank/psd2bank/internal/ledger"
 	"github.com/psd2bank/psd2bank/internal/wire/strictjson"
 )
@@ -170,7 +171,19 @@ func (s *aisService) polishTransactions(kind listKind) gateway.Handler {
 		switch kind {
 		case kindDone:
 			// TransactionsDoneInfoResponse{h, DoneItems(page.Postings, page.Self), pi}, appended
-			out = doneResponse{Header: h, Postings: page.Postings, Self: page.Self, PageInfo: pi}
+			d := doneResponse{Header: h, Postings: page.Postings, Self: page.Self, PageInfo: pi}
+			if page.Memo != nil {
+				// A page read before: its items encoded then, and the
+				// seal's hash over them, are kept with it.
+				if v, ok := page.Memo.Get(page.Self); ok {
+					d.Items = v.(*jws.Prefix)
+				} else {
+					d.Items = jws.NewPrefix(d.appendItems(make([]byte, 0, d.JSONSizeHint())))
+					page.Memo.Put(page.Self, d.Items)
+				}
+				c.SealPrefix = d.Items
+			}
+			out = d
 		case kindPending:
 			items := make([]TransactionPendingInfo, 0, len(page.Transfers))
 			for _, t := range page.Transfers {

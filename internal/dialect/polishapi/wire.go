@@ -95,8 +95,13 @@ func (wire) ErrorBody(ref *gateway.Refusal, requestID, lang string, now time.Tim
 	}
 }
 
-func (wire) SignResponse(h http.Header, _ *gateway.Caller, body []byte, seal *jws.Signer) error {
-	return signJWS(h, HeaderSignature, body, seal)
+func (wire) SignResponse(h http.Header, c *gateway.Caller, body []byte, seal *jws.Signer) error {
+	sig, err := seal.SignDetachedAfter(body, c.SealPrefix)
+	if err != nil {
+		return err
+	}
+	h.Set(HeaderSignature, sig)
+	return nil
 }
 
 // verifyJWS checks a detached JWS in header over payload.
@@ -110,11 +115,3 @@ func verifyJWS(r *http.Request, c *gateway.Caller, op gateway.Operation, g *gate
 	return g.VerifySealed(r.Context(), compact, payload, c.OrgID, op.Service)
 }
 
-func signJWS(h http.Header, header string, body []byte, seal *jws.Signer) error {
-	sig, err := seal.SignDetached(body)
-	if err != nil {
-		return err
-	}
-	h.Set(header, sig)
-	return nil
-}
