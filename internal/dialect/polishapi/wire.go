@@ -114,4 +114,3 @@ func verifyJWS(r *http.Request, c *gateway.Caller, op gateway.Operation, g *gate
 	}
 	return g.VerifySealed(r.Context(), compact, payload, c.OrgID, op.Service)
 }
-
