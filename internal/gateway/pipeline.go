@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/psd2bank/psd2bank/internal/cork"
 	"github.com/psd2bank/psd2bank/internal/eidas"
 	"github.com/psd2bank/psd2bank/internal/jws"
 	"github.com/psd2bank/psd2bank/internal/obs"
@@ -244,10 +245,20 @@ func (g *Gateway) finish(w http.ResponseWriter, r *http.Request, req *request, r
 	if rw.body.Len() > 0 {
 		w.Header().Set("Content-Length", strconv.Itoa(rw.body.Len()))
 	}
-	w.WriteHeader(rw.status)
-	w.Write(rw.body.Bytes())
+	// Recorded, logged and counted before the answer leaves: a TPP that
+	// has it can rely on the record, and an operator on the count.
 	g.audit(r, req, rw.status)
 	g.observe(r, req, rw.status)
+	// The header and the body leave in one write of the TLS records
+	// (cork): net/http's buffers are flushed while the connection holds
+	// what it is given.
+	func() {
+		uncork := cork.Cork(r.Context())
+		defer uncork()
+		w.WriteHeader(rw.status)
+		w.Write(rw.body.Bytes())
+		http.NewResponseController(w).Flush()
+	}()
 }
 
 // observe is the one place an API call is logged and counted: a refusal

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/psd2bank/psd2bank/internal/cork"
 	"github.com/psd2bank/psd2bank/internal/obs"
 )
 
@@ -76,6 +77,8 @@ func Serve(ctx context.Context, cfg Config, ready func(Endpoints)) error {
 	errLog := slog.NewLogLogger(cfg.Log.Handler(), slog.LevelDebug)
 	apiSrv := lim.server(LimitBody(cfg.API, lim.APIBody, nil, false))
 	apiSrv.TLSConfig, apiSrv.ErrorLog = hardenTLS(cfg.APITLS), errLog
+	// The gateway writes each answer's TLS records in one system call (cork).
+	apiLn, apiSrv.ConnContext = cork.Listener{Listener: apiLn}, cork.ConnContext
 	webSrv := lim.server(LimitBody(cfg.Web, lim.WebBody, lim.BodyRoutes, true))
 	webSrv.ErrorLog = errLog
 	errc := make(chan error, 3)
