@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"maps"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -81,4 +83,89 @@ func TestClusteredTablesKeepRows(t *testing.T) {
 		}
 	}
 	kept("after migration 30 down")
+}
+
+// Migration 31 keeps the audit records in the bank's time order and the
+// consent's access records in a WITHOUT ROWID table, rows kept both ways;
+// the statements that read and write them still work, and the replay
+// check (the unique index on the TPP and request id) still refuses.
+func TestClusteredAccessesKeepRows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := db.migrator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 30); err != nil {
+		t.Fatal(err)
+	}
+	audit := func(id string, at int, request string) error {
+		_, err := db.ExecContext(ctx, `INSERT INTO request_audit (id, at, tpp_id, cert_serial, request_id, dialect, operation, method, path, remote_addr, decision, code, reason, status)
+			VALUES ($1, $2, 'PSDPL-KNF-1', 'ff', $3, 'polishapi', 'getAccounts', 'POST', '/p', '127.0.0.1:1', 'allowed', '', '', 0)`, id, at, request)
+		return err
+	}
+	for _, q := range []string{
+		`INSERT INTO consents (id, tpp_id, client_id, tpp_consent_id, scope, status, created_at, updated_at, expires_at, scope_time_limit, throttling_policy, dialect) VALUES ('c1', 'PSDPL-KNF-1', 'x', 'x', 'ais', 'authorised', 0, 0, 1, 1, 'psd2Regulatory', 'polishapi')`,
+		`INSERT INTO consent_accesses (id, consent_id, resource, privilege, psu_present, at) VALUES ('x1', 'c1', 'PL61', 'ais:getAccount', FALSE, 5)`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := audit("a1", 7, "r1"); err != nil {
+		t.Fatal(err)
+	}
+	schema := func() map[string]string {
+		t.Helper()
+		rows, err := db.QueryContext(ctx, `SELECT name, COALESCE(sql, '') FROM sqlite_schema WHERE tbl_name IN ('request_audit', 'consent_accesses')`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]string{}
+		for rows.Next() {
+			var n, s string
+			rows.Scan(&n, &s)
+			out[n] = strings.Join(strings.Fields(strings.ReplaceAll(s, `"`, "")), "") // the layout, not its spelling
+		}
+		return out
+	}
+	kept := func(when string) {
+		t.Helper()
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM request_audit WHERE request_id = 'r1' AND at = 7)
+			+ (SELECT COUNT(*) FROM consent_accesses WHERE consent_id = 'c1' AND resource = 'PL61' AND at = 5)`).Scan(&n); err != nil || n != 2 {
+			t.Fatalf("%s: %d of 2 rows, %v", when, n, err)
+		}
+		if err := audit("a2", 8, "r1"); !IsUniqueViolation(err) {
+			t.Fatalf("%s: a replayed request id was recorded again (%v)", when, err)
+		}
+	}
+	before := schema()
+	if _, err := p.UpTo(ctx, 31); err != nil {
+		t.Fatal(err)
+	}
+	after := schema()
+	if s := after["request_audit"]; !strings.Contains(s, "PRIMARYKEY(at,id)") || !strings.HasSuffix(s, "WITHOUTROWID") {
+		t.Errorf("request_audit after migration 31: %s", s)
+	}
+	if s := after["consent_accesses"]; !strings.HasSuffix(s, "WITHOUTROWID") {
+		t.Errorf("consent_accesses after migration 31: %s", s)
+	}
+	if _, ok := after["request_audit_at"]; ok || after["request_audit_once"] == "" || after["request_audit_tpp"] == "" || after["consent_accesses_window"] == "" {
+		t.Errorf("indexes after migration 31: %v", after)
+	}
+	kept("after migration 31")
+	if _, err := p.DownTo(ctx, 30); err != nil {
+		t.Fatal(err)
+	}
+	kept("after migration 31 down")
+	if again := schema(); !maps.Equal(again, before) {
+		t.Errorf("migration 31 down does not give the layout back:\n%v\nwant\n%v", again, before)
+	}
 }
