@@ -109,6 +109,29 @@ func TestCachedPagesFollowTheLedger(t *testing.T) {
 		if got := titles(list(f.svc, "")); !reflect.DeepEqual(got, []string{"t6", "t5"}) {
 			t.Fatalf("first page at the end: %v", got)
 		}
+
+		// The page is in memory, yet a TPP whose consent does not cover the
+		// account — or whose consent was revoked — is refused, and nothing
+		// is recorded: the check runs before the cache is looked at.
+		other := f.consent("PSDPL-KNF-OTHER", f.anna, []consent.Privilege{done(365, f.save.NRB, consent.UsageMultiple)}, f.save.NRB)
+		before := f.accesses()
+		for _, who := range []Caller{
+			{TPPID: other.TPPID, ConsentID: other.ID, CustomerID: other.CustomerID}, // another account's consent
+			{TPPID: other.TPPID, ConsentID: c.ID, CustomerID: c.CustomerID},         // another TPP with this consent
+		} {
+			if p, err := f.svc.List(ctx, who, Query{Kind: KindDone, Account: AccountRef{Value: f.main.NRB}, PerPage: 2, PSUPresent: true}); err == nil {
+				t.Fatalf("%s with consent %s read the cached page: %v", who.TPPID, who.ConsentID, titles(p))
+			}
+		}
+		if _, err := f.consents.Revoke(ctx, c.ID, "psu", "test"); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := f.svc.List(ctx, caller, Query{Kind: KindDone, Account: AccountRef{Value: f.main.NRB}, PerPage: 2, PSUPresent: true}); err == nil {
+			t.Fatalf("a revoked consent read the cached page: %v", titles(p))
+		}
+		if n := f.accesses() - before; n != 0 {
+			t.Fatalf("%d accesses recorded for refused reads", n)
+		}
 	})
 }
 
