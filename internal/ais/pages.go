@@ -23,7 +23,7 @@ import (
 // count — runs and is recorded on every call as before.
 //
 // The cache holds at most pageCacheItems postings (about 1 kB each with
-// the dialect's encoding of them, so some 16 MB), dropping the oldest
+// the dialect's encoding of them, some 20 MB in all), dropping the oldest
 // pages first. PSD2BANK_NO_PAGE_CACHE=1 turns it off (to measure pages
 // read from the database).
 
