@@ -94,6 +94,7 @@ func (k Kind) Privilege() string { return kinds[k].privilege }
 type DB interface {
 	store.Querier
 	WriteRowContext(ctx context.Context, q string, args ...any) *sql.Row
+	InTx(ctx context.Context, fn func(*store.Tx) error) error
 	Engine() store.Engine
 }
 
@@ -169,19 +170,42 @@ func (s *Service) check(ctx context.Context, c Caller, privilege, number string,
 	if continuation {
 		a.PSUPresent, a.Consume = true, false
 	}
+	if s.db != nil {
+		// In one transaction: a refusal after the consent's check (the
+		// token's customer, the account's API access) undoes the access
+		// the consent's check recorded, which would otherwise count
+		// towards the day's unattended accesses.
+		var cons consent.Consent
+		err := s.db.InTx(ctx, func(tx *store.Tx) error {
+			var err error
+			if cons, err = s.consents.CheckIn(ctx, tx, a); err != nil {
+				return err
+			}
+			return s.afterConsent(ctx, tx, c, cons, number)
+		})
+		return cons, err
+	}
 	cons, err := s.consents.Check(ctx, a)
 	if err != nil {
 		return cons, err
 	}
+	return cons, s.afterConsent(ctx, nil, c, cons, number)
+}
+
+// afterConsent is what check checks once the consent allows the access:
+// the token's customer and the account's API access (read through tx when
+// not nil).
+func (s *Service) afterConsent(ctx context.Context, tx *store.Tx, c Caller, cons consent.Consent, number string) error {
 	if c.CustomerID != "" && cons.CustomerID != c.CustomerID {
-		return cons, &consent.Error{Code: consent.CodeUnknown}
+		return &consent.Error{Code: consent.CodeUnknown}
 	}
-	if s.access != nil && number != "" {
-		if err := s.access.Check(ctx, number, access.AIS); err != nil {
-			return cons, err
-		}
+	if s.access == nil || number == "" {
+		return nil
 	}
-	return cons, nil
+	if tx != nil {
+		return s.access.CheckIn(ctx, tx, number, access.AIS)
+	}
+	return s.access.Check(ctx, number, access.AIS)
 }
 
 // own makes sure the account checked is the consent's customer's, and
@@ -206,6 +230,18 @@ func self(nrb, ownerName string) ledger.Party { return ledger.Party{Name: ownerN
 // Account resolves the account of a call (getAccount, mBank's account
 // details), passes its consent check, and returns it with its owner.
 func (s *Service) Account(ctx context.Context, c Caller, ref AccountRef, psu bool) (ledger.Account, ledger.Customer, error) {
+	// The consent check in one statement where it allows the access (see
+	// check.go), then the account and its owner in one more.
+	if c.ConsentID != "" {
+		g, ok, err := s.oneStatement(ctx, c, consent.PrivGetAccount, ref, psu, time.Time{}, false, s.Now())
+		if err != nil {
+			return ledger.Account{}, ledger.Customer{}, err
+		}
+		if ok {
+			return s.ledger.AccountWithOwner(ctx, g.accountID)
+		}
+	}
+	// Else the separate checks, which say exactly why not.
 	acct, number, found, err := s.resolve(ctx, ref)
 	if err != nil {
 		return acct, ledger.Customer{}, err

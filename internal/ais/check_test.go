@@ -368,3 +368,74 @@ func TestUnattendedWindows(t *testing.T) {
 		}
 	})
 }
+
+// TestAccountOneStatementAgrees: getAccount through the one statement
+// gives what the separate checks give — the same account and owner when
+// allowed, and when refused the same refusal (the separate checks run
+// then) — and records one access per call allowed, none per refusal; on
+// both engines.
+func TestAccountOneStatementAgrees(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		separate := New(f.l, f.consents, f.access, nil) // no one statement
+		acct := func(nrb, usage string) consent.Privilege {
+			return consent.Privilege{Name: consent.PrivGetAccount, AccountNumber: nrb, ScopeUsageLimit: usage}
+		}
+		mainNRB, saveNRB := f.main.NRB, f.save.NRB
+		good := f.consent("PSDPL-KNF-A", f.anna, []consent.Privilege{acct(mainNRB, consent.UsageMultiple)}, mainNRB)
+		onlySave := f.consent("PSDPL-KNF-A", f.anna, []consent.Privilege{acct(saveNRB, consent.UsageMultiple)}, saveNRB)
+		noAccount := f.consent("PSDPL-KNF-A", f.anna, []consent.Privilege{done(90, mainNRB, consent.UsageMultiple)}, mainNRB)
+		revoked := f.consent("PSDPL-KNF-A", f.anna, []consent.Privilege{acct(mainNRB, consent.UsageMultiple)}, mainNRB)
+		must(f.consents.Revoke(ctx, revoked.ID, "psu", "test"))
+		corp := f.consent("PSDPL-KNF-A", f.corp, []consent.Privilege{acct(f.corpAcct.NRB, consent.UsageMultiple)}, f.corpAcct.NRB)
+		caller := func(c consent.Consent) Caller {
+			return Caller{TPPID: c.TPPID, ConsentID: c.ID, CustomerID: c.CustomerID}
+		}
+		for _, tc := range []struct {
+			name    string
+			c       Caller
+			ref     AccountRef
+			allowed bool
+		}{
+			{"allowed", caller(good), AccountRef{Value: mainNRB}, true},
+			{"allowed by id", caller(good), AccountRef{Value: f.main.ID, ByID: true}, true},
+			{"another TPP", Caller{TPPID: "PSDPL-KNF-B", ConsentID: good.ID, CustomerID: good.CustomerID}, AccountRef{Value: mainNRB}, false},
+			{"account not in consent", caller(onlySave), AccountRef{Value: mainNRB}, false},
+			{"another customer's account", caller(good), AccountRef{Value: f.corpAcct.NRB}, false},
+			{"no such account", caller(good), AccountRef{Value: newNRB(t)}, false},
+			{"privilege missing", caller(noAccount), AccountRef{Value: mainNRB}, false},
+			{"revoked", caller(revoked), AccountRef{Value: mainNRB}, false},
+			{"API access not activated", caller(corp), AccountRef{Value: f.corpAcct.NRB}, false},
+			{"no token", Caller{TPPID: "PSDPL-KNF-A"}, AccountRef{Value: mainNRB}, false},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				before := f.accesses()
+				q0 := db.Queries()
+				a, o, err := f.svc.Account(ctx, tc.c, tc.ref, true)
+				statements := db.Queries() - q0
+				recorded := f.accesses() - before
+				wa, wo, werr := separate.Account(ctx, tc.c, tc.ref, true)
+				if tc.allowed != (err == nil) || (err == nil) != (werr == nil) {
+					t.Fatalf("one statement: %v; separate checks: %v; want allowed %v", err, werr, tc.allowed)
+				}
+				if err != nil {
+					if fmt.Sprint(err) != fmt.Sprint(werr) {
+						t.Errorf("refused with %v, the separate checks with %v", err, werr)
+					}
+					if recorded != 0 {
+						t.Errorf("%d accesses recorded for a refusal", recorded)
+					}
+					return
+				}
+				if a.ID != wa.ID || a.NRB != wa.NRB || a.Booked != wa.Booked || a.Name != wa.Name || o != wo {
+					t.Errorf("account %+v owner %+v; the separate checks give %+v, %+v", a, o, wa, wo)
+				}
+				if recorded != 1 || statements != 2 {
+					t.Errorf("allowed: %d accesses recorded, %d statements; want 1 and 2", recorded, statements)
+				}
+			})
+		}
+	})
+}

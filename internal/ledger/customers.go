@@ -181,6 +181,31 @@ func (l *Ledger) Account(ctx context.Context, id string) (Account, error) {
 	return a, err
 }
 
+// AccountWithOwner returns the account with the given id and the customer
+// who owns it, in one statement.
+func (l *Ledger) AccountWithOwner(ctx context.Context, id string) (Account, Customer, error) {
+	var a Account
+	var c Customer
+	var booked, avail, od, created, ownerCreated int64
+	var seg string
+	err := l.db.QueryRowContext(ctx, `SELECT a.id, a.nrb, a.customer_id, a.currency, a.type, a.name, a.booked_balance,
+		a.available_balance, a.overdraft_limit, a.allow_negative, a.last_seq, a.opened_on, a.created_at,
+		o.id, o.segment, o.name, o.login, o.password_hash, o.pesel, o.nip, o.regon, o.phone, o.address, o.created_at
+		FROM accounts a JOIN customers o ON o.id = a.customer_id WHERE a.id = $1`, id).Scan(
+		&a.ID, &a.NRB, &a.CustomerID, &a.Currency, &a.Type, &a.Name, &booked, &avail, &od, &a.AllowNegative, &a.LastSeq, &a.OpenedOn, &created,
+		&c.ID, &seg, &c.Name, &c.Login, &c.PasswordHash, &c.PESEL, &c.NIP, &c.REGON, &c.Phone, &c.Address, &ownerCreated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Account{}, Customer{}, errorf(CodeNotFound, "no customer's account with id %s", id)
+	}
+	if err != nil {
+		return Account{}, Customer{}, err
+	}
+	a.Booked, a.Available, a.OverdraftLimit = money.Amount(booked), money.Amount(avail), money.Amount(od)
+	a.CreatedAt = fromMicros(created)
+	c.Segment, c.CreatedAt = Segment(seg), fromMicros(ownerCreated)
+	return a, c, nil
+}
+
 // AccountByNRB returns the account with the given 26-digit number.
 func (l *Ledger) AccountByNRB(ctx context.Context, nrb string) (Account, error) {
 	return AccountByNRBIn(ctx, l.db, nrb)
