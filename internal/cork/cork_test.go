@@ -136,3 +136,39 @@ func TestCorkHoldsInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Over HTTP/2 the frames of many answers share one connection and are
+// written by the server's own goroutine, not the handler's: corked or not,
+// every answer arrives whole, and none is held back.
+func TestCorkOverHTTP2(t *testing.T) {
+	t.Parallel()
+	body := bytes.Repeat([]byte("0123456789abcdef"), 5000)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		uncork := Cork(r.Context())
+		defer uncork()
+		w.Write(body)
+		http.NewResponseController(w).Flush()
+	}))
+	srv.EnableHTTP2 = true
+	srv.Config.ConnContext = ConnContext
+	srv.Listener = Listener{srv.Listener}
+	srv.StartTLS()
+	defer srv.Close()
+	client := srv.Client()
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			res, err := client.Get(srv.URL + "/")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			if err != nil || !bytes.Equal(got, body) || res.ProtoMajor != 2 {
+				t.Errorf("answer %d: %d bytes over HTTP/%d (%v), want %d over HTTP/2", i, len(got), res.ProtoMajor, err, len(body))
+			}
+		})
+	}
+	wg.Wait()
+}
