@@ -230,34 +230,13 @@ func self(nrb, ownerName string) ledger.Party { return ledger.Party{Name: ownerN
 // Account resolves the account of a call (getAccount, mBank's account
 // details), passes its consent check, and returns it with its owner.
 func (s *Service) Account(ctx context.Context, c Caller, ref AccountRef, psu bool) (ledger.Account, ledger.Customer, error) {
-	// The consent check in one statement where it allows the access (see
+	// The consent check (in one statement where it allows the access, see
 	// check.go), then the account and its owner in one more.
-	if c.ConsentID != "" {
-		g, ok, err := s.oneStatement(ctx, c, consent.PrivGetAccount, ref, psu, time.Time{}, false, s.Now())
-		if err != nil {
-			return ledger.Account{}, ledger.Customer{}, err
-		}
-		if ok {
-			return s.ledger.AccountWithOwner(ctx, g.accountID)
-		}
-	}
-	// Else the separate checks, which say exactly why not.
-	acct, number, found, err := s.resolve(ctx, ref)
+	g, err := s.grant(ctx, c, consent.PrivGetAccount, ref, psu, time.Time{}, false, s.Now())
 	if err != nil {
-		return acct, ledger.Customer{}, err
+		return ledger.Account{}, ledger.Customer{}, err
 	}
-	cons, err := s.check(ctx, c, consent.PrivGetAccount, number, psu, time.Time{}, false)
-	if err != nil {
-		return acct, ledger.Customer{}, err
-	}
-	if !found {
-		return acct, ledger.Customer{}, accountUnknown()
-	}
-	if acct.CustomerID != cons.CustomerID {
-		return acct, ledger.Customer{}, &consent.Error{Code: consent.CodeAccountNotInConsent}
-	}
-	owner, err := s.ledger.Customer(ctx, acct.CustomerID)
-	return acct, owner, err
+	return s.ledger.AccountWithOwner(ctx, g.accountID)
 }
 
 // Accounts are the accounts of an ais-accounts consent (getAccounts), by

@@ -86,6 +86,11 @@ func done(history int, account string, usage string) consent.Privilege {
 	return consent.Privilege{Name: consent.PrivGetTransactionsDone, AccountNumber: account, ScopeUsageLimit: usage, MaxAllowedHistoryLong: history}
 }
 
+// callerOf is the TPP calling with c's access token.
+func callerOf(c consent.Consent) Caller {
+	return Caller{TPPID: c.TPPID, ConsentID: c.ID, CustomerID: c.CustomerID}
+}
+
 func (f *fixture) accesses() int {
 	var n int
 	if err := f.db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM consent_accesses`).Scan(&n); err != nil {
@@ -120,9 +125,6 @@ func TestOneStatementCheckAgrees(t *testing.T) {
 		now := f.clock.Now()
 		daysBack := func(n int) time.Time { return day(ledger.DateOf(now.AddDate(0, 0, -n))) }
 		byNRB := func(n string) AccountRef { return AccountRef{Value: n} }
-		caller := func(c consent.Consent) Caller {
-			return Caller{TPPID: c.TPPID, ConsentID: c.ID, CustomerID: c.CustomerID}
-		}
 		for _, tc := range []struct {
 			name    string
 			c       Caller
@@ -132,24 +134,24 @@ func TestOneStatementCheckAgrees(t *testing.T) {
 			allowed bool   // by the full check
 			code    string // the full check's refusal
 		}{
-			{"allowed", caller(good), byNRB(mainNRB), true, time.Time{}, true, ""},
-			{"allowed by id", caller(good), AccountRef{Value: f.main.ID, ByID: true}, true, time.Time{}, true, ""},
-			{"allowed with the number spaced", caller(good), byNRB("PL" + mainNRB[:2] + " " + mainNRB[2:]), true, time.Time{}, true, ""},
-			{"history at the limit", caller(good), byNRB(mainNRB), true, daysBack(365), true, ""},
-			{"history one day too far", caller(good), byNRB(mainNRB), true, daysBack(366), false, string(consent.CodeHistoryTooLong)},
-			{"short history too far", caller(short), byNRB(mainNRB), true, daysBack(31), false, string(consent.CodeHistoryTooLong)},
+			{"allowed", callerOf(good), byNRB(mainNRB), true, time.Time{}, true, ""},
+			{"allowed by id", callerOf(good), AccountRef{Value: f.main.ID, ByID: true}, true, time.Time{}, true, ""},
+			{"allowed with the number spaced", callerOf(good), byNRB("PL" + mainNRB[:2] + " " + mainNRB[2:]), true, time.Time{}, true, ""},
+			{"history at the limit", callerOf(good), byNRB(mainNRB), true, daysBack(365), true, ""},
+			{"history one day too far", callerOf(good), byNRB(mainNRB), true, daysBack(366), false, string(consent.CodeHistoryTooLong)},
+			{"short history too far", callerOf(short), byNRB(mainNRB), true, daysBack(31), false, string(consent.CodeHistoryTooLong)},
 			{"another TPP", Caller{TPPID: "PSDPL-KNF-B", ConsentID: good.ID, CustomerID: good.CustomerID}, byNRB(mainNRB), true, time.Time{}, false, string(consent.CodeUnknown)},
 			{"another customer's token", Caller{TPPID: good.TPPID, ConsentID: good.ID, CustomerID: f.corp.ID}, byNRB(mainNRB), true, time.Time{}, false, string(consent.CodeUnknown)},
 			{"no such consent", Caller{TPPID: good.TPPID, ConsentID: uuid.NewString()}, byNRB(mainNRB), true, time.Time{}, false, string(consent.CodeUnknown)},
-			{"revoked", caller(revoked), byNRB(mainNRB), true, time.Time{}, false, string(consent.CodeRevoked)},
-			{"privilege missing", caller(noDone), byNRB(mainNRB), true, time.Time{}, false, string(consent.CodePrivilegeMissing)},
-			{"account not in consent", caller(onlySave), byNRB(mainNRB), true, time.Time{}, false, string(consent.CodeAccountNotInConsent)},
-			{"another customer's account", caller(good), byNRB(f.corpAcct.NRB), true, time.Time{}, false, string(consent.CodeAccountNotInConsent)},
-			{"another customer's account by id", caller(good), AccountRef{Value: f.corpAcct.ID, ByID: true}, true, time.Time{}, false, string(consent.CodeAccountNotInConsent)},
-			{"no such account", caller(good), byNRB(newNRB(t)), true, time.Time{}, false, string(consent.CodeAccountNotInConsent)},
-			{"API access not activated", caller(corp), byNRB(f.corpAcct.NRB), true, time.Time{}, false, string(access.CodeNotActivated)},
-			{"single use (left to the full check)", caller(single), byNRB(mainNRB), true, time.Time{}, true, ""},
-			{"one-off consent (left to the full check)", caller(oneOff), byNRB(mainNRB), true, time.Time{}, true, ""},
+			{"revoked", callerOf(revoked), byNRB(mainNRB), true, time.Time{}, false, string(consent.CodeRevoked)},
+			{"privilege missing", callerOf(noDone), byNRB(mainNRB), true, time.Time{}, false, string(consent.CodePrivilegeMissing)},
+			{"account not in consent", callerOf(onlySave), byNRB(mainNRB), true, time.Time{}, false, string(consent.CodeAccountNotInConsent)},
+			{"another customer's account", callerOf(good), byNRB(f.corpAcct.NRB), true, time.Time{}, false, string(consent.CodeAccountNotInConsent)},
+			{"another customer's account by id", callerOf(good), AccountRef{Value: f.corpAcct.ID, ByID: true}, true, time.Time{}, false, string(consent.CodeAccountNotInConsent)},
+			{"no such account", callerOf(good), byNRB(newNRB(t)), true, time.Time{}, false, string(consent.CodeAccountNotInConsent)},
+			{"API access not activated", callerOf(corp), byNRB(f.corpAcct.NRB), true, time.Time{}, false, string(access.CodeNotActivated)},
+			{"single use (left to the full check)", callerOf(single), byNRB(mainNRB), true, time.Time{}, true, ""},
+			{"one-off consent (left to the full check)", callerOf(oneOff), byNRB(mainNRB), true, time.Time{}, true, ""},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				before := f.accesses()
@@ -182,12 +184,12 @@ func TestOneStatementCheckAgrees(t *testing.T) {
 
 		// Blocked by its holder: refused at once.
 		must(f.access.ChangeByCustomer(ctx, f.corp.ID, f.corpAcct.NRB, access.Active, "sms", ""))
-		if _, ok, err := f.svc.oneStatement(ctx, caller(corp), consent.PrivGetTransactionsDone, byNRB(f.corpAcct.NRB), true, time.Time{}, false, now); err != nil || !ok {
+		if _, ok, err := f.svc.oneStatement(ctx, callerOf(corp), consent.PrivGetTransactionsDone, byNRB(f.corpAcct.NRB), true, time.Time{}, false, now); err != nil || !ok {
 			t.Fatalf("activated: %v %v", ok, err)
 		}
 		must(f.access.ChangeByCustomer(ctx, f.corp.ID, f.corpAcct.NRB, access.Blocked, "sms", "test"))
 		before := f.accesses()
-		if _, ok, err := f.svc.oneStatement(ctx, caller(corp), consent.PrivGetTransactionsDone, byNRB(f.corpAcct.NRB), true, time.Time{}, false, now); err != nil || ok {
+		if _, ok, err := f.svc.oneStatement(ctx, callerOf(corp), consent.PrivGetTransactionsDone, byNRB(f.corpAcct.NRB), true, time.Time{}, false, now); err != nil || ok {
 			t.Fatalf("blocked: the one statement allowed (%v, %v)", ok, err)
 		}
 		if f.accesses() != before {
@@ -196,10 +198,10 @@ func TestOneStatementCheckAgrees(t *testing.T) {
 
 		// Expired: the consent's time limit passed.
 		f.clock.Advance(100 * 24 * time.Hour)
-		if _, ok, _ := f.svc.oneStatement(ctx, caller(good), consent.PrivGetTransactionsDone, byNRB(mainNRB), true, time.Time{}, false, f.clock.Now()); ok {
+		if _, ok, _ := f.svc.oneStatement(ctx, callerOf(good), consent.PrivGetTransactionsDone, byNRB(mainNRB), true, time.Time{}, false, f.clock.Now()); ok {
 			t.Error("the one statement allowed an expired consent")
 		}
-		if _, err := f.svc.fullCheck(ctx, caller(good), consent.PrivGetTransactionsDone, byNRB(mainNRB), true, time.Time{}, false); consent.CodeOf(err) != consent.CodeExpired {
+		if _, err := f.svc.fullCheck(ctx, callerOf(good), consent.PrivGetTransactionsDone, byNRB(mainNRB), true, time.Time{}, false); consent.CodeOf(err) != consent.CodeExpired {
 			t.Errorf("full check of an expired consent: %v", err)
 		}
 	})
@@ -245,7 +247,7 @@ func TestUnattendedLimitExact(t *testing.T) {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
-						_, err := f.svc.List(ctx, Caller{TPPID: c.TPPID, ConsentID: c.ID, CustomerID: c.CustomerID},
+						_, err := f.svc.List(ctx, callerOf(c),
 							Query{Kind: KindDone, Account: AccountRef{Value: f.main.NRB}})
 						switch {
 						case err == nil:
@@ -298,16 +300,13 @@ func TestUnattendedWindows(t *testing.T) {
 		if rolling.Window != consent.Window24Hours || daily.Window != consent.WindowCalendarDay {
 			t.Fatalf("windows %q and %q", rolling.Window, daily.Window)
 		}
-		caller := func(c consent.Consent) Caller {
-			return Caller{TPPID: c.TPPID, ConsentID: c.ID, CustomerID: c.CustomerID}
-		}
 		ref := AccountRef{Value: f.main.NRB}
 		// read is one unattended first page: the one statement, then (when
 		// it does not allow) the full check, as grant runs them.
 		read := func(c consent.Consent, wantAllowed bool) error {
 			t.Helper()
 			before := f.accesses()
-			_, ok, err := f.svc.oneStatement(ctx, caller(c), consent.PrivGetTransactionsDone, ref, false, time.Time{}, false, f.clock.Now())
+			_, ok, err := f.svc.oneStatement(ctx, callerOf(c), consent.PrivGetTransactionsDone, ref, false, time.Time{}, false, f.clock.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -326,7 +325,7 @@ func TestUnattendedWindows(t *testing.T) {
 			if d := f.accesses() - before; d != 0 {
 				t.Fatalf("the one statement refused and recorded %d accesses", d)
 			}
-			_, err = f.svc.fullCheck(ctx, caller(c), consent.PrivGetTransactionsDone, ref, false, time.Time{}, false)
+			_, err = f.svc.fullCheck(ctx, callerOf(c), consent.PrivGetTransactionsDone, ref, false, time.Time{}, false)
 			if wantAllowed != (err == nil) {
 				t.Fatalf("full check: %v, want allowed %v", err, wantAllowed)
 			}
@@ -390,24 +389,21 @@ func TestAccountOneStatementAgrees(t *testing.T) {
 		revoked := f.consent("PSDPL-KNF-A", f.anna, []consent.Privilege{acct(mainNRB, consent.UsageMultiple)}, mainNRB)
 		must(f.consents.Revoke(ctx, revoked.ID, "psu", "test"))
 		corp := f.consent("PSDPL-KNF-A", f.corp, []consent.Privilege{acct(f.corpAcct.NRB, consent.UsageMultiple)}, f.corpAcct.NRB)
-		caller := func(c consent.Consent) Caller {
-			return Caller{TPPID: c.TPPID, ConsentID: c.ID, CustomerID: c.CustomerID}
-		}
 		for _, tc := range []struct {
 			name    string
 			c       Caller
 			ref     AccountRef
 			allowed bool
 		}{
-			{"allowed", caller(good), AccountRef{Value: mainNRB}, true},
-			{"allowed by id", caller(good), AccountRef{Value: f.main.ID, ByID: true}, true},
+			{"allowed", callerOf(good), AccountRef{Value: mainNRB}, true},
+			{"allowed by id", callerOf(good), AccountRef{Value: f.main.ID, ByID: true}, true},
 			{"another TPP", Caller{TPPID: "PSDPL-KNF-B", ConsentID: good.ID, CustomerID: good.CustomerID}, AccountRef{Value: mainNRB}, false},
-			{"account not in consent", caller(onlySave), AccountRef{Value: mainNRB}, false},
-			{"another customer's account", caller(good), AccountRef{Value: f.corpAcct.NRB}, false},
-			{"no such account", caller(good), AccountRef{Value: newNRB(t)}, false},
-			{"privilege missing", caller(noAccount), AccountRef{Value: mainNRB}, false},
-			{"revoked", caller(revoked), AccountRef{Value: mainNRB}, false},
-			{"API access not activated", caller(corp), AccountRef{Value: f.corpAcct.NRB}, false},
+			{"account not in consent", callerOf(onlySave), AccountRef{Value: mainNRB}, false},
+			{"another customer's account", callerOf(good), AccountRef{Value: f.corpAcct.NRB}, false},
+			{"no such account", callerOf(good), AccountRef{Value: newNRB(t)}, false},
+			{"privilege missing", callerOf(noAccount), AccountRef{Value: mainNRB}, false},
+			{"revoked", callerOf(revoked), AccountRef{Value: mainNRB}, false},
+			{"API access not activated", callerOf(corp), AccountRef{Value: f.corpAcct.NRB}, false},
 			{"no token", Caller{TPPID: "PSDPL-KNF-A"}, AccountRef{Value: mainNRB}, false},
 		} {
 			t.Run(tc.name, func(t *testing.T) {

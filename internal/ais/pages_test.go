@@ -38,7 +38,7 @@ func TestCachedPagesFollowTheLedger(t *testing.T) {
 			}
 		}
 		c := f.consent("PSDPL-KNF-PAGES", f.anna, []consent.Privilege{done(365, f.main.NRB, consent.UsageMultiple)}, f.main.NRB)
-		caller := Caller{TPPID: c.TPPID, ConsentID: c.ID, CustomerID: c.CustomerID}
+		caller := callerOf(c)
 		list := func(s *Service, pageID string) Page {
 			t.Helper()
 			p, err := s.List(ctx, caller, Query{Kind: KindDone, Account: AccountRef{Value: f.main.NRB}, PerPage: 2, PageID: pageID, PSUPresent: true})
@@ -116,8 +116,8 @@ func TestCachedPagesFollowTheLedger(t *testing.T) {
 		other := f.consent("PSDPL-KNF-OTHER", f.anna, []consent.Privilege{done(365, f.save.NRB, consent.UsageMultiple)}, f.save.NRB)
 		before := f.accesses()
 		for _, who := range []Caller{
-			{TPPID: other.TPPID, ConsentID: other.ID, CustomerID: other.CustomerID}, // another account's consent
-			{TPPID: other.TPPID, ConsentID: c.ID, CustomerID: c.CustomerID},         // another TPP with this consent
+			callerOf(other), // another account's consent
+			{TPPID: other.TPPID, ConsentID: c.ID, CustomerID: c.CustomerID}, // another TPP with this consent
 		} {
 			if p, err := f.svc.List(ctx, who, Query{Kind: KindDone, Account: AccountRef{Value: f.main.NRB}, PerPage: 2, PSUPresent: true}); err == nil {
 				t.Fatalf("%s with consent %s read the cached page: %v", who.TPPID, who.ConsentID, titles(p))

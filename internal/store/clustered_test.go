@@ -6,7 +6,29 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pressly/goose/v3"
 )
+
+// migratedTo is a new SQLite database migrated up to version, and its
+// migrations, to go on or back from there.
+func migratedTo(t *testing.T, version int64) (*DB, *goose.Provider) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	p, err := db.migrator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, version); err != nil {
+		t.Fatal(err)
+	}
+	return db, p
+}
 
 // Migration 30 rebuilds three SQLite tables as WITHOUT ROWID tables (one
 // B-tree each instead of two or three) and keeps their rows; its down
@@ -14,18 +36,7 @@ import (
 func TestClusteredTablesKeepRows(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "x.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	p, err := db.migrator()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 29); err != nil {
-		t.Fatal(err)
-	}
+	db, p := migratedTo(t, 29)
 	for _, q := range []string{
 		`INSERT INTO request_audit (id, at, tpp_id, cert_serial, request_id, dialect, operation, method, path, remote_addr, decision, code, reason, status)
 			VALUES ('a1', 1, 'PSDPL-KNF-1', 'ff', 'r1', 'polishapi', 'domestic', 'POST', '/p', '127.0.0.1:1', 'allowed', '', '', 0)`,
@@ -92,18 +103,7 @@ func TestClusteredTablesKeepRows(t *testing.T) {
 func TestClusteredAccessesKeepRows(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "x.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	p, err := db.migrator()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 30); err != nil {
-		t.Fatal(err)
-	}
+	db, p := migratedTo(t, 30)
 	audit := func(id string, at int, request string) error {
 		_, err := db.ExecContext(ctx, `INSERT INTO request_audit (id, at, tpp_id, cert_serial, request_id, dialect, operation, method, path, remote_addr, decision, code, reason, status)
 			VALUES ($1, $2, 'PSDPL-KNF-1', 'ff', $3, 'polishapi', 'getAccounts', 'POST', '/p', '127.0.0.1:1', 'allowed', '', '', 0)`, id, at, request)
