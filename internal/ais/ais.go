@@ -36,7 +36,6 @@ package ais
 
 import (
 	"context"
-	"database/sql"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,7 +92,7 @@ func (k Kind) Privilege() string { return kinds[k].privilege }
 // statement that checks and records an access (see check.go).
 type DB interface {
 	store.Querier
-	WriteRowContext(ctx context.Context, q string, args ...any) *sql.Row
+	WriteRow(ctx context.Context, q string, args []any, dest ...any) error
 	InTx(ctx context.Context, fn func(*store.Tx) error) error
 	Engine() store.Engine
 }

@@ -151,15 +151,16 @@ func (s *Service) oneStatement(ctx context.Context, c Caller, privilege string, 
 	args := []any{c.ConsentID, c.TPPID, value, now.UnixMicro(), c.CustomerID, privilege, !consent.IsPerAccount(privilege),
 		minDays, s.access == nil, string(ledger.Retail), !counted,
 		consent.Window24Hours.After(now).UnixMicro(), consent.WindowCalendarDay.After(now).UnixMicro()}
-	var row *sql.Row
-	if continuation {
-		row = s.db.QueryRowContext(ctx, checkOnly[byID], args...)
-	} else {
-		row = s.db.WriteRowContext(ctx, checkRecord[byID], append(args, ledger.NewID())...)
-	}
 	var nrb, accountID, owner sql.NullString
 	var maxDays, lastSeq sql.NullInt64
-	err := row.Scan(&nrb, &accountID, &owner, &maxDays, &lastSeq)
+	var err error
+	if continuation {
+		err = s.db.QueryRowContext(ctx, checkOnly[byID], args...).Scan(&nrb, &accountID, &owner, &maxDays, &lastSeq)
+	} else {
+		// With the call's audit record owed (gateway.Operation.AuditWithWrite),
+		// the record and the access share one commit.
+		err = s.db.WriteRow(ctx, checkRecord[byID], append(args, ledger.NewID()), &nrb, &accountID, &owner, &maxDays, &lastSeq)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return grant{}, false, nil
 	}

@@ -48,6 +48,12 @@ func owed(ctx context.Context) *Lead {
 	return l
 }
 
+// Owed tells whether ctx carries a lead not yet written: the next write
+// made with ctx writes it first. A single write statement that would run
+// on its own is better run in a transaction then (InTx), where the lead
+// shares its commit.
+func Owed(ctx context.Context) bool { return owed(ctx) != nil }
+
 func (l *Lead) written() {
 	l.mu.Lock()
 	l.done = true

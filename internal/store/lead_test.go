@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"testing"
 
@@ -99,6 +100,83 @@ func TestLead(t *testing.T) {
 		}
 		if err := db.Settle(ctx, store.NewLead(audit, "r6")); !store.IsUniqueViolation(err) {
 			t.Fatalf("Settle of a replayed lead: %v", err)
+		}
+	})
+}
+
+// WriteRow with a lead: one statement on PostgreSQL (the lead as a WITH
+// query, whose parameters come first), one transaction on SQLite; the lead
+// is written whether or not the statement returns a row, a replayed lead
+// writes nothing of the statement, and without a lead it is
+// WriteRowContext's one statement.
+func TestWriteRowWithLead(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		const audit = `INSERT INTO settings (name, value) VALUES ($1, $2)`
+		// A statement beginning with WITH, its parameters from $1, the
+		// second used twice: the insert happens when $3 is 'yes'.
+		const write = `WITH v AS (SELECT CAST($1 AS TEXT) AS name, CAST($2 AS TEXT) AS value)
+			INSERT INTO settings (name, value) SELECT name, value || '/' || $2 FROM v WHERE $3 = 'yes'
+			RETURNING value`
+		value := func(name string) string {
+			t.Helper()
+			var v string
+			err := db.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&v)
+			if errors.Is(err, sql.ErrNoRows) {
+				return "(none)"
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		statements := 1 // the lead in the statement
+		if db.Engine() == store.SQLite {
+			statements = 4 // BEGIN, the lead, the statement, COMMIT
+		}
+
+		l := store.NewLead(audit, "lead1", "audit")
+		lctx := store.WithLead(ctx, l)
+		q0 := db.Queries()
+		var got string
+		if err := db.WriteRow(lctx, write, []any{"w1", "x", "yes"}, &got); err != nil {
+			t.Fatal(err)
+		}
+		if n := db.Queries() - q0; n != int64(statements) {
+			t.Fatalf("%d statements, want %d", n, statements)
+		}
+		if got != "x/x" || !l.Written() || value("lead1") != "audit" || value("w1") != "x/x" {
+			t.Fatalf("returned %q, written %v, lead %q, row %q", got, l.Written(), value("lead1"), value("w1"))
+		}
+
+		// No row: the lead is written all the same, or left to Settle.
+		l2 := store.NewLead(audit, "lead2", "audit")
+		err := db.WriteRow(store.WithLead(ctx, l2), write, []any{"w2", "y", "no"}, &got)
+		if !errors.Is(err, sql.ErrNoRows) || value("w2") != "(none)" {
+			t.Fatalf("no row: %v, row %q", err, value("w2"))
+		}
+		if err := db.Settle(ctx, l2); err != nil {
+			t.Fatal(err)
+		}
+		if value("lead2") != "audit" {
+			t.Fatalf("lead2 %q after Settle", value("lead2"))
+		}
+
+		// A replayed lead: the statement writes nothing.
+		l3 := store.NewLead(audit, "lead1", "again")
+		err = db.WriteRow(store.WithLead(ctx, l3), write, []any{"w3", "z", "yes"}, &got)
+		if !store.IsUniqueViolation(err) || l3.Written() || value("w3") != "(none)" || value("lead1") != "audit" {
+			t.Fatalf("replayed lead: %v, written %v, row %q, lead %q", err, l3.Written(), value("w3"), value("lead1"))
+		}
+
+		// Written leads are not written again; without one, one statement.
+		q0 = db.Queries()
+		err = db.WriteRow(lctx, write, []any{"w4", "v", "yes"}, &got)
+		if n := db.Queries() - q0; n != 1 {
+			t.Fatalf("%d statements without a lead owed, want 1", n)
+		}
+		if err != nil || value("w4") != "v/v" {
+			t.Fatalf("after the lead: %v, row %q", err, value("w4"))
 		}
 	})
 }

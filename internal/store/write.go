@@ -3,6 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
 )
 
 // WriteRowContext runs one statement that writes and returns a single row
@@ -26,4 +31,71 @@ func (db *DB) WriteRowContext(ctx context.Context, q string, args ...any) *sql.R
 		return st.QueryRowContext(ctx, args...)
 	}
 	return db.write.QueryRowContext(ctx, q, args...)
+}
+
+// WriteRow runs one statement that writes and returns a single row, as
+// WriteRowContext, and scans the row into dest (sql.ErrNoRows when the
+// statement returned none). A lead the context carries shares the
+// statement's commit: on PostgreSQL the two are one statement (the lead
+// as a data-modifying WITH query, run whether or not q returns a row), on
+// SQLite one transaction. A lead that cannot be written (a replayed
+// request id) fails the statement, which then writes nothing.
+func (db *DB) WriteRow(ctx context.Context, q string, args []any, dest ...any) error {
+	l := owed(ctx)
+	if l == nil {
+		return db.WriteRowContext(ctx, q, args...).Scan(dest...)
+	}
+	if db.engine == SQLite {
+		return db.InTx(ctx, func(tx *Tx) error { return tx.QueryRowContext(ctx, q, args...).Scan(dest...) })
+	}
+	joined, all := withLead(l, q, args)
+	db.queries.Add(1)
+	if err := db.fault(joined); err != nil {
+		return err
+	}
+	var err error
+	if st := db.stmt(ctx, db.write, joined); st != nil {
+		err = st.QueryRowContext(ctx, all...).Scan(dest...)
+	} else {
+		err = db.write.QueryRowContext(ctx, joined, all...).Scan(dest...)
+	}
+	if err == nil || errors.Is(err, sql.ErrNoRows) { // the statement ran: the lead is written
+		l.written()
+	}
+	return err
+}
+
+// placeholder is a PostgreSQL parameter, $1.
+var placeholder = regexp.MustCompile(`\$([0-9]+)`)
+
+// withLead is q with the lead's statement as its first WITH query, and
+// the arguments of both: q's parameters are numbered after the lead's.
+// The lead's statement is an INSERT without RETURNING; q may begin with
+// WITH.
+func withLead(l *Lead, q string, args []any) (string, []any) {
+	shift := len(l.args)
+	all := append(append(make([]any, 0, shift+len(args)), l.args...), args...)
+	key := [2]string{l.q, q}
+	if j, ok := joinedQueries.Load(key); ok {
+		return j.(string), all
+	}
+	joined := joinLead(l.q, shift, q)
+	joinedQueries.Store(key, joined)
+	return joined, all
+}
+
+// joinedQueries are the statements withLead made (a few: the audit record
+// before each of a handful of statements).
+var joinedQueries sync.Map
+
+func joinLead(leadQ string, shift int, q string) string {
+	q = placeholder.ReplaceAllStringFunc(q, func(p string) string {
+		n, _ := strconv.Atoi(p[1:])
+		return "$" + strconv.Itoa(n+shift)
+	})
+	lead := "lead AS (" + leadQ + ")"
+	if rest, ok := strings.CutPrefix(strings.TrimLeft(q, " \t\n"), "WITH "); ok {
+		return "WITH " + lead + ",\n" + rest
+	}
+	return "WITH " + lead + "\n" + q
 }

@@ -34,7 +34,7 @@ func Mount(wire gateway.Wire, prefix string, ops []Operation, implemented map[st
 		needsToken := (o.Service == gateway.AIS || o.Service == gateway.PIS) && !tokenless[o.Name]
 		out = append(out, Route{Method: o.Method, Pattern: prefix + o.Path,
 			Op: gateway.Operation{Wire: wire, Service: o.Service, Name: o.Name, Token: needsToken && ok, Handler: h,
-				AuditWithWrite: ok && o.Service == gateway.PIS && initiations[o.Name]}})
+				AuditWithWrite: ok && (o.Service == gateway.PIS && initiations[o.Name] || o.Service == gateway.AIS && aisReads[o.Name])}})
 	}
 	return out
 }
@@ -45,6 +45,14 @@ func Mount(wire gateway.Wire, prefix string, ops []Operation, implemented map[st
 // (gateway.Operation.AuditWithWrite).
 var initiations = map[string]bool{"domestic": true, "EEA": true, "nonEEA": true, "tax": true,
 	"bundle": true, "recurring": true, "bundleDomestic": true}
+
+// aisReads are the account information reads of PolishAPI and mBank: their
+// only writes are the consent check's (the access recorded), made with the
+// request's context, so the call's audit record goes in the same commit.
+var aisReads = map[string]bool{"getAccounts": true, "getAccount": true, "getTransactionsDone": true,
+	"getTransactionsPending": true, "getTransactionsRejected": true, "getTransactionsCancelled": true,
+	"getTransactionsScheduled": true, "getHolds": true, "getTransactionDetail": true,
+	"accounts": true, "accountDetails": true, "transactions": true, "transactionDetails": true}
 
 func notImplemented(name string) gateway.Handler {
 	return func(http.ResponseWriter, *http.Request, *gateway.Caller) error {
