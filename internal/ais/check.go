@@ -158,7 +158,7 @@ func (s *Service) oneStatement(ctx context.Context, c Caller, privilege string, 
 		err = s.db.QueryRowContext(ctx, checkOnly[byID], args...).Scan(&nrb, &accountID, &owner, &maxDays, &lastSeq)
 	} else {
 		// With the call's audit record owed (gateway.Operation.AuditWithWrite),
-		// the record and the access share one commit.
+		// the record is written first (on PostgreSQL in the same statement).
 		err = s.db.WriteRow(ctx, checkRecord[byID], append(args, ledger.NewID()), &nrb, &accountID, &owner, &maxDays, &lastSeq)
 	}
 	if errors.Is(err, sql.ErrNoRows) {

@@ -105,7 +105,7 @@ func TestLead(t *testing.T) {
 }
 
 // WriteRow with a lead: one statement on PostgreSQL (the lead as a WITH
-// query, whose parameters come first), one transaction on SQLite; the lead
+// query, whose parameters come first), the lead just before on SQLite; the lead
 // is written whether or not the statement returns a row, a replayed lead
 // writes nothing of the statement, and without a lead it is
 // WriteRowContext's one statement.
@@ -132,7 +132,7 @@ func TestWriteRowWithLead(t *testing.T) {
 		}
 		statements := 1 // the lead in the statement
 		if db.Engine() == store.SQLite {
-			statements = 4 // BEGIN, the lead, the statement, COMMIT
+			statements = 2 // the lead, the statement
 		}
 
 		l := store.NewLead(audit, "lead1", "audit")

@@ -35,18 +35,21 @@ func (db *DB) WriteRowContext(ctx context.Context, q string, args ...any) *sql.R
 
 // WriteRow runs one statement that writes and returns a single row, as
 // WriteRowContext, and scans the row into dest (sql.ErrNoRows when the
-// statement returned none). A lead the context carries shares the
-// statement's commit: on PostgreSQL the two are one statement (the lead
-// as a data-modifying WITH query, run whether or not q returns a row), on
-// SQLite one transaction. A lead that cannot be written (a replayed
-// request id) fails the statement, which then writes nothing.
+// statement returned none). A lead the context carries is written first:
+// on PostgreSQL in the same statement (the lead as a data-modifying WITH
+// query, run whether or not q returns a row) — one round trip and one
+// commit instead of two; on SQLite as WriteRowContext writes it, a
+// statement of its own just before (in one transaction with q it would
+// save a commit, about a tenth of an AIS call, but take two statements
+// more, BEGIN and COMMIT, BENCHMARKS.md). A lead that cannot be written (a
+// replayed request id) fails the statement, which then writes nothing.
 func (db *DB) WriteRow(ctx context.Context, q string, args []any, dest ...any) error {
 	l := owed(ctx)
-	if l == nil {
+	if l == nil || db.engine == SQLite {
+		if err := db.lead(ctx); err != nil {
+			return err
+		}
 		return db.WriteRowContext(ctx, q, args...).Scan(dest...)
-	}
-	if db.engine == SQLite {
-		return db.InTx(ctx, func(tx *Tx) error { return tx.QueryRowContext(ctx, q, args...).Scan(dest...) })
 	}
 	joined, all := withLead(l, q, args)
 	db.queries.Add(1)
