@@ -435,3 +435,87 @@ func TestAccountOneStatementAgrees(t *testing.T) {
 		}
 	})
 }
+
+// TestDetailOneStatementAgrees: getTransactionDetail of a booked item
+// reads the item and passes the consent check for its date in two
+// statements, and gives what the separate reads and checks give — the
+// same item and holder's side when allowed, the same refusal otherwise,
+// and one access recorded per call allowed, none per refusal; on both
+// engines.
+func TestDetailOneStatementAgrees(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		separate := New(f.l, f.consents, f.access, nil) // no one statement
+		funds := must(f.l.OpenAccount(ctx, ledger.Account{NRB: newNRB(t), CustomerID: f.corp.ID, Currency: "PLN",
+			Type: ledger.TypeCorporate, Name: "Zasilenie", AllowNegative: true}))
+		book := func(to ledger.Account) string {
+			t.Helper()
+			tr, err := f.l.Transfer(ctx, ledger.TransferRequest{DebitAccountID: funds.ID, CreditAccountID: to.ID,
+				Amount: 1_00, Currency: "PLN", Title: "Wpłata"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tr.ID
+		}
+		old := book(f.main)
+		f.clock.Advance(40 * 24 * time.Hour)
+		recent, onSave := book(f.main), book(f.save)
+		detail := func(nrb string) consent.Privilege { // no history bound: getTransactionDetail has none
+			return consent.Privilege{Name: consent.PrivGetTransactionDetail, AccountNumber: nrb, ScopeUsageLimit: consent.UsageMultiple}
+		}
+		mainNRB := f.main.NRB
+		good := f.consent("PSDPL-KNF-A", f.anna, []consent.Privilege{detail(mainNRB)}, mainNRB)
+		noDetail := f.consent("PSDPL-KNF-A", f.anna, []consent.Privilege{done(90, mainNRB, consent.UsageMultiple)}, mainNRB)
+		revoked := f.consent("PSDPL-KNF-A", f.anna, []consent.Privilege{detail(mainNRB)}, mainNRB)
+		must(f.consents.Revoke(ctx, revoked.ID, "psu", "test"))
+		for _, tc := range []struct {
+			name    string
+			c       Caller
+			ref     AccountRef
+			item    string
+			allowed bool
+		}{
+			{"allowed", callerOf(good), AccountRef{Value: mainNRB}, recent, true},
+			{"allowed by id", callerOf(good), AccountRef{Value: f.main.ID, ByID: true}, old, true},
+			{"another TPP", Caller{TPPID: "PSDPL-KNF-B", ConsentID: good.ID, CustomerID: good.CustomerID}, AccountRef{Value: mainNRB}, recent, false},
+			{"another account's item", callerOf(good), AccountRef{Value: mainNRB}, onSave, false},
+			{"that account, not in the consent", callerOf(good), AccountRef{Value: f.save.NRB}, onSave, false},
+			{"privilege missing", callerOf(noDetail), AccountRef{Value: mainNRB}, recent, false},
+			{"revoked", callerOf(revoked), AccountRef{Value: mainNRB}, recent, false},
+			{"no such item", callerOf(good), AccountRef{Value: mainNRB}, uuid.NewString(), false},
+			{"no token", Caller{TPPID: "PSDPL-KNF-A"}, AccountRef{Value: mainNRB}, recent, false},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				before := f.accesses()
+				q0 := db.Queries()
+				it, self, err := f.svc.Detail(ctx, tc.c, tc.ref, tc.item, true)
+				statements := db.Queries() - q0
+				recorded := f.accesses() - before
+				before = f.accesses()
+				wit, wself, werr := separate.Detail(ctx, tc.c, tc.ref, tc.item, true)
+				// An item the account does not have is refused after the
+				// consent's check, which counts the access, on both paths.
+				if separately := f.accesses() - before; recorded != separately {
+					t.Errorf("%d accesses recorded, by the separate checks %d", recorded, separately)
+				}
+				if tc.allowed != (err == nil) || (err == nil) != (werr == nil) {
+					t.Fatalf("one statement: %v; separate checks: %v; want allowed %v", err, werr, tc.allowed)
+				}
+				if err != nil {
+					if fmt.Sprint(err) != fmt.Sprint(werr) {
+						t.Errorf("refused with %v, the separate checks with %v", err, werr)
+					}
+					return
+				}
+				if it.Posting == nil || wit.Posting == nil || *it.Posting != *wit.Posting || self != wself {
+					t.Errorf("item %+v holder %+v; the separate checks give %+v, %+v", it.Posting, self, wit.Posting, wself)
+				}
+				if recorded != 1 || statements != 2 {
+					t.Errorf("allowed: %d accesses recorded, %d statements; want 1 and 2", recorded, statements)
+				}
+			})
+		}
+	})
+}

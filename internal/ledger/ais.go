@@ -441,6 +441,21 @@ func (l *Ledger) BookedItem(ctx context.Context, accountID, transferID string) (
 	return p, err
 }
 
+// BookedItemOn is BookedItem on the account whose number (byID: whose
+// id) is account, in one statement.
+func (l *Ledger) BookedItemOn(ctx context.Context, account string, byID bool, transferID string) (Posting, error) {
+	col := "nrb"
+	if byID {
+		col = "id"
+	}
+	p, err := scanPosting(l.db.QueryRowContext(ctx, `SELECT `+postingColumns+` FROM postings
+		WHERE transfer_id = $1 AND account_id = (SELECT a.id FROM accounts a WHERE a.`+col+` = $2)`, transferID, account))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Posting{}, errorf(CodeNotFound, "no booked item %s on this account", transferID)
+	}
+	return p, err
+}
+
 // TransferKey is a position in a list of transfers, which are ordered by
 // execution date and id, newest first.
 type TransferKey struct {
