@@ -242,6 +242,16 @@ func (s *Service) Account(ctx context.Context, c Caller, ref AccountRef, psu boo
 // number, that the bank keeps for the consent's customer and whose API
 // access is active; a page of them, with the next page's id.
 func (s *Service) Accounts(ctx context.Context, c Caller, psu bool, pageID string, perPage int) ([]ledger.Account, string, error) {
+	if customer, numbers, ok, err := s.accountsOneStatement(ctx, c, psu); err != nil {
+		return nil, "", err
+	} else if ok {
+		out, err := s.shownAccounts(ctx, customer, numbers)
+		if err != nil {
+			return nil, "", err
+		}
+		slices.SortFunc(out, func(a, b ledger.Account) int { return strings.Compare(a.NRB, b.NRB) }) // pages go by number
+		return s.accountPage(ctx, c, out, pageID, perPage)
+	}
 	cons, err := s.check(ctx, c, consent.PrivGetAccounts, "", psu, time.Time{}, false)
 	if err != nil {
 		return nil, "", err

@@ -74,9 +74,14 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 
 // consent gives tpp a consent of customer's with privs on accounts.
 func (f *fixture) consent(tpp string, customer ledger.Customer, privs []consent.Privilege, accounts ...string) consent.Consent {
+	return f.consentIn(consent.ScopeAIS, tpp, customer, privs, accounts...)
+}
+
+// consentIn is consent of scope.
+func (f *fixture) consentIn(scope consent.Scope, tpp string, customer ledger.Customer, privs []consent.Privilege, accounts ...string) consent.Consent {
 	ctx := context.Background()
 	c := must(f.consents.Create(ctx, consent.Consent{
-		TPPConsentID: uuid.NewString(), TPPID: tpp, ClientID: "client-" + tpp, Scope: consent.ScopeAIS, Privileges: privs,
+		TPPConsentID: uuid.NewString(), TPPID: tpp, ClientID: "client-" + tpp, Scope: scope, Privileges: privs,
 		ScopeTimeLimit: t0.AddDate(0, 3, 0), ThrottlingPolicy: consent.ThrottlingPSD2Regulatory, Dialect: consent.DialectPolishAPI,
 	}))
 	return must(f.consents.Authorise(ctx, c.ID, customer.ID, accounts))
@@ -516,6 +521,106 @@ func TestDetailOneStatementAgrees(t *testing.T) {
 					t.Errorf("allowed: %d accesses recorded, %d statements; want 1 and 2", recorded, statements)
 				}
 			})
+		}
+	})
+}
+
+// TestAccountsOneStatementAgrees: getAccounts through the one statement
+// and the accounts' one more gives what the separate checks and reads give
+// — the same accounts (the consent's, the customer's, with API access
+// active), the same refusals, the same accesses recorded — and the
+// unattended limit holds through it; on both engines.
+func TestAccountsOneStatementAgrees(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		separate := New(f.l, f.consents, f.access, nil) // no one statement
+		list := consent.Privilege{Name: consent.PrivGetAccounts, ScopeUsageLimit: consent.UsageMultiple}
+		// The corporate customer's second account: API access activated on
+		// the first only.
+		corp2 := must(f.l.OpenAccount(ctx, ledger.Account{NRB: newNRB(t), CustomerID: f.corp.ID, Currency: "PLN", Type: ledger.TypeCorporate, Name: "Firmowe 2"}))
+		must(f.access.ChangeByCustomer(ctx, f.corp.ID, f.corpAcct.NRB, access.Active, "sms", "test"))
+
+		chosen := f.consentIn(consent.ScopeAISAccounts, "PSDPL-KNF-A", f.anna, []consent.Privilege{list}, f.save.NRB, f.main.NRB)
+		// Chosen, but another customer's.
+		foreign := f.consentIn(consent.ScopeAISAccounts, "PSDPL-KNF-A", f.anna, []consent.Privilege{list}, f.main.NRB, f.corpAcct.NRB)
+		corp := f.consentIn(consent.ScopeAISAccounts, "PSDPL-KNF-A", f.corp, []consent.Privilege{list}, f.corpAcct.NRB, corp2.NRB)
+		noList := f.consent("PSDPL-KNF-A", f.anna, []consent.Privilege{done(90, f.main.NRB, consent.UsageMultiple)}, f.main.NRB)
+		// A consent whose accounts are none (as stored before the customer
+		// had to choose one): the privileges name none either.
+		emptied := f.consentIn(consent.ScopeAISAccounts, "PSDPL-KNF-A", f.anna, []consent.Privilege{list}, f.main.NRB)
+		if _, err := db.ExecContext(ctx, `UPDATE consents SET accounts = '[]' WHERE id = $1`, emptied.ID); err != nil {
+			t.Fatal(err)
+		}
+		revoked := f.consentIn(consent.ScopeAISAccounts, "PSDPL-KNF-A", f.anna, []consent.Privilege{list}, f.main.NRB)
+		must(f.consents.Revoke(ctx, revoked.ID, "psu", "test"))
+		numbers := func(accts []ledger.Account) []string {
+			var out []string
+			for _, a := range accts {
+				out = append(out, a.NRB)
+			}
+			return out
+		}
+		for _, tc := range []struct {
+			name string
+			c    Caller
+			want []string // nil: refused
+		}{
+			{"chosen", callerOf(chosen), []string{min(f.main.NRB, f.save.NRB), max(f.main.NRB, f.save.NRB)}},
+			{"another customer's not shown", callerOf(foreign), []string{f.main.NRB}},
+			{"API access not active not shown", callerOf(corp), []string{f.corpAcct.NRB}},
+			{"no accounts", callerOf(emptied), []string{}},
+			{"another TPP", Caller{TPPID: "PSDPL-KNF-B", ConsentID: chosen.ID, CustomerID: chosen.CustomerID}, nil},
+			{"the token's customer another", Caller{TPPID: "PSDPL-KNF-A", ConsentID: chosen.ID, CustomerID: f.corp.ID}, nil},
+			{"privilege missing", callerOf(noList), nil},
+			{"revoked", callerOf(revoked), nil},
+			{"no token", Caller{TPPID: "PSDPL-KNF-A"}, nil},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				before := f.accesses()
+				q0 := db.Queries()
+				got, _, err := f.svc.Accounts(ctx, tc.c, true, "", 0)
+				statements := db.Queries() - q0
+				recorded := f.accesses() - before
+				wgot, _, werr := separate.Accounts(ctx, tc.c, true, "", 0)
+				if (tc.want != nil) != (err == nil) || (err == nil) != (werr == nil) {
+					t.Fatalf("one statement: %v; separate checks: %v; want allowed %v", err, werr, tc.want != nil)
+				}
+				if err != nil {
+					if fmt.Sprint(err) != fmt.Sprint(werr) {
+						t.Errorf("refused with %v, the separate checks with %v", err, werr)
+					}
+					if recorded != 0 {
+						t.Errorf("%d accesses recorded for a refusal", recorded)
+					}
+					return
+				}
+				if fmt.Sprint(numbers(got)) != fmt.Sprint(tc.want) || fmt.Sprint(got) != fmt.Sprint(wgot) {
+					t.Errorf("accounts %v; want %v; the separate checks give %v", numbers(got), tc.want, numbers(wgot))
+				}
+				if recorded != 1 || statements > 2 {
+					t.Errorf("allowed: %d accesses recorded, %d statements; want 1 and at most 2", recorded, statements)
+				}
+			})
+		}
+
+		// Four unattended a day, through either way; the fifth refused alike.
+		day := f.consentIn(consent.ScopeAISAccounts, "PSDPL-KNF-A", f.anna, []consent.Privilege{list}, f.main.NRB)
+		for i := 1; i <= 4; i++ {
+			s := f.svc
+			if i%2 == 0 {
+				s = separate
+			}
+			if _, _, err := s.Accounts(ctx, callerOf(day), false, "", 0); err != nil {
+				t.Fatalf("unattended access %d: %v", i, err)
+			}
+		}
+		before := f.accesses()
+		_, _, err := f.svc.Accounts(ctx, callerOf(day), false, "", 0)
+		_, _, werr := separate.Accounts(ctx, callerOf(day), false, "", 0)
+		if err == nil || fmt.Sprint(err) != fmt.Sprint(werr) || f.accesses() != before {
+			t.Fatalf("the fifth unattended access: %v; separate checks: %v; %d recorded", err, werr, f.accesses()-before)
 		}
 	})
 }

@@ -181,6 +181,12 @@ func (l *Ledger) Account(ctx context.Context, id string) (Account, error) {
 	return a, err
 }
 
+// AccountsWhere are the accounts that meet cond, a condition on the
+// accounts table with its arguments, in one statement.
+func (l *Ledger) AccountsWhere(ctx context.Context, cond string, args ...any) ([]Account, error) {
+	return queryAll(ctx, l.db, scanAccount, `SELECT `+accountColumns+` FROM accounts WHERE `+cond, args...)
+}
+
 // AccountWithOwner returns the account with the given id and the customer
 // who owns it, in one statement.
 func (l *Ledger) AccountWithOwner(ctx context.Context, id string) (Account, Customer, error) {
