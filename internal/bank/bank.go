@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/api"
@@ -163,6 +164,8 @@ func New(cfg Config) (*Bank, error) {
 	om := obs.NewMetrics()
 	b.Metrics.Register(om.Collectors()...)
 	b.Metrics.Register(stateCollector{db: cfg.DB, clock: cfg.Clock, log: b.log})
+	b.Metrics.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "psd2bank_db_statements_total",
+		Help: "SQL statements this node has run (BEGIN and COMMIT included)"}, func() float64 { return float64(cfg.DB.Queries()) }))
 	b.Obs = obs.New(b.log, om)
 	b.Ledger = ledger.New(cfg.DB, cfg.Clock)
 	b.Registry = tpp.New(cfg.DB, cfg.Clock, cfg.Register)

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/psd2bank/psd2bank/internal/store/storetest"
+)
+
+// Each account information read of PolishAPI costs at most four SQL
+// statements on the bank's side — the TPP's status and the access token,
+// the audit record (the replay check), the consent check with the access
+// record, and the data — as counted by psd2bank_db_statements_total on the
+// admin listener. getTransactionsDone reads its page from the node's
+// memory when it is read again (3). On PostgreSQL the audit record goes in
+// the consent check's statement (one fewer each). Measured over rounds of
+// calls, the least round taken (a background job of the sandbox may run a
+// statement during a round). On both engines.
+func TestAISStatementsPerCall(t *testing.T) {
+	for _, engine := range []struct {
+		name string
+		args func(t *testing.T) []string
+	}{
+		{"sqlite", func(*testing.T) []string { return nil }},
+		{"postgres", func(t *testing.T) []string { return []string{"--db", storetest.PostgresURL(t)} }},
+	} {
+		t.Run(engine.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			admin := ln.Addr().String()
+			ln.Close()
+			data := t.TempDir()
+			p := startSandbox(t, append([]string{"--data", data, "--admin", "--admin-addr", admin}, engine.args(t)...)...)
+			who := readPSUs(t, data)[0]
+			demo := loadTPP(t, filepath.Join(data, "sandbox", "demo-tpp"), data)
+			api := "https://" + p.api
+			nrb := who.Accounts[0].Number
+
+			a := demo.call(t, api, "POST", "/v2_1_2.1/auth/v2_1_2.1/authorize", map[string]any{
+				"response_type": "code", "client_id": demo.info.ClientID, "redirect_uri": "http://127.0.0.1:8765/callback",
+				"scope": "ais-accounts", "state": "st-s",
+				"scope_details": scopeDetails("ais-accounts", []map[string]any{{"ais-accounts:getAccounts": map[string]any{"scopeUsageLimit": "multiple"}}}),
+			}, "")
+			if a.status != 200 {
+				t.Fatalf("authorize: %d %s", a.status, a.body)
+			}
+			page, _ := a.json(t)["aspspRedirectUri"].(string)
+			code := codeFrom(t, newBrowser(t, "http://"+p.web).consentBySMS(page, who, nil), "st-s")
+			tok := demo.call(t, api, "POST", "/v2_1_2.1/auth/v2_1_2.1/token", map[string]any{
+				"grant_type": "authorization_code", "Code": code, "redirect_uri": "http://127.0.0.1:8765/callback", "client_id": demo.info.ClientID,
+			}, "")
+			accountsToken, _ := tok.json(t)["access_token"].(string)
+			if accountsToken == "" {
+				t.Fatalf("token: %d %s", tok.status, tok.body)
+			}
+			direct := map[string]any{"isDirectPsu": true} // the customer present: no daily limit in the way
+			read := func(op string, body map[string]any, token string) apiAnswer {
+				t.Helper()
+				r, err := demo.request(api, "POST", "/v2_1_2.1/accounts/v2_1_2.1/"+op, body, token, direct)
+				if err != nil {
+					t.Fatal(err)
+				}
+				a := demo.do(t, r)
+				if a.status != 200 {
+					t.Fatalf("%s: %d %s", op, a.status, a.body)
+				}
+				return a
+			}
+			statements := func() int {
+				t.Helper()
+				res, err := http.Get("http://" + admin + "/metrics")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer res.Body.Close()
+				sc := bufio.NewScanner(res.Body)
+				for sc.Scan() {
+					if v, ok := strings.CutPrefix(sc.Text(), "psd2bank_db_statements_total "); ok {
+						f, err := strconv.ParseFloat(v, 64)
+						if err != nil {
+							t.Fatal(err)
+						}
+						return int(f)
+					}
+				}
+				t.Fatal("no psd2bank_db_statements_total on /metrics")
+				return 0
+			}
+			measure := func(op string, body map[string]any, token string, most float64) {
+				t.Helper()
+				const calls = 10
+				least := -1.0
+				for range 3 {
+					s0 := statements()
+					for range calls {
+						read(op, body, token)
+					}
+					per := float64(statements()-s0) / calls
+					if least < 0 || per < least {
+						least = per
+					}
+				}
+				t.Logf("%s: %.1f statements a call", op, least)
+				// A scrape may run statements of its own (the gauges of
+				// payments and consents, two): a fifth of one a call here;
+				// one statement more a call is a failure.
+				if least > most+0.5 {
+					t.Errorf("%s: %s statements a call, want at most %v", op, fmt.Sprint(least), most)
+				}
+			}
+			fewer := 0.0
+			if engine.name == "postgres" {
+				fewer = 1
+			}
+			measure("getAccounts", map[string]any{}, accountsToken, 4-fewer)
+
+			ex := demo.call(t, api, "POST", "/v2_1_2.1/auth/v2_1_2.1/token", map[string]any{
+				"grant_type": "exchange_token", "exchange_token": accountsToken, "scope": "ais",
+				"scope_details": scopeDetails("ais", []map[string]any{{"accountNumber": nrb,
+					"ais:getAccount":           map[string]any{"scopeUsageLimit": "multiple"},
+					"ais:getTransactionDetail": map[string]any{"scopeUsageLimit": "multiple"},
+					"ais:getTransactionsDone":  map[string]any{"scopeUsageLimit": "multiple", "maxAllowedHistoryLong": 90}}}),
+			}, "")
+			aisToken, _ := ex.json(t)["access_token"].(string)
+			if aisToken == "" {
+				t.Fatalf("exchange_token: %d %s", ex.status, ex.body)
+			}
+			done := read("getTransactionsDone", map[string]any{"accountNumber": nrb, "perPage": 10}, aisToken).json(t)
+			items, _ := done["transactions"].([]any)
+			if len(items) == 0 {
+				t.Fatalf("no transactions to ask the detail of: %v", done)
+			}
+			itemID, _ := items[0].(map[string]any)["itemId"].(string)
+
+			measure("getAccount", map[string]any{"accountNumber": nrb}, aisToken, 4-fewer)
+			measure("getTransactionsDone", map[string]any{"accountNumber": nrb, "perPage": 10}, aisToken, 3-fewer)
+			measure("getTransactionDetail", map[string]any{"accountNumber": nrb, "itemId": itemID}, aisToken, 4-fewer)
+		})
+	}
+}
