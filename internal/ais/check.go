@@ -109,6 +109,19 @@ func (s *Service) grant(ctx context.Context, c Caller, privilege string, ref Acc
 	return s.fullCheck(ctx, c, privilege, ref, psu, historyFrom, continuation)
 }
 
+// Record passes the consent check of a read of one account and records
+// the access in one statement (see above): for dialects whose reads keep
+// a check of their own (Berlin Group). ok is false when the statement did
+// not allow the access or leaves it to the full check; nothing was written
+// then, and the caller runs its own check, which says why or allows.
+func (s *Service) Record(ctx context.Context, c Caller, privilege string, ref AccountRef, psu bool, historyFrom time.Time) (bool, error) {
+	if c.ConsentID == "" {
+		return false, nil
+	}
+	_, ok, err := s.oneStatement(ctx, c, privilege, ref, psu, historyFrom, false, s.Now())
+	return ok, err
+}
+
 // fullCheck is the consent check as the consent, ledger and access
 // services run it: it gives the exact refusal.
 func (s *Service) fullCheck(ctx context.Context, c Caller, privilege string, ref AccountRef, psu bool, historyFrom time.Time, continuation bool) (grant, error) {

@@ -358,6 +358,18 @@ func (s *Service) nextAllowed(ctx context.Context, q store.Querier, c Consent, r
 	return c.Window.next(now, fromMicros(ats[len(ats)-1])), nil
 }
 
+// Usable is the first part of the consent check on a consent read
+// already (Get): unknown for another TPP, then not authorised and alive
+// (the refusals of Check, before it looks at the privilege).
+func Usable(c Consent, tppID string) error {
+	if c.TPPID != tppID {
+		return newError(CodeUnknown,
+			"no consent %s is known for your organisation: use the consent your access token was issued for",
+			"Twoja organizacja nie ma zgody %s: użyj zgody, dla której wydano token dostępu", c.ID)
+	}
+	return statusError(c)
+}
+
 // statusError is the refusal for a consent that is not authorised and
 // alive, or nil. It names the consent by the id the TPP knows.
 func statusError(c Consent) error {

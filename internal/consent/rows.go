@@ -259,6 +259,17 @@ func (s *Service) GetIn(ctx context.Context, q store.Querier, id string) (Consen
 	return c, err
 }
 
+// GetAlso is Get reading also's columns in the consent's own statement
+// (also's placeholders start at $2); also.Dest is filled only when the
+// consent exists.
+func (s *Service) GetAlso(ctx context.Context, id string, also *Also) (Consent, error) {
+	c, err := s.loadAlso(ctx, s.db, `id = $1`, false, also, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Consent{}, notFound(id)
+	}
+	return c, err
+}
+
 // GetByTPPConsentID returns a TPP's consent by the TPP's consentId: the
 // newest one with it (a consent exchanged from another may keep its id).
 func (s *Service) GetByTPPConsentID(ctx context.Context, tppID, tppConsentID string) (Consent, error) {

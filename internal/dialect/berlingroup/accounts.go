@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/access"
+	"github.com/psd2bank/psd2bank/internal/ais"
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/ledger"
@@ -77,10 +78,9 @@ func (s *service) grant(r *http.Request, c *gateway.Caller) (bgConsent, consent.
 		}
 		return rec, cons, err
 	}
-	// Authorised and alive: the consent service says so (its status check
-	// runs before the privilege, which no call is named after).
-	if _, err := s.d.Consents.Check(r.Context(), consent.Access{ConsentID: cons.ID, TPPID: c.OrgID, Privilege: "-"}); err != nil &&
-		consent.CodeOf(err) != consent.CodePrivilegeMissing {
+	// Authorised and alive, by the consent service's rule (the consent as
+	// just read; the check of the call's privilege reads it again).
+	if err := consent.Usable(cons, c.OrgID); err != nil {
 		return rec, cons, consentRefusal(err)
 	}
 	return rec, cons, nil
@@ -89,6 +89,15 @@ func (s *service) grant(r *http.Request, c *gateway.Caller) (bgConsent, consent.
 // check asks the consent service whether the call (a read of kind) may
 // read, and counts it.
 func (s *service) check(ctx context.Context, r *http.Request, c *gateway.Caller, cons consent.Consent, privilege, kind, nrb string, from time.Time) error {
+	// In one statement where it allows the read (ais.Service.Record: the
+	// consent, the privilege for the account, the account's API access,
+	// the unattended accesses of the day, and the access recorded).
+	if s.d.AIS != nil && nrb != "" {
+		ok, err := s.d.AIS.Record(ctx, ais.Caller{TPPID: c.OrgID, ConsentID: cons.ID}, privilege, ais.AccountRef{Value: nrb}, psuPresent(r), from)
+		if err != nil || ok {
+			return err
+		}
+	}
 	_, err := s.d.Consents.Check(ctx, consent.Access{ConsentID: cons.ID, TPPID: c.OrgID, Privilege: privilege, Kind: kind,
 		AccountNumber: nrb, PSUPresent: psuPresent(r), HistoryFrom: from, Consume: true})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/psd2bank/psd2bank/internal/access"
+	"github.com/psd2bank/psd2bank/internal/ais"
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/fault"
 	"github.com/psd2bank/psd2bank/internal/gateway"
@@ -44,10 +45,21 @@ type Deps struct {
 	// from the services above.
 	PIS    *pis.Service
 	Access *access.Service // nil: every account's API access is active
+	// AIS passes the consent check of a read in one statement where it
+	// can (nil: made from the services above when DB is an ais.DB, else
+	// the consent service's check always).
+	AIS *ais.Service
 	DB     store.Querier
 	// OnDecoupled starts the customer's approval in the mobile app.
 	OnDecoupled func(ctx context.Context, res oauth.AuthorizeResult, psuLogin string) error
 }
+
+// reads are the account information reads: their only writes are the
+// consent checks' (the access recorded), made with the request's context,
+// so the call's audit record goes with the first of them
+// (gateway.Operation.AuditWithWrite).
+var reads = map[string]bool{"getAccountList": true, "readAccountDetails": true, "getBalances": true,
+	"getTransactionList": true, "getTransactionDetails": true}
 
 // Route is one operation of the dialect on the API listener.
 type Route struct {
@@ -60,6 +72,9 @@ type Route struct {
 func Routes(d Deps) []Route {
 	if d.PIS == nil && d.Payments != nil {
 		d.PIS = pis.New(pis.Config{Consents: d.Consents, Payments: d.Payments, Ledger: d.Ledger, Access: d.Access})
+	}
+	if db, ok := d.DB.(ais.DB); ok && d.AIS == nil && d.Ledger != nil && d.Consents != nil {
+		d.AIS = ais.New(d.Ledger, d.Consents, d.Access, db)
 	}
 	s := &service{d: d}
 	ops := []op{
@@ -89,7 +104,7 @@ func Routes(d Deps) []Route {
 	out := make([]Route, 0, len(ops))
 	for _, o := range ops {
 		out = append(out, Route{Method: o.method, Pattern: Prefix + o.path,
-			Op: gateway.Operation{Wire: Wire, Service: o.service, Name: o.name, Handler: o.h}})
+			Op: gateway.Operation{Wire: Wire, Service: o.service, Name: o.name, Handler: o.h, AuditWithWrite: reads[o.name]}})
 	}
 	return out
 }

@@ -420,29 +420,32 @@ func nonNil(s []string) []string {
 // loadConsent finds the TPP's Berlin Group consent; another TPP's, or
 // one of another dialect, is unknown.
 func (s *service) loadConsent(ctx context.Context, tppID, id string) (bgConsent, consent.Consent, error) {
+	// The consent, its privileges and this dialect's record of it in one
+	// statement; a consent of another dialect has no record here.
 	var rec bgConsent
-	var acc, bal, tx string
-	var created int64
-	err := s.d.DB.QueryRowContext(ctx, `SELECT consent_id, tpp_id, request_id, kind, access, balances, transactions,
-		recurring, frequency_per_day, valid_until, sca_approach, created_at, awaiting_start FROM berlingroup_consents WHERE consent_id = $1`, id).
-		Scan(&rec.ConsentID, &rec.TPPID, &rec.RequestID, &rec.Kind, &acc, &bal, &tx, &rec.Recurring, &rec.FrequencyPerDay,
-			&rec.ValidUntil, &rec.SCAApproach, &created, &rec.AwaitingStart)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && rec.TPPID != tppID {
+	var cid, tpp, reqID, kind, acc, bal, tx, validUntil, approach sql.NullString
+	var recurring, awaiting sql.NullBool
+	var freq, created sql.NullInt64
+	c, err := s.d.Consents.GetAlso(ctx, id, &consent.Also{
+		Columns: `b.consent_id, b.tpp_id, b.request_id, b.kind, b.access, b.balances, b.transactions,
+			b.recurring, b.frequency_per_day, b.valid_until, b.sca_approach, b.created_at, b.awaiting_start`,
+		Joins: `LEFT JOIN berlingroup_consents b ON b.consent_id = c.id`,
+		Dest:  []any{&cid, &tpp, &reqID, &kind, &acc, &bal, &tx, &recurring, &freq, &validUntil, &approach, &created, &awaiting},
+	})
+	if err != nil && consent.CodeOf(err) != consent.CodeNotFound {
+		return rec, c, fmt.Errorf("berlingroup: read consent: %w", err)
+	}
+	if err != nil || !cid.Valid || tpp.String != tppID {
 		return rec, consent.Consent{}, refuse(http.StatusForbidden, CodeConsentUnknown,
 			"no consent "+id+" is known for your organisation: use a consentId this bank gave you",
 			"Twoja organizacja nie ma zgody "+id+": użyj consentId nadanego przez bank")
 	}
-	if err != nil {
-		return rec, consent.Consent{}, fmt.Errorf("berlingroup: read consent: %w", err)
-	}
-	json.Unmarshal([]byte(acc), &rec.Access)
-	json.Unmarshal([]byte(bal), &rec.Balances)
-	json.Unmarshal([]byte(tx), &rec.Transactions)
-	rec.CreatedAt = time.UnixMicro(created).UTC()
-	c, err := s.d.Consents.Get(ctx, id)
-	if err != nil {
-		return rec, c, consentRefusal(err)
-	}
+	rec = bgConsent{ConsentID: cid.String, TPPID: tpp.String, RequestID: reqID.String, Kind: kind.String,
+		Recurring: recurring.Bool, FrequencyPerDay: int(freq.Int64), ValidUntil: validUntil.String, SCAApproach: approach.String,
+		AwaitingStart: awaiting.Bool, CreatedAt: time.UnixMicro(created.Int64).UTC()}
+	json.Unmarshal([]byte(acc.String), &rec.Access)
+	json.Unmarshal([]byte(bal.String), &rec.Balances)
+	json.Unmarshal([]byte(tx.String), &rec.Transactions)
 	return rec, c, nil
 }
 
