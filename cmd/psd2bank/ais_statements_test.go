@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/psd2bank/psd2bank/internal/store/storetest"
 )
@@ -31,12 +32,7 @@ func TestAISStatementsPerCall(t *testing.T) {
 		{"postgres", func(t *testing.T) []string { return []string{"--db", storetest.PostgresURL(t)} }},
 	} {
 		t.Run(engine.name, func(t *testing.T) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			admin := ln.Addr().String()
-			ln.Close()
+			admin := freeAddr(t)
 			data := t.TempDir()
 			p := startSandbox(t, append([]string{"--data", data, "--admin", "--admin-addr", admin}, engine.args(t)...)...)
 			who := readPSUs(t, data)[0]
@@ -74,26 +70,7 @@ func TestAISStatementsPerCall(t *testing.T) {
 				}
 				return a
 			}
-			statements := func() int {
-				t.Helper()
-				res, err := http.Get("http://" + admin + "/metrics")
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer res.Body.Close()
-				sc := bufio.NewScanner(res.Body)
-				for sc.Scan() {
-					if v, ok := strings.CutPrefix(sc.Text(), "psd2bank_db_statements_total "); ok {
-						f, err := strconv.ParseFloat(v, 64)
-						if err != nil {
-							t.Fatal(err)
-						}
-						return int(f)
-					}
-				}
-				t.Fatal("no psd2bank_db_statements_total on /metrics")
-				return 0
-			}
+			statements := func() int { return statementsRun(t, admin) }
 			measure := func(op string, body map[string]any, token string, most float64) {
 				t.Helper()
 				const calls = 10
@@ -143,6 +120,127 @@ func TestAISStatementsPerCall(t *testing.T) {
 			measure("getAccount", map[string]any{"accountNumber": nrb}, aisToken, 4-fewer)
 			measure("getTransactionsDone", map[string]any{"accountNumber": nrb, "perPage": 10}, aisToken, 3-fewer)
 			measure("getTransactionDetail", map[string]any{"accountNumber": nrb, "itemId": itemID}, aisToken, 4-fewer)
+		})
+	}
+}
+
+// statementsRun is psd2bank_db_statements_total on the admin listener at
+// admin.
+func statementsRun(t *testing.T, admin string) int {
+	t.Helper()
+	res, err := http.Get("http://" + admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "psd2bank_db_statements_total "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return int(f)
+		}
+	}
+	t.Fatal("no psd2bank_db_statements_total on /metrics")
+	return 0
+}
+
+// freeAddr is a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// Berlin Group's account information reads: the consent, this dialect's
+// record of it and the account named in one statement, the consent check
+// with the access record in one more, then the data — counted as
+// TestAISStatementsPerCall counts (one account in the consent; the list
+// reads each account of it).
+func TestBerlinGroupStatementsPerCall(t *testing.T) {
+	for _, engine := range []struct {
+		name string
+		args func(t *testing.T) []string
+	}{
+		{"sqlite", func(*testing.T) []string { return nil }},
+		{"postgres", func(t *testing.T) []string { return []string{"--db", storetest.PostgresURL(t)} }},
+	} {
+		t.Run(engine.name, func(t *testing.T) {
+			admin := freeAddr(t)
+			data := t.TempDir()
+			p := startSandbox(t, append([]string{"--data", data, "--admin", "--admin-addr", admin}, engine.args(t)...)...)
+			api := "https://" + p.api
+			demo := loadTPP(t, filepath.Join(data, "sandbox", "demo-tpp"), data)
+			who := readPSUs(t, data)[0]
+			acct := []map[string]any{{"iban": iban(who.Accounts[0].Number)}}
+			created := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/consents",
+				body:   bgConsentBody(map[string]any{"accounts": acct, "balances": acct, "transactions": acct}),
+				header: map[string]string{"TPP-Redirect-Preferred": "false", "PSU-ID": who.Login}}), "createConsent", 201, data)
+			consentID := created["consentId"].(string)
+			scaLink := created["_links"].(map[string]any)["scaStatus"].(map[string]any)["href"].(string)
+			res, err := http.Post("http://"+p.web+"/sandbox/mobile/approve", "application/json", strings.NewReader(`{"login":"`+who.Login+`"}`))
+			if err != nil || res.StatusCode != 200 {
+				t.Fatalf("mobile approve: %v %v", res, err)
+			}
+			res.Body.Close()
+			for i := 0; ; i++ {
+				sca := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: scaLink}), "getConsentScaStatus", 200, data)
+				if sca["scaStatus"] == "finalised" {
+					break
+				}
+				if i == 100 {
+					t.Fatalf("scaStatus still %v", sca)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			present := map[string]string{"Consent-ID": consentID, "PSU-IP-Address": "192.0.2.1"}
+			list := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts", header: present}), "getAccountList", 200, data)
+			id := list["accounts"].([]any)[0].(map[string]any)["resourceId"].(string)
+			txPath := "/berlingroup/v1/accounts/" + id + "/transactions?bookingStatus=booked&dateFrom=" + time.Now().AddDate(0, 0, -60).Format(time.DateOnly)
+			tx := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: txPath, header: present}), "getTransactionList", 200, data)
+			booked, _ := tx["transactions"].(map[string]any)["booked"].([]any)
+			if len(booked) == 0 {
+				t.Fatalf("no booked transactions: %v", tx)
+			}
+			tid := booked[0].(map[string]any)["transactionId"].(string)
+			fewer := 0.0
+			if engine.name == "postgres" {
+				fewer = 1 // the audit record in the consent check's statement
+			}
+			for _, c := range []struct {
+				op, path string
+				most     float64
+			}{
+				{"getAccountList", "/berlingroup/v1/accounts", 5},
+				{"readAccountDetails", "/berlingroup/v1/accounts/" + id, 4},
+				{"getBalances", "/berlingroup/v1/accounts/" + id + "/balances", 5},
+				{"getTransactionList", txPath, 6},
+				{"getTransactionDetails", "/berlingroup/v1/accounts/" + id + "/transactions/" + tid, 5},
+			} {
+				const calls = 10
+				least := -1.0
+				for range 3 {
+					s0 := statementsRun(t, admin)
+					for range calls {
+						if a := demo.bg(t, api, bgCall{method: "GET", path: c.path, header: present}); a.status != 200 {
+							t.Fatalf("%s: %d %s", c.op, a.status, a.body)
+						}
+					}
+					if per := float64(statementsRun(t, admin)-s0) / calls; least < 0 || per < least {
+						least = per
+					}
+				}
+				t.Logf("%s: %.1f statements a call", c.op, least)
+				if least > c.most-fewer+0.5 { // a scrape's own: a fifth of one a call
+					t.Errorf("%s: %.1f statements a call, want at most %v", c.op, least, c.most-fewer)
+				}
+			}
 		})
 	}
 }

@@ -162,6 +162,39 @@ func (l *Ledger) OpenAccount(ctx context.Context, a Account) (Account, error) {
 const accountColumns = `id, nrb, COALESCE(customer_id, ''), currency, type, name, booked_balance, available_balance,
 	overdraft_limit, allow_negative, last_seq, opened_on, created_at`
 
+// AccountColumnsOf are the columns AccountRow reads, of the accounts
+// table named alias (for another service's statement that joins it).
+func AccountColumnsOf(alias string) string {
+	return alias + ".id, " + alias + ".nrb, " + alias + ".customer_id, " + alias + ".currency, " + alias + ".type, " +
+		alias + ".name, " + alias + ".booked_balance, " + alias + ".available_balance, " + alias + ".overdraft_limit, " +
+		alias + ".allow_negative, " + alias + ".last_seq, " + alias + ".opened_on, " + alias + ".created_at"
+}
+
+// AccountRow scans AccountColumnsOf, which may all be NULL (a LEFT JOIN
+// that found no account).
+type AccountRow struct {
+	id, nrb, customer, currency, typ, name, openedOn sql.NullString
+	booked, avail, od, lastSeq, created                sql.NullInt64
+	allowNegative                                      sql.NullBool
+}
+
+// Dest are the scan destinations of AccountColumnsOf.
+func (r *AccountRow) Dest() []any {
+	return []any{&r.id, &r.nrb, &r.customer, &r.currency, &r.typ, &r.name, &r.booked, &r.avail, &r.od,
+		&r.allowNegative, &r.lastSeq, &r.openedOn, &r.created}
+}
+
+// Account is the account read; found is false when there was none.
+func (r *AccountRow) Account() (a Account, found bool) {
+	if !r.id.Valid {
+		return Account{}, false
+	}
+	return Account{ID: r.id.String, NRB: r.nrb.String, CustomerID: r.customer.String, Currency: r.currency.String,
+		Type: r.typ.String, Name: r.name.String, Booked: money.Amount(r.booked.Int64), Available: money.Amount(r.avail.Int64),
+		OverdraftLimit: money.Amount(r.od.Int64), AllowNegative: r.allowNegative.Bool, LastSeq: r.lastSeq.Int64,
+		OpenedOn: r.openedOn.String, CreatedAt: fromMicros(r.created.Int64)}, true
+}
+
 func scanAccount(row rowScanner) (Account, error) {
 	var a Account
 	var booked, avail, od, created int64

@@ -66,12 +66,17 @@ const pageSize = 100
 // grant is the consent a call uses: the Consent-ID header, the TPP's,
 // of this dialect, authorised and alive.
 func (s *service) grant(r *http.Request, c *gateway.Caller) (bgConsent, consent.Consent, error) {
+	return s.grantWith(r, c, nil)
+}
+
+// grantWith is grant reading also's columns in the consent's statement.
+func (s *service) grantWith(r *http.Request, c *gateway.Caller, also *consent.Also) (bgConsent, consent.Consent, error) {
 	id := r.Header.Get("Consent-ID")
 	if id == "" {
 		return bgConsent{}, consent.Consent{}, formatError("the Consent-ID header is missing: send the consentId the bank gave you",
 			"brak nagłówka Consent-ID: wyślij consentId nadany przez bank")
 	}
-	rec, cons, err := s.loadConsent(r.Context(), c.OrgID, id)
+	rec, cons, err := s.loadConsentWith(r.Context(), c.OrgID, id, also)
 	if err != nil {
 		if ref, ok := err.(*gateway.Refusal); ok && string(ref.Code) == CodeConsentUnknown {
 			ref.Status = http.StatusBadRequest // a header, not a path: 400 in the standard
@@ -106,17 +111,31 @@ func (s *service) check(ctx context.Context, r *http.Request, c *gateway.Caller,
 	return s.checkAccess(ctx, nrb, access.AIS)
 }
 
-// consentAccount finds an account of the consent by resource id; any
-// other id (another customer's account included) is unknown.
-func (s *service) consentAccount(ctx context.Context, cons consent.Consent, id string) (ledger.Account, error) {
-	a, err := s.d.Ledger.Account(ctx, id)
-	if err != nil || !slices.Contains(cons.Accounts, a.NRB) || a.CustomerID != cons.CustomerID {
-		if err != nil && ledger.CodeOf(err) != ledger.CodeNotFound {
-			return a, err
-		}
+// grantAccount is grant for a call on the account with resource id
+// accountId (the path's), which is read in the consent's statement; the
+// caller asks the result whether it is the consent's (in), after its own
+// checks of the consent.
+func (s *service) grantAccount(r *http.Request, c *gateway.Caller) (bgConsent, consent.Consent, consentAccount, error) {
+	ca := consentAccount{id: param(r, "accountId")}
+	rec, cons, err := s.grantWith(r, c, &consent.Also{Columns: ledger.AccountColumnsOf("a"),
+		Joins: `LEFT JOIN accounts a ON a.id = $2`, Args: []any{ca.id}, Dest: ca.row.Dest()})
+	return rec, cons, ca, err
+}
+
+// consentAccount is the account a call names, as grantAccount read it.
+type consentAccount struct {
+	id  string
+	row ledger.AccountRow
+}
+
+// in is the account when it is one of the consent's; any other id
+// (another customer's account included) is unknown.
+func (ca *consentAccount) in(cons consent.Consent) (ledger.Account, error) {
+	a, found := ca.row.Account()
+	if !found || !slices.Contains(cons.Accounts, a.NRB) || a.CustomerID != cons.CustomerID {
 		return a, refuse(http.StatusNotFound, CodeResourceUnknown,
-			"no account "+id+" under this consent: use a resourceId from GET /v1/accounts",
-			"ta zgoda nie obejmuje rachunku "+id+": użyj resourceId z GET /v1/accounts")
+			"no account "+ca.id+" under this consent: use a resourceId from GET /v1/accounts",
+			"ta zgoda nie obejmuje rachunku "+ca.id+": użyj resourceId z GET /v1/accounts")
 	}
 	return a, nil
 }
@@ -233,14 +252,14 @@ func (s *service) getAccountList(w http.ResponseWriter, r *http.Request, c *gate
 
 func (s *service) readAccountDetails(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 	ctx := r.Context()
-	rec, cons, err := s.grant(r, c)
+	rec, cons, acct, err := s.grantAccount(r, c)
 	if err != nil {
 		return err
 	}
 	if cons.Scope != consent.ScopeAIS {
 		return consentWithout("account details")
 	}
-	a, err := s.consentAccount(ctx, cons, param(r, "accountId"))
+	a, err := acct.in(cons)
 	if err != nil {
 		return err
 	}
@@ -270,14 +289,14 @@ func consentWithout(what string) error {
 
 func (s *service) getBalances(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 	ctx := r.Context()
-	rec, cons, err := s.grant(r, c)
+	rec, cons, acct, err := s.grantAccount(r, c)
 	if err != nil {
 		return err
 	}
 	if cons.Scope != consent.ScopeAIS {
 		return consentWithout("balances")
 	}
-	a, err := s.consentAccount(ctx, cons, param(r, "accountId"))
+	a, err := acct.in(cons)
 	if err != nil {
 		return err
 	}
@@ -296,14 +315,14 @@ func (s *service) getBalances(w http.ResponseWriter, r *http.Request, c *gateway
 
 func (s *service) getTransactionList(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 	ctx := r.Context()
-	rec, cons, err := s.grant(r, c)
+	rec, cons, acct, err := s.grantAccount(r, c)
 	if err != nil {
 		return err
 	}
 	if cons.Scope != consent.ScopeAIS {
 		return consentWithout("transactions")
 	}
-	a, err := s.consentAccount(ctx, cons, param(r, "accountId"))
+	a, err := acct.in(cons)
 	if err != nil {
 		return err
 	}
@@ -468,14 +487,14 @@ func (s *service) transaction(a ledger.Account, p ledger.Posting) Transaction {
 
 func (s *service) getTransactionDetails(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 	ctx := r.Context()
-	rec, cons, err := s.grant(r, c)
+	rec, cons, acct, err := s.grantAccount(r, c)
 	if err != nil {
 		return err
 	}
 	if cons.Scope != consent.ScopeAIS {
 		return consentWithout("transaction details")
 	}
-	a, err := s.consentAccount(ctx, cons, param(r, "accountId"))
+	a, err := acct.in(cons)
 	if err != nil {
 		return err
 	}

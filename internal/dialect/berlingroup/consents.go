@@ -420,18 +420,30 @@ func nonNil(s []string) []string {
 // loadConsent finds the TPP's Berlin Group consent; another TPP's, or
 // one of another dialect, is unknown.
 func (s *service) loadConsent(ctx context.Context, tppID, id string) (bgConsent, consent.Consent, error) {
+	return s.loadConsentWith(ctx, tppID, id, nil)
+}
+
+// loadConsentWith is loadConsent reading also's columns (joined after the
+// dialect's record, placeholders from $2) in the same statement.
+func (s *service) loadConsentWith(ctx context.Context, tppID, id string, also *consent.Also) (bgConsent, consent.Consent, error) {
 	// The consent, its privileges and this dialect's record of it in one
 	// statement; a consent of another dialect has no record here.
 	var rec bgConsent
 	var cid, tpp, reqID, kind, acc, bal, tx, validUntil, approach sql.NullString
 	var recurring, awaiting sql.NullBool
 	var freq, created sql.NullInt64
-	c, err := s.d.Consents.GetAlso(ctx, id, &consent.Also{
+	a := &consent.Also{
 		Columns: `b.consent_id, b.tpp_id, b.request_id, b.kind, b.access, b.balances, b.transactions,
 			b.recurring, b.frequency_per_day, b.valid_until, b.sca_approach, b.created_at, b.awaiting_start`,
 		Joins: `LEFT JOIN berlingroup_consents b ON b.consent_id = c.id`,
 		Dest:  []any{&cid, &tpp, &reqID, &kind, &acc, &bal, &tx, &recurring, &freq, &validUntil, &approach, &created, &awaiting},
-	})
+	}
+	if also != nil {
+		a.Columns += ", " + also.Columns
+		a.Joins += " " + also.Joins
+		a.Args, a.Dest = also.Args, append(a.Dest, also.Dest...)
+	}
+	c, err := s.d.Consents.GetAlso(ctx, id, a)
 	if err != nil && consent.CodeOf(err) != consent.CodeNotFound {
 		return rec, c, fmt.Errorf("berlingroup: read consent: %w", err)
 	}
