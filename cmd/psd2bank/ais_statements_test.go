@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/psd2bank/psd2bank/internal/store/storetest"
 )
 
@@ -162,7 +164,8 @@ func freeAddr(t *testing.T) string {
 // record of it and the account named in one statement, the consent check
 // with the access record in one more, then the data — counted as
 // TestAISStatementsPerCall counts (one account in the consent; the list
-// reads each account of it).
+// reads each account of it). A replayed X-Request-ID on a read is refused
+// and records no access.
 func TestBerlinGroupStatementsPerCall(t *testing.T) {
 	for _, engine := range []struct {
 		name string
@@ -213,6 +216,27 @@ func TestBerlinGroupStatementsPerCall(t *testing.T) {
 			if engine.name == "postgres" {
 				fewer = 1 // the audit record in the consent check's statement
 			}
+			// A used X-Request-ID is refused (the audit record goes with the
+			// read's first write) and the read records no access: after
+			// one unattended read and its replay, three more are allowed
+			// and the fifth is not.
+			unattended := map[string]string{"Consent-ID": consentID}
+			details := "/berlingroup/v1/accounts/" + id
+			rid := uuid.NewString()
+			if a := demo.bg(t, api, bgCall{method: "GET", path: details, header: unattended, requestID: rid}); a.status != 200 {
+				t.Fatalf("the first unattended read: %d %s", a.status, a.body)
+			}
+			bgRefused(t, "the same X-Request-ID again", demo.bg(t, api, bgCall{method: "GET", path: details, header: unattended, requestID: rid}),
+				400, "FORMAT_ERROR")
+			for i := 2; i <= 4; i++ {
+				if a := demo.bg(t, api, bgCall{method: "GET", path: details, header: unattended}); a.status != 200 {
+					t.Fatalf("unattended read %d: %d %s", i, a.status, a.body)
+				}
+			}
+			if a := demo.bg(t, api, bgCall{method: "GET", path: details, header: unattended}); a.status != 429 {
+				t.Fatalf("the fifth unattended read: %d %s", a.status, a.body)
+			}
+
 			for _, c := range []struct {
 				op, path string
 				most     float64
