@@ -9,137 +9,128 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-
-	"github.com/psd2bank/psd2bank/internal/store/storetest"
 )
 
 // A request id is accepted once per TPP for account information too, whose
-// audit record — the replay check — is written in the same commit as the
-// consent's access record (gateway.Operation.AuditWithWrite). An attacker
+// audit record — the replay check — is written with the consent check that
+// records the access (gateway.Operation.AuditWithWrite: in its statement on
+// PostgreSQL, just before it on SQLite). An attacker
 // replaying a TPP's signed read, or sending one request id many times at
 // once, is refused 409 and changes nothing: no access is recorded for a
 // refused call, so the four unattended accesses a day are still there for
 // the TPP's own calls. On both engines.
 func TestAISRequestIDOnce(t *testing.T) {
-	for _, engine := range []struct {
-		name string
-		args func(t *testing.T) []string
-	}{
-		{"sqlite", func(*testing.T) []string { return nil }},
-		{"postgres", func(t *testing.T) []string { return []string{"--db", storetest.PostgresURL(t)} }},
-	} {
-		t.Run(engine.name, func(t *testing.T) {
-			data := t.TempDir()
-			p := startSandbox(t, append([]string{"--data", data}, engine.args(t)...)...)
-			who := readPSUs(t, data)[0]
-			demo := loadTPP(t, filepath.Join(data, "sandbox", "demo-tpp"), data)
-			api := "https://" + p.api
-			nrb := who.Accounts[0].Number
+	eachEngine(t, func(t *testing.T, engine string, args []string) {
+		data := t.TempDir()
+		p := startSandbox(t, append([]string{"--data", data}, args...)...)
+		who := readPSUs(t, data)[0]
+		demo := loadTPP(t, filepath.Join(data, "sandbox", "demo-tpp"), data)
+		api := "https://" + p.api
+		nrb := who.Accounts[0].Number
 
-			a := demo.call(t, api, "POST", "/v2_1_2.1/auth/v2_1_2.1/authorize", map[string]any{
-				"response_type": "code", "client_id": demo.info.ClientID, "redirect_uri": "http://127.0.0.1:8765/callback",
-				"scope": "ais", "state": "st-r",
-				"scope_details": scopeDetails("ais", []map[string]any{{"accountNumber": nrb,
-					"ais:getAccount":          map[string]any{"scopeUsageLimit": "multiple"},
-					"ais:getTransactionsDone": map[string]any{"scopeUsageLimit": "multiple", "maxAllowedHistoryLong": 90}}}),
-			}, "")
-			if a.status != 200 {
-				t.Fatalf("authorize: %d %s", a.status, a.body)
-			}
-			page, _ := a.json(t)["aspspRedirectUri"].(string)
-			code := codeFrom(t, newBrowser(t, "http://"+p.web).consentBySMS(page, who, []string{nrb}), "st-r")
-			tok := demo.call(t, api, "POST", "/v2_1_2.1/auth/v2_1_2.1/token", map[string]any{
-				"grant_type": "authorization_code", "Code": code, "redirect_uri": "http://127.0.0.1:8765/callback", "client_id": demo.info.ClientID,
-			}, "")
-			token, _ := tok.json(t)["access_token"].(string)
-			if tok.status != 200 || token == "" {
-				t.Fatalf("token: %d %s", tok.status, tok.body)
-			}
+		a := demo.call(t, api, "POST", "/v2_1_2.1/auth/v2_1_2.1/authorize", map[string]any{
+			"response_type": "code", "client_id": demo.info.ClientID, "redirect_uri": "http://127.0.0.1:8765/callback",
+			"scope": "ais", "state": "st-r",
+			"scope_details": scopeDetails("ais", []map[string]any{{"accountNumber": nrb,
+				"ais:getAccount":          map[string]any{"scopeUsageLimit": "multiple"},
+				"ais:getTransactionsDone": map[string]any{"scopeUsageLimit": "multiple", "maxAllowedHistoryLong": 90}}}),
+		}, "")
+		if a.status != 200 {
+			t.Fatalf("authorize: %d %s", a.status, a.body)
+		}
+		page, _ := a.json(t)["aspspRedirectUri"].(string)
+		code := codeFrom(t, newBrowser(t, "http://"+p.web).consentBySMS(page, who, []string{nrb}), "st-r")
+		tok := demo.call(t, api, "POST", "/v2_1_2.1/auth/v2_1_2.1/token", map[string]any{
+			"grant_type": "authorization_code", "Code": code, "redirect_uri": "http://127.0.0.1:8765/callback", "client_id": demo.info.ClientID,
+		}, "")
+		token, _ := tok.json(t)["access_token"].(string)
+		if tok.status != 200 || token == "" {
+			t.Fatalf("token: %d %s", tok.status, tok.body)
+		}
 
-			// Unattended reads (isDirectPsu false): four a day on the account.
-			send := func(op, requestID string) (apiAnswer, error) {
-				body := map[string]any{"accountNumber": nrb}
-				if op == "getTransactionsDone" {
-					body["perPage"] = 5
-				}
-				r, err := demo.request(api, "POST", "/v2_1_2.1/accounts/v2_1_2.1/"+op, body, token, map[string]any{"requestId": requestID})
-				if err != nil {
-					return apiAnswer{}, err
-				}
-				r.Header.Set("X-REQUEST-ID", requestID)
-				res, err := demo.client.Do(r)
-				if err != nil {
-					return apiAnswer{}, err
-				}
-				defer res.Body.Close()
-				raw, err := io.ReadAll(res.Body)
-				var e struct{ Code string }
-				json.Unmarshal(raw, &e)
-				return apiAnswer{status: res.StatusCode, code: e.Code, body: raw}, err
+		// Unattended reads (isDirectPsu false): four a day on the account.
+		send := func(op, requestID string) (apiAnswer, error) {
+			body := map[string]any{"accountNumber": nrb}
+			if op == "getTransactionsDone" {
+				body["perPage"] = 5
 			}
-			mustSend := func(op, requestID string) apiAnswer {
-				t.Helper()
-				a, err := send(op, requestID)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return a
+			r, err := demo.request(api, "POST", "/v2_1_2.1/accounts/v2_1_2.1/"+op, body, token, map[string]any{"requestId": requestID})
+			if err != nil {
+				return apiAnswer{}, err
 			}
-			refused := func(what string, a apiAnswer) {
-				t.Helper()
-				if a.status != 409 || a.code != "REQUEST_REPLAYED" {
-					t.Fatalf("%s: %d %s, want 409 REQUEST_REPLAYED", what, a.status, a.body)
-				}
+			r.Header.Set("X-REQUEST-ID", requestID)
+			res, err := demo.client.Do(r)
+			if err != nil {
+				return apiAnswer{}, err
 			}
-			read := func(what, op string) {
-				t.Helper()
-				if a := mustSend(op, uuid.NewString()); a.status != 200 {
-					t.Fatalf("%s: %d %s", what, a.status, a.body)
-				}
+			defer res.Body.Close()
+			raw, err := io.ReadAll(res.Body)
+			var e struct{ Code string }
+			json.Unmarshal(raw, &e)
+			return apiAnswer{status: res.StatusCode, code: e.Code, body: raw}, err
+		}
+		mustSend := func(op, requestID string) apiAnswer {
+			t.Helper()
+			a, err := send(op, requestID)
+			if err != nil {
+				t.Fatal(err)
 			}
+			return a
+		}
+		refused := func(what string, a apiAnswer) {
+			t.Helper()
+			if a.status != 409 || a.code != "REQUEST_REPLAYED" {
+				t.Fatalf("%s: %d %s, want 409 REQUEST_REPLAYED", what, a.status, a.body)
+			}
+		}
+		read := func(what, op string) {
+			t.Helper()
+			if a := mustSend(op, uuid.NewString()); a.status != 200 {
+				t.Fatalf("%s: %d %s", what, a.status, a.body)
+			}
+		}
 
-			used := uuid.NewString()
-			if a := mustSend("getTransactionsDone", used); a.status != 200 || !strings.Contains(string(a.body), `"transactions"`) {
-				t.Fatalf("the first read: %d %s", a.status, a.body)
-			}
-			refused("the same read again", mustSend("getTransactionsDone", used))
-			refused("another read with the used request id", mustSend("getAccount", used))
+		used := uuid.NewString()
+		if a := mustSend("getTransactionsDone", used); a.status != 200 || !strings.Contains(string(a.body), `"transactions"`) {
+			t.Fatalf("the first read: %d %s", a.status, a.body)
+		}
+		refused("the same read again", mustSend("getTransactionsDone", used))
+		refused("another read with the used request id", mustSend("getAccount", used))
 
-			// Six at once under one new request id: one is answered.
-			shared := uuid.NewString()
-			var wg sync.WaitGroup
-			answers := make([]apiAnswer, 6)
-			errs := make([]error, len(answers))
-			for i := range answers {
-				op := "getTransactionsDone"
-				if i%2 == 1 {
-					op = "getAccount"
-				}
-				wg.Go(func() { answers[i], errs[i] = send(op, shared) })
+		// Six at once under one new request id: one is answered.
+		shared := uuid.NewString()
+		var wg sync.WaitGroup
+		answers := make([]apiAnswer, 6)
+		errs := make([]error, len(answers))
+		for i := range answers {
+			op := "getTransactionsDone"
+			if i%2 == 1 {
+				op = "getAccount"
 			}
-			wg.Wait()
-			answered := 0
-			for i, ans := range answers {
-				if errs[i] != nil {
-					t.Fatal(errs[i])
-				}
-				if ans.status == 200 {
-					answered++
-				} else {
-					refused("a concurrent read", ans)
-				}
+			wg.Go(func() { answers[i], errs[i] = send(op, shared) })
+		}
+		wg.Wait()
+		answered := 0
+		for i, ans := range answers {
+			if errs[i] != nil {
+				t.Fatal(errs[i])
 			}
-			if answered != 1 {
-				t.Fatalf("%d of the concurrent reads under one request id answered, want 1", answered)
+			if ans.status == 200 {
+				answered++
+			} else {
+				refused("a concurrent read", ans)
 			}
+		}
+		if answered != 1 {
+			t.Fatalf("%d of the concurrent reads under one request id answered, want 1", answered)
+		}
 
-			// Two accesses recorded so far, whatever was refused: two more
-			// are allowed, the fifth is not.
-			read("the third unattended read", "getAccount")
-			read("the fourth unattended read", "getTransactionsDone")
-			if a := mustSend("getTransactionsDone", uuid.NewString()); a.status != 429 {
-				t.Fatalf("the fifth unattended read in a day: %d %s", a.status, a.body)
-			}
-		})
-	}
+		// Two accesses recorded so far, whatever was refused: two more
+		// are allowed, the fifth is not.
+		read("the third unattended read", "getAccount")
+		read("the fourth unattended read", "getTransactionsDone")
+		if a := mustSend("getTransactionsDone", uuid.NewString()); a.status != 429 {
+			t.Fatalf("the fifth unattended read in a day: %d %s", a.status, a.body)
+		}
+	})
 }

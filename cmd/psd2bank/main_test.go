@@ -248,3 +248,18 @@ func TestMigrateCommand(t *testing.T) {
 		t.Fatalf("second migrate said %q", out.String())
 	}
 }
+
+// eachEngine runs f as a subtest on SQLite and on PostgreSQL, with the
+// sandbox's arguments for the engine: none, or --db with a database of the
+// test's own.
+func eachEngine(t *testing.T, f func(t *testing.T, engine string, args []string)) {
+	for _, e := range []struct {
+		name string
+		args func(*testing.T) []string
+	}{
+		{"sqlite", func(*testing.T) []string { return nil }},
+		{"postgres", func(t *testing.T) []string { return []string{"--db", storetest.PostgresURL(t)} }},
+	} {
+		t.Run(e.name, func(t *testing.T) { f(t, e.name, e.args(t)) })
+	}
+}

@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-
-	"github.com/psd2bank/psd2bank/internal/store/storetest"
 )
 
 // A request id is accepted once per TPP, payment initiations included,
@@ -22,116 +20,108 @@ import (
 // under one new request id, of which exactly one is made. Each refused
 // consent is still unused afterwards. On both engines.
 func TestPaymentRequestIDOnce(t *testing.T) {
-	for _, engine := range []struct {
-		name string
-		args func(t *testing.T) []string
-	}{
-		{"sqlite", func(*testing.T) []string { return nil }},
-		{"postgres", func(t *testing.T) []string { return []string{"--db", storetest.PostgresURL(t)} }},
-	} {
-		t.Run(engine.name, func(t *testing.T) {
-			data := t.TempDir()
-			p := startSandbox(t, append([]string{"--data", data}, engine.args(t)...)...)
-			psus := readPSUs(t, data)
-			f := &pisFlow{t: t, api: "https://" + p.api, web: "http://" + p.web,
-				demo: loadTPP(t, filepath.Join(data, "sandbox", "demo-tpp"), data), who: psus[0], refresh: map[string]string{}}
-			const path = "/v2_1_2.1/payments/v2_1_2.1/domestic"
-			// An internal transfer, booked at once, under a consent of its own.
-			consented := func(title string) (body map[string]any, token string) {
-				pay := map[string]any{
-					"recipient":    map[string]any{"accountNumber": psus[1].Accounts[0].Number, "nameAddress": map[string]any{"value": []string{"Sąsiad"}}},
-					"sender":       map[string]any{"accountNumber": f.who.Accounts[0].Number},
-					"transferData": map[string]any{"description": title, "amount": "1.00", "currency": "PLN"},
-					"deliveryMode": "ExpressD0", "system": "Internal",
-				}
-				priv := maps.Clone(pay)
-				priv["scopeUsageLimit"] = "single"
-				token = f.token("polishapi", []map[string]any{{"pis:domestic": priv}})
-				pay["tppTransactionId"] = uuid.NewString()
-				return pay, token
+	eachEngine(t, func(t *testing.T, engine string, args []string) {
+		data := t.TempDir()
+		p := startSandbox(t, append([]string{"--data", data}, args...)...)
+		psus := readPSUs(t, data)
+		f := &pisFlow{t: t, api: "https://" + p.api, web: "http://" + p.web,
+			demo: loadTPP(t, filepath.Join(data, "sandbox", "demo-tpp"), data), who: psus[0], refresh: map[string]string{}}
+		const path = "/v2_1_2.1/payments/v2_1_2.1/domestic"
+		// An internal transfer, booked at once, under a consent of its own.
+		consented := func(title string) (body map[string]any, token string) {
+			pay := map[string]any{
+				"recipient":    map[string]any{"accountNumber": psus[1].Accounts[0].Number, "nameAddress": map[string]any{"value": []string{"Sąsiad"}}},
+				"sender":       map[string]any{"accountNumber": f.who.Accounts[0].Number},
+				"transferData": map[string]any{"description": title, "amount": "1.00", "currency": "PLN"},
+				"deliveryMode": "ExpressD0", "system": "Internal",
 			}
-			send := func(body map[string]any, token, requestID string) (apiAnswer, error) {
-				r, err := f.demo.request(f.api, "POST", path, maps.Clone(body), token, map[string]any{"requestId": requestID})
-				if err != nil {
-					return apiAnswer{}, err
-				}
-				r.Header.Set("X-REQUEST-ID", requestID)
-				res, err := f.demo.client.Do(r) // not f.demo.do: also sent from goroutines
-				if err != nil {
-					return apiAnswer{}, err
-				}
-				defer res.Body.Close()
-				raw, err := io.ReadAll(res.Body)
-				var e struct{ Code string }
-				json.Unmarshal(raw, &e)
-				return apiAnswer{status: res.StatusCode, code: e.Code, body: raw}, err
+			priv := maps.Clone(pay)
+			priv["scopeUsageLimit"] = "single"
+			token = f.token("polishapi", []map[string]any{{"pis:domestic": priv}})
+			pay["tppTransactionId"] = uuid.NewString()
+			return pay, token
+		}
+		send := func(body map[string]any, token, requestID string) (apiAnswer, error) {
+			r, err := f.demo.request(f.api, "POST", path, maps.Clone(body), token, map[string]any{"requestId": requestID})
+			if err != nil {
+				return apiAnswer{}, err
 			}
-			mustSend := func(body map[string]any, token, requestID string) apiAnswer {
-				t.Helper()
-				a, err := send(body, token, requestID)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return a
+			r.Header.Set("X-REQUEST-ID", requestID)
+			res, err := f.demo.client.Do(r) // not f.demo.do: also sent from goroutines
+			if err != nil {
+				return apiAnswer{}, err
 			}
-			refused := func(what string, a apiAnswer) {
-				t.Helper()
-				if a.status != 409 || a.code != "REQUEST_REPLAYED" {
-					t.Fatalf("%s: %d %s, want 409 REQUEST_REPLAYED", what, a.status, a.body)
-				}
+			defer res.Body.Close()
+			raw, err := io.ReadAll(res.Body)
+			var e struct{ Code string }
+			json.Unmarshal(raw, &e)
+			return apiAnswer{status: res.StatusCode, code: e.Code, body: raw}, err
+		}
+		mustSend := func(body map[string]any, token, requestID string) apiAnswer {
+			t.Helper()
+			a, err := send(body, token, requestID)
+			if err != nil {
+				t.Fatal(err)
 			}
-			// The consent is unused: a payment with a new request id and a
-			// new tppTransactionId (not an idempotent replay) is made.
-			unused := func(what string, body map[string]any, token string) {
-				t.Helper()
-				body = maps.Clone(body)
-				body["tppTransactionId"] = uuid.NewString()
-				if a := mustSend(body, token, uuid.NewString()); a.status != 200 || a.json(t)["generalStatus"] != "done" {
-					t.Fatalf("%s: the consent was used by the refused request: %d %s", what, a.status, a.body)
-				}
+			return a
+		}
+		refused := func(what string, a apiAnswer) {
+			t.Helper()
+			if a.status != 409 || a.code != "REQUEST_REPLAYED" {
+				t.Fatalf("%s: %d %s, want 409 REQUEST_REPLAYED", what, a.status, a.body)
 			}
+		}
+		// The consent is unused: a payment with a new request id and a
+		// new tppTransactionId (not an idempotent replay) is made.
+		unused := func(what string, body map[string]any, token string) {
+			t.Helper()
+			body = maps.Clone(body)
+			body["tppTransactionId"] = uuid.NewString()
+			if a := mustSend(body, token, uuid.NewString()); a.status != 200 || a.json(t)["generalStatus"] != "done" {
+				t.Fatalf("%s: the consent was used by the refused request: %d %s", what, a.status, a.body)
+			}
+		}
 
-			first, firstToken := consented("Pierwszy")
-			id := uuid.NewString()
-			if a := mustSend(first, firstToken, id); a.status != 200 || a.json(t)["generalStatus"] != "done" {
-				t.Fatalf("the first payment: %d %s", a.status, a.body)
-			}
-			refused("the same payment again", mustSend(first, firstToken, id))
+		first, firstToken := consented("Pierwszy")
+		id := uuid.NewString()
+		if a := mustSend(first, firstToken, id); a.status != 200 || a.json(t)["generalStatus"] != "done" {
+			t.Fatalf("the first payment: %d %s", a.status, a.body)
+		}
+		refused("the same payment again", mustSend(first, firstToken, id))
 
-			other, otherToken := consented("Drugi")
-			refused("another payment with the used request id", mustSend(other, otherToken, id))
-			unused("another payment", other, otherToken)
+		other, otherToken := consented("Drugi")
+		refused("another payment with the used request id", mustSend(other, otherToken, id))
+		unused("another payment", other, otherToken)
 
-			// Two payments at once under one new request id.
-			a, aToken := consented("Trzeci A")
-			b, bToken := consented("Trzeci B")
-			shared := uuid.NewString()
-			var wg sync.WaitGroup
-			answers := make([]apiAnswer, 2)
-			errs := make([]error, 2)
-			for i, p := range []struct {
-				body  map[string]any
-				token string
-			}{{a, aToken}, {b, bToken}} {
-				wg.Go(func() { answers[i], errs[i] = send(p.body, p.token, shared) })
+		// Two payments at once under one new request id.
+		a, aToken := consented("Trzeci A")
+		b, bToken := consented("Trzeci B")
+		shared := uuid.NewString()
+		var wg sync.WaitGroup
+		answers := make([]apiAnswer, 2)
+		errs := make([]error, 2)
+		for i, p := range []struct {
+			body  map[string]any
+			token string
+		}{{a, aToken}, {b, bToken}} {
+			wg.Go(func() { answers[i], errs[i] = send(p.body, p.token, shared) })
+		}
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatal(errs)
+		}
+		made := -1
+		for i, ans := range answers {
+			if ans.status == 200 {
+				made = i
+			} else {
+				refused("the concurrent payment", ans)
 			}
-			wg.Wait()
-			if errs[0] != nil || errs[1] != nil {
-				t.Fatal(errs)
-			}
-			made := -1
-			for i, ans := range answers {
-				if ans.status == 200 {
-					made = i
-				} else {
-					refused("the concurrent payment", ans)
-				}
-			}
-			if made < 0 {
-				t.Fatalf("neither concurrent payment was made: %d %s / %d %s", answers[0].status, answers[0].body, answers[1].status, answers[1].body)
-			}
-			loser := [][2]any{{a, aToken}, {b, bToken}}[1-made]
-			unused("the refused concurrent payment", loser[0].(map[string]any), loser[1].(string))
-		})
-	}
+		}
+		if made < 0 {
+			t.Fatalf("neither concurrent payment was made: %d %s / %d %s", answers[0].status, answers[0].body, answers[1].status, answers[1].body)
+		}
+		loser := [][2]any{{a, aToken}, {b, bToken}}[1-made]
+		unused("the refused concurrent payment", loser[0].(map[string]any), loser[1].(string))
+	})
 }

@@ -104,6 +104,41 @@ func (f *fixture) accesses() int {
 	return n
 }
 
+// agrees runs a call through f.svc (the one statement) and through
+// separate (the separate checks and reads), and checks that they agree:
+// both allowed or both refused, with the same refusal, and when allowed
+// the same answer (as fmt prints it). The one statement's path records
+// one access when it allows, in at most most statements, and
+// refusedRecords when it refuses (none, unless the refusal comes after
+// the consent's check, as an unknown item's does).
+func (f *fixture) agrees(t *testing.T, separate *Service, allowed bool, most int64, refusedRecords int, call func(s *Service) (any, error)) {
+	t.Helper()
+	before := f.accesses()
+	q0 := f.db.Queries()
+	got, err := call(f.svc)
+	statements := f.db.Queries() - q0
+	recorded := f.accesses() - before
+	want, werr := call(separate)
+	if allowed != (err == nil) || (err == nil) != (werr == nil) {
+		t.Fatalf("one statement: %v; separate checks: %v; want allowed %v", err, werr, allowed)
+	}
+	if err != nil {
+		if fmt.Sprint(err) != fmt.Sprint(werr) {
+			t.Errorf("refused with %v, the separate checks with %v", err, werr)
+		}
+		if recorded != refusedRecords {
+			t.Errorf("%d accesses recorded for a refusal, want %d", recorded, refusedRecords)
+		}
+		return
+	}
+	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+		t.Errorf("answered %+v; the separate checks %+v", got, want)
+	}
+	if recorded != 1 || statements > most {
+		t.Errorf("allowed: %d accesses recorded, %d statements; want 1 and at most %d", recorded, statements, most)
+	}
+}
+
 // TestOneStatementCheckAgrees tries, as a TPP would, every way the consent
 // check refuses a list and a few it allows, on both engines: the one
 // statement must never allow what the full check refuses, must write
@@ -412,30 +447,10 @@ func TestAccountOneStatementAgrees(t *testing.T) {
 			{"no token", Caller{TPPID: "PSDPL-KNF-A"}, AccountRef{Value: mainNRB}, false},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				before := f.accesses()
-				q0 := db.Queries()
-				a, o, err := f.svc.Account(ctx, tc.c, tc.ref, true)
-				statements := db.Queries() - q0
-				recorded := f.accesses() - before
-				wa, wo, werr := separate.Account(ctx, tc.c, tc.ref, true)
-				if tc.allowed != (err == nil) || (err == nil) != (werr == nil) {
-					t.Fatalf("one statement: %v; separate checks: %v; want allowed %v", err, werr, tc.allowed)
-				}
-				if err != nil {
-					if fmt.Sprint(err) != fmt.Sprint(werr) {
-						t.Errorf("refused with %v, the separate checks with %v", err, werr)
-					}
-					if recorded != 0 {
-						t.Errorf("%d accesses recorded for a refusal", recorded)
-					}
-					return
-				}
-				if a.ID != wa.ID || a.NRB != wa.NRB || a.Booked != wa.Booked || a.Name != wa.Name || o != wo {
-					t.Errorf("account %+v owner %+v; the separate checks give %+v, %+v", a, o, wa, wo)
-				}
-				if recorded != 1 || statements != 2 {
-					t.Errorf("allowed: %d accesses recorded, %d statements; want 1 and 2", recorded, statements)
-				}
+				f.agrees(t, separate, tc.allowed, 2, 0, func(s *Service) (any, error) {
+					a, o, err := s.Account(ctx, tc.c, tc.ref, true)
+					return [2]any{a, o}, err
+				})
 			})
 		}
 	})
@@ -476,50 +491,34 @@ func TestDetailOneStatementAgrees(t *testing.T) {
 		revoked := f.consent("PSDPL-KNF-A", f.anna, []consent.Privilege{detail(mainNRB)}, mainNRB)
 		must(f.consents.Revoke(ctx, revoked.ID, "psu", "test"))
 		for _, tc := range []struct {
-			name    string
-			c       Caller
-			ref     AccountRef
-			item    string
-			allowed bool
+			name     string
+			c        Caller
+			ref      AccountRef
+			item     string
+			allowed  bool
+			recorded int // on a refusal
 		}{
-			{"allowed", callerOf(good), AccountRef{Value: mainNRB}, recent, true},
-			{"allowed by id", callerOf(good), AccountRef{Value: f.main.ID, ByID: true}, old, true},
-			{"another TPP", Caller{TPPID: "PSDPL-KNF-B", ConsentID: good.ID, CustomerID: good.CustomerID}, AccountRef{Value: mainNRB}, recent, false},
-			{"another account's item", callerOf(good), AccountRef{Value: mainNRB}, onSave, false},
-			{"that account, not in the consent", callerOf(good), AccountRef{Value: f.save.NRB}, onSave, false},
-			{"privilege missing", callerOf(noDetail), AccountRef{Value: mainNRB}, recent, false},
-			{"revoked", callerOf(revoked), AccountRef{Value: mainNRB}, recent, false},
-			{"no such item", callerOf(good), AccountRef{Value: mainNRB}, uuid.NewString(), false},
-			{"no token", Caller{TPPID: "PSDPL-KNF-A"}, AccountRef{Value: mainNRB}, recent, false},
+			{"allowed", callerOf(good), AccountRef{Value: mainNRB}, recent, true, 0},
+			{"allowed by id", callerOf(good), AccountRef{Value: f.main.ID, ByID: true}, old, true, 0},
+			{"another TPP", Caller{TPPID: "PSDPL-KNF-B", ConsentID: good.ID, CustomerID: good.CustomerID}, AccountRef{Value: mainNRB}, recent, false, 0},
+			{"another account's item", callerOf(good), AccountRef{Value: mainNRB}, onSave, false, 1},
+			{"that account, not in the consent", callerOf(good), AccountRef{Value: f.save.NRB}, onSave, false, 0},
+			{"privilege missing", callerOf(noDetail), AccountRef{Value: mainNRB}, recent, false, 0},
+			{"revoked", callerOf(revoked), AccountRef{Value: mainNRB}, recent, false, 0},
+			{"no such item", callerOf(good), AccountRef{Value: mainNRB}, uuid.NewString(), false, 1},
+			{"no token", Caller{TPPID: "PSDPL-KNF-A"}, AccountRef{Value: mainNRB}, recent, false, 0},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				before := f.accesses()
-				q0 := db.Queries()
-				it, self, err := f.svc.Detail(ctx, tc.c, tc.ref, tc.item, true)
-				statements := db.Queries() - q0
-				recorded := f.accesses() - before
-				before = f.accesses()
-				wit, wself, werr := separate.Detail(ctx, tc.c, tc.ref, tc.item, true)
 				// An item the account does not have is refused after the
 				// consent's check, which counts the access, on both paths.
-				if separately := f.accesses() - before; recorded != separately {
-					t.Errorf("%d accesses recorded, by the separate checks %d", recorded, separately)
-				}
-				if tc.allowed != (err == nil) || (err == nil) != (werr == nil) {
-					t.Fatalf("one statement: %v; separate checks: %v; want allowed %v", err, werr, tc.allowed)
-				}
-				if err != nil {
-					if fmt.Sprint(err) != fmt.Sprint(werr) {
-						t.Errorf("refused with %v, the separate checks with %v", err, werr)
+				f.agrees(t, separate, tc.allowed, 2, tc.recorded, func(s *Service) (any, error) {
+					it, self, err := s.Detail(ctx, tc.c, tc.ref, tc.item, true)
+					var p ledger.Posting
+					if it.Posting != nil {
+						p = *it.Posting
 					}
-					return
-				}
-				if it.Posting == nil || wit.Posting == nil || *it.Posting != *wit.Posting || self != wself {
-					t.Errorf("item %+v holder %+v; the separate checks give %+v, %+v", it.Posting, self, wit.Posting, wself)
-				}
-				if recorded != 1 || statements != 2 {
-					t.Errorf("allowed: %d accesses recorded, %d statements; want 1 and 2", recorded, statements)
-				}
+					return [2]any{p, self}, err
+				})
 			})
 		}
 	})
@@ -578,30 +577,13 @@ func TestAccountsOneStatementAgrees(t *testing.T) {
 			{"no token", Caller{TPPID: "PSDPL-KNF-A"}, nil},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				before := f.accesses()
-				q0 := db.Queries()
-				got, _, err := f.svc.Accounts(ctx, tc.c, true, "", 0)
-				statements := db.Queries() - q0
-				recorded := f.accesses() - before
-				wgot, _, werr := separate.Accounts(ctx, tc.c, true, "", 0)
-				if (tc.want != nil) != (err == nil) || (err == nil) != (werr == nil) {
-					t.Fatalf("one statement: %v; separate checks: %v; want allowed %v", err, werr, tc.want != nil)
-				}
-				if err != nil {
-					if fmt.Sprint(err) != fmt.Sprint(werr) {
-						t.Errorf("refused with %v, the separate checks with %v", err, werr)
+				f.agrees(t, separate, tc.want != nil, 2, 0, func(s *Service) (any, error) {
+					got, _, err := s.Accounts(ctx, tc.c, true, "", 0)
+					if err == nil && fmt.Sprint(numbers(got)) != fmt.Sprint(tc.want) {
+						t.Errorf("accounts %v, want %v", numbers(got), tc.want)
 					}
-					if recorded != 0 {
-						t.Errorf("%d accesses recorded for a refusal", recorded)
-					}
-					return
-				}
-				if fmt.Sprint(numbers(got)) != fmt.Sprint(tc.want) || fmt.Sprint(got) != fmt.Sprint(wgot) {
-					t.Errorf("accounts %v; want %v; the separate checks give %v", numbers(got), tc.want, numbers(wgot))
-				}
-				if recorded != 1 || statements > 2 {
-					t.Errorf("allowed: %d accesses recorded, %d statements; want 1 and at most 2", recorded, statements)
-				}
+					return got, err
+				})
 			})
 		}
 

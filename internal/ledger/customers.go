@@ -174,8 +174,8 @@ func AccountColumnsOf(alias string) string {
 // that found no account).
 type AccountRow struct {
 	id, nrb, customer, currency, typ, name, openedOn sql.NullString
-	booked, avail, od, lastSeq, created                sql.NullInt64
-	allowNegative                                      sql.NullBool
+	booked, avail, od, lastSeq, created              sql.NullInt64
+	allowNegative                                    sql.NullBool
 }
 
 // Dest are the scan destinations of AccountColumnsOf.

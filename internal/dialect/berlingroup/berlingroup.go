@@ -49,7 +49,7 @@ type Deps struct {
 	// can (nil: made from the services above when DB is an ais.DB, else
 	// the consent service's check always).
 	AIS *ais.Service
-	DB     store.Querier
+	DB  store.Querier
 	// OnDecoupled starts the customer's approval in the mobile app.
 	OnDecoupled func(ctx context.Context, res oauth.AuthorizeResult, psuLogin string) error
 }
