@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -164,27 +165,7 @@ func TestBerlinGroupStatementsPerCall(t *testing.T) {
 		api := "https://" + p.api
 		demo := loadTPP(t, filepath.Join(data, "sandbox", "demo-tpp"), data)
 		who := readPSUs(t, data)[0]
-		acct := []map[string]any{{"iban": iban(who.Accounts[0].Number)}}
-		created := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/consents",
-			body:   bgConsentBody(map[string]any{"accounts": acct, "balances": acct, "transactions": acct}),
-			header: map[string]string{"TPP-Redirect-Preferred": "false", "PSU-ID": who.Login}}), "createConsent", 201, data)
-		consentID := created["consentId"].(string)
-		scaLink := created["_links"].(map[string]any)["scaStatus"].(map[string]any)["href"].(string)
-		res, err := http.Post("http://"+p.web+"/sandbox/mobile/approve", "application/json", strings.NewReader(`{"login":"`+who.Login+`"}`))
-		if err != nil || res.StatusCode != 200 {
-			t.Fatalf("mobile approve: %v %v", res, err)
-		}
-		res.Body.Close()
-		for i := 0; ; i++ {
-			sca := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: scaLink}), "getConsentScaStatus", 200, data)
-			if sca["scaStatus"] == "finalised" {
-				break
-			}
-			if i == 100 {
-				t.Fatalf("scaStatus still %v", sca)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		consentID := bgDecoupledConsent(t, p, demo, data, who)
 		present := map[string]string{"Consent-ID": consentID, "PSU-IP-Address": "192.0.2.1"}
 		list := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts", header: present}), "getAccountList", 200, data)
 		id := list["accounts"].([]any)[0].(map[string]any)["resourceId"].(string)
@@ -247,6 +228,92 @@ func TestBerlinGroupStatementsPerCall(t *testing.T) {
 			if least > c.most-fewer+0.5 { // a scrape's own: a fifth of one a call
 				t.Errorf("%s: %.1f statements a call, want at most %v", c.op, least, c.most-fewer)
 			}
+		}
+	})
+}
+
+// bgDecoupledConsent is a Berlin Group consent to who's first account —
+// its details, balances and transactions — approved in the sandbox's
+// mobile app; its consentId.
+func bgDecoupledConsent(t *testing.T, p *sandboxProc, demo *tppFiles, data string, who psu) string {
+	t.Helper()
+	api := "https://" + p.api
+	acct := []map[string]any{{"iban": iban(who.Accounts[0].Number)}}
+	created := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/consents",
+		body:   bgConsentBody(map[string]any{"accounts": acct, "balances": acct, "transactions": acct}),
+		header: map[string]string{"TPP-Redirect-Preferred": "false", "PSU-ID": who.Login}}), "createConsent", 201, data)
+	scaLink := created["_links"].(map[string]any)["scaStatus"].(map[string]any)["href"].(string)
+	res, err := http.Post("http://"+p.web+"/sandbox/mobile/approve", "application/json", strings.NewReader(`{"login":"`+who.Login+`"}`))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("mobile approve: %v %v", res, err)
+	}
+	res.Body.Close()
+	for i := 0; ; i++ {
+		sca := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: scaLink}), "getConsentScaStatus", 200, data)
+		if sca["scaStatus"] == "finalised" {
+			break
+		}
+		if i == 100 {
+			t.Fatalf("scaStatus still %v", sca)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return created["consentId"].(string)
+}
+
+// Berlin Group's transaction list is kept in memory once read (bounded by
+// the account's last booked item as the consent's statement read it), so
+// an item booked since — here a transfer from another customer, made
+// through PolishAPI — is on the next read, on both engines.
+func TestBerlinGroupListFollowsTheLedger(t *testing.T) {
+	eachEngine(t, func(t *testing.T, engine string, args []string) {
+		data := t.TempDir()
+		p := startSandbox(t, append([]string{"--data", data}, args...)...)
+		api := "https://" + p.api
+		demo := loadTPP(t, filepath.Join(data, "sandbox", "demo-tpp"), data)
+		psus := readPSUs(t, data)
+		who, payer := psus[0], psus[1]
+		present := map[string]string{"Consent-ID": bgDecoupledConsent(t, p, demo, data, who), "PSU-IP-Address": "192.0.2.1"}
+		list := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts", header: present}), "getAccountList", 200, data)
+		id := list["accounts"].([]any)[0].(map[string]any)["resourceId"].(string)
+		path := "/berlingroup/v1/accounts/" + id + "/transactions?bookingStatus=booked&dateFrom=" + time.Now().AddDate(0, 0, -60).Format(time.DateOnly)
+		newest := func() string {
+			t.Helper()
+			tx := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: path, header: present}), "getTransactionList", 200, data)
+			booked, _ := tx["transactions"].(map[string]any)["booked"].([]any)
+			if len(booked) == 0 {
+				t.Fatalf("no booked transactions: %v", tx)
+			}
+			text, _ := booked[0].(map[string]any)["remittanceInformationUnstructured"].(string)
+			return text
+		}
+		before := newest()
+		if newest() != before { // read again: the page kept
+			t.Fatal("the newest item changed between two reads with nothing booked")
+		}
+
+		// The payer sends who an internal transfer, booked at once.
+		f := &pisFlow{t: t, api: api, web: "http://" + p.web, demo: demo, who: payer, refresh: map[string]string{}}
+		title := "Zwrot " + uuid.NewString()[:8]
+		pay := map[string]any{
+			"recipient":    map[string]any{"accountNumber": who.Accounts[0].Number, "nameAddress": map[string]any{"value": []string{"Jan"}}},
+			"sender":       map[string]any{"accountNumber": payer.Accounts[0].Number},
+			"transferData": map[string]any{"description": title, "amount": "1.00", "currency": "PLN"},
+			"deliveryMode": "ExpressD0", "system": "Internal",
+		}
+		priv := maps.Clone(pay)
+		priv["scopeUsageLimit"] = "single"
+		token := f.token("polishapi", []map[string]any{{"pis:domestic": priv}})
+		pay["tppTransactionId"] = uuid.NewString()
+		r, err := demo.request(api, "POST", "/v2_1_2.1/payments/v2_1_2.1/domestic", pay, token, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := demo.do(t, r); a.status != 200 || a.json(t)["generalStatus"] != "done" {
+			t.Fatalf("the transfer: %d %s", a.status, a.body)
+		}
+		if got := newest(); got != title {
+			t.Fatalf("the newest item after the transfer is %q, want %q (before: %q)", got, title, before)
 		}
 	})
 }

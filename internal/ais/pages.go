@@ -103,6 +103,15 @@ func (c *pageCache) put(q ledger.BookedQuery, p *cachedPage) {
 	c.items += n
 }
 
+// BookedPage is a page of booked items of q's account, bounded by
+// lastSeq, the account's last_seq as read in the call's consent statement
+// (or after it): kept in memory as bookedPage keeps it. For dialects whose
+// lists are their own (Berlin Group).
+func (s *Service) BookedPage(ctx context.Context, q ledger.BookedQuery, lastSeq int64) ([]ledger.Posting, bool, error) {
+	postings, more, _, err := s.bookedPage(ctx, q, lastSeq)
+	return postings, more, err
+}
+
 // bookedPage reads a page of booked items of an account whose last_seq
 // the consent check read as lastSeq: from the cache when it holds the
 // page, else from the ledger (and then kept). The page is bounded by

@@ -400,7 +400,15 @@ func (s *service) getTransactionList(w http.ResponseWriter, r *http.Request, c *
 	filter := ledger.ItemFilter{BookingFrom: dateFrom, BookingTo: dateTo}
 	if status != "pending" {
 		bq := ledger.BookedQuery{AccountID: a.ID, ItemFilter: filter, BeforeSeq: before, AfterSeq: after, Limit: pageSize}
-		items, more, err := s.d.Ledger.BookedItems(ctx, bq)
+		var items []ledger.Posting
+		var more bool
+		if s.d.AIS != nil {
+			// Bounded by the account's last_seq as the consent's statement
+			// read it: a page that never changes, kept in memory (ais).
+			items, more, err = s.d.AIS.BookedPage(ctx, bq, a.LastSeq)
+		} else {
+			items, more, err = s.d.Ledger.BookedItems(ctx, bq)
+		}
 		if err != nil {
 			return err
 		}
