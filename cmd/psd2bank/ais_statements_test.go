@@ -208,7 +208,7 @@ func TestBerlinGroupStatementsPerCall(t *testing.T) {
 			{"getAccountList", "/berlingroup/v1/accounts", 5},
 			{"readAccountDetails", "/berlingroup/v1/accounts/" + id, 4},
 			{"getBalances", "/berlingroup/v1/accounts/" + id + "/balances", 5},
-			{"getTransactionList", txPath, 6},
+			{"getTransactionList", txPath, 5},
 			{"getTransactionDetails", "/berlingroup/v1/accounts/" + id + "/transactions/" + tid, 5},
 		} {
 			const calls = 10
