@@ -264,7 +264,9 @@ func bgDecoupledConsent(t *testing.T, p *sandboxProc, demo *tppFiles, data strin
 // Berlin Group's transaction list is kept in memory once read (bounded by
 // the account's last booked item as the consent's statement read it), so
 // an item booked since — here a transfer from another customer, made
-// through PolishAPI — is on the next read, on both engines.
+// through PolishAPI — is on the next read; the balances and an item's
+// details, read in the consent's statement, agree with the list. On both
+// engines.
 func TestBerlinGroupListFollowsTheLedger(t *testing.T) {
 	eachEngine(t, func(t *testing.T, engine string, args []string) {
 		data := t.TempDir()
@@ -291,6 +293,43 @@ func TestBerlinGroupListFollowsTheLedger(t *testing.T) {
 		if newest() != before { // read again: the page kept
 			t.Fatal("the newest item changed between two reads with nothing booked")
 		}
+		// The balances and an item's details, read in the consent's
+		// statement, agree with the list: closingBooked is the balance
+		// after the last item booked before today, the details are the
+		// item's.
+		tx := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: path, header: present}), "getTransactionList", 200, data)
+		booked := tx["transactions"].(map[string]any)["booked"].([]any)
+		bal := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts/" + id + "/balances", header: present}), "getBalances", 200, data)
+		var closing, today string
+		for _, b := range bal["balances"].([]any) {
+			b := b.(map[string]any)
+			switch b["balanceType"] {
+			case "closingBooked":
+				closing = b["balanceAmount"].(map[string]any)["amount"].(string)
+			case "interimBooked":
+				today = b["referenceDate"].(string)
+			}
+		}
+		want := ""
+		for _, it := range booked {
+			it := it.(map[string]any)
+			if it["bookingDate"].(string) < today {
+				want = it["balanceAfterTransaction"].(map[string]any)["balanceAmount"].(map[string]any)["amount"].(string)
+				break
+			}
+		}
+		if want == "" || closing != want {
+			t.Fatalf("closingBooked %q; the balance after the last item booked before %s is %q", closing, today, want)
+		}
+		first := booked[0].(map[string]any)
+		det := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts/" + id + "/transactions/" + first["transactionId"].(string),
+			header: present}), "getTransactionDetails", 200, data)["transactionsDetails"].(map[string]any)
+		delete(first, "_links")
+		if fmt.Sprint(det) != fmt.Sprint(first) {
+			t.Fatalf("the details %v; the list's item %v", det, first)
+		}
+		bgRefused(t, "the details of an item of no account's", demo.bg(t, api, bgCall{method: "GET",
+			path: "/berlingroup/v1/accounts/" + id + "/transactions/" + uuid.NewString(), header: present}), 404, "RESOURCE_UNKNOWN")
 
 		// The payer sends who an internal transfer, booked at once.
 		f := &pisFlow{t: t, api: api, web: "http://" + p.web, demo: demo, who: payer, refresh: map[string]string{}}

@@ -170,6 +170,50 @@ type BookedQuery struct {
 const postingColumns = `id, account_id, seq, transfer_id, amount, balance_after, currency, kind, title,
 	counterparty_name, counterparty_account, trade_date, booking_date, booked_at`
 
+// PostingColumnsOf are the columns PostingRow reads, of the postings table
+// named alias (for another service's statement that joins it).
+func PostingColumnsOf(alias string) string {
+	cols := strings.Split(postingColumns, ",")
+	for i, c := range cols {
+		cols[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// PostingRow scans PostingColumnsOf, which may all be NULL (a LEFT JOIN
+// that found no item).
+type PostingRow struct {
+	id, account, transfer, currency, kind, title, cpName, cpAccount, trade, booking sql.NullString
+	seq, amount, balance, bookedAt                                                  sql.NullInt64
+}
+
+// Dest are the scan destinations of PostingColumnsOf.
+func (r *PostingRow) Dest() []any {
+	return []any{&r.id, &r.account, &r.seq, &r.transfer, &r.amount, &r.balance, &r.currency, &r.kind,
+		&r.title, &r.cpName, &r.cpAccount, &r.trade, &r.booking, &r.bookedAt}
+}
+
+// Posting is the item read; found is false when there was none.
+func (r *PostingRow) Posting() (p Posting, found bool) {
+	if !r.id.Valid {
+		return Posting{}, false
+	}
+	return Posting{ID: r.id.String, AccountID: r.account.String, Seq: r.seq.Int64, TransferID: r.transfer.String,
+		Amount: money.Amount(r.amount.Int64), BalanceAfter: money.Amount(r.balance.Int64), Currency: r.currency.String,
+		Kind: r.kind.String, Title: r.title.String, Counterparty: Party{Name: r.cpName.String, Account: r.cpAccount.String},
+		TradeDate: r.trade.String, BookingDate: r.booking.String, BookedAt: fromMicros(r.bookedAt.Int64)}, true
+}
+
+// ClosingBalanceOf is SQL for the booked balance of an account at the end
+// of a day: the balance after its last item booked on or before the day
+// (NULL when it has none). account is an SQL expression of the account's
+// id, day a placeholder of the day (YYYY-MM-DD). An account's items are
+// booked in sequence order, so their booking dates never decrease with seq.
+func ClosingBalanceOf(account, day string) string {
+	return `(SELECT cb.balance_after FROM postings cb WHERE cb.account_id = ` + account + ` AND cb.booking_date <= ` + day +
+		` ORDER BY cb.booking_date DESC, cb.seq DESC LIMIT 1)`
+}
+
 func scanPosting(row rowScanner) (Posting, error) {
 	var p Posting
 	var amount, balance, booked int64

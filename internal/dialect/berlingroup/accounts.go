@@ -2,6 +2,7 @@ package berlingroup
 
 import (
 	"context"
+	"database/sql"
 	"net/http"
 	"slices"
 	"strconv"
@@ -115,10 +116,19 @@ func (s *service) check(ctx context.Context, r *http.Request, c *gateway.Caller,
 // accountId (the path's), which is read in the consent's statement; the
 // caller asks the result whether it is the consent's (in), after its own
 // checks of the consent.
-func (s *service) grantAccount(r *http.Request, c *gateway.Caller) (bgConsent, consent.Consent, consentAccount, error) {
+// extra, when not nil, is read in the same statement: its joins may refer
+// to the account as a, its placeholders start at $3.
+func (s *service) grantAccount(r *http.Request, c *gateway.Caller, extra *consent.Also) (bgConsent, consent.Consent, consentAccount, error) {
 	ca := consentAccount{id: param(r, "accountId")}
-	rec, cons, err := s.grantWith(r, c, &consent.Also{Columns: ledger.AccountColumnsOf("a"),
-		Joins: `LEFT JOIN accounts a ON a.id = $2`, Args: []any{ca.id}, Dest: ca.row.Dest()})
+	also := &consent.Also{Columns: ledger.AccountColumnsOf("a"),
+		Joins: `LEFT JOIN accounts a ON a.id = $2`, Args: []any{ca.id}, Dest: ca.row.Dest()}
+	if extra != nil {
+		also.Columns += ", " + extra.Columns
+		also.Joins += " " + extra.Joins
+		also.Args = append(also.Args, extra.Args...)
+		also.Dest = append(also.Dest, extra.Dest...)
+	}
+	rec, cons, err := s.grantWith(r, c, also)
 	return rec, cons, ca, err
 }
 
@@ -159,17 +169,26 @@ func (s *service) details(a ledger.Account) AccountDetails {
 // only), interimAvailable and expected (booked less the pending holds:
 // what can be spent, without the overdraft).
 func (s *service) balances(ctx context.Context, a ledger.Account) ([]Balance, error) {
-	now := s.now()
-	today := ledger.DateOf(now)
-	yesterday := ledger.DateOf(now.Add(-24 * time.Hour))
 	closing := money.Amount(0)
-	items, _, err := s.d.Ledger.BookedItems(ctx, ledger.BookedQuery{AccountID: a.ID, ItemFilter: ledger.ItemFilter{BookingTo: yesterday}, Limit: 1})
+	items, _, err := s.d.Ledger.BookedItems(ctx, ledger.BookedQuery{AccountID: a.ID, ItemFilter: ledger.ItemFilter{BookingTo: s.yesterday()}, Limit: 1})
 	if err != nil {
 		return nil, err
 	}
 	if len(items) > 0 {
 		closing = items[0].BalanceAfter
 	}
+	return s.balancesWith(a, closing), nil
+}
+
+// yesterday is the day before the bank's today (YYYY-MM-DD).
+func (s *service) yesterday() string { return ledger.DateOf(s.now().Add(-24 * time.Hour)) }
+
+// balancesWith are the balances of a, closing the booked balance at the
+// end of yesterday (ledger.ClosingBalanceOf).
+func (s *service) balancesWith(a ledger.Account, closing money.Amount) []Balance {
+	now := s.now()
+	today := ledger.DateOf(now)
+	yesterday := ledger.DateOf(now.Add(-24 * time.Hour))
 	no := new(bool)
 	amt := func(v money.Amount) Amount { return Amount{Currency: a.Currency, Amount: v.String()} }
 	return []Balance{
@@ -177,7 +196,7 @@ func (s *service) balances(ctx context.Context, a ledger.Account) ([]Balance, er
 		{BalanceAmount: amt(a.Booked), BalanceType: "interimBooked", ReferenceDate: today},
 		{BalanceAmount: amt(a.Available), BalanceType: "interimAvailable", CreditLimitIncluded: no, ReferenceDate: today},
 		{BalanceAmount: amt(a.Available), BalanceType: "expected", ReferenceDate: today},
-	}, nil
+	}
 }
 
 // hasBalances tells whether the consent gives the account's balances.
@@ -252,7 +271,7 @@ func (s *service) getAccountList(w http.ResponseWriter, r *http.Request, c *gate
 
 func (s *service) readAccountDetails(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 	ctx := r.Context()
-	rec, cons, acct, err := s.grantAccount(r, c)
+	rec, cons, acct, err := s.grantAccount(r, c, nil)
 	if err != nil {
 		return err
 	}
@@ -289,7 +308,10 @@ func consentWithout(what string) error {
 
 func (s *service) getBalances(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 	ctx := r.Context()
-	rec, cons, acct, err := s.grantAccount(r, c)
+	// The closing balance too, in the consent's statement.
+	var closing sql.NullInt64
+	rec, cons, acct, err := s.grantAccount(r, c, &consent.Also{Columns: ledger.ClosingBalanceOf("a.id", "$3"),
+		Args: []any{s.yesterday()}, Dest: []any{&closing}})
 	if err != nil {
 		return err
 	}
@@ -306,16 +328,13 @@ func (s *service) getBalances(w http.ResponseWriter, r *http.Request, c *gateway
 	if err := s.check(ctx, r, c, cons, consent.PrivGetAccount, consent.KindBalances, a.NRB, time.Time{}); err != nil {
 		return err
 	}
-	b, err := s.balances(ctx, a)
-	if err != nil {
-		return err
-	}
+	b := s.balancesWith(a, money.Amount(closing.Int64))
 	return writeJSON(w, http.StatusOK, map[string]any{"account": AccountReference{IBAN: ibanOf(a.NRB), Currency: a.Currency}, "balances": b})
 }
 
 func (s *service) getTransactionList(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 	ctx := r.Context()
-	rec, cons, acct, err := s.grantAccount(r, c)
+	rec, cons, acct, err := s.grantAccount(r, c, nil)
 	if err != nil {
 		return err
 	}
@@ -495,7 +514,11 @@ func (s *service) transaction(a ledger.Account, p ledger.Posting) Transaction {
 
 func (s *service) getTransactionDetails(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 	ctx := r.Context()
-	rec, cons, acct, err := s.grantAccount(r, c)
+	// The item too, in the consent's statement; judged after the checks.
+	var item ledger.PostingRow
+	rec, cons, acct, err := s.grantAccount(r, c, &consent.Also{Columns: ledger.PostingColumnsOf("pt"),
+		Joins: `LEFT JOIN postings pt ON pt.account_id = a.id AND pt.transfer_id = $3`, Args: []any{param(r, "transactionId")},
+		Dest: item.Dest()})
 	if err != nil {
 		return err
 	}
@@ -512,13 +535,10 @@ func (s *service) getTransactionDetails(w http.ResponseWriter, r *http.Request, 
 	if err := s.check(ctx, r, c, cons, consent.PrivGetTransactionDetail, consent.KindTransactionDetails, a.NRB, time.Time{}); err != nil {
 		return err
 	}
-	p, err := s.d.Ledger.BookedItem(ctx, a.ID, param(r, "transactionId"))
-	if ledger.CodeOf(err) == ledger.CodeNotFound {
+	p, found := item.Posting()
+	if !found {
 		return refuse(http.StatusNotFound, CodeResourceUnknown, "no booked transaction "+param(r, "transactionId")+" on this account",
 			"na tym rachunku nie ma zaksięgowanej transakcji "+param(r, "transactionId"))
-	}
-	if err != nil {
-		return err
 	}
 	t := s.transaction(a, p)
 	t.Links = nil
