@@ -207,9 +207,9 @@ func TestBerlinGroupStatementsPerCall(t *testing.T) {
 		}{
 			{"getAccountList", "/berlingroup/v1/accounts", 5},
 			{"readAccountDetails", "/berlingroup/v1/accounts/" + id, 4},
-			{"getBalances", "/berlingroup/v1/accounts/" + id + "/balances", 5},
+			{"getBalances", "/berlingroup/v1/accounts/" + id + "/balances", 4},
 			{"getTransactionList", txPath, 5},
-			{"getTransactionDetails", "/berlingroup/v1/accounts/" + id + "/transactions/" + tid, 5},
+			{"getTransactionDetails", "/berlingroup/v1/accounts/" + id + "/transactions/" + tid, 4},
 		} {
 			const calls = 10
 			least := -1.0
