@@ -11,7 +11,8 @@ import (
 // context (WithLead), it is written by the request's first write: as the
 // first statement of its first transaction (InTx) — one commit, and on
 // SQLite one turn of the writer, instead of two — or on its own just
-// before a write outside a transaction (ExecContext, WriteRowContext).
+// before a write outside a transaction (ExecContext, WriteRowContext), or
+// on PostgreSQL in the statement of a WriteRow.
 // Whoever put it there calls Settle once the request is done, which writes
 // it if nothing did (the request wrote nothing, or its transaction rolled
 // back and took the lead with it). A lead that cannot be written fails the
@@ -47,12 +48,6 @@ func owed(ctx context.Context) *Lead {
 	}
 	return l
 }
-
-// Owed tells whether ctx carries a lead not yet written: the next write
-// made with ctx writes it first. A single write statement that would run
-// on its own is better run in a transaction then (InTx), where the lead
-// shares its commit.
-func Owed(ctx context.Context) bool { return owed(ctx) != nil }
 
 func (l *Lead) written() {
 	l.mu.Lock()
