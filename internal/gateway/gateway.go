@@ -177,7 +177,9 @@ type Operation struct {
 	// transaction, one commit instead of two — and not before the handler
 	// runs (store.Lead). Only for handlers that make every write with the
 	// request's context: a replayed request id then fails that first write
-	// and changes nothing. The payment initiations of PolishAPI and mBank.
+	// and changes nothing. The payment initiations of PolishAPI and mBank,
+	// and the account information reads of every dialect (their write is
+	// the consent check's access record, store.WriteRow).
 	AuditWithWrite bool
 }
 
