@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"io"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -54,20 +52,7 @@ func TestAISRequestIDOnce(t *testing.T) {
 			if op == "getTransactionsDone" {
 				body["perPage"] = 5
 			}
-			r, err := demo.request(api, "POST", "/v2_1_2.1/accounts/v2_1_2.1/"+op, body, token, map[string]any{"requestId": requestID})
-			if err != nil {
-				return apiAnswer{}, err
-			}
-			r.Header.Set("X-REQUEST-ID", requestID)
-			res, err := demo.client.Do(r)
-			if err != nil {
-				return apiAnswer{}, err
-			}
-			defer res.Body.Close()
-			raw, err := io.ReadAll(res.Body)
-			var e struct{ Code string }
-			json.Unmarshal(raw, &e)
-			return apiAnswer{status: res.StatusCode, code: e.Code, body: raw}, err
+			return demo.sendAs(api, "/v2_1_2.1/accounts/v2_1_2.1/"+op, body, token, requestID)
 		}
 		mustSend := func(op, requestID string) apiAnswer {
 			t.Helper()
@@ -76,12 +61,6 @@ func TestAISRequestIDOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			return a
-		}
-		refused := func(what string, a apiAnswer) {
-			t.Helper()
-			if a.status != 409 || a.code != "REQUEST_REPLAYED" {
-				t.Fatalf("%s: %d %s, want 409 REQUEST_REPLAYED", what, a.status, a.body)
-			}
 		}
 		read := func(what, op string) {
 			t.Helper()
@@ -94,8 +73,8 @@ func TestAISRequestIDOnce(t *testing.T) {
 		if a := mustSend("getTransactionsDone", used); a.status != 200 || !strings.Contains(string(a.body), `"transactions"`) {
 			t.Fatalf("the first read: %d %s", a.status, a.body)
 		}
-		refused("the same read again", mustSend("getTransactionsDone", used))
-		refused("another read with the used request id", mustSend("getAccount", used))
+		replayRefused(t, "the same read again", mustSend("getTransactionsDone", used))
+		replayRefused(t, "another read with the used request id", mustSend("getAccount", used))
 
 		// Six at once under one new request id: one is answered.
 		shared := uuid.NewString()
@@ -118,7 +97,7 @@ func TestAISRequestIDOnce(t *testing.T) {
 			if ans.status == 200 {
 				answered++
 			} else {
-				refused("a concurrent read", ans)
+				replayRefused(t, "a concurrent read", ans)
 			}
 		}
 		if answered != 1 {

@@ -43,6 +43,34 @@ func (f *tppFiles) send(t *testing.T, api, method, path string, body map[string]
 	return f.do(t, r)
 }
 
+// sendAs sends a signed PolishAPI request under requestID (the header's
+// and the body's) and reads the answer, with its code; it does not touch a
+// testing.T, so that goroutines can send at once.
+func (f *tppFiles) sendAs(api, path string, body map[string]any, token, requestID string) (apiAnswer, error) {
+	r, err := f.request(api, "POST", path, body, token, map[string]any{"requestId": requestID})
+	if err != nil {
+		return apiAnswer{}, err
+	}
+	r.Header.Set("X-REQUEST-ID", requestID)
+	res, err := f.client.Do(r)
+	if err != nil {
+		return apiAnswer{}, err
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	var e struct{ Code string }
+	json.Unmarshal(raw, &e)
+	return apiAnswer{status: res.StatusCode, code: e.Code, body: raw}, err
+}
+
+// replayRefused fails t unless a is PolishAPI's refusal of a used request id.
+func replayRefused(t *testing.T, what string, a apiAnswer) {
+	t.Helper()
+	if a.status != 409 || a.code != "REQUEST_REPLAYED" {
+		t.Fatalf("%s: %d %s, want 409 REQUEST_REPLAYED", what, a.status, a.body)
+	}
+}
+
 // request is the signed request send sends; it does not touch a
 // testing.T, so that goroutines can build their own.
 func (f *tppFiles) request(api, method, path string, body map[string]any, token string, extra map[string]any) (*http.Request, error) {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"io"
 	"maps"
 	"path/filepath"
 	"sync"
@@ -42,20 +40,7 @@ func TestPaymentRequestIDOnce(t *testing.T) {
 			return pay, token
 		}
 		send := func(body map[string]any, token, requestID string) (apiAnswer, error) {
-			r, err := f.demo.request(f.api, "POST", path, maps.Clone(body), token, map[string]any{"requestId": requestID})
-			if err != nil {
-				return apiAnswer{}, err
-			}
-			r.Header.Set("X-REQUEST-ID", requestID)
-			res, err := f.demo.client.Do(r) // not f.demo.do: also sent from goroutines
-			if err != nil {
-				return apiAnswer{}, err
-			}
-			defer res.Body.Close()
-			raw, err := io.ReadAll(res.Body)
-			var e struct{ Code string }
-			json.Unmarshal(raw, &e)
-			return apiAnswer{status: res.StatusCode, code: e.Code, body: raw}, err
+			return f.demo.sendAs(f.api, path, maps.Clone(body), token, requestID)
 		}
 		mustSend := func(body map[string]any, token, requestID string) apiAnswer {
 			t.Helper()
@@ -64,12 +49,6 @@ func TestPaymentRequestIDOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			return a
-		}
-		refused := func(what string, a apiAnswer) {
-			t.Helper()
-			if a.status != 409 || a.code != "REQUEST_REPLAYED" {
-				t.Fatalf("%s: %d %s, want 409 REQUEST_REPLAYED", what, a.status, a.body)
-			}
 		}
 		// The consent is unused: a payment with a new request id and a
 		// new tppTransactionId (not an idempotent replay) is made.
@@ -87,10 +66,10 @@ func TestPaymentRequestIDOnce(t *testing.T) {
 		if a := mustSend(first, firstToken, id); a.status != 200 || a.json(t)["generalStatus"] != "done" {
 			t.Fatalf("the first payment: %d %s", a.status, a.body)
 		}
-		refused("the same payment again", mustSend(first, firstToken, id))
+		replayRefused(t, "the same payment again", mustSend(first, firstToken, id))
 
 		other, otherToken := consented("Drugi")
-		refused("another payment with the used request id", mustSend(other, otherToken, id))
+		replayRefused(t, "another payment with the used request id", mustSend(other, otherToken, id))
 		unused("another payment", other, otherToken)
 
 		// Two payments at once under one new request id.
@@ -115,7 +94,7 @@ func TestPaymentRequestIDOnce(t *testing.T) {
 			if ans.status == 200 {
 				made = i
 			} else {
-				refused("the concurrent payment", ans)
+				replayRefused(t, "the concurrent payment", ans)
 			}
 		}
 		if made < 0 {
