@@ -35,8 +35,9 @@ type Page struct {
 	Holds     []ledger.Hold
 	Next      string // the next page's id; "" on the last page
 	// Memo, when not nil, is kept with Postings, which are then shared
-	// with other calls (never to be changed): a dialect keeps there what
-	// it derives from them alone (see pages.go).
+	// with other calls, of every dialect (never to be changed): a dialect
+	// keeps there what it derives from them alone, under a key of a type
+	// of its own (see pages.go).
 	Memo *Memo
 }
 

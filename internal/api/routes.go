@@ -62,6 +62,7 @@ func Routes(d Deps) http.Handler {
 	r := chi.NewRouter()
 	gw := d.Gateway
 	deps := d.common()
+	deps.AIS = deps.AISService() // one for every dialect: one node's kept pages
 	for _, rt := range polishapi.Routes(deps) {
 		r.Method(rt.Method, rt.Pattern, gw.Wrap(rt.Op))
 	}
@@ -71,7 +72,7 @@ func Routes(d Deps) http.Handler {
 	if d.Ledger != nil && d.Consents != nil && d.OAuth != nil && d.DB != nil {
 		clients, _ := d.Registrar.(berlingroup.Clients)
 		for _, rt := range berlingroup.Routes(berlingroup.Deps{Gateway: gw, Ledger: d.Ledger, Consents: d.Consents, OAuth: d.OAuth,
-			Payments: d.Payments, Clients: clients, Access: d.Access, DB: d.DB, OnDecoupled: d.OnDecoupled}) {
+			Payments: d.Payments, Clients: clients, Access: d.Access, DB: d.DB, OnDecoupled: d.OnDecoupled, AIS: deps.AIS}) {
 			r.Method(rt.Method, rt.Pattern, gw.Wrap(rt.Op))
 		}
 	}

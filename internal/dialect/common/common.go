@@ -11,6 +11,7 @@ import (
 	"context"
 
 	"github.com/psd2bank/psd2bank/internal/access"
+	"github.com/psd2bank/psd2bank/internal/ais"
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/ledger"
@@ -34,4 +35,18 @@ type Deps struct {
 	// OnDecoupled starts the customer's approval in the mobile app for a
 	// decoupled authorization request (authorizeExt).
 	OnDecoupled func(ctx context.Context, res oauth.AuthorizeResult, psuLogin string) error
+	// AIS is the account information service the dialects share (one
+	// node's kept pages, see ais/pages.go); nil: made from the above.
+	AIS *ais.Service
+}
+
+// AISService is d.AIS, or one made from d's services (nil without a
+// ledger and consents): the one-statement consent check when DB is an
+// ais.DB, the separate checks without it.
+func (d Deps) AISService() *ais.Service {
+	if d.AIS != nil || d.Ledger == nil || d.Consents == nil {
+		return d.AIS
+	}
+	db, _ := d.DB.(ais.DB)
+	return ais.New(d.Ledger, d.Consents, d.Access, db)
 }

@@ -18,8 +18,7 @@ func Handlers(d common.Deps) map[string]gateway.Handler {
 		out["authorize"], out["token"] = h.mbankAuthorize, h.mbankToken
 	}
 	if d.Ledger != nil && d.Consents != nil {
-		db, _ := d.DB.(ais.DB) // the one-statement consent check; without it the separate checks
-		s := &aisService{svc: ais.New(d.Ledger, d.Consents, d.Access, db)}
+		s := &aisService{svc: d.AISService()}
 		maps.Copy(out, map[string]gateway.Handler{
 			"accounts":           s.mbankAccounts,
 			"accountDetails":     s.mbankAccountDetails,

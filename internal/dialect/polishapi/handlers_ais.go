@@ -43,8 +43,7 @@ func aisHandlers(d common.Deps) map[string]gateway.Handler {
 	if d.Ledger == nil || d.Consents == nil {
 		return nil // not configured: the operations stay not implemented
 	}
-	db, _ := d.DB.(ais.DB) // the one-statement consent check; without it the separate checks
-	s := &aisService{svc: ais.New(d.Ledger, d.Consents, d.Access, db)}
+	s := &aisService{svc: d.AISService()}
 	return map[string]gateway.Handler{
 		"getAccounts":              s.polishGetAccounts,
 		"getAccount":               s.polishGetAccount,
@@ -175,11 +174,12 @@ func (s *aisService) polishTransactions(kind listKind) gateway.Handler {
 			if page.Memo != nil {
 				// A page read before: its items encoded then, and the
 				// seal's hash over them, are kept with it.
-				if v, ok := page.Memo.Get(page.Self); ok {
+				key := itemsKey{page.Self}
+				if v, ok := page.Memo.Get(key); ok {
 					d.Items = v.(*jws.Prefix)
 				} else {
 					d.Items = jws.NewPrefix(d.appendItems(make([]byte, 0, d.JSONSizeHint())))
-					page.Memo.Put(page.Self, d.Items)
+					page.Memo.Put(key, d.Items)
 				}
 				c.SealPrefix = d.Items
 			}
@@ -256,3 +256,8 @@ func (s *aisService) polishDeleteConsent(w http.ResponseWriter, r *http.Request,
 
 // ---------------------------------------------------------------------------
 // mBank v3
+
+// itemsKey is what this dialect keeps in a page's Memo under: the encoded
+// items of the holder's side (a type of its own, as the pages are shared
+// by every dialect).
+type itemsKey struct{ self ledger.Party }
