@@ -140,7 +140,7 @@ func verifySignature(h *Header, cert *x509.Certificate, digest, sig []byte) erro
 			return newError(ReasonBadSignature, "The ES256 signature is %d bytes long; JWS uses the 64-byte R||S form (RFC 7518 §3.4), not DER.", len(sig))
 		}
 		r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
-		if !ecdsa.Verify(cert.PublicKey.(*ecdsa.PublicKey), digest, r, s) {
+		if !verifyES256(cert.PublicKey.(*ecdsa.PublicKey), digest, r, s) {
 			return badSignature(h, cert)
 		}
 	default: // unreachable: parseHeaderJSON allows nothing else
