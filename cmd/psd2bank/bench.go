@@ -230,13 +230,13 @@ func bench(ctx context.Context, c benchConfig) (benchReport, error) {
 			}
 		}
 		body := map[string]any{"accountNumber": c.account, "perPage": 100}
-		next = func() (*http.Request, error) {
-			return cl.SignedPolishAPI(ctx, "/v2_1_2.1/accounts/v2_1_2.1/getTransactionsDone", body, c.token, map[string]any{"isDirectPsu": true})
+		if next, err = cl.SignedPolishAPIs(ctx, "/v2_1_2.1/accounts/v2_1_2.1/getTransactionsDone", body, c.token, map[string]any{"isDirectPsu": true}); err != nil {
+			return benchReport{}, err
 		}
 	case "caf":
 		body := map[string]any{"accountNumber": c.account, "amount": "0.01", "currency": "PLN"}
-		next = func() (*http.Request, error) {
-			return cl.SignedPolishAPI(ctx, "/v2_1_2.1/confirmation/v2_1_2.1/getConfirmationOfFunds", body, "", nil)
+		if next, err = cl.SignedPolishAPIs(ctx, "/v2_1_2.1/confirmation/v2_1_2.1/getConfirmationOfFunds", body, "", nil); err != nil {
+			return benchReport{}, err
 		}
 	case "pay":
 		if c.web == "" {

@@ -20,11 +20,23 @@ import (
 // load tests, which send many and time only the sending.
 func (c *Client) SignedPolishAPI(ctx context.Context, path string, body map[string]any, token string, header map[string]any) (*http.Request, error) {
 	id := uuid.Must(uuid.NewUUID()).String()
+	raw, err := polishBody(body, c.Identity.TPPID, token, header, id, c.now().UTC().Format(sendDateLayout))
+	if err != nil {
+		return nil, err
+	}
+	return c.signedRequest(ctx, path, raw, id, token)
+}
+
+// sendDateLayout is requestHeader.sendDate's form.
+const sendDateLayout = "2006-01-02T15:04:05.000Z"
+
+// polishBody is body with its requestHeader.
+func polishBody(body map[string]any, tppID, token string, header map[string]any, id, sendDate string) ([]byte, error) {
 	withHeader := make(map[string]any, len(body)+1)
 	for k, v := range body {
 		withHeader[k] = v
 	}
-	rh := map[string]any{"requestId": id, "tppId": c.Identity.TPPID, "sendDate": c.now().UTC().Format("2006-01-02T15:04:05.000Z")}
+	rh := map[string]any{"requestId": id, "tppId": tppID, "sendDate": sendDate}
 	if token != "" {
 		rh["token"] = token
 	}
@@ -32,10 +44,11 @@ func (c *Client) SignedPolishAPI(ctx context.Context, path string, body map[stri
 		rh[k] = v
 	}
 	withHeader["requestHeader"] = rh
-	raw, err := json.Marshal(withHeader)
-	if err != nil {
-		return nil, err
-	}
+	return json.Marshal(withHeader)
+}
+
+// signedRequest is the POST of raw to path, signed.
+func (c *Client) signedRequest(ctx context.Context, path string, raw []byte, id, token string) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, "POST", c.API+path, bytes.NewReader(raw))
 	if err != nil {
 		return nil, err
@@ -52,6 +65,30 @@ func (c *Client) SignedPolishAPI(ctx context.Context, path string, body map[stri
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	return req, nil
+}
+
+// SignedPolishAPIs makes the requests SignedPolishAPI makes, one a call,
+// for a load test that sends many of one kind: the body is encoded once,
+// and each request gets only its own request id and send date written
+// into a copy, and its own signature — the bench client's work a request
+// is then mostly the signature, as a TPP's would be.
+func (c *Client) SignedPolishAPIs(ctx context.Context, path string, body map[string]any, token string, header map[string]any) (func() (*http.Request, error), error) {
+	const idMark, dateMark = "00000000-0000-0000-0000-000000000000", "0000-00-00T00:00:00.000Z"
+	tpl, err := polishBody(body, c.Identity.TPPID, token, header, idMark, dateMark)
+	if err != nil {
+		return nil, err
+	}
+	idAt, dateAt := bytes.Index(tpl, []byte(`"`+idMark+`"`))+1, bytes.Index(tpl, []byte(`"`+dateMark+`"`))+1
+	if idAt == 0 || dateAt == 0 || bytes.Count(tpl, []byte(idMark)) != 1 || bytes.Count(tpl, []byte(dateMark)) != 1 {
+		return func() (*http.Request, error) { return c.SignedPolishAPI(ctx, path, body, token, header) }, nil
+	}
+	return func() (*http.Request, error) {
+		id := uuid.Must(uuid.NewUUID()).String()
+		raw := bytes.Clone(tpl)
+		copy(raw[idAt:], id)
+		copy(raw[dateAt:], c.now().UTC().Format(sendDateLayout))
+		return c.signedRequest(ctx, path, raw, id, token)
+	}, nil
 }
 
 // Send sends a request built by SignedPolishAPI and returns the answer's
