@@ -176,6 +176,10 @@ func TestBerlinGroupStatementsPerCall(t *testing.T) {
 			t.Fatalf("no booked transactions: %v", tx)
 		}
 		tid := booked[0].(map[string]any)["transactionId"].(string)
+		next, _ := tx["transactions"].(map[string]any)["_links"].(map[string]any)["next"].(map[string]any)["href"].(string)
+		if !strings.Contains(next, "page=") {
+			t.Fatalf("no next page: %v", tx["transactions"].(map[string]any)["_links"])
+		}
 		fewer := 0.0
 		if engine == "postgres" {
 			fewer = 1 // the audit record in the consent check's statement
@@ -208,7 +212,8 @@ func TestBerlinGroupStatementsPerCall(t *testing.T) {
 			{"getAccountList", "/berlingroup/v1/accounts", 5},
 			{"readAccountDetails", "/berlingroup/v1/accounts/" + id, 4},
 			{"getBalances", "/berlingroup/v1/accounts/" + id + "/balances", 4},
-			{"getTransactionList", txPath, 5},
+			{"getTransactionList", txPath, 4},
+			{"getTransactionList, the next page", next, 4}, // with its previous and last links
 			{"getTransactionDetails", "/berlingroup/v1/accounts/" + id + "/transactions/" + tid, 4},
 		} {
 			const calls = 10

@@ -49,3 +49,47 @@ func (l *Ledger) pageAbove(ctx context.Context, q BookedQuery, floor int64) (int
 	}
 	return seq, nil
 }
+
+// PageBoundsOf is LastBookedPage and PreviousBookedPage as two columns of
+// another statement — one that reads the account, such as the consent's
+// statement of a Berlin Group transaction list — so that a page's links
+// cost no statement of their own. account is the SQL expression of q's
+// account id and lastSeq of the bound of the page q reads (the account's
+// last_seq as the same statement reads it, see ais.Service.BookedPage);
+// their placeholders are numbered from first and args are their values.
+// The columns are: the BeforeSeq of the last page (LastBookedPage's), and
+// the BeforeSeq of the page before the page of q (PreviousBookedPage's
+// for the page's newest item, which the column finds itself: the newest
+// item under q's filter older than q.BeforeSeq and not after lastSeq);
+// each NULL where its function gives 0 — and the second too when the page
+// is empty, where it means nothing. TestPageBoundsOfAgree runs both
+// against the functions.
+func PageBoundsOf(account, lastSeq string, q BookedQuery, first int) (columns string, args []any, err error) {
+	limit, err := pageLimit(q.Limit)
+	if err != nil {
+		return "", nil, err
+	}
+	all := make([]any, first-1, first+16) // numbered from first: where numbers by the count
+	pageAbove := func(floor string) string {
+		var sb strings.Builder
+		sb.WriteString(`(SELECT seq FROM postings WHERE account_id = ` + account + ` AND seq > ` + floor)
+		q.ItemFilter.where(&sb, &all, "trade_date", "booking_date", "amount", true)
+		all = append(all, limit)
+		fmt.Fprintf(&sb, " ORDER BY seq LIMIT 1 OFFSET $%d)", len(all))
+		return sb.String()
+	}
+	all = append(all, q.AfterSeq)
+	last := pageAbove(fmt.Sprintf("$%d", len(all)))
+	before := q.BeforeSeq
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	all = append(all, before, q.AfterSeq)
+	var newest strings.Builder
+	fmt.Fprintf(&newest, `(SELECT MAX(seq) FROM postings WHERE account_id = %s AND seq < $%d AND seq > $%d AND seq <= %s`,
+		account, len(all)-1, len(all), lastSeq)
+	q.ItemFilter.where(&newest, &all, "trade_date", "booking_date", "amount", true)
+	newest.WriteString(")")
+	previous := pageAbove(newest.String())
+	return last + ", " + previous, all[first-1:], nil
+}

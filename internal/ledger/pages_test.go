@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"regexp"
@@ -266,4 +267,89 @@ func TestBookedWindowAgrees(t *testing.T) {
 			t.Errorf("%+v:\nsqlite   %s\npostgres %s", q, got[0], got[1])
 		}
 	}
+}
+
+// TestPageBoundsOfAgree runs PageBoundsOf's two columns against
+// LastBookedPage and PreviousBookedPage on both engines: random filters,
+// page bounds and sizes, and a last_seq bound below the account's.
+func TestPageBoundsOfAgree(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		b := newBank(t, db)
+		a := b.open(t, "bounds", 1_000_00)
+		var items []ledger.HistoricalTransfer
+		for i := 0; i < 120; i++ {
+			amount := money.Amount(1_00 + i)
+			tr := ledger.HistoricalTransfer{TransferRequest: ledger.TransferRequest{DebitAccountID: b.clearing.ID, CreditAccountID: a.ID,
+				Amount: amount, Debtor: ledger.Party{Name: "X"}, Title: "in"}, BookedAt: t0.AddDate(0, 0, -60+i/2)}
+			if i%3 == 0 { // debits too, for the side filter
+				tr.DebitAccountID, tr.CreditAccountID = a.ID, b.clearing.ID
+				tr.Debtor, tr.Creditor = ledger.Party{}, ledger.Party{Name: "Y"}
+			}
+			items = append(items, tr)
+		}
+		if err := b.l.ImportHistory(ctx, items); err != nil {
+			t.Fatal(err)
+		}
+		rnd := rand.New(rand.NewPCG(3, 4))
+		day := func() string { return ledger.DateOf(t0.AddDate(0, 0, -65+rnd.IntN(70))) }
+		seen := map[string]bool{}
+		for i := 0; i < 200; i++ {
+			q := ledger.BookedQuery{AccountID: a.ID, Limit: []int{1, 5, 7, 30}[rnd.IntN(4)]}
+			if rnd.IntN(2) == 0 {
+				q.BeforeSeq = int64(1 + rnd.IntN(130))
+			}
+			if rnd.IntN(3) == 0 {
+				q.AfterSeq = int64(rnd.IntN(100))
+			}
+			if rnd.IntN(2) == 0 {
+				q.BookingFrom = day()
+			}
+			if rnd.IntN(3) == 0 {
+				q.BookingTo = day()
+			}
+			if rnd.IntN(4) == 0 {
+				q.Side, q.MinAmount = ledger.Credits, money.Amount(1_20)
+			}
+			lastSeq := int64(40 + rnd.IntN(100))
+			cols, args, err := ledger.PageBoundsOf("$1", strconv.FormatInt(lastSeq, 10), q, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lastCol, prevCol sql.NullInt64
+			if err := db.QueryRowContext(ctx, `SELECT `+cols, append([]any{a.ID}, args...)...).Scan(&lastCol, &prevCol); err != nil {
+				t.Fatalf("%+v: %v", q, err)
+			}
+			last, err := b.l.LastBookedPage(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if lastCol.Int64 != last {
+				t.Errorf("%+v: last page %d, LastBookedPage %d", q, lastCol.Int64, last)
+			}
+			page := q
+			if bound := lastSeq + 1; page.BeforeSeq <= 0 || page.BeforeSeq > bound {
+				page.BeforeSeq = bound
+			}
+			items, _, err := b.l.BookedItems(ctx, page)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(items) == 0 {
+				seen["empty"] = true
+				continue
+			}
+			prev, err := b.l.PreviousBookedPage(ctx, q, items[0].Seq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if prevCol.Int64 != prev {
+				t.Errorf("%+v (last_seq %d): previous page %d, PreviousBookedPage %d", q, lastSeq, prevCol.Int64, prev)
+			}
+			seen[fmt.Sprint("previous ", prev != 0, " last ", last != 0)] = true
+		}
+		if len(seen) < 4 {
+			t.Errorf("the cases covered too little: %v", seen)
+		}
+	})
 }

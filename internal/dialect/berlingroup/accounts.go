@@ -332,9 +332,105 @@ func (s *service) getBalances(w http.ResponseWriter, r *http.Request, c *gateway
 	return writeJSON(w, http.StatusOK, map[string]any{"account": AccountReference{IBAN: ibanOf(a.NRB), Currency: a.Currency}, "balances": b})
 }
 
+// txList is a transaction list's parameters. They are read before the
+// consent's statement, which reads the page's links with the consent
+// (ledger.PageBoundsOf), and judged after the consent's checks: err is
+// the first fault found, reported then.
+type txList struct {
+	status, dateFrom, dateTo string
+	from                     time.Time
+	after, before            int64
+	err                      error
+}
+
+func (s *service) readTxList(r *http.Request) (l txList) {
+	q := r.URL.Query()
+	if accept := r.Header.Get("Accept"); accept != "" && !strings.Contains(accept, "json") && !strings.Contains(accept, "*/*") {
+		l.err = refuse(http.StatusNotAcceptable, CodeFormatError, "transaction lists are offered as application/json only (no camt.052/053 or MT94x)",
+			"listy transakcji są dostępne tylko jako application/json (bez camt.052/053 i MT94x)")
+		return l
+	}
+	l.status = q.Get("bookingStatus")
+	switch l.status {
+	case "booked", "pending", "both":
+	case "":
+		l.err = formatError("bookingStatus is required: booked, pending or both", "bookingStatus jest wymagane: booked, pending lub both")
+		return l
+	default:
+		l.err = refuse(http.StatusBadRequest, CodeParameterNotSupport, "bookingStatus "+l.status+" is not offered: use booked, pending or both",
+			"bookingStatus "+l.status+" nie jest oferowane: użyj booked, pending lub both")
+		return l
+	}
+	if q.Has("deltaList") {
+		l.err = refuse(http.StatusBadRequest, CodeParameterNotSupport, "deltaList is not offered: use entryReferenceFrom (the entryReference of the last transaction you have) or dateFrom",
+			"deltaList nie jest oferowane: użyj entryReferenceFrom (entryReference ostatniej transakcji, którą masz) lub dateFrom")
+		return l
+	}
+	// entryReferenceFrom: the booked items after the one with that
+	// entryReference (this bank's are the item's sequence number).
+	var err error
+	if e := q.Get("entryReferenceFrom"); q.Has("entryReferenceFrom") {
+		if l.after, err = strconv.ParseInt(e, 10, 64); err != nil || l.after <= 0 {
+			l.err = formatError("entryReferenceFrom must be the entryReference of a booked transaction this bank gave you",
+				"entryReferenceFrom musi być wartością entryReference zaksięgowanej transakcji podaną przez bank", "got ", e)
+			return l
+		}
+	}
+	l.dateFrom, l.dateTo = q.Get("dateFrom"), q.Get("dateTo")
+	if l.dateFrom == "" && l.after > 0 {
+		l.dateFrom = ledger.DateOf(s.now().AddDate(0, 0, -historyDays)) // as far back as the consent reaches
+	}
+	if l.dateFrom == "" {
+		l.err = formatError("dateFrom is required (YYYY-MM-DD), unless entryReferenceFrom is given", "dateFrom jest wymagane (RRRR-MM-DD), chyba że podano entryReferenceFrom")
+		return l
+	}
+	if l.from, err = time.Parse(time.DateOnly, l.dateFrom); err != nil {
+		l.err = formatError("dateFrom must be a date YYYY-MM-DD", "dateFrom musi być datą RRRR-MM-DD", "got ", l.dateFrom)
+		return l
+	}
+	if l.dateTo != "" {
+		if _, err := time.Parse(time.DateOnly, l.dateTo); err != nil {
+			l.err = formatError("dateTo must be a date YYYY-MM-DD", "dateTo musi być datą RRRR-MM-DD", "got ", l.dateTo)
+			return l
+		}
+		if l.dateTo < l.dateFrom {
+			l.err = refuse(http.StatusBadRequest, CodePeriodInvalid, "dateTo is before dateFrom", "dateTo jest wcześniejsze niż dateFrom")
+			return l
+		}
+	}
+	if p := q.Get("page"); p != "" {
+		if l.before, err = strconv.ParseInt(p, 10, 64); err != nil || l.before <= 0 {
+			l.err = formatError("page is not a page this bank gave in _links.next", "page nie jest stroną podaną przez bank w _links.next")
+			return l
+		}
+	}
+	return l
+}
+
+// query is the list's page of booked items on account.
+func (l txList) query(account string) ledger.BookedQuery {
+	return ledger.BookedQuery{AccountID: account, ItemFilter: ledger.ItemFilter{BookingFrom: l.dateFrom, BookingTo: l.dateTo},
+		BeforeSeq: l.before, AfterSeq: l.after, Limit: pageSize}
+}
+
 func (s *service) getTransactionList(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 	ctx := r.Context()
-	rec, cons, acct, err := s.grantAccount(r, c, nil)
+	l := s.readTxList(r)
+	// The booked page's links — the last page and the previous one — in
+	// the consent's statement: the account is the path's ($2), the page
+	// bounded by its last_seq as the statement reads it.
+	var lastPage, prevPage sql.NullInt64
+	var bounds *consent.Also
+	if l.err == nil && l.status != "pending" {
+		// Uncorrelated subqueries (the path's account, not the joined
+		// row): each engine computes them once, not once a privilege row.
+		cols, args, err := ledger.PageBoundsOf("$2", "(SELECT last_seq FROM accounts WHERE id = $2)", l.query(""), 3)
+		if err != nil {
+			return err
+		}
+		bounds = &consent.Also{Columns: cols, Args: args, Dest: []any{&lastPage, &prevPage}}
+	}
+	rec, cons, acct, err := s.grantAccount(r, c, bounds)
 	if err != nil {
 		return err
 	}
@@ -348,77 +444,27 @@ func (s *service) getTransactionList(w http.ResponseWriter, r *http.Request, c *
 	if !hasTransactions(rec, a.NRB) {
 		return consentWithout("the transactions of this account")
 	}
-	q := r.URL.Query()
-	if accept := r.Header.Get("Accept"); accept != "" && !strings.Contains(accept, "json") && !strings.Contains(accept, "*/*") {
-		return refuse(http.StatusNotAcceptable, CodeFormatError, "transaction lists are offered as application/json only (no camt.052/053 or MT94x)",
-			"listy transakcji są dostępne tylko jako application/json (bez camt.052/053 i MT94x)")
-	}
-	status := q.Get("bookingStatus")
-	switch status {
-	case "booked", "pending", "both":
-	case "":
-		return formatError("bookingStatus is required: booked, pending or both", "bookingStatus jest wymagane: booked, pending lub both")
-	default:
-		return refuse(http.StatusBadRequest, CodeParameterNotSupport, "bookingStatus "+status+" is not offered: use booked, pending or both",
-			"bookingStatus "+status+" nie jest oferowane: użyj booked, pending lub both")
-	}
-	if q.Has("deltaList") {
-		return refuse(http.StatusBadRequest, CodeParameterNotSupport, "deltaList is not offered: use entryReferenceFrom (the entryReference of the last transaction you have) or dateFrom",
-			"deltaList nie jest oferowane: użyj entryReferenceFrom (entryReference ostatniej transakcji, którą masz) lub dateFrom")
-	}
-	// entryReferenceFrom: the booked items after the one with that
-	// entryReference (this bank's are the item's sequence number).
-	var after int64
-	if e := q.Get("entryReferenceFrom"); q.Has("entryReferenceFrom") {
-		if after, err = strconv.ParseInt(e, 10, 64); err != nil || after <= 0 {
-			return formatError("entryReferenceFrom must be the entryReference of a booked transaction this bank gave you",
-				"entryReferenceFrom musi być wartością entryReference zaksięgowanej transakcji podaną przez bank", "got ", e)
-		}
-	}
-	dateFrom, dateTo := q.Get("dateFrom"), q.Get("dateTo")
-	if dateFrom == "" && after > 0 {
-		dateFrom = ledger.DateOf(s.now().AddDate(0, 0, -historyDays)) // as far back as the consent reaches
-	}
-	if dateFrom == "" {
-		return formatError("dateFrom is required (YYYY-MM-DD), unless entryReferenceFrom is given", "dateFrom jest wymagane (RRRR-MM-DD), chyba że podano entryReferenceFrom")
-	}
-	from, err := time.Parse(time.DateOnly, dateFrom)
-	if err != nil {
-		return formatError("dateFrom must be a date YYYY-MM-DD", "dateFrom musi być datą RRRR-MM-DD", "got ", dateFrom)
-	}
-	if dateTo != "" {
-		if _, err := time.Parse(time.DateOnly, dateTo); err != nil {
-			return formatError("dateTo must be a date YYYY-MM-DD", "dateTo musi być datą RRRR-MM-DD", "got ", dateTo)
-		}
-		if dateTo < dateFrom {
-			return refuse(http.StatusBadRequest, CodePeriodInvalid, "dateTo is before dateFrom", "dateTo jest wcześniejsze niż dateFrom")
-		}
-	}
-	var before int64
-	if p := q.Get("page"); p != "" {
-		if before, err = strconv.ParseInt(p, 10, 64); err != nil || before <= 0 {
-			return formatError("page is not a page this bank gave in _links.next", "page nie jest stroną podaną przez bank w _links.next")
-		}
+	if l.err != nil {
+		return l.err
 	}
 	privilege := consent.PrivGetTransactionsDone
-	if status == "pending" {
+	if l.status == "pending" {
 		privilege = consent.PrivGetTransactionsPending
 	}
 	// The pages after the first belong to the same read (a one-off
 	// consent's one read of transactions).
 	kind := consent.KindTransactions
-	if before > 0 {
+	if l.before > 0 {
 		kind = ""
 	}
-	if err := s.check(ctx, r, c, cons, privilege, kind, a.NRB, from); err != nil {
+	if err := s.check(ctx, r, c, cons, privilege, kind, a.NRB, l.from); err != nil {
 		return err
 	}
 	self := Prefix + "/v1/accounts/" + a.ID
 	report := map[string]any{}
 	links := map[string]link{"account": {self}}
-	filter := ledger.ItemFilter{BookingFrom: dateFrom, BookingTo: dateTo}
-	if status != "pending" {
-		bq := ledger.BookedQuery{AccountID: a.ID, ItemFilter: filter, BeforeSeq: before, AfterSeq: after, Limit: pageSize}
+	if l.status != "pending" {
+		bq := l.query(a.ID)
 		var items []ledger.Posting
 		var more bool
 		if s.d.AIS != nil {
@@ -436,12 +482,12 @@ func (s *service) getTransactionList(w http.ResponseWriter, r *http.Request, c *
 			booked = append(booked, s.transaction(a, p))
 		}
 		report["booked"] = booked
-		base := self + "/transactions?bookingStatus=" + status + "&dateFrom=" + dateFrom
-		if dateTo != "" {
-			base += "&dateTo=" + dateTo
+		base := self + "/transactions?bookingStatus=" + l.status + "&dateFrom=" + l.dateFrom
+		if l.dateTo != "" {
+			base += "&dateTo=" + l.dateTo
 		}
-		if after > 0 {
-			base += "&entryReferenceFrom=" + strconv.FormatInt(after, 10)
+		if l.after > 0 {
+			base += "&entryReferenceFrom=" + strconv.FormatInt(l.after, 10)
 		}
 		pageLink := func(before int64) link {
 			if before == 0 {
@@ -453,22 +499,14 @@ func (s *service) getTransactionList(w http.ResponseWriter, r *http.Request, c *
 		if more && len(items) > 0 {
 			links["next"] = pageLink(items[len(items)-1].Seq)
 		}
-		if before > 0 && len(items) > 0 {
-			prev, err := s.d.Ledger.PreviousBookedPage(ctx, bq, items[0].Seq)
-			if err != nil {
-				return err
-			}
-			links["previous"] = pageLink(prev)
+		if l.before > 0 && len(items) > 0 {
+			links["previous"] = pageLink(prevPage.Int64)
 		}
-		last, err := s.d.Ledger.LastBookedPage(ctx, bq)
-		if err != nil {
-			return err
-		}
-		links["last"] = pageLink(last)
+		links["last"] = pageLink(lastPage.Int64)
 	}
-	if status != "booked" && before == 0 {
+	if l.status != "booked" && l.before == 0 {
 		holds, _, err := s.d.Ledger.ActiveHolds(ctx, ledger.HoldQuery{AccountID: a.ID,
-			ItemFilter: ledger.ItemFilter{TradeFrom: dateFrom, TradeTo: dateTo}, Limit: 1000})
+			ItemFilter: ledger.ItemFilter{TradeFrom: l.dateFrom, TradeTo: l.dateTo}, Limit: 1000})
 		if err != nil {
 			return err
 		}
