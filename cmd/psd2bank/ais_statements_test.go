@@ -205,23 +205,51 @@ func TestBerlinGroupStatementsPerCall(t *testing.T) {
 			t.Fatalf("the fifth unattended read: %d %s", a.status, a.body)
 		}
 
+		// A consent to every account of the customer: the list is as many
+		// statements, whatever the number of accounts, with balances too.
+		var all []string
+		for _, a := range who.Accounts {
+			all = append(all, a.Number)
+		}
+		if len(all) < 2 {
+			t.Fatalf("the first customer has %d accounts; the list needs two at least", len(all))
+		}
+		allPresent := map[string]string{"Consent-ID": bgDecoupledConsentTo(t, p, demo, data, who, all...), "PSU-IP-Address": "192.0.2.1"}
+		listed := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts?withBalance=true", header: allPresent}), "getAccountList", 200, data)
+		if got := listed["accounts"].([]any); len(got) != len(all) || len(got[1].(map[string]any)["balances"].([]any)) != 4 {
+			t.Fatalf("the list of %d accounts with balances: %v", len(all), listed)
+		}
+		// Each account's balances in the list are its balances read alone.
+		for _, a := range listed["accounts"].([]any) {
+			acc := a.(map[string]any)
+			alone := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts/" + acc["resourceId"].(string) + "/balances", header: allPresent}), "getBalances", 200, data)
+			if got, want := fmt.Sprint(acc["balances"]), fmt.Sprint(alone["balances"]); got != want {
+				t.Errorf("account %s: listed with balances %s, its balances %s", acc["iban"], got, want)
+			}
+		}
+
 		for _, c := range []struct {
 			op, path string
 			most     float64
+			header   map[string]string
 		}{
-			{"getAccountList", "/berlingroup/v1/accounts", 5},
-			{"readAccountDetails", "/berlingroup/v1/accounts/" + id, 4},
-			{"getBalances", "/berlingroup/v1/accounts/" + id + "/balances", 4},
-			{"getTransactionList", txPath, 4},
-			{"getTransactionList, the next page", next, 4}, // with its previous and last links
-			{"getTransactionDetails", "/berlingroup/v1/accounts/" + id + "/transactions/" + tid, 4},
+			{"getAccountList", "/berlingroup/v1/accounts", 4, nil},
+			{fmt.Sprintf("getAccountList of %d accounts, withBalance", len(all)), "/berlingroup/v1/accounts?withBalance=true", 4, allPresent},
+			{"readAccountDetails", "/berlingroup/v1/accounts/" + id, 4, nil},
+			{"getBalances", "/berlingroup/v1/accounts/" + id + "/balances", 4, nil},
+			{"getTransactionList", txPath, 4, nil},
+			{"getTransactionList, the next page", next, 4, nil}, // with its previous and last links
+			{"getTransactionDetails", "/berlingroup/v1/accounts/" + id + "/transactions/" + tid, 4, nil},
 		} {
+			if c.header == nil {
+				c.header = present
+			}
 			const calls = 10
 			least := -1.0
 			for range 3 {
 				s0 := statementsRun(t, admin)
 				for range calls {
-					if a := demo.bg(t, api, bgCall{method: "GET", path: c.path, header: present}); a.status != 200 {
+					if a := demo.bg(t, api, bgCall{method: "GET", path: c.path, header: c.header}); a.status != 200 {
 						t.Fatalf("%s: %d %s", c.op, a.status, a.body)
 					}
 				}
@@ -242,8 +270,17 @@ func TestBerlinGroupStatementsPerCall(t *testing.T) {
 // mobile app; its consentId.
 func bgDecoupledConsent(t *testing.T, p *sandboxProc, demo *tppFiles, data string, who psu) string {
 	t.Helper()
+	return bgDecoupledConsentTo(t, p, demo, data, who, who.Accounts[0].Number)
+}
+
+// bgDecoupledConsentTo is bgDecoupledConsent to the accounts numbered.
+func bgDecoupledConsentTo(t *testing.T, p *sandboxProc, demo *tppFiles, data string, who psu, numbers ...string) string {
+	t.Helper()
 	api := "https://" + p.api
-	acct := []map[string]any{{"iban": iban(who.Accounts[0].Number)}}
+	var acct []map[string]any
+	for _, n := range numbers {
+		acct = append(acct, map[string]any{"iban": iban(n)})
+	}
 	created := bgOK(t, demo.bg(t, api, bgCall{method: "POST", path: "/berlingroup/v1/consents",
 		body:   bgConsentBody(map[string]any{"accounts": acct, "balances": acct, "transactions": acct}),
 		header: map[string]string{"TPP-Redirect-Preferred": "false", "PSU-ID": who.Login}}), "createConsent", 201, data)

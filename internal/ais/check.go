@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/consent"
@@ -204,4 +207,70 @@ func minHistoryDays(now, historyFrom time.Time) (int, bool) {
 		m++
 	}
 	return m, true
+}
+
+// RecordAll is Record for several accounts at once — a list of a
+// consent's accounts, each read under privilege: the checks of every
+// account and their access records in one statement, all or none. ok is
+// false when the statement did not allow them all (or leaves them to the
+// full check, as Record's); nothing was written then, and the caller
+// checks each account itself, which says which and why.
+func (s *Service) RecordAll(ctx context.Context, c Caller, privilege string, numbers []string, psu bool) (bool, error) {
+	if s.db == nil || c.ConsentID == "" || len(numbers) == 0 || len(numbers) > maxRecordAll {
+		return false, nil
+	}
+	if !psu && s.db.Engine() != store.SQLite {
+		return false, nil // unattended on PostgreSQL: the full check (see above)
+	}
+	var distinct []string
+	for _, n := range numbers {
+		if n = consent.NormalizeNRB(n); !slices.Contains(distinct, n) {
+			distinct = append(distinct, n)
+		}
+	}
+	now := s.Now()
+	args := []any{c.ConsentID, c.TPPID, distinct[0], now.UnixMicro(), c.CustomerID, privilege, !consent.IsPerAccount(privilege),
+		0, s.access == nil, string(ledger.Retail), psu,
+		consent.Window24Hours.After(now).UnixMicro(), consent.WindowCalendarDay.After(now).UnixMicro(), ledger.NewID()}
+	for _, n := range distinct[1:] {
+		args = append(args, n, ledger.NewID())
+	}
+	args = append(args, len(distinct))
+	var resource string
+	err := s.db.WriteRow(ctx, recordAllQuery(len(distinct)), args, &resource)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("check access: %w", err)
+	}
+	return true, nil
+}
+
+// maxRecordAll bounds the accounts RecordAll checks in one statement.
+const maxRecordAll = 64
+
+// recordAllQueries are RecordAll's statements by the number of accounts.
+var recordAllQueries sync.Map
+
+// recordAllQuery is checkRecord's statement for n accounts: the first
+// account is $3 and its access record's id $14, as in checkRecord; the
+// others' numbers and ids follow in pairs, then n. The accesses are
+// recorded only when the selection holds all n accounts.
+func recordAllQuery(n int) string {
+	if q, ok := recordAllQueries.Load(n); ok {
+		return q.(string)
+	}
+	in, ids := "$3", "CASE nrb WHEN $3 THEN $14"
+	for i := 1; i < n; i++ {
+		in += fmt.Sprintf(", $%d", 13+2*i)
+		ids += fmt.Sprintf(" WHEN $%d THEN $%d", 13+2*i, 14+2*i)
+	}
+	q := strings.Replace(fmt.Sprintf(checkSelect, "nrb"), "JOIN accounts a ON a.nrb = $3", "JOIN accounts a ON a.nrb IN ("+in+")", 1) + `
+INSERT INTO consent_accesses (id, consent_id, resource, privilege, psu_present, at)
+SELECT ` + ids + ` END, consent_id, nrb, $6, $11, $4 FROM sel
+WHERE (SELECT COUNT(*) FROM sel) = $` + fmt.Sprint(14+2*(n-1)+1) + `
+RETURNING resource`
+	recordAllQueries.Store(n, q)
+	return q
 }

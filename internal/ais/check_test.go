@@ -606,3 +606,84 @@ func TestAccountsOneStatementAgrees(t *testing.T) {
 		}
 	})
 }
+
+// TestRecordAllAgrees checks RecordAll, the checks of a list of a
+// consent's accounts in one statement, on both engines: it allows exactly
+// when Record allows each account, records one access per account when it
+// does and none when it does not, and counts the unattended reads of each
+// account as Record does.
+func TestRecordAllAgrees(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		separate := New(f.l, f.consents, f.access, nil) // no one statement
+		acct := func(nrb string) consent.Privilege {
+			return consent.Privilege{Name: consent.PrivGetAccount, AccountNumber: nrb, ScopeUsageLimit: consent.UsageMultiple}
+		}
+		mainNRB, saveNRB := f.main.NRB, f.save.NRB
+		both := f.consent("PSDPL-KNF-A", f.anna, []consent.Privilege{acct(mainNRB), acct(saveNRB)}, mainNRB, saveNRB)
+		onlyMain := f.consent("PSDPL-KNF-A", f.anna, []consent.Privilege{acct(mainNRB)}, mainNRB)
+		revoked := f.consent("PSDPL-KNF-A", f.anna, []consent.Privilege{acct(mainNRB), acct(saveNRB)}, mainNRB, saveNRB)
+		must(f.consents.Revoke(ctx, revoked.ID, "psu", "test"))
+		corp := f.consent("PSDPL-KNF-A", f.corp, []consent.Privilege{acct(f.corpAcct.NRB)}, f.corpAcct.NRB)
+		for _, tc := range []struct {
+			name     string
+			c        Caller
+			accounts []string
+		}{
+			{"both accounts", callerOf(both), []string{mainNRB, saveNRB}},
+			{"one account twice and another", callerOf(both), []string{mainNRB, mainNRB, saveNRB}},
+			{"one account", callerOf(both), []string{saveNRB}},
+			{"an account the consent does not give", callerOf(onlyMain), []string{mainNRB, saveNRB}},
+			{"another customer's account", callerOf(both), []string{mainNRB, f.corpAcct.NRB}},
+			{"no such account", callerOf(both), []string{mainNRB, newNRB(t)}},
+			{"another TPP", Caller{TPPID: "PSDPL-KNF-B", ConsentID: both.ID, CustomerID: both.CustomerID}, []string{mainNRB, saveNRB}},
+			{"revoked", callerOf(revoked), []string{mainNRB, saveNRB}},
+			{"API access not activated", callerOf(corp), []string{f.corpAcct.NRB}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				// What the separate checks say of each account (they
+				// record their own accesses: counted before RecordAll runs).
+				want := true
+				distinct := map[string]bool{}
+				for _, n := range tc.accounts {
+					distinct[n] = true
+					if _, _, err := separate.Account(ctx, tc.c, AccountRef{Value: n}, true); err != nil {
+						want = false
+					}
+				}
+				before, q0 := f.accesses(), db.Queries()
+				ok, err := f.svc.RecordAll(ctx, tc.c, consent.PrivGetAccount, tc.accounts, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				statements, recorded := db.Queries()-q0, f.accesses()-before
+				if ok != want {
+					t.Fatalf("RecordAll allowed %v, each account's check %v", ok, want)
+				}
+				if wantRecorded := map[bool]int{true: len(distinct), false: 0}[ok]; recorded != wantRecorded || statements != 1 {
+					t.Errorf("%d accesses recorded in %d statements, want %d in 1", recorded, statements, wantRecorded)
+				}
+			})
+		}
+		// Unattended: four reads of the list a day, of each account; the
+		// fifth is refused (on PostgreSQL they are left to the full check,
+		// which locks the consent).
+		unattended := f.consent("PSDPL-KNF-A", f.anna, []consent.Privilege{acct(mainNRB), acct(saveNRB)}, mainNRB, saveNRB)
+		for i := 1; i <= 5; i++ {
+			ok, err := f.svc.RecordAll(ctx, callerOf(unattended), consent.PrivGetAccount, []string{mainNRB, saveNRB}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := db.Engine() == store.SQLite && i <= 4; ok != want {
+				t.Fatalf("unattended read %d: allowed %v, want %v", i, ok, want)
+			}
+		}
+		if db.Engine() == store.SQLite {
+			if ok, _ := f.svc.Record(ctx, callerOf(unattended), consent.PrivGetAccount, AccountRef{Value: saveNRB}, false, time.Time{}); ok {
+				t.Fatal("a fifth unattended read of an account allowed after four lists")
+			}
+		}
+	})
+}

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/money"
@@ -290,4 +292,79 @@ func maskNRB(nrb string) string {
 		return "****"
 	}
 	return "…" + nrb[len(nrb)-4:]
+}
+
+// ListedAccount is an account as AccountListOf reads it, with its closing
+// booked balance at the end of the day asked (0 when none was asked).
+type ListedAccount struct {
+	Account Account
+	Closing money.Amount
+}
+
+// AccountListOf is a column for another service's statement — the one
+// that reads a consent — holding every account of the customer whose id
+// is the SQL expression customer, packed in one text (UnpackAccountList):
+// so that a list of a consent's accounts costs no statement of its own.
+// day is the SQL expression of the day whose closing balance each account
+// carries (ClosingBalanceOf), "" for none; sep the placeholder of PackSep.
+// Each account is its columns, each followed by the separator, then its
+// name's length in UTF-8 bytes, the separator, and its name (the one free
+// text), as a page of booked items is packed (bookedItemsQuery).
+func (l *Ledger) AccountListOf(customer, day, sep string) string {
+	first, nameLen := sep, "octet_length(x.name)"
+	if engineOf(l.db) == store.Postgres {
+		first, nameLen = sep+"::text", "octet_length(convert_to(x.name, 'UTF8'))"
+	}
+	closing := "0"
+	if day != "" {
+		closing = "COALESCE(" + ClosingBalanceOf("x.id", day) + ", 0)"
+	}
+	cols := []string{"COALESCE(x.customer_id, '')", "x.currency", "x.type", "x.booked_balance", "x.available_balance",
+		"x.overdraft_limit", "CASE WHEN x.allow_negative THEN 1 ELSE 0 END", "x.last_seq", "x.opened_on", "x.created_at",
+		closing, nameLen}
+	item := "concat(x.id, " + first + ", x.nrb"
+	for _, c := range cols {
+		item += ", " + sep + ", " + c
+	}
+	item += ", " + sep + ", x.name)"
+	return "(SELECT COALESCE(string_agg(" + item + ", ''), '') FROM accounts x WHERE x.customer_id = " + customer + ")"
+}
+
+// PackSep is the separator AccountListOf's sep stands for.
+func PackSep() string { return packSep }
+
+// listedFields are the fields of an account AccountListOf packs before
+// its name.
+const listedFields = 14
+
+// UnpackAccountList cuts AccountListOf's text into its accounts.
+func UnpackAccountList(packed string) ([]ListedAccount, error) {
+	bad := func(what string) error { return fmt.Errorf("read accounts: %s in the packed list", what) }
+	var out []ListedAccount
+	for packed != "" {
+		var f [listedFields]string
+		for i := range f {
+			var ok bool
+			if f[i], packed, ok = strings.Cut(packed, packSep); !ok {
+				return nil, bad("a short account")
+			}
+		}
+		var n [8]int64 // booked, available, overdraft, allow negative, last seq, created at, closing, name length
+		for i, s := range [...]string{f[5], f[6], f[7], f[8], f[9], f[11], f[12], f[13]} {
+			v, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return nil, bad("a number that is not one")
+			}
+			n[i] = v
+		}
+		if n[7] < 0 || n[7] > int64(len(packed)) {
+			return nil, bad("a name longer than the rest")
+		}
+		name := packed[:n[7]]
+		packed = packed[n[7]:]
+		out = append(out, ListedAccount{Account: Account{ID: f[0], NRB: f[1], CustomerID: f[2], Currency: f[3], Type: f[4], Name: name,
+			Booked: money.Amount(n[0]), Available: money.Amount(n[1]), OverdraftLimit: money.Amount(n[2]), AllowNegative: n[3] == 1,
+			LastSeq: n[4], OpenedOn: f[10], CreatedAt: fromMicros(n[5])}, Closing: money.Amount(n[6])})
+	}
+	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -350,6 +351,79 @@ func TestPageBoundsOfAgree(t *testing.T) {
 		}
 		if len(seen) < 4 {
 			t.Errorf("the cases covered too little: %v", seen)
+		}
+	})
+}
+
+// TestAccountListOfAgrees reads AccountListOf's column on both engines
+// and checks it against the accounts as Account reads them and their
+// closing balances as ClosingBalanceOf reads them: names with the
+// separator, multi-byte letters and nothing at all; another customer's
+// account left out; a customer without accounts an empty list.
+func TestAccountListOfAgrees(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		b := newBank(t, db)
+		a := b.open(t, "listed", 50_00)
+		other := b.open(t, "other", 0)
+		want := map[string]ledger.Account{a.ID: a}
+		for i, name := range []string{"Oszczędności \x1f 😀", "", "x\x1fy"} {
+			o, err := b.l.OpenAccount(ctx, ledger.Account{NRB: fmt.Sprintf("%026d", 9000+i), CustomerID: a.CustomerID, Currency: "EUR",
+				Type: ledger.TypeSavings, Name: name, OverdraftLimit: money.Amount(i * 100), AllowNegative: i == 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o, err = b.l.Account(ctx, o.ID); err != nil {
+				t.Fatal(err)
+			}
+			want[o.ID] = o
+		}
+		today := ledger.DateOf(t0)
+		for _, day := range []string{"", "$3"} {
+			for _, customer := range []string{a.CustomerID, "nobody"} {
+				var packed string
+				args := []any{customer, ledger.PackSep()}
+				if day != "" {
+					args = append(args, today)
+				}
+				if err := db.QueryRowContext(ctx, `SELECT `+b.l.AccountListOf("$1", day, "$2"), args...).Scan(&packed); err != nil {
+					t.Fatal(err)
+				}
+				got, err := ledger.UnpackAccountList(packed)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if customer == "nobody" {
+					if len(got) != 0 {
+						t.Errorf("a customer without accounts: %d accounts", len(got))
+					}
+					continue
+				}
+				if len(got) != len(want) {
+					t.Fatalf("%d accounts listed, want %d", len(got), len(want))
+				}
+				for _, g := range got {
+					w, ok := want[g.Account.ID]
+					if !ok || g.Account.ID == other.ID {
+						t.Fatalf("account %s listed", g.Account.ID)
+					}
+					if !reflect.DeepEqual(g.Account, w) {
+						t.Errorf("listed %+v\nAccount  %+v", g.Account, w)
+					}
+					var closing sql.NullInt64
+					if day != "" {
+						if err := db.QueryRowContext(ctx, `SELECT `+ledger.ClosingBalanceOf("$1", "$2"), w.ID, today).Scan(&closing); err != nil {
+							t.Fatal(err)
+						}
+					}
+					if g.Closing != money.Amount(closing.Int64) {
+						t.Errorf("%s: closing %v, ClosingBalanceOf %v", w.Name, g.Closing, closing.Int64)
+					}
+					if day != "" && w.ID == a.ID && g.Closing != 50_00 {
+						t.Errorf("the funded account's closing balance today is %v", g.Closing)
+					}
+				}
+			}
 		}
 	})
 }

@@ -222,41 +222,80 @@ func hasTransactions(rec bgConsent, nrb string) bool {
 
 func (s *service) getAccountList(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
 	ctx := r.Context()
-	rec, cons, err := s.grant(r, c)
+	withBalance := r.URL.Query().Get("withBalance") == "true"
+	// The customer's accounts, with yesterday's closing balances when
+	// asked, in the consent's statement (ledger.AccountListOf; $1 is the
+	// consent's id there).
+	var packed sql.NullString
+	day, args := "", []any{ledger.PackSep()}
+	if withBalance {
+		day, args = "$3", append(args, s.yesterday())
+	}
+	rec, cons, err := s.grantWith(r, c, &consent.Also{
+		Columns: s.d.Ledger.AccountListOf("(SELECT customer_id FROM consents WHERE id = $1)", day, "$2"),
+		Args:    args, Dest: []any{&packed}})
 	if err != nil {
 		return err
 	}
-	withBalance := r.URL.Query().Get("withBalance") == "true"
+	listed, err := ledger.UnpackAccountList(packed.String)
+	if err != nil {
+		return err
+	}
+	byNRB := make(map[string]ledger.ListedAccount, len(listed))
+	for _, la := range listed {
+		byNRB[la.Account.NRB] = la
+	}
+	// A balance the consent does not give is refused before any access is
+	// recorded.
+	if withBalance {
+		for _, nrb := range cons.Accounts {
+			if !hasBalances(rec, nrb) {
+				return refuse(http.StatusUnauthorized, CodeConsentInvalid,
+					"withBalance: the consent does not give the balance of account "+consent.Mask(nrb),
+					"withBalance: zgoda nie obejmuje salda rachunku "+consent.Mask(nrb))
+			}
+		}
+	}
+	checked := false // every account's check passed and recorded
 	if cons.Scope == consent.ScopeAISAccounts {
 		if err := s.check(ctx, r, c, cons, consent.PrivGetAccounts, consent.KindAccounts, "", time.Time{}); err != nil {
+			return err
+		}
+	} else if s.d.AIS != nil {
+		// Every account's check and access record in one statement, where
+		// it allows them all; else each account's own check says why.
+		if checked, err = s.d.AIS.RecordAll(ctx, ais.Caller{TPPID: c.OrgID, ConsentID: cons.ID}, consent.PrivGetAccount, cons.Accounts, psuPresent(r)); err != nil {
 			return err
 		}
 	}
 	var list []AccountDetails
 	for _, nrb := range cons.Accounts {
 		if cons.Scope == consent.ScopeAIS {
-			if err := s.check(ctx, r, c, cons, consent.PrivGetAccount, consent.KindAccounts, nrb, time.Time{}); err != nil {
-				return err
+			if !checked {
+				if err := s.check(ctx, r, c, cons, consent.PrivGetAccount, consent.KindAccounts, nrb, time.Time{}); err != nil {
+					return err
+				}
 			}
 		} else if err := s.checkAccess(ctx, nrb, access.AIS); err != nil {
 			return err
 		}
-		a, err := s.d.Ledger.AccountByNRB(ctx, nrb)
-		if err != nil {
-			return err
+		la, found := byNRB[consent.NormalizeNRB(nrb)]
+		a := la.Account
+		if !found { // not the consent's customer's (the checks above refuse that)
+			if a, err = s.d.Ledger.AccountByNRB(ctx, nrb); err != nil {
+				return err
+			}
 		}
 		d := s.details(a)
 		if hasBalances(rec, nrb) {
 			d.Links["balances"] = link{d.Links["self"].Href + "/balances"}
 			if withBalance {
-				if d.Balances, err = s.balances(ctx, a); err != nil {
+				if found {
+					d.Balances = s.balancesWith(a, la.Closing)
+				} else if d.Balances, err = s.balances(ctx, a); err != nil {
 					return err
 				}
 			}
-		} else if withBalance {
-			return refuse(http.StatusUnauthorized, CodeConsentInvalid,
-				"withBalance: the consent does not give the balance of account "+consent.Mask(nrb),
-				"withBalance: zgoda nie obejmuje salda rachunku "+consent.Mask(nrb))
 		}
 		if hasTransactions(rec, nrb) {
 			d.Links["transactions"] = link{d.Links["self"].Href + "/transactions"}
