@@ -170,7 +170,13 @@ func TestBerlinGroupStatementsPerCall(t *testing.T) {
 		list := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: "/berlingroup/v1/accounts", header: present}), "getAccountList", 200, data)
 		id := list["accounts"].([]any)[0].(map[string]any)["resourceId"].(string)
 		txPath := "/berlingroup/v1/accounts/" + id + "/transactions?bookingStatus=booked&dateFrom=" + time.Now().AddDate(0, 0, -60).Format(time.DateOnly)
-		tx := bgOK(t, demo.bg(t, api, bgCall{method: "GET", path: txPath, header: present}), "getTransactionList", 200, data)
+		first := demo.bg(t, api, bgCall{method: "GET", path: txPath, header: present})
+		tx := bgOK(t, first, "getTransactionList", 200, data)
+		// Read again, the page's items come from what the first read
+		// encoded and kept: the same bytes.
+		if again := demo.bg(t, api, bgCall{method: "GET", path: txPath, header: present}); string(again.body) != string(first.body) {
+			t.Fatalf("the same page read again differs:\n%s\n%s", first.body, again.body)
+		}
 		booked, _ := tx["transactions"].(map[string]any)["booked"].([]any)
 		if len(booked) == 0 {
 			t.Fatalf("no booked transactions: %v", tx)

@@ -105,11 +105,12 @@ func (c *pageCache) put(q ledger.BookedQuery, p *cachedPage) {
 
 // BookedPage is a page of booked items of q's account, bounded by
 // lastSeq, the account's last_seq as read in the call's consent statement
-// (or after it): kept in memory as bookedPage keeps it. For dialects whose
-// lists are their own (Berlin Group).
-func (s *Service) BookedPage(ctx context.Context, q ledger.BookedQuery, lastSeq int64) ([]ledger.Posting, bool, error) {
-	postings, more, _, err := s.bookedPage(ctx, q, lastSeq)
-	return postings, more, err
+// (or after it): kept in memory as bookedPage keeps it, with the page's
+// Memo (nil when pages are not kept), where a dialect keeps what it makes
+// of the page under a key type of its own. For dialects whose lists are
+// their own (Berlin Group).
+func (s *Service) BookedPage(ctx context.Context, q ledger.BookedQuery, lastSeq int64) ([]ledger.Posting, bool, *Memo, error) {
+	return s.bookedPage(ctx, q, lastSeq)
 }
 
 // bookedPage reads a page of booked items of an account whose last_seq

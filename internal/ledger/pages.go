@@ -61,8 +61,9 @@ func (l *Ledger) pageAbove(ctx context.Context, q BookedQuery, floor int64) (int
 // the BeforeSeq of the page before the page of q (PreviousBookedPage's
 // for the page's newest item, which the column finds itself: the newest
 // item under q's filter older than q.BeforeSeq and not after lastSeq);
-// each NULL where its function gives 0 — and the second too when the page
-// is empty, where it means nothing. TestPageBoundsOfAgree runs both
+// each NULL where its function gives 0 — the second always on the first
+// page (q.BeforeSeq 0), which has none before it, and when the page is
+// empty, where it means nothing. TestPageBoundsOfAgree runs both
 // against the functions.
 func PageBoundsOf(account, lastSeq string, q BookedQuery, first int) (columns string, args []any, err error) {
 	limit, err := pageLimit(q.Limit)
@@ -78,18 +79,30 @@ func PageBoundsOf(account, lastSeq string, q BookedQuery, first int) (columns st
 		fmt.Fprintf(&sb, " ORDER BY seq LIMIT 1 OFFSET $%d)", len(all))
 		return sb.String()
 	}
+	// The last page counts up from q.AfterSeq, or from the first day as a
+	// sequence bound where that is higher (as bookedItemsQuery makes it;
+	// one expression, so that the walk up the index starts there and not
+	// at the account's oldest item).
 	all = append(all, q.AfterSeq)
-	last := pageAbove(fmt.Sprintf("$%d", len(all)))
-	before := q.BeforeSeq
-	if before <= 0 {
-		before = 1<<63 - 1
+	floor := fmt.Sprintf("$%d", len(all))
+	if q.BookingFrom != "" {
+		all = append(all, q.BookingFrom)
+		floor = fmt.Sprintf(`(SELECT CASE WHEN d.seq > %s THEN d.seq ELSE %s END FROM (SELECT COALESCE((SELECT seq FROM postings
+			WHERE account_id = %s AND booking_date < $%d ORDER BY booking_date DESC, seq DESC LIMIT 1), 0) AS seq) d)`,
+			floor, floor, account, len(all))
 	}
-	all = append(all, before, q.AfterSeq)
+	last := pageAbove(floor)
+	if q.BeforeSeq <= 0 { // the first page: none before it
+		return last + ", CAST(NULL AS BIGINT)", all[first-1:], nil
+	}
+	// The page's newest item: the first one down from its bound (a
+	// backward walk of the index that stops there; MAX would walk them all).
+	all = append(all, q.BeforeSeq, q.AfterSeq)
 	var newest strings.Builder
-	fmt.Fprintf(&newest, `(SELECT MAX(seq) FROM postings WHERE account_id = %s AND seq < $%d AND seq > $%d AND seq <= %s`,
+	fmt.Fprintf(&newest, `(SELECT seq FROM postings WHERE account_id = %s AND seq < $%d AND seq > $%d AND seq <= %s`,
 		account, len(all)-1, len(all), lastSeq)
 	q.ItemFilter.where(&newest, &all, "trade_date", "booking_date", "amount", true)
-	newest.WriteString(")")
+	newest.WriteString(" ORDER BY seq DESC LIMIT 1)")
 	previous := pageAbove(newest.String())
 	return last + ", " + previous, all[first-1:], nil
 }

@@ -3,6 +3,7 @@ package berlingroup
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
@@ -500,27 +501,46 @@ func (s *service) getTransactionList(w http.ResponseWriter, r *http.Request, c *
 		return err
 	}
 	self := Prefix + "/v1/accounts/" + a.ID
-	report := map[string]any{}
+	answer := txListAnswer{account: AccountReference{IBAN: ibanOf(a.NRB), Currency: a.Currency}}
 	links := map[string]link{"account": {self}}
+	answer.links = links
 	if l.status != "pending" {
 		bq := l.query(a.ID)
 		var items []ledger.Posting
 		var more bool
+		var memo *ais.Memo
 		if s.d.AIS != nil {
 			// Bounded by the account's last_seq as the consent's statement
 			// read it: a page that never changes, kept in memory (ais).
-			items, more, err = s.d.AIS.BookedPage(ctx, bq, a.LastSeq)
+			items, more, memo, err = s.d.AIS.BookedPage(ctx, bq, a.LastSeq)
 		} else {
 			items, more, err = s.d.Ledger.BookedItems(ctx, bq)
 		}
 		if err != nil {
 			return err
 		}
-		booked := make([]Transaction, 0, len(items))
-		for _, p := range items {
-			booked = append(booked, s.transaction(a, p))
+		// The page's items as this dialect encodes them, kept with the
+		// page: a page read again is not encoded again.
+		key := bookedKey{a.ID}
+		var booked json.RawMessage
+		if memo != nil {
+			if v, ok := memo.Get(key); ok {
+				booked = v.(json.RawMessage)
+			}
 		}
-		report["booked"] = booked
+		if booked == nil {
+			list := make([]Transaction, 0, len(items))
+			for _, p := range items {
+				list = append(list, s.transaction(a, p))
+			}
+			if booked, err = json.Marshal(list); err != nil {
+				return err
+			}
+			if memo != nil {
+				memo.Put(key, booked)
+			}
+		}
+		answer.booked = booked
 		base := self + "/transactions?bookingStatus=" + l.status + "&dateFrom=" + l.dateFrom
 		if l.dateTo != "" {
 			base += "&dateTo=" + l.dateTo
@@ -555,14 +575,53 @@ func (s *service) getTransactionList(w http.ResponseWriter, r *http.Request, c *
 				CreditorName: cut(h.MerchantName, 70), RemittanceInformationUnstructured: cut(h.Description, 140)}
 			pending = append(pending, t)
 		}
-		report["pending"] = pending
+		answer.pending = pending
 	}
-	report["_links"] = links
-	return writeJSON(w, http.StatusOK, map[string]any{
-		"account":      AccountReference{IBAN: ibanOf(a.NRB), Currency: a.Currency},
-		"transactions": report,
-	})
+	return writeJSON(w, http.StatusOK, answer)
 }
+
+// txListAnswer is a transaction list's answer: the bytes json.Marshal
+// gives of {"account": ..., "transactions": {"_links": ..., "booked":
+// ..., "pending": ...}} (keys in its order), with the page's items written
+// as kept (bookedKey) — not checked and copied again as a
+// json.RawMessage would be.
+type txListAnswer struct {
+	account AccountReference
+	links   map[string]link
+	booked  json.RawMessage // nil: no booked items asked
+	pending []Transaction   // nil: no pending items asked
+}
+
+func (t txListAnswer) JSONSizeHint() int { return len(t.booked) + 300*len(t.pending) + 1024 }
+
+func (t txListAnswer) AppendJSON(b []byte) []byte {
+	b = append(b, `{"account":`...)
+	b = appendMarshalled(b, t.account)
+	b = append(b, `,"transactions":{"_links":`...)
+	b = appendMarshalled(b, t.links)
+	if t.booked != nil {
+		b = append(append(b, `,"booked":`...), t.booked...)
+	}
+	if t.pending != nil {
+		b = appendMarshalled(append(b, `,"pending":`...), t.pending)
+	}
+	return append(b, "}}"...)
+}
+
+// appendMarshalled appends json.Marshal's v (of this package's types,
+// which it always encodes).
+func appendMarshalled(b []byte, v any) []byte {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic("berlingroup: " + err.Error())
+	}
+	return append(b, data...)
+}
+
+// bookedKey is what this dialect keeps in a page's ais.Memo under (the
+// pages are every dialect's): the page's items encoded, as the account
+// whose resource id the items' links name gives them.
+type bookedKey struct{ account string }
 
 // transaction is a booked item in the standard's terms: a debit names
 // the creditor, a credit the debtor.
