@@ -1,9 +1,11 @@
 package mbank
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
+	"github.com/psd2bank/psd2bank/internal/jws"
 	"github.com/psd2bank/psd2bank/internal/ledger"
 )
 
@@ -28,5 +30,37 @@ func TestTransactions(t *testing.T) {
 	h := Held(ledger.Hold{ID: "h-1", Amount: 2_50, CreatedAt: at, ExpiresAt: at, MerchantName: "Kawiarnia"}, self)
 	if h.AspspTransactionID != "h-1" || h.Amount != "-2.50" || h.TradeDate != "2026-11-24" || h.Recipient.Name != "Kawiarnia" {
 		t.Errorf("hold %+v", h)
+	}
+}
+
+// TestDoneAnswerIsTransactionsResponse checks that a kept page's answer,
+// its items appended as kept, is the bytes json.Marshal gives of the
+// TransactionsResponse it stands for: with and without a next page, with
+// texts JSON escapes, and without items.
+func TestDoneAnswerIsTransactionsResponse(t *testing.T) {
+	t.Parallel()
+	self := ledger.Party{Name: "Jan <Kowalski> & syn", Account: "39099000191000000100000001"}
+	postings := []ledger.Posting{
+		{Seq: 2, TransferID: "t2", Amount: -1234, Currency: "PLN", Title: `Zakup "Biedronka" <1234> & ąę`, Kind: "card",
+			TradeDate: "2026-12-01", BookingDate: "2026-12-02", Counterparty: ledger.Party{Name: "Jeronimo Martins", Account: "61109010140000071219812874"}},
+		{Seq: 1, TransferID: "t1", Amount: 50000, Currency: "PLN", Title: "Wynagrodzenie\u2028listopad", Kind: "elixir",
+			TradeDate: "2026-11-28", BookingDate: "2026-11-28", Counterparty: ledger.Party{Name: "Pracodawca", Account: ""}},
+	}
+	for _, ps := range [][]ledger.Posting{postings, {}} {
+		for _, links := range [][]Link{nil, NextPage("/accounts/a/transactions?cursor=x&size=2")} {
+			list := make([]Transaction, 0, len(ps))
+			for _, p := range ps {
+				list = append(list, Done(p, self))
+			}
+			want, err := json.Marshal(TransactionsResponse{Transactions: list, Links: links})
+			if err != nil {
+				t.Fatal(err)
+			}
+			enc, _ := json.Marshal(list)
+			got := doneAnswer{items: jws.NewPrefix(append([]byte(`{"transactions":`), enc...)), links: links}.AppendJSON(nil)
+			if string(got) != string(want) {
+				t.Errorf("%d items, %d links:\nappended %s\nMarshal  %s", len(ps), len(links), got, want)
+			}
+		}
 	}
 }

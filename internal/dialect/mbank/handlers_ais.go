@@ -1,8 +1,7 @@
 package mbank
 
 import (
-	"github.com/psd2bank/psd2bank/internal/dialect/common"
-
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,7 +9,9 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/psd2bank/psd2bank/internal/ais"
+	"github.com/psd2bank/psd2bank/internal/dialect/common"
 	"github.com/psd2bank/psd2bank/internal/gateway"
+	"github.com/psd2bank/psd2bank/internal/jws"
 	"github.com/psd2bank/psd2bank/internal/ledger"
 )
 
@@ -117,6 +118,28 @@ func (s *aisService) mbankTransactions(w http.ResponseWriter, r *http.Request, c
 	if err != nil {
 		return aisRefusal(err)
 	}
+	if page.Memo != nil && len(page.Transfers) == 0 && len(page.Holds) == 0 {
+		// A page of booked items read before: its items encoded then, and
+		// the seal's hash over them, are kept with it (as PolishAPI's).
+		key := itemsKey{page.Self}
+		var items *jws.Prefix
+		if v, ok := page.Memo.Get(key); ok {
+			items = v.(*jws.Prefix)
+		} else {
+			list := make([]Transaction, 0, len(page.Postings))
+			for _, p := range page.Postings {
+				list = append(list, Done(p, page.Self))
+			}
+			enc, err := json.Marshal(list)
+			if err != nil {
+				return err
+			}
+			items = jws.NewPrefix(append([]byte(`{"transactions":`), enc...))
+			page.Memo.Put(key, items)
+		}
+		c.SealPrefix = items
+		return gateway.WriteJSON(w, http.StatusOK, doneAnswer{items: items, links: nextHref(r, page.Next)})
+	}
 	items := make([]Transaction, 0, len(page.Postings)+len(page.Transfers)+len(page.Holds))
 	for _, p := range page.Postings {
 		items = append(items, Done(p, page.Self))
@@ -154,4 +177,31 @@ func (s *aisService) mbankDeleteConsent(w http.ResponseWriter, r *http.Request, 
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// itemsKey is what this dialect keeps in a page's Memo (ais.Memo) under —
+// a type of its own, as the pages are every dialect's: the page's items
+// encoded as they are seen from the account self, behind the answer's
+// beginning, {"transactions":, as a jws.Prefix.
+type itemsKey struct{ self ledger.Party }
+
+// doneAnswer is TransactionsResponse of a kept page of booked items: the
+// bytes json.Marshal gives of it, the items appended as kept.
+type doneAnswer struct {
+	items *jws.Prefix // {"transactions":[...]
+	links []Link
+}
+
+func (d doneAnswer) JSONSizeHint() int { return len(d.items.Bytes()) + 256 }
+
+func (d doneAnswer) AppendJSON(b []byte) []byte {
+	b = append(b, d.items.Bytes()...)
+	if len(d.links) > 0 {
+		enc, err := json.Marshal(d.links)
+		if err != nil { // unreachable: strings only
+			panic("mbank: " + err.Error())
+		}
+		b = append(append(b, `,"links":`...), enc...)
+	}
+	return append(b, '}')
 }

@@ -75,8 +75,14 @@ func (wire) ErrorBody(ref *gateway.Refusal, _, lang string, _ time.Time) (int, a
 // TPP-Payment-ID header, transfers[].tppPaymentId of a bundle).
 var mbankWords = strings.NewReplacer("tppTransactionId", "tppPaymentId")
 
-func (wire) SignResponse(h http.Header, _ *gateway.Caller, body []byte, seal *jws.Signer) error {
-	sig, err := seal.SignDetached(body)
+func (wire) SignResponse(h http.Header, c *gateway.Caller, body []byte, seal *jws.Signer) error {
+	// A kept page's answer begins with what its seal's hash was kept over
+	// (c.SealPrefix, set by the handler); any other is hashed in full.
+	var prefix *jws.Prefix
+	if c != nil {
+		prefix = c.SealPrefix
+	}
+	sig, err := seal.SignDetachedAfter(body, prefix)
 	if err != nil {
 		return err
 	}
