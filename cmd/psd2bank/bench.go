@@ -33,7 +33,7 @@ import (
 const benchUsage = `psd2bank bench — load your own installation's API with signed mutual-TLS requests
 
 Usage:
-  psd2bank bench --sandbox DATA [--op ais|caf|pay] [--clients 8] [--duration 10s] [--bare]
+  psd2bank bench --sandbox DATA [--op ais|caf|pay|bg] [--clients 8] [--duration 10s] [--bare]
   psd2bank bench --tpp DIR --api URL --bank-ca FILE --bank-seal FILE --account NRB [--token TOKEN] [--op ais|caf] ...
 
 Each of --clients clients keeps its own mutual-TLS connection (the TPP's QWAC)
@@ -55,6 +55,12 @@ Operations (PolishAPI):
   pay   a domestic internal transfer of 0.01 PLN from --account to another account of the sandbox,
         each with a single-use consent of its own (--sandbox only); the consents are obtained
         before the measured run (--payments of them), which ends when they are used up
+
+Operations (Berlin Group):
+  bg    getTransactionList of --account, booked, the first page (100 items) from 89 days back, the
+        customer present (PSU-IP-Address); each request with its own X-Request-ID and the TPP's
+        HTTP signature (--sandbox only: the consent, to the account's details, balances and
+        transactions, is approved first in the sandbox's mobile app, decoupled)
 
 With --sandbox DATA the TPP is the sandbox's demo TPP and the account the
 first retail customer's (psus.json), unless --account names another.
@@ -79,7 +85,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&c.api, "api", "", "the bank's API `address`, https://host:port")
 	fs.StringVar(&c.bankCA, "bank-ca", "", "the CA `file` of the API's server certificate")
 	fs.StringVar(&c.bankSeal, "bank-seal", "", "the bank's QSealC `file` (to check the seal of the answers)")
-	fs.StringVar(&c.op, "op", "ais", "the `operation`: ais, caf or pay")
+	fs.StringVar(&c.op, "op", "ais", "the `operation`: ais, caf, pay or bg")
 	fs.StringVar(&c.token, "token", "", "an access `token` for ais (with --sandbox one is obtained)")
 	fs.StringVar(&c.account, "account", "", "the account `NRB` read, checked or debited")
 	fs.IntVar(&c.clients, "clients", 8, "concurrent `clients`, each with its own connection")
@@ -219,6 +225,7 @@ func bench(ctx context.Context, c benchConfig) (benchReport, error) {
 		return benchReport{}, err
 	}
 	var next func() (*http.Request, error) // a new signed request
+	send := cl.Send                         // the first answer: must be 2xx and sealed
 	switch c.op {
 	case "ais":
 		if c.token == "" {
@@ -238,6 +245,19 @@ func bench(ctx context.Context, c benchConfig) (benchReport, error) {
 		if next, err = cl.SignedPolishAPIs(ctx, "/v2_1_2.1/confirmation/v2_1_2.1/getConfirmationOfFunds", body, "", nil); err != nil {
 			return benchReport{}, err
 		}
+	case "bg":
+		if c.web == "" {
+			return benchReport{}, usageError{"bg needs --sandbox: its consent is approved in the sandbox's mobile app"}
+		}
+		consentID, resourceID, err := sandboxBGConsent(ctx, cl, c)
+		if err != nil {
+			return benchReport{}, err
+		}
+		path := tppclient.BGPrefix + "/accounts/" + resourceID + "/transactions?bookingStatus=booked&dateFrom=" +
+			time.Now().AddDate(0, 0, -89).Format(time.DateOnly)
+		header := map[string]string{"Consent-ID": consentID, "PSU-IP-Address": "127.0.0.1"}
+		next = func() (*http.Request, error) { return cl.SignedBerlinGroup(ctx, "GET", path, header) }
+		send = cl.SendBerlinGroup
 	case "pay":
 		if c.web == "" {
 			return benchReport{}, usageError{"pay needs --sandbox: each payment needs a consent of its own, approved in the sandbox's mobile app"}
@@ -247,7 +267,7 @@ func bench(ctx context.Context, c benchConfig) (benchReport, error) {
 		}
 
 	default:
-		return benchReport{}, usageError{fmt.Sprintf("unknown --op %q: use ais, caf or pay", c.op)}
+		return benchReport{}, usageError{fmt.Sprintf("unknown --op %q: use ais, caf, pay or bg", c.op)}
 	}
 
 	// One answer first: it must be the bank's, sealed; its bytes are what
@@ -256,9 +276,12 @@ func bench(ctx context.Context, c benchConfig) (benchReport, error) {
 	if err != nil {
 		return benchReport{}, err
 	}
-	raw, _ := io.ReadAll(first.Body)
-	first.Body = io.NopCloser(bytes.NewReader(raw))
-	answer, header, err := cl.Send(first)
+	var raw []byte
+	if first.Body != nil {
+		raw, _ = io.ReadAll(first.Body)
+		first.Body = io.NopCloser(bytes.NewReader(raw))
+	}
+	answer, header, err := send(first)
 	if err != nil {
 		return benchReport{}, fmt.Errorf("the first %s request: %w", c.op, err)
 	}
@@ -372,7 +395,7 @@ func runBare(ctx context.Context, c benchConfig, cl *tppclient.Client, model *ht
 	}
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
-		for _, k := range []string{"Content-Type", "X-JWS-SIGNATURE", "JWS-Signature"} {
+		for _, k := range []string{"Content-Type", "X-JWS-SIGNATURE", "JWS-Signature", "Digest", "Signature"} {
 			if v := header.Get(k); v != "" {
 				w.Header().Set(k, v)
 			}
@@ -553,4 +576,56 @@ func sandboxRecipient(c benchConfig) (nrb, name string, err error) {
 func init() {
 	registerCommand(command{name: "bench", args: "--sandbox DATA | --tpp DIR --api URL --bank-ca FILE --bank-seal FILE --account NRB [--op ais|caf|pay] [--clients N] [--duration D] [--bare]",
 		summary: "load your installation's API with signed mTLS clients: req/s, p50/p90/p99, errors, the ratio to a bare TLS server", run: runBench})
+}
+
+// sandboxBGConsent is a Berlin Group consent to the account's details,
+// balances and transactions, approved by its customer in the sandbox's
+// mobile app (the decoupled approach); its id and the account's resource id.
+func sandboxBGConsent(ctx context.Context, cl *tppclient.Client, c benchConfig) (consentID, resourceID string, err error) {
+	iban := "PL" + c.account // an NRB's first two digits are its IBAN's check digits
+	acct := []map[string]any{{"iban": iban}}
+	var created struct {
+		ConsentID string `json:"consentId"`
+	}
+	if _, err := cl.BerlinGroup(ctx, "POST", tppclient.BGPrefix+"/consents", map[string]any{
+		"access":             map[string]any{"accounts": acct, "balances": acct, "transactions": acct},
+		"recurringIndicator": true, "validUntil": time.Now().AddDate(0, 0, 1).Format(time.DateOnly),
+		"frequencyPerDay": 4, "combinedServiceIndicator": false,
+	}, map[string]string{"TPP-Redirect-Preferred": "false", "PSU-ID": c.login, "PSU-IP-Address": "127.0.0.1"}, &created); err != nil {
+		return "", "", fmt.Errorf("createConsent: %w", err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		res, err := http.Post(c.web+"/sandbox/mobile/approve", "application/json", strings.NewReader(`{"login":"`+c.login+`"}`))
+		if err != nil {
+			return "", "", fmt.Errorf("the sandbox's mobile app: %w", err)
+		}
+		res.Body.Close()
+		var st struct {
+			ConsentStatus string `json:"consentStatus"`
+		}
+		if _, err := cl.BerlinGroup(ctx, "GET", tppclient.BGPrefix+"/consents/"+created.ConsentID+"/status", nil, nil, &st); err != nil {
+			return "", "", fmt.Errorf("getConsentStatus: %w", err)
+		}
+		if st.ConsentStatus == "valid" {
+			break
+		}
+		if time.Now().After(deadline) {
+			return "", "", fmt.Errorf("the consent is still %s after 15 s in the sandbox's mobile app", st.ConsentStatus)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	var list struct {
+		Accounts []struct{ ResourceID, IBAN string }
+	}
+	if _, err := cl.BerlinGroup(ctx, "GET", tppclient.BGPrefix+"/accounts", nil,
+		map[string]string{"Consent-ID": created.ConsentID, "PSU-IP-Address": "127.0.0.1"}, &list); err != nil {
+		return "", "", fmt.Errorf("getAccountList: %w", err)
+	}
+	for _, a := range list.Accounts {
+		if a.IBAN == iban {
+			return created.ConsentID, a.ResourceID, nil
+		}
+	}
+	return "", "", fmt.Errorf("the consent's account list has no %s", iban)
 }

@@ -10,7 +10,8 @@ import (
 )
 
 // TestBenchCommand runs `psd2bank bench` for a moment against a sandbox
-// in this process: AIS with the bare-server comparison, and CAF. Every
+// in this process: AIS with the bare-server comparison, CAF, and Berlin
+// Group's transaction list with the bare-server comparison. Every
 // request must be served (no errors), and the report must give requests/s,
 // p50/p90/p99 and the ratio.
 func TestBenchCommand(t *testing.T) {
@@ -22,6 +23,7 @@ func TestBenchCommand(t *testing.T) {
 	}{
 		{"ais", []string{"--bare"}},
 		{"caf", nil},
+		{"bg", []string{"--bare"}},
 	} {
 		t.Run(tc.op, func(t *testing.T) {
 			var out, progress bytes.Buffer

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/psd2bank/psd2bank/internal/dialect/berlingroup"
 	"github.com/psd2bank/psd2bank/internal/jws"
 )
 
@@ -120,4 +121,46 @@ func (c *Client) Send(req *http.Request) ([]byte, http.Header, error) {
 func (c *Client) HTTPClient() *http.Client {
 	tr := c.http.Transport.(*http.Transport)
 	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: tr.TLSClientConfig.Clone()}}
+}
+
+// SignedBerlinGroup builds a Berlin Group request without a body as
+// BerlinGroup sends it — a fresh X-Request-ID, the Date, header's fields,
+// the TPP's HTTP signature — without sending it: for load tests.
+func (c *Client) SignedBerlinGroup(ctx context.Context, method, path string, header map[string]string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.API+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("X-Request-ID", uuid.NewString())
+	req.Header.Set("Date", c.now().UTC().Format(http.TimeFormat))
+	req.Header.Set("Accept", "application/json")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	if err := berlingroup.SignRequest(req, nil, c.signer.Key(), c.signer.Certificate()); err != nil {
+		return nil, fmt.Errorf("sign the request: %w", err)
+	}
+	return req, nil
+}
+
+// SendBerlinGroup sends a request built by SignedBerlinGroup and returns
+// the answer's body and headers: an error unless the status is 2xx and the
+// answer carries the bank's seal.
+func (c *Client) SendBerlinGroup(req *http.Request) ([]byte, http.Header, error) {
+	res, err := c.http.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, 32<<20))
+	if err != nil {
+		return nil, nil, err
+	}
+	if res.StatusCode/100 != 2 {
+		return data, res.Header, fmt.Errorf("%s: %.300s", res.Status, data)
+	}
+	if err := berlingroup.VerifyResponse(res.Header, data, c.bankSeal); err != nil {
+		return data, res.Header, fmt.Errorf("the bank's answer is not signed with its seal: %w", err)
+	}
+	return data, res.Header, nil
 }
