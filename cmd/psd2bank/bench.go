@@ -225,7 +225,7 @@ func bench(ctx context.Context, c benchConfig) (benchReport, error) {
 		return benchReport{}, err
 	}
 	var next func() (*http.Request, error) // a new signed request
-	send := cl.Send                         // the first answer: must be 2xx and sealed
+	send := cl.Send                        // the first answer: must be 2xx and sealed
 	switch c.op {
 	case "ais":
 		if c.token == "" {
