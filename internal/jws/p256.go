@@ -1,8 +1,10 @@
 package jws
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"encoding/asn1"
 	"math/big"
 	"sync"
 
@@ -160,4 +162,21 @@ func verifyES256(pub *ecdsa.PublicKey, digest []byte, r, s *big.Int) bool {
 		return t.verify(digest, r, s)
 	}
 	return ecdsa.Verify(pub, digest, r, s)
+}
+
+// VerifyASN1 is ecdsa.VerifyASN1(pub, digest, sig) — for the HTTP
+// signatures of Berlin Group, whose ECDSA signatures are ASN.1 DER — with
+// the key's table when pub is on P-256. A signature that is not in
+// canonical DER (whatever else crypto/ecdsa makes of it) is left to
+// crypto/ecdsa, so the answer is always its answer.
+func VerifyASN1(pub *ecdsa.PublicKey, digest, sig []byte) bool {
+	var rs struct{ R, S *big.Int }
+	if rest, err := asn1.Unmarshal(sig, &rs); err == nil && len(rest) == 0 && rs.R != nil && rs.S != nil {
+		if again, err := asn1.Marshal(rs); err == nil && bytes.Equal(again, sig) {
+			if t := p256TableFor(pub); t != nil {
+				return t.verify(digest, rs.R, rs.S)
+			}
+		}
+	}
+	return ecdsa.VerifyASN1(pub, digest, sig)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/asn1"
 	"math/big"
 	"testing"
 )
@@ -164,4 +165,58 @@ func FuzzP256Verify(f *testing.F) {
 			t.Fatalf("verified %v, crypto/ecdsa says %v (digest %x r %x s %x)", got, want, digest, rb, sb)
 		}
 	})
+}
+
+// TestVerifyASN1Agrees checks VerifyASN1 against crypto/ecdsa.VerifyASN1
+// on DER signatures: valid ones, the cases of p256Cases encoded, and
+// encodings crypto/ecdsa may refuse (a leading zero too many, trailing
+// bytes, a truncated one, not ASN.1 at all), and on a P-384 key.
+func TestVerifyASN1Agrees(t *testing.T) {
+	t.Parallel()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der := func(r, s *big.Int) []byte {
+		b, err := asn1.Marshal(struct{ R, S *big.Int }{r, s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	accepted := 0
+	check := func(name string, pub *ecdsa.PublicKey, digest, sig []byte) {
+		want := ecdsa.VerifyASN1(pub, digest, sig)
+		if got := VerifyASN1(pub, digest, sig); got != want {
+			t.Errorf("%s: verified %v, crypto/ecdsa says %v", name, got, want)
+		}
+		if want {
+			accepted++
+		}
+	}
+	for _, c := range p256Cases(t, key, other) {
+		check(c.name, &key.PublicKey, c.digest, der(c.r, c.s))
+	}
+	d := sha256.Sum256([]byte("GET /v1/accounts"))
+	sig, _ := ecdsa.SignASN1(rand.Reader, key, d[:])
+	check("valid", &key.PublicKey, d[:], sig)
+	check("trailing bytes", &key.PublicKey, d[:], append(append([]byte(nil), sig...), 0))
+	check("truncated", &key.PublicKey, d[:], sig[:len(sig)-1])
+	check("not ASN.1", &key.PublicKey, d[:], []byte("signature"))
+	check("empty", &key.PublicKey, d[:], nil)
+	// A leading zero too many in r: the same numbers, not canonical DER.
+	var rs struct{ R, S *big.Int }
+	asn1.Unmarshal(sig, &rs)
+	rb := append([]byte{0, 0}, rs.R.Bytes()...)
+	sb := rs.S.Bytes()
+	if sb[0]&0x80 != 0 {
+		sb = append([]byte{0}, sb...)
+	}
+	body := append(append([]byte{0x02, byte(len(rb))}, rb...), append([]byte{0x02, byte(len(sb))}, sb...)...)
+	check("a leading zero too many", &key.PublicKey, d[:], append([]byte{0x30, byte(len(body))}, body...))
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	d384 := sha256.Sum256([]byte("P-384"))
+	sig384, _ := ecdsa.SignASN1(rand.Reader, p384, d384[:])
+	check("P-384", &p384.PublicKey, d384[:], sig384)
+	if accepted != 6 { // the four valid cases, the valid signature, P-384's
+		t.Errorf("crypto/ecdsa accepted %d signatures, want 6", accepted)
+	}
 }

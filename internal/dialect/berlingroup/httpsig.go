@@ -17,6 +17,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/psd2bank/psd2bank/internal/jws"
 )
 
 // HTTP signatures as NextGenPSD2 uses them (the Implementation Guidelines
@@ -145,7 +147,7 @@ func verifyWith(alg string, cert *x509.Certificate, msg string, sig []byte) erro
 		if !ok {
 			return fmt.Errorf("algorithm %s needs an EC key; the certificate's key is %T", alg, cert.PublicKey)
 		}
-		if !ecdsa.VerifyASN1(k, sum[:], sig) {
+		if !jws.VerifyASN1(k, sum[:], sig) { // with the key's table on P-256
 			return errors.New("the ECDSA signature does not verify")
 		}
 		return nil
