@@ -174,7 +174,7 @@ func (s *Service) oneStatement(ctx context.Context, c Caller, privilege string, 
 		err = s.db.QueryRowContext(ctx, checkOnly[byID], args...).Scan(&nrb, &accountID, &owner, &maxDays, &lastSeq)
 	} else {
 		// With the call's audit record owed (gateway.Operation.AuditWithWrite),
-		// the record is written first (on PostgreSQL in the same statement).
+		// the record goes in the same statement (store.WriteRow; on SQLite through the led view).
 		err = s.db.WriteRow(ctx, checkRecord[byID], append(args, ledger.NewID()), &nrb, &accountID, &owner, &maxDays, &lastSeq)
 	}
 	if errors.Is(err, sql.ErrNoRows) {

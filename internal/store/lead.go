@@ -12,7 +12,8 @@ import (
 // first statement of its first transaction (InTx) — one commit, and on
 // SQLite one turn of the writer, instead of two — or on its own just
 // before a write outside a transaction (ExecContext, WriteRowContext), or
-// on PostgreSQL in the statement of a WriteRow.
+// in the statement of a WriteRow (on PostgreSQL always, on SQLite through
+// a led view, led.go).
 // Whoever put it there calls Settle once the request is done, which writes
 // it if nothing did (the request wrote nothing, or its transaction rolled
 // back and took the lead with it). A lead that cannot be written fails the

@@ -51,7 +51,7 @@ func (db *DB) migrator() (*goose.Provider, error) {
 	if db.engine == Postgres {
 		dialect = goose.DialectPostgres
 	}
-	opts := []goose.ProviderOption{goose.WithGoMigrations(postingsPageIndex(db.engine), clusteredTables(db.engine), clusteredAccesses(db.engine))}
+	opts := []goose.ProviderOption{goose.WithGoMigrations(postingsPageIndex(db.engine), clusteredTables(db.engine), clusteredAccesses(db.engine), ledViewMigration(db.engine))}
 	if db.engine == Postgres {
 		// Nodes that start together (a new version rolled out to all of
 		// them) migrate one after the other: the first applies what is new

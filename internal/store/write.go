@@ -38,13 +38,20 @@ func (db *DB) WriteRowContext(ctx context.Context, q string, args ...any) *sql.R
 // statement returned none). A lead the context carries is written first:
 // on PostgreSQL in the same statement (the lead as a data-modifying WITH
 // query, run whether or not q returns a row) — one round trip and one
-// commit instead of two; on SQLite as WriteRowContext writes it, a
-// statement of its own just before (in one transaction with q it would
-// save a commit, about a tenth of an AIS call, but take two statements
-// more, BEGIN and COMMIT, BENCHMARKS.md). A lead that cannot be written (a
+// commit instead of two; on SQLite, where a statement writes one table,
+// in the same statement too when q inserts into a table with a led view
+// and the lead is an INSERT of the view's lead table (led.go: the view's
+// trigger writes both; the lead is written with q's first row, and left
+// to Settle when q inserts none), else as WriteRowContext writes it, a
+// statement of its own just before. A lead that cannot be written (a
 // replayed request id) fails the statement, which then writes nothing.
 func (db *DB) WriteRow(ctx context.Context, q string, args []any, dest ...any) error {
 	l := owed(ctx)
+	if l != nil && db.engine == SQLite {
+		if led, ok := ledStatement(l.q, q, len(args)); ok {
+			return db.writeLed(ctx, l, led, append(args[:len(args):len(args)], l.args...), dest...)
+		}
+	}
 	if l == nil || db.engine == SQLite {
 		if err := db.lead(ctx); err != nil {
 			return err
@@ -101,4 +108,23 @@ func joinLead(leadQ string, shift int, q string) string {
 		return "WITH " + lead + ",\n" + rest
 	}
 	return "WITH " + lead + "\n" + q
+}
+
+// writeLed runs led, a statement that writes the lead l too (led.go): l is
+// written when the statement returned a row.
+func (db *DB) writeLed(ctx context.Context, l *Lead, led string, args []any, dest ...any) error {
+	db.queries.Add(1)
+	if err := db.fault(led); err != nil {
+		return err
+	}
+	var err error
+	if st := db.stmt(ctx, db.write, led); st != nil {
+		err = st.QueryRowContext(ctx, args...).Scan(dest...)
+	} else {
+		err = db.write.QueryRowContext(ctx, led, args...).Scan(dest...)
+	}
+	if err == nil {
+		l.written()
+	}
+	return err
 }
