@@ -1,8 +1,6 @@
 package store
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -133,25 +131,12 @@ func splitList(s string) []string {
 // there: a later migration that rebuilds request_audit or
 // consent_accesses (rebuild) drops the view first and makes it again.
 func ledViewMigration(engine Engine) *goose.Migration {
-	run := func(stmts []string) func(context.Context, *sql.Tx) error {
-		return func(ctx context.Context, tx *sql.Tx) error {
-			if engine != SQLite {
-				return nil
-			}
-			for _, q := range stmts {
-				if _, err := tx.ExecContext(ctx, q); err != nil {
-					return fmt.Errorf("%.60s: %w", q, err)
-				}
-			}
-			return nil
-		}
-	}
 	var up, down []string
 	for _, v := range ledViews {
 		up = append(up, ledViewStatements(v)...)
 		down = append(down, "DROP TRIGGER "+v.view+"_insert", "DROP VIEW "+v.view)
 	}
-	return goose.NewGoMigration(32, &goose.GoFunc{RunTx: run(up)}, &goose.GoFunc{RunTx: run(down)})
+	return goose.NewGoMigration(32, sqliteOnly(engine, up), sqliteOnly(engine, down))
 }
 
 // ledViewStatements make the view v over its tables' columns as of

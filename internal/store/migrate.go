@@ -115,21 +115,23 @@ func postingsPageIndex(engine Engine) *goose.Migration {
 // kind). An initiation writes four pages fewer (BENCHMARKS.md). PostgreSQL's
 // tables are heaps with separate indexes whatever the key: nothing to do.
 func clusteredTables(engine Engine) *goose.Migration {
-	run := func(stmts []string) func(context.Context, *sql.Tx) error {
-		return func(ctx context.Context, tx *sql.Tx) error {
-			if engine != SQLite {
-				return nil
-			}
-			for _, q := range stmts {
-				if _, err := tx.ExecContext(ctx, q); err != nil {
-					return fmt.Errorf("%.60s: %w", q, err)
-				}
-			}
+	return goose.NewGoMigration(30, sqliteOnly(engine, rebuild(clusteredSchema)), sqliteOnly(engine, rebuild(rowidSchema)))
+}
+
+// sqliteOnly is a migration's step that runs stmts on SQLite and does
+// nothing on PostgreSQL.
+func sqliteOnly(engine Engine, stmts []string) *goose.GoFunc {
+	return &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+		if engine != SQLite {
 			return nil
 		}
-	}
-	return goose.NewGoMigration(30, &goose.GoFunc{RunTx: run(rebuild(clusteredSchema))},
-		&goose.GoFunc{RunTx: run(rebuild(rowidSchema))})
+		for _, q := range stmts {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("%.60s: %w", q, err)
+			}
+		}
+		return nil
+	}}
 }
 
 // clusteredAccesses is migration 31: on SQLite, the two rows every AIS
@@ -141,20 +143,7 @@ func clusteredTables(engine Engine) *goose.Migration {
 // commits; a payment initiation writes one fewer too (BENCHMARKS.md).
 // PostgreSQL: nothing to do (see clusteredTables).
 func clusteredAccesses(engine Engine) *goose.Migration {
-	run := func(tables []rebuiltTable) func(context.Context, *sql.Tx) error {
-		return func(ctx context.Context, tx *sql.Tx) error {
-			if engine != SQLite {
-				return nil
-			}
-			for _, q := range rebuild(tables) {
-				if _, err := tx.ExecContext(ctx, q); err != nil {
-					return fmt.Errorf("%.60s: %w", q, err)
-				}
-			}
-			return nil
-		}
-	}
-	return goose.NewGoMigration(31, &goose.GoFunc{RunTx: run(accessesByTime)}, &goose.GoFunc{RunTx: run(accessesBefore)})
+	return goose.NewGoMigration(31, sqliteOnly(engine, rebuild(accessesByTime)), sqliteOnly(engine, rebuild(accessesBefore)))
 }
 
 // rebuild is SQLite's way to change a table's storage: a new table, the

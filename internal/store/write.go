@@ -59,16 +59,7 @@ func (db *DB) WriteRow(ctx context.Context, q string, args []any, dest ...any) e
 		return db.WriteRowContext(ctx, q, args...).Scan(dest...)
 	}
 	joined, all := withLead(l, q, args)
-	db.queries.Add(1)
-	if err := db.fault(joined); err != nil {
-		return err
-	}
-	var err error
-	if st := db.stmt(ctx, db.write, joined); st != nil {
-		err = st.QueryRowContext(ctx, all...).Scan(dest...)
-	} else {
-		err = db.write.QueryRowContext(ctx, joined, all...).Scan(dest...)
-	}
+	err := db.writeRow(ctx, joined, all, dest...)
 	if err == nil || errors.Is(err, sql.ErrNoRows) { // the statement ran: the lead is written
 		l.written()
 	}
@@ -113,18 +104,22 @@ func joinLead(leadQ string, shift int, q string) string {
 // writeLed runs led, a statement that writes the lead l too (led.go): l is
 // written when the statement returned a row.
 func (db *DB) writeLed(ctx context.Context, l *Lead, led string, args []any, dest ...any) error {
-	db.queries.Add(1)
-	if err := db.fault(led); err != nil {
-		return err
-	}
-	var err error
-	if st := db.stmt(ctx, db.write, led); st != nil {
-		err = st.QueryRowContext(ctx, args...).Scan(dest...)
-	} else {
-		err = db.write.QueryRowContext(ctx, led, args...).Scan(dest...)
-	}
+	err := db.writeRow(ctx, led, args, dest...)
 	if err == nil {
 		l.written()
 	}
 	return err
+}
+
+// writeRow runs q, which writes and returns a row, on the writer, counted
+// and through the fault hook, and scans the row into dest.
+func (db *DB) writeRow(ctx context.Context, q string, args []any, dest ...any) error {
+	db.queries.Add(1)
+	if err := db.fault(q); err != nil {
+		return err
+	}
+	if st := db.stmt(ctx, db.write, q); st != nil {
+		return st.QueryRowContext(ctx, args...).Scan(dest...)
+	}
+	return db.write.QueryRowContext(ctx, q, args...).Scan(dest...)
 }
