@@ -31,7 +31,8 @@ import (
 // the lead's own INSERT would, fails on a replayed request id, which undoes
 // the whole statement. A statement that inserts no row writes no lead
 // either: it is left to Settle, or to the request's next write.
-// The views are migration 32 (ledViewMigration).
+// The views are migration 32 (ledViewMigration); migration 33 rebuilds
+// consent_accesses and makes them again.
 
 // ledView is a view through which an INSERT into table also writes a lead
 // into leadTable (its columns prefixed lead_).
@@ -134,9 +135,14 @@ func ledViewMigration(engine Engine) *goose.Migration {
 	var up, down []string
 	for _, v := range ledViews {
 		up = append(up, ledViewStatements(v)...)
-		down = append(down, "DROP TRIGGER "+v.view+"_insert", "DROP VIEW "+v.view)
+		down = append(down, dropLedView(v)...)
 	}
 	return goose.NewGoMigration(32, sqliteOnly(engine, up), sqliteOnly(engine, down))
+}
+
+// dropLedView are the statements that take the view v and its trigger away.
+func dropLedView(v ledView) []string {
+	return []string{"DROP TRIGGER " + v.view + "_insert", "DROP VIEW " + v.view}
 }
 
 // ledViewStatements make the view v over its tables' columns as of
