@@ -203,6 +203,10 @@ type Caller struct {
 	// and the bank has sealed before (jws.Prefix): the seal's hash over it
 	// is not computed again.
 	SealPrefix *jws.Prefix
+	// DigestPrefix, set by a handler, is likewise a beginning its answer
+	// usually has, with SHA-256's state over it, for a dialect that hashes
+	// the answer itself (Berlin Group's Digest header).
+	DigestPrefix *DigestPrefix
 }
 
 // Wrap returns the HTTP handler of an operation: the pipeline, then h.

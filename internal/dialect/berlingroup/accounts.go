@@ -522,25 +522,31 @@ func (s *service) getTransactionList(w http.ResponseWriter, r *http.Request, c *
 		// The page's items as this dialect encodes them, kept with the
 		// page: a page read again is not encoded again.
 		key := bookedKey{a.ID}
-		var booked json.RawMessage
+		var kept *bookedPage
 		if memo != nil {
 			if v, ok := memo.Get(key); ok {
-				booked = v.(json.RawMessage)
+				kept = v.(*bookedPage)
 			}
 		}
-		if booked == nil {
+		if kept == nil {
 			list := make([]Transaction, 0, len(items))
 			for _, p := range items {
 				list = append(list, s.transaction(a, p))
 			}
-			if booked, err = json.Marshal(list); err != nil {
+			booked, err := json.Marshal(list)
+			if err != nil {
 				return err
 			}
+			kept = &bookedPage{items: booked}
 			if memo != nil {
-				memo.Put(key, booked)
+				// The answer begins with the items (txListAnswer): the
+				// Digest's hash over that beginning is kept with them.
+				kept.digest = gateway.NewDigestPrefix(txListAnswer{booked: booked}.AppendPrefix(nil))
+				memo.Put(key, kept)
 			}
 		}
-		answer.booked = booked
+		answer.booked = kept.items
+		c.DigestPrefix = kept.digest
 		base := self + "/transactions?bookingStatus=" + l.status + "&dateFrom=" + l.dateFrom
 		if l.dateTo != "" {
 			base += "&dateTo=" + l.dateTo
@@ -581,10 +587,12 @@ func (s *service) getTransactionList(w http.ResponseWriter, r *http.Request, c *
 }
 
 // txListAnswer is a transaction list's answer: the bytes json.Marshal
-// gives of {"account": ..., "transactions": {"_links": ..., "booked":
-// ..., "pending": ...}} (keys in its order), with the page's items written
-// as kept (bookedKey) — not checked and copied again as a
-// json.RawMessage would be.
+// gives of {"transactions": {"booked": ..., "_links": ..., "pending": ...},
+// "account": ...} (keys in its order; JSON's members have none), with the
+// page's items written as kept (bookedKey) — not checked and copied again
+// as a json.RawMessage would be. The items come first, so that an answer
+// with the same page begins with the same bytes (AppendPrefix), whose
+// Digest hash is kept with the page.
 type txListAnswer struct {
 	account AccountReference
 	links   map[string]link
@@ -595,17 +603,36 @@ type txListAnswer struct {
 func (t txListAnswer) JSONSizeHint() int { return len(t.booked) + 300*len(t.pending) + 1024 }
 
 func (t txListAnswer) AppendJSON(b []byte) []byte {
-	b = append(b, `{"account":`...)
-	b = appendMarshalled(b, t.account)
-	b = append(b, `,"transactions":{"_links":`...)
-	b = appendMarshalled(b, t.links)
+	b = t.AppendPrefix(b)
 	if t.booked != nil {
-		b = append(append(b, `,"booked":`...), t.booked...)
+		b = append(b, ',')
 	}
+	b = append(b, `"_links":`...)
+	b = appendMarshalled(b, t.links)
 	if t.pending != nil {
 		b = appendMarshalled(append(b, `,"pending":`...), t.pending)
 	}
-	return append(b, "}}"...)
+	b = append(b, `},"account":`...)
+	b = appendMarshalled(b, t.account)
+	return append(b, '}')
+}
+
+// AppendPrefix appends the answer's beginning, up to its booked items
+// (which it ends with when there are any).
+func (t txListAnswer) AppendPrefix(b []byte) []byte {
+	b = append(b, `{"transactions":{`...)
+	if t.booked != nil {
+		b = append(append(b, `"booked":`...), t.booked...)
+	}
+	return b
+}
+
+// bookedPage is what a page's ais.Memo keeps for this dialect: the page's
+// items encoded and the Digest's hash over the answer's beginning up to
+// them.
+type bookedPage struct {
+	items  json.RawMessage
+	digest *gateway.DigestPrefix
 }
 
 // appendMarshalled appends json.Marshal's v (of this package's types,

@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/jws"
 )
 
@@ -172,7 +173,13 @@ func sign(key crypto.Signer, msg string) (alg string, sig []byte, err error) {
 
 // Digest is the Digest header's value for body: SHA-256=<base64>.
 func Digest(body []byte) string {
-	sum := sha256.Sum256(body)
+	return digestAfter(body, nil)
+}
+
+// digestAfter is Digest(body), continuing from the hash kept over prefix
+// when body begins with it.
+func digestAfter(body []byte, prefix *gateway.DigestPrefix) string {
+	sum := prefix.Sum256(body)
 	return "SHA-256=" + base64.StdEncoding.EncodeToString(sum[:])
 }
 

@@ -136,7 +136,7 @@ func (wire) SignResponse(h http.Header, c *gateway.Caller, body []byte, seal *jw
 	if c.RequestID != "" {
 		h.Set(HeaderRequestID, c.RequestID)
 	}
-	h.Set(HeaderDigest, Digest(body))
+	h.Set(HeaderDigest, digestAfter(body, c.DigestPrefix))
 	headers := []string{"digest"}
 	if c.RequestID != "" {
 		headers = append(headers, "x-request-id")
