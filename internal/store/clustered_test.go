@@ -121,21 +121,7 @@ func TestClusteredAccessesKeepRows(t *testing.T) {
 	if err := audit("a1", 7, "r1"); err != nil {
 		t.Fatal(err)
 	}
-	schema := func() map[string]string {
-		t.Helper()
-		rows, err := db.QueryContext(ctx, `SELECT name, COALESCE(sql, '') FROM sqlite_schema WHERE tbl_name IN ('request_audit', 'consent_accesses')`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		out := map[string]string{}
-		for rows.Next() {
-			var n, s string
-			rows.Scan(&n, &s)
-			out[n] = strings.Join(strings.Fields(strings.ReplaceAll(s, `"`, "")), "") // the layout, not its spelling
-		}
-		return out
-	}
+	schema := func() map[string]string { return accessesLayout(t, db) }
 	kept := func(when string) {
 		t.Helper()
 		var n int
@@ -196,21 +182,7 @@ func TestAccessesByConsentKeepRows(t *testing.T) {
 			'127.0.0.1:1', 'allowed', '', '', 0, 'y%d', 'c1', 'PL61', 'ais:getAccount', TRUE, %d)`, n, 10+n, n, n, 10+n))
 		return err
 	}
-	layout := func() map[string]string {
-		t.Helper()
-		rows, err := db.QueryContext(ctx, `SELECT name, COALESCE(sql, '') FROM sqlite_schema WHERE tbl_name IN ('request_audit', 'consent_accesses')`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		out := map[string]string{}
-		for rows.Next() {
-			var n, s string
-			rows.Scan(&n, &s)
-			out[n] = strings.Join(strings.Fields(strings.ReplaceAll(s, `"`, "")), "")
-		}
-		return out
-	}
+	layout := func() map[string]string { return accessesLayout(t, db) }
 	kept := func(when string, want int) {
 		t.Helper()
 		if err := led(); err != nil {
@@ -254,4 +226,23 @@ func TestAccessesByConsentKeepRows(t *testing.T) {
 	if again := layout(); !maps.Equal(again, before) {
 		t.Errorf("migration 33 down does not give the layout back:\n%v\nwant\n%v", again, before)
 	}
+}
+
+// accessesLayout is the schema of request_audit and consent_accesses (the
+// tables, their indexes, views and triggers on them), by name: the layout,
+// not its spelling.
+func accessesLayout(t *testing.T, db *DB) map[string]string {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), `SELECT name, COALESCE(sql, '') FROM sqlite_schema WHERE tbl_name IN ('request_audit', 'consent_accesses')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var n, s string
+		rows.Scan(&n, &s)
+		out[n] = strings.Join(strings.Fields(strings.ReplaceAll(s, `"`, "")), "")
+	}
+	return out
 }
