@@ -17,8 +17,8 @@ import (
 // consent_accesses_led writes the audit record (the lead) and the access
 // record through its INSTEAD OF trigger, in one statement, one commit —
 // as PostgreSQL does with a WITH query. WriteRow rewrites a statement that
-// inserts into a table with a led view (ledViews) when the lead it owes is
-// an INSERT of that view's lead table with its values as parameters:
+// inserts into consent_accesses when the lead it owes is the audit
+// record's INSERT, every column with its parameter in order:
 //
 //	INSERT INTO consent_accesses (id, ...) SELECT $14, ... FROM sel
 //
@@ -31,16 +31,16 @@ import (
 // the lead's own INSERT would, fails on a replayed request id, which undoes
 // the whole statement. A statement that inserts no row writes no lead
 // either: it is left to Settle, or to the request's next write.
-// The views are migration 32 (ledViewMigration); migration 33 rebuilds
-// consent_accesses and makes them again.
+// The view is migration 32 (ledViewMigration); migration 33 rebuilds
+// consent_accesses and makes it again.
 
-// ledView is a view through which an INSERT into table also writes a lead
-// into leadTable (its columns prefixed lead_).
-type ledView struct {
-	table, view, leadTable string
-}
-
-var ledViews = []ledView{{table: "consent_accesses", view: "consent_accesses_led", leadTable: "request_audit"}}
+// The one led view: INSERTs into ledTable also write the audit record
+// (leadTable, its columns prefixed lead_ in the view).
+const (
+	ledTable  = "consent_accesses"
+	ledView   = "consent_accesses_led"
+	leadTable = "request_audit"
+)
 
 var (
 	// leadInsert is a lead the views can take: an INSERT of a column list
@@ -98,15 +98,8 @@ func rewriteLed(leadQ, q string, n int) string {
 	if loc == nil || strings.Count(q, "INSERT INTO ") != 1 {
 		return ""
 	}
-	table := q[loc[2]:loc[3]]
-	var v *ledView
-	for i := range ledViews {
-		if ledViews[i].table == table && ledViews[i].leadTable == lm[1] {
-			v = &ledViews[i]
-		}
-	}
-	if v == nil {
-		return ""
+	if q[loc[2]:loc[3]] != ledTable || lm[1] != leadTable || strings.Join(cols, ", ") != auditColumns {
+		return "" // the view takes the audit record's columns, all of them, in their order
 	}
 	leadCols := make([]string, len(cols))
 	leadParams := make([]string, len(cols))
@@ -114,7 +107,7 @@ func rewriteLed(leadQ, q string, n int) string {
 		leadCols[i] = "lead_" + c
 		leadParams[i] = "$" + strconv.Itoa(n+i+1)
 	}
-	return q[:loc[0]] + fmt.Sprintf("INSERT INTO %s (%s, %s)\nSELECT %s, ", v.view, strings.Join(leadCols, ", "),
+	return q[:loc[0]] + fmt.Sprintf("INSERT INTO %s (%s, %s)\nSELECT %s, ", ledView, strings.Join(leadCols, ", "),
 		q[loc[4]:loc[5]], strings.Join(leadParams, ", ")) + q[loc[1]:]
 }
 
@@ -132,32 +125,24 @@ func splitList(s string) []string {
 // there: a later migration that rebuilds request_audit or
 // consent_accesses (rebuild) drops the view first and makes it again.
 func ledViewMigration(engine Engine) *goose.Migration {
-	var up, down []string
-	for _, v := range ledViews {
-		up = append(up, ledViewStatements(v)...)
-		down = append(down, dropLedView(v)...)
-	}
-	return goose.NewGoMigration(32, sqliteOnly(engine, up), sqliteOnly(engine, down))
+	return goose.NewGoMigration(32, sqliteOnly(engine, ledViewStatements()), sqliteOnly(engine, dropLedView()))
 }
 
-// dropLedView are the statements that take the view v and its trigger away.
-func dropLedView(v ledView) []string {
-	return []string{"DROP TRIGGER " + v.view + "_insert", "DROP VIEW " + v.view}
+// dropLedView are the statements that take the led view and its trigger
+// away.
+func dropLedView() []string {
+	return []string{"DROP TRIGGER " + ledView + "_insert", "DROP VIEW " + ledView}
 }
 
-// ledViewStatements make the view v over its tables' columns as of
+// ledViewStatements make the led view over its tables' columns as of
 // migration 31 (auditColumns, accessColumns) and its trigger.
-func ledViewStatements(v ledView) []string {
-	if v.table != "consent_accesses" || v.leadTable != "request_audit" {
-		panic("ledViewStatements: no columns known for " + v.view)
-	}
-	lead, own := splitList(auditColumns), splitList(accessColumns)
+func ledViewStatements() []string {
 	var sel, leadNew, ownNew []string
-	for _, c := range lead {
+	for _, c := range splitList(auditColumns) {
 		sel = append(sel, "l."+c+" AS lead_"+c)
 		leadNew = append(leadNew, "NEW.lead_"+c)
 	}
-	for _, c := range own {
+	for _, c := range splitList(accessColumns) {
 		sel = append(sel, "t."+c+" AS "+c)
 		if c == "kind" {
 			ownNew = append(ownNew, "COALESCE(NEW.kind, '')") // the column's default when not given
@@ -166,14 +151,14 @@ func ledViewStatements(v ledView) []string {
 		}
 	}
 	return []string{
-		fmt.Sprintf("CREATE VIEW %s AS SELECT %s FROM %s l, %s t WHERE 0", v.view, strings.Join(sel, ", "), v.leadTable, v.table),
+		fmt.Sprintf("CREATE VIEW %s AS SELECT %s FROM %s l, %s t WHERE 0", ledView, strings.Join(sel, ", "), leadTable, ledTable),
 		// The lead with the statement's first row only; a lead already
 		// there with another id (a replayed request id) fails the
 		// lead table's unique index, and with it the whole statement.
 		fmt.Sprintf(`CREATE TRIGGER %s_insert INSTEAD OF INSERT ON %s BEGIN
 INSERT INTO %s (%s) SELECT %s WHERE NOT EXISTS (SELECT 1 FROM %s WHERE at = NEW.lead_at AND id = NEW.lead_id);
 INSERT INTO %s (%s) VALUES (%s);
-END`, v.view, v.view, v.leadTable, auditColumns, strings.Join(leadNew, ", "), v.leadTable,
-			v.table, accessColumns, strings.Join(ownNew, ", ")),
+END`, ledView, ledView, leadTable, auditColumns, strings.Join(leadNew, ", "), leadTable,
+			ledTable, accessColumns, strings.Join(ownNew, ", ")),
 	}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -12,13 +13,17 @@ import (
 // its parameters among its own arguments.
 func TestRewriteLed(t *testing.T) {
 	t.Parallel()
-	const lead = `INSERT INTO request_audit (id, at) VALUES ($1, $2)`
+	var params []string
+	for i := range strings.Split(auditColumns, ", ") {
+		params = append(params, "$"+strconv.Itoa(i+1))
+	}
+	lead := "INSERT INTO request_audit (" + auditColumns + ") VALUES (" + strings.Join(params, ", ") + ")"
 	const q = `WITH sel AS (SELECT $1 AS c)
 INSERT INTO consent_accesses (id, consent_id) SELECT $2, c FROM sel RETURNING id`
 	got := rewriteLed(lead, q, 2)
 	want := `WITH sel AS (SELECT $1 AS c)
-INSERT INTO consent_accesses_led (lead_id, lead_at, id, consent_id)
-SELECT $3, $4, $2, c FROM sel RETURNING id`
+INSERT INTO consent_accesses_led (lead_id, lead_at, lead_tpp_id, lead_cert_serial, lead_request_id, lead_dialect, lead_operation, lead_method, lead_path, lead_remote_addr, lead_decision, lead_code, lead_reason, lead_status, id, consent_id)
+SELECT $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $2, c FROM sel RETURNING id`
 	if got != want {
 		t.Fatalf("rewritten:\n%s\nwant:\n%s", got, want)
 	}
@@ -26,15 +31,16 @@ SELECT $3, $4, $2, c FROM sel RETURNING id`
 		lead, q string
 		n       int
 	}{
-		"parameters out of order":   {`INSERT INTO request_audit (id, at) VALUES ($2, $1)`, q, 2},
-		"a value not a parameter":   {`INSERT INTO request_audit (id, at) VALUES ($1, 5)`, q, 2},
-		"fewer values than columns": {`INSERT INTO request_audit (id, at) VALUES ($1)`, q, 2},
-		"another lead table":        {`INSERT INTO settings (id, at) VALUES ($1, $2)`, q, 2},
-		"a lead with RETURNING":     {lead + ` RETURNING id`, q, 2},
-		"another table":             {lead, strings.Replace(q, "consent_accesses", "settings", 1), 2},
-		"two INSERTs":               {lead, q + "; INSERT INTO consent_accesses (id) SELECT 1", 2},
-		"VALUES, not SELECT":        {lead, `INSERT INTO consent_accesses (id, consent_id) VALUES ($1, $2)`, 2},
-		"a parameter beyond n":      {lead, q, 1},
+		"parameters out of order":     {strings.Replace(lead, "$1, $2", "$2, $1", 1), q, 2},
+		"a value not a parameter":     {strings.Replace(lead, "$2,", "5,", 1), q, 2},
+		"fewer values than columns":   {strings.Replace(lead, ", $14)", ")", 1), q, 2},
+		"some of the audit's columns": {`INSERT INTO request_audit (id, at) VALUES ($1, $2)`, q, 2},
+		"another lead table":          {strings.Replace(lead, "request_audit", "settings", 1), q, 2},
+		"a lead with RETURNING":       {lead + ` RETURNING id`, q, 2},
+		"another table":               {lead, strings.Replace(q, "consent_accesses", "settings", 1), 2},
+		"two INSERTs":                 {lead, q + "; INSERT INTO consent_accesses (id) SELECT 1", 2},
+		"VALUES, not SELECT":          {lead, `INSERT INTO consent_accesses (id, consent_id) VALUES ($1, $2)`, 2},
+		"a parameter beyond n":        {lead, q, 1},
 	} {
 		if s := rewriteLed(c.lead, c.q, c.n); s != "" {
 			t.Errorf("%s: rewritten to\n%s", name, s)

@@ -157,11 +157,7 @@ func clusteredAccesses(engine Engine) *goose.Migration {
 // consent_accesses goes while the table is rebuilt and comes back.
 // PostgreSQL: nothing to do (see clusteredTables).
 func accessesByConsent(engine Engine) *goose.Migration {
-	var view, noView []string
-	for _, v := range ledViews {
-		view = append(view, ledViewStatements(v)...)
-		noView = append(noView, dropLedView(v)...)
-	}
+	view, noView := ledViewStatements(), dropLedView()
 	byConsent := []rebuiltTable{{name: "consent_accesses", columns: accessColumns, create: accessByConsentTable}}
 	up := append(append(append(slices.Clone(noView), rebuild(byConsent)...), "DROP INDEX request_audit_tpp"), view...)
 	down := append(append(append(slices.Clone(noView), rebuild(accessesByTime[1:])...), auditIndexes[1]), view...)
