@@ -12,6 +12,7 @@ import (
 
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/live"
 	"github.com/psd2bank/psd2bank/internal/store"
 )
 
@@ -26,7 +27,7 @@ import (
 // access nothing was written, and the separate checks run — which say
 // exactly why, or allow. TestAccountsOneStatementAgrees runs both over the
 // refusals on both engines.
-const accountsCheck = `WITH sel AS MATERIALIZED (
+var accountsCheck = `WITH sel AS MATERIALIZED (
 	SELECT c.id AS consent_id, c.customer_id AS customer_id, c.accounts AS accounts,
 	       (SELECT COALESCE(string_agg(q.account_number, ','), '') FROM consent_privileges q
 	        WHERE q.consent_id = c.id AND q.account_number <> '') AS named
@@ -40,7 +41,7 @@ const accountsCheck = `WITH sel AS MATERIALIZED (
 	       (SELECT COUNT(*) FROM consent_accesses h WHERE h.consent_id = c.id AND h.resource = $7
 	        AND h.psu_present = FALSE
 	        AND h.at > CASE WHEN c.unattended_window = 'day' THEN CAST($9 AS BIGINT) ELSE CAST($8 AS BIGINT) END)
-	       < c.frequency_per_day)
+	       < c.frequency_per_day)` + live.Cond(11) + `
 )
 INSERT INTO consent_accesses (id, consent_id, resource, privilege, psu_present, at)
 SELECT $10, consent_id, $7, $5, $6, $3 FROM sel
@@ -55,9 +56,10 @@ func (s *Service) accountsOneStatement(ctx context.Context, c Caller, psu bool) 
 	}
 	now := s.Now()
 	var customer, accounts, named sql.NullString
-	err = s.db.WriteRow(ctx, accountsCheck, []any{c.ConsentID, c.TPPID, now.UnixMicro(), c.CustomerID, consent.PrivGetAccounts, psu,
+	args := append([]any{c.ConsentID, c.TPPID, now.UnixMicro(), c.CustomerID, consent.PrivGetAccounts, psu,
 		consent.ResourceAccounts, consent.Window24Hours.After(now).UnixMicro(), consent.WindowCalendarDay.After(now).UnixMicro(), ledger.NewID()},
-		&customer, &accounts, &named)
+		live.Args(ctx)...)
+	err = s.db.WriteRow(ctx, accountsCheck, args, &customer, &accounts, &named)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil, false, nil
 	}
@@ -70,6 +72,7 @@ func (s *Service) accountsOneStatement(ctx context.Context, c Caller, psu bool) 
 	if err != nil {
 		return "", nil, false, fmt.Errorf("check access: %w", err)
 	}
+	live.Proven(ctx)
 	if len(numbers) == 0 && named.String != "" { // as consent.NamedAccounts
 		for _, n := range strings.Split(named.String, ",") {
 			if n = consent.NormalizeNRB(n); !slices.Contains(numbers, n) {

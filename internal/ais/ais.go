@@ -45,6 +45,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/access"
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/live"
 	"github.com/psd2bank/psd2bank/internal/polish"
 	"github.com/psd2bank/psd2bank/internal/store"
 )
@@ -161,6 +162,11 @@ func (s *Service) resolve(ctx context.Context, ref AccountRef) (acct ledger.Acco
 func (s *Service) check(ctx context.Context, c Caller, privilege, number string, psu bool, historyFrom time.Time, continuation bool) (consent.Consent, error) {
 	if c.ConsentID == "" {
 		return consent.Consent{}, tokenMissing()
+	}
+	// The token's and the TPP's changing facts, when the call still owes
+	// them (package live), before this check's writes.
+	if err := live.Confirm(ctx); err != nil {
+		return consent.Consent{}, err
 	}
 	a := consent.Access{
 		ConsentID: c.ConsentID, TPPID: c.TPPID, Privilege: privilege, AccountNumber: number,

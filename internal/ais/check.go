@@ -12,6 +12,7 @@ import (
 
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/live"
 	"github.com/psd2bank/psd2bank/internal/store"
 )
 
@@ -66,7 +67,7 @@ const checkSelect = `WITH sel AS MATERIALIZED (
 	       (SELECT COUNT(*) FROM consent_accesses h WHERE h.consent_id = c.id AND h.resource = a.nrb
 	        AND h.psu_present = FALSE
 	        AND h.at > CASE WHEN c.unattended_window = 'day' THEN CAST($13 AS BIGINT) ELSE CAST($12 AS BIGINT) END)
-	       < c.frequency_per_day)
+	       < c.frequency_per_day)%[2]s
 )`
 
 var (
@@ -77,14 +78,14 @@ var (
 )
 
 func checkRecordQuery(col string) string {
-	return fmt.Sprintf(checkSelect, col) + `
+	return fmt.Sprintf(checkSelect, col, live.Cond(15)) + `
 INSERT INTO consent_accesses (id, consent_id, resource, privilege, psu_present, at)
 SELECT $14, consent_id, nrb, $6, $11, $4 FROM sel
 RETURNING resource, (SELECT account_id FROM sel), (SELECT owner FROM sel), (SELECT max_days FROM sel), (SELECT last_seq FROM sel)`
 }
 
 func checkOnlyQuery(col string) string {
-	return fmt.Sprintf(checkSelect, col) + `
+	return fmt.Sprintf(checkSelect, col, live.Cond(14)) + `
 SELECT nrb, account_id, owner, max_days, last_seq FROM sel`
 }
 
@@ -171,11 +172,11 @@ func (s *Service) oneStatement(ctx context.Context, c Caller, privilege string, 
 	var maxDays, lastSeq sql.NullInt64
 	var err error
 	if continuation {
-		err = s.db.QueryRowContext(ctx, checkOnly[byID], args...).Scan(&nrb, &accountID, &owner, &maxDays, &lastSeq)
+		err = s.db.QueryRowContext(ctx, checkOnly[byID], append(args, live.Args(ctx)...)...).Scan(&nrb, &accountID, &owner, &maxDays, &lastSeq)
 	} else {
 		// With the call's audit record owed (gateway.Operation.AuditWithWrite),
 		// the record goes in the same statement (store.WriteRow; on SQLite through the led view).
-		err = s.db.WriteRow(ctx, checkRecord[byID], append(args, ledger.NewID()), &nrb, &accountID, &owner, &maxDays, &lastSeq)
+		err = s.db.WriteRow(ctx, checkRecord[byID], append(append(args, ledger.NewID()), live.Args(ctx)...), &nrb, &accountID, &owner, &maxDays, &lastSeq)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return grant{}, false, nil
@@ -186,6 +187,7 @@ func (s *Service) oneStatement(ctx context.Context, c Caller, privilege string, 
 	if err != nil {
 		return grant{}, false, fmt.Errorf("check access: %w", err)
 	}
+	live.Proven(ctx)
 	return grant{accountID: accountID.String, self: self(nrb.String, owner.String), maxHistory: int(maxDays.Int64), lastSeq: lastSeq.Int64}, true, nil
 }
 
@@ -235,7 +237,7 @@ func (s *Service) RecordAll(ctx context.Context, c Caller, privilege string, num
 	for _, n := range distinct[1:] {
 		args = append(args, n, ledger.NewID())
 	}
-	args = append(args, len(distinct))
+	args = append(append(args, len(distinct)), live.Args(ctx)...)
 	var resource string
 	err := s.db.WriteRow(ctx, recordAllQuery(len(distinct)), args, &resource)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -244,6 +246,7 @@ func (s *Service) RecordAll(ctx context.Context, c Caller, privilege string, num
 	if err != nil {
 		return false, fmt.Errorf("check access: %w", err)
 	}
+	live.Proven(ctx)
 	return true, nil
 }
 
@@ -266,7 +269,7 @@ func recordAllQuery(n int) string {
 		in += fmt.Sprintf(", $%d", 13+2*i)
 		ids += fmt.Sprintf(" WHEN $%d THEN $%d", 13+2*i, 14+2*i)
 	}
-	q := strings.Replace(fmt.Sprintf(checkSelect, "nrb"), "JOIN accounts a ON a.nrb = $3", "JOIN accounts a ON a.nrb IN ("+in+")", 1) + `
+	q := strings.Replace(fmt.Sprintf(checkSelect, "nrb", live.Cond(14+2*(n-1)+2)), "JOIN accounts a ON a.nrb = $3", "JOIN accounts a ON a.nrb IN ("+in+")", 1) + `
 INSERT INTO consent_accesses (id, consent_id, resource, privilege, psu_present, at)
 SELECT ` + ids + ` END, consent_id, nrb, $6, $11, $4 FROM sel
 WHERE (SELECT COUNT(*) FROM sel) = $` + fmt.Sprint(14+2*(n-1)+1) + `

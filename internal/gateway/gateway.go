@@ -28,6 +28,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/eidas"
 	"github.com/psd2bank/psd2bank/internal/jws"
+	"github.com/psd2bank/psd2bank/internal/live"
 	"github.com/psd2bank/psd2bank/internal/obs"
 	"github.com/psd2bank/psd2bank/internal/store"
 )
@@ -181,6 +182,16 @@ type Operation struct {
 	// and the account information reads of every dialect (their write is
 	// the consent check's access record, store.WriteRow).
 	AuditWithWrite bool
+	// LiveInStatement: with the access token's unchanging facts kept from
+	// an earlier read (LiveLookup), the call does not read the token and
+	// the TPP's registration again; their changing facts (the token not
+	// revoked, the TPP active) go to the handler's statement that grants
+	// the access, which proves them, or are read before its first other
+	// write (package live). Only for handlers whose every write is such a
+	// statement or follows live.Confirm: the account information reads
+	// of PolishAPI and mBank (package ais). Whatever a handler proved, the
+	// gateway reads what is still owed before the answer leaves.
+	LiveInStatement bool
 }
 
 // Handler serves a request that passed the pipeline. It writes the
@@ -228,6 +239,7 @@ type request struct {
 	tppID     string    // normalOrg(tppOf), see tpp
 	tppOf     string
 	lead      *store.Lead // the admitted call's audit record, owed (Operation.AuditWithWrite)
+	live      *live.Check // the token's and TPP's changing facts, owed (Operation.LiveInStatement)
 }
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, op Operation) {
@@ -264,10 +276,28 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, op Operation) {
 // wrote nothing (or rolled back): a replayed request id refuses the call
 // then, whatever the handler answered.
 func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, req *request) error {
-	if req.lead == nil {
+	if req.lead == nil && req.live == nil {
 		return req.op.Handler(w, r, &req.caller)
 	}
-	err := req.op.Handler(w, r.WithContext(store.WithLead(r.Context(), req.lead)), &req.caller)
+	ctx := r.Context()
+	if req.lead != nil {
+		ctx = store.WithLead(ctx, req.lead)
+	}
+	if req.live != nil {
+		ctx = live.With(ctx, req.live)
+	}
+	err := req.op.Handler(w, r.WithContext(ctx), &req.caller)
+	if req.live != nil {
+		// Not proven by the handler's statement: read now, and refuse
+		// (the handler's answer is dropped, its audit record not written:
+		// it wrote nothing on facts it did not check, see package live).
+		if lerr := req.live.Settle(ctx); lerr != nil {
+			return lerr
+		}
+	}
+	if req.lead == nil {
+		return err
+	}
 	if ref := g.settle(r, req); ref != nil {
 		return ref
 	}
@@ -319,21 +349,8 @@ func (g *Gateway) check(r *http.Request, req *request) *Refusal {
 	if err != nil {
 		return g.unavailable(err)
 	}
-	if !st.Known && !(req.op.Service == Register && g.Mode == Sandbox) {
-		return refuse(http.StatusUnauthorized, CodeTPPUnknown,
-			"your organisation is not registered with this bank: register in the developer portal (or, in the sandbox, with `psd2bank certs issue --register`)",
-			"Twoja organizacja nie jest zarejestrowana w tym banku: zarejestruj się w portalu dla deweloperów (w sandboksie: `psd2bank certs issue --register`)",
-			"organizationIdentifier ", info.OrganizationID)
-	}
-	if st.Known && !st.Active {
-		return refuse(http.StatusForbidden, CodeTPPSuspended,
-			"the bank has suspended your organisation's access; contact the bank",
-			"bank zawiesił dostęp Twojej organizacji; skontaktuj się z bankiem", st.Reason)
-	}
-	if g.Mode == Production && st.Environment != "production" {
-		return refuse(http.StatusForbidden, CodeTPPUnknown,
-			"your organisation has no production access yet: its application must be approved first",
-			"Twoja organizacja nie ma jeszcze dostępu produkcyjnego: wniosek musi zostać zatwierdzony")
+	if ref := g.statusRefusal(req, st, info.OrganizationID); ref != nil {
+		return ref
 	}
 
 	// 4-5: the register and the certificate both allow the service.
@@ -364,6 +381,27 @@ func (g *Gateway) check(r *http.Request, req *request) *Refusal {
 		return nil
 	}
 	return g.admit(r, req)
+}
+
+// statusRefusal is check 4's refusal of the TPP's registration st, if any.
+func (g *Gateway) statusRefusal(req *request, st TPPStatus, orgID string) *Refusal {
+	if !st.Known && !(req.op.Service == Register && g.Mode == Sandbox) {
+		return refuse(http.StatusUnauthorized, CodeTPPUnknown,
+			"your organisation is not registered with this bank: register in the developer portal (or, in the sandbox, with `psd2bank certs issue --register`)",
+			"Twoja organizacja nie jest zarejestrowana w tym banku: zarejestruj się w portalu dla deweloperów (w sandboksie: `psd2bank certs issue --register`)",
+			"organizationIdentifier ", orgID)
+	}
+	if st.Known && !st.Active {
+		return refuse(http.StatusForbidden, CodeTPPSuspended,
+			"the bank has suspended your organisation's access; contact the bank",
+			"bank zawiesił dostęp Twojej organizacji; skontaktuj się z bankiem", st.Reason)
+	}
+	if g.Mode == Production && st.Environment != "production" {
+		return refuse(http.StatusForbidden, CodeTPPUnknown,
+			"your organisation has no production access yet: its application must be approved first",
+			"Twoja organizacja nie ma jeszcze dostępu produkcyjnego: wniosek musi zostać zatwierdzony")
+	}
+	return nil
 }
 
 // authenticate checks the access token of the request.

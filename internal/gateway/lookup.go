@@ -2,8 +2,11 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/psd2bank/psd2bank/internal/live"
 )
 
 // CallerLookup is optional on Tokens: it answers the TPP's status in the
@@ -14,6 +17,16 @@ import (
 // Directory and Tokens separately).
 type CallerLookup interface {
 	StatusAndToken(ctx context.Context, orgID, accessToken, qwacThumbprint string) (st TPPStatus, g Grant, tokenErr error, ok bool, err error)
+}
+
+// LiveLookup is optional on a CallerLookup: StatusAndToken from what an
+// earlier read of the same token kept, without reading (ok false: nothing
+// kept, or the kept token would be refused — then the read says why). The
+// TPP is taken as active and the token as unrevoked: tokenHash and tppNorm
+// name them for the statement that must prove it (package live,
+// Operation.LiveInStatement).
+type LiveLookup interface {
+	CachedStatusAndToken(orgID, accessToken, qwacThumbprint string) (st TPPStatus, g Grant, tokenHash, tppNorm string, ok bool)
 }
 
 // lookedUp is an access token authenticated together with the TPP's
@@ -29,7 +42,21 @@ type lookedUp struct {
 func (g *Gateway) tppStatus(r *http.Request, req *request, orgID string) (TPPStatus, error) {
 	if l, ok := g.Tokens.(CallerLookup); ok && req.op.Token {
 		if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && token != "" {
-			st, grant, tokenErr, ok, err := l.StatusAndToken(r.Context(), orgID, token, req.caller.QWACInfo.FingerprintS256)
+			thumbprint := req.caller.QWACInfo.FingerprintS256
+			if ll, ok := l.(LiveLookup); ok && req.op.LiveInStatement {
+				if st, grant, h, norm, ok := ll.CachedStatusAndToken(orgID, token, thumbprint); ok {
+					req.looked = &lookedUp{token: token, grant: grant}
+					env := ""
+					if g.Mode == Production {
+						env = "production"
+					}
+					req.live = live.New(h, norm, env, func(ctx context.Context) error {
+						return g.confirmLive(ctx, req, l, orgID, token, thumbprint, grant)
+					})
+					return st, nil
+				}
+			}
+			st, grant, tokenErr, ok, err := l.StatusAndToken(r.Context(), orgID, token, thumbprint)
 			if err != nil {
 				return TPPStatus{}, err
 			}
@@ -40,6 +67,29 @@ func (g *Gateway) tppStatus(r *http.Request, req *request, orgID string) (TPPSta
 		}
 	}
 	return g.Directory.TPPStatus(r.Context(), orgID)
+}
+
+// confirmLive reads the TPP's registration and the access token that a
+// call took from the cache (LiveLookup) and gives check 4's or check 8's
+// refusal, in that order, if they no longer allow the call.
+func (g *Gateway) confirmLive(ctx context.Context, req *request, l CallerLookup, orgID, token, thumbprint string, kept Grant) error {
+	st, grant, tokenErr, ok, err := l.StatusAndToken(ctx, orgID, token, thumbprint)
+	if err != nil {
+		return g.unavailable(err)
+	}
+	if !ok {
+		return g.unavailable(errors.New("the TPP and access token lookup is not available"))
+	}
+	if ref := g.statusRefusal(req, st, orgID); ref != nil {
+		return ref
+	}
+	if tokenErr != nil {
+		return tokenErr
+	}
+	if grant != kept {
+		return g.unavailable(errors.New("an access token's kept grant differs from its row"))
+	}
+	return nil
 }
 
 // authenticateToken is check 8's answer: read at check 4 when it was.

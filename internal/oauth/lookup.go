@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 
 	"github.com/psd2bank/psd2bank/internal/tpp"
 )
@@ -50,5 +51,72 @@ func (s *Server) AuthenticateWithTPP(ctx context.Context, accessToken, tppID, qw
 		ClientID: clientID.String, TPPID: tokTPP.String, Scope: scope.String, CNF: cnf.String,
 		ExpiresAt: fromMicros(exp.Int64), RotatedAt: fromMicros(rot.Int64), RevokedAt: fromMicros(rev.Int64)}
 	tok, tokenErr = s.accessToken(t, readErr, tppID, qwacThumbprint)
+	if tokenErr == nil && st.Active {
+		s.tokens.put(hash(accessToken), cachedToken{row: t, norm: norm, env: st.Environment})
+	}
 	return st, tok, tokenErr, nil
+}
+
+// The access tokens read, kept by hash. A token's row never changes but
+// for its revocation (revoked_at), and a TPP's registration row (tpps)
+// never changes but for its status and environment: the rest — whose the
+// token is, its consent, customer, client, scope, expiry and the
+// certificate it is bound to — is kept here once a read found the token
+// valid and its TPP active, so that a call can take it from here and
+// check only the changing facts, in the statement of its own that grants
+// the access (package live). Bounded: emptied when full.
+type tokenCache struct {
+	mu sync.RWMutex
+	m  map[string]cachedToken
+}
+
+type cachedToken struct {
+	row  tokenRow // RevokedAt zero: it was not revoked when read
+	norm string   // the TPP's normalised id it was read with
+	env  string   // the TPP's environment when read (checked again by the statement in production)
+}
+
+// maxCachedTokens bounds the tokens kept (each some 300 bytes).
+const maxCachedTokens = 16384
+
+func (c *tokenCache) get(h string) (cachedToken, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	t, ok := c.m[h]
+	return t, ok
+}
+
+func (c *tokenCache) put(h string, t cachedToken) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedTokens {
+		c.m = make(map[string]cachedToken)
+	}
+	c.m[h] = t
+}
+
+// Cached authenticates an access token, as AuthenticateWithTPP does, from
+// what an earlier read of it kept: the TPP is then taken as active (with
+// the environment it had) and the token as unrevoked, which the caller
+// must still check where it grants the access (live.Cond with the hash and
+// norm returned), or by AuthenticateWithTPP. ok is false when nothing was
+// kept, or when the kept token would be refused (AuthenticateWithTPP then
+// gives the refusal).
+func (s *Server) Cached(accessToken, tppID, qwacThumbprint string) (st TPPStatus, tok Token, tokenHash, norm string, ok bool) {
+	if accessToken == "" {
+		return TPPStatus{}, Token{}, "", "", false
+	}
+	h := hash(accessToken)
+	c, found := s.tokens.get(h)
+	if !found {
+		return TPPStatus{}, Token{}, "", "", false
+	}
+	if n, err := tpp.NormalizeOrgID(tppID); err == nil && n != c.norm || err != nil && tppID != c.norm {
+		return TPPStatus{}, Token{}, "", "", false // read for another organisation id
+	}
+	tok, err := s.accessToken(c.row, nil, tppID, qwacThumbprint)
+	if err != nil {
+		return TPPStatus{}, Token{}, "", "", false
+	}
+	return TPPStatus{Known: true, Active: true, Environment: c.env}, tok, h, c.norm, true
 }

@@ -110,8 +110,9 @@ type Config struct {
 
 // Server is the authorization server. It is safe for concurrent use.
 type Server struct {
-	cfg Config
-	log *slog.Logger
+	cfg    Config
+	log    *slog.Logger
+	tokens tokenCache // the access tokens read (Cached)
 }
 
 // New returns a server; zero durations take their defaults.

@@ -67,6 +67,21 @@ func (a Authenticator) StatusAndToken(ctx context.Context, orgID, token, thumbpr
 	return out, gateway.Grant{ConsentID: t.ConsentID, CustomerID: t.CustomerID, ClientID: t.ClientID, Scope: string(t.Scope)}, nil, true, nil
 }
 
+// CachedStatusAndToken is StatusAndToken from what an earlier read kept
+// (oauth.Server.Cached), when TPPs is set: the token's hash and the TPP's
+// normalised id name what the caller must still check (package live).
+func (a Authenticator) CachedStatusAndToken(orgID, token, thumbprint string) (gateway.TPPStatus, gateway.Grant, string, string, bool) {
+	if !a.TPPs {
+		return gateway.TPPStatus{}, gateway.Grant{}, "", "", false
+	}
+	st, t, h, norm, ok := a.S.Cached(token, orgID, thumbprint)
+	if !ok {
+		return gateway.TPPStatus{}, gateway.Grant{}, "", "", false
+	}
+	return gateway.TPPStatus{Known: st.Known, Active: st.Active, Environment: st.Environment, Reason: st.Reason},
+		gateway.Grant{ConsentID: t.ConsentID, CustomerID: t.CustomerID, ClientID: t.ClientID, Scope: string(t.Scope)}, h, norm, true
+}
+
 // Authenticate resolves an access token for the gateway.
 func (a Authenticator) Authenticate(ctx context.Context, token, tppID, thumbprint string) (gateway.Grant, error) {
 	t, err := a.S.Authenticate(ctx, token, tppID, thumbprint)

@@ -34,7 +34,8 @@ func Mount(wire gateway.Wire, prefix string, ops []Operation, implemented map[st
 		needsToken := (o.Service == gateway.AIS || o.Service == gateway.PIS) && !tokenless[o.Name]
 		out = append(out, Route{Method: o.Method, Pattern: prefix + o.Path,
 			Op: gateway.Operation{Wire: wire, Service: o.Service, Name: o.Name, Token: needsToken && ok, Handler: h,
-				AuditWithWrite: ok && (o.Service == gateway.PIS && initiations[o.Name] || o.Service == gateway.AIS && aisReads[o.Name])}})
+				AuditWithWrite:  ok && (o.Service == gateway.PIS && initiations[o.Name] || o.Service == gateway.AIS && aisReads[o.Name]),
+				LiveInStatement: ok && needsToken && o.Service == gateway.AIS && aisReads[o.Name]}})
 	}
 	return out
 }
@@ -48,7 +49,9 @@ var initiations = map[string]bool{"domestic": true, "EEA": true, "nonEEA": true,
 
 // aisReads are the account information reads of PolishAPI and mBank: their
 // only writes are the consent check's (the access recorded), made with the
-// request's context, so the call's audit record goes in the same commit.
+// request's context, so the call's audit record goes in the same commit,
+// and the access token's changing facts are proven in the check's
+// statement (gateway.Operation.LiveInStatement, package live).
 var aisReads = map[string]bool{"getAccounts": true, "getAccount": true, "getTransactionsDone": true,
 	"getTransactionsPending": true, "getTransactionsRejected": true, "getTransactionsCancelled": true,
 	"getTransactionsScheduled": true, "getHolds": true, "getTransactionDetail": true,
