@@ -19,51 +19,18 @@ import (
 // statements on the bank's side — the TPP's status and the access token,
 // the audit record (the replay check), the consent check with the access
 // record, and the data — as counted by psd2bank_db_statements_total on the
-// admin listener. getTransactionsDone reads its page from the node's
-// memory when it is read again (3). On PostgreSQL the audit record goes in
-// the consent check's statement (one fewer each). Measured over rounds of
+// admin listener; now fewer: the audit record goes in the consent check's
+// statement (PostgreSQL: a WITH query; SQLite: the led view), and once a
+// node has read an access token, the token's revocation and the TPP's
+// status are checked in that statement too (package live) instead of a
+// read of their own. getTransactionsDone reads its page from the node's
+// memory when it is read again (one fewer). Measured over rounds of
 // calls, the least round taken (a background job of the sandbox may run a
 // statement during a round). On both engines.
 func TestAISStatementsPerCall(t *testing.T) {
 	eachEngine(t, func(t *testing.T, engine string, args []string) {
 		admin := freeAddr(t)
-		data := t.TempDir()
-		p := startSandbox(t, append([]string{"--data", data, "--admin", "--admin-addr", admin}, args...)...)
-		who := readPSUs(t, data)[0]
-		demo := loadTPP(t, filepath.Join(data, "sandbox", "demo-tpp"), data)
-		api := "https://" + p.api
-		nrb := who.Accounts[0].Number
-
-		a := demo.call(t, api, "POST", "/v2_1_2.1/auth/v2_1_2.1/authorize", map[string]any{
-			"response_type": "code", "client_id": demo.info.ClientID, "redirect_uri": "http://127.0.0.1:8765/callback",
-			"scope": "ais-accounts", "state": "st-s",
-			"scope_details": scopeDetails("ais-accounts", []map[string]any{{"ais-accounts:getAccounts": map[string]any{"scopeUsageLimit": "multiple"}}}),
-		}, "")
-		if a.status != 200 {
-			t.Fatalf("authorize: %d %s", a.status, a.body)
-		}
-		page, _ := a.json(t)["aspspRedirectUri"].(string)
-		code := codeFrom(t, newBrowser(t, "http://"+p.web).consentBySMS(page, who, nil), "st-s")
-		tok := demo.call(t, api, "POST", "/v2_1_2.1/auth/v2_1_2.1/token", map[string]any{
-			"grant_type": "authorization_code", "Code": code, "redirect_uri": "http://127.0.0.1:8765/callback", "client_id": demo.info.ClientID,
-		}, "")
-		accountsToken, _ := tok.json(t)["access_token"].(string)
-		if accountsToken == "" {
-			t.Fatalf("token: %d %s", tok.status, tok.body)
-		}
-		direct := map[string]any{"isDirectPsu": true} // the customer present: no daily limit in the way
-		read := func(op string, body map[string]any, token string) apiAnswer {
-			t.Helper()
-			r, err := demo.request(api, "POST", "/v2_1_2.1/accounts/v2_1_2.1/"+op, body, token, direct)
-			if err != nil {
-				t.Fatal(err)
-			}
-			a := demo.do(t, r)
-			if a.status != 200 {
-				t.Fatalf("%s: %d %s", op, a.status, a.body)
-			}
-			return a
-		}
+		s := newAISSession(t, append([]string{"--admin", "--admin-addr", admin}, args...))
 		statements := func() int { return statementsRun(t, admin) }
 		measure := func(op string, body map[string]any, token string, most float64) {
 			t.Helper()
@@ -72,7 +39,9 @@ func TestAISStatementsPerCall(t *testing.T) {
 			for range 3 {
 				s0 := statements()
 				for range calls {
-					read(op, body, token)
+					if a := s.read(t, op, body, token, true); a.status != 200 {
+						t.Fatalf("%s: %d %s", op, a.status, a.body)
+					}
 				}
 				per := float64(statements()-s0) / calls
 				if least < 0 || per < least {
@@ -87,33 +56,84 @@ func TestAISStatementsPerCall(t *testing.T) {
 				t.Errorf("%s: %s statements a call, want at most %v", op, fmt.Sprint(least), most)
 			}
 		}
-		// The audit record goes in the consent check's statement on both
-		// engines (PostgreSQL: a WITH query; SQLite: the led view).
-		fewer := 1.0
-		measure("getAccounts", map[string]any{}, accountsToken, 4-fewer)
-
-		ex := demo.call(t, api, "POST", "/v2_1_2.1/auth/v2_1_2.1/token", map[string]any{
-			"grant_type": "exchange_token", "exchange_token": accountsToken, "scope": "ais",
-			"scope_details": scopeDetails("ais", []map[string]any{{"accountNumber": nrb,
-				"ais:getAccount":           map[string]any{"scopeUsageLimit": "multiple"},
-				"ais:getTransactionDetail": map[string]any{"scopeUsageLimit": "multiple"},
-				"ais:getTransactionsDone":  map[string]any{"scopeUsageLimit": "multiple", "maxAllowedHistoryLong": 90}}}),
-		}, "")
-		aisToken, _ := ex.json(t)["access_token"].(string)
-		if aisToken == "" {
-			t.Fatalf("exchange_token: %d %s", ex.status, ex.body)
-		}
-		done := read("getTransactionsDone", map[string]any{"accountNumber": nrb, "perPage": 10}, aisToken).json(t)
-		items, _ := done["transactions"].([]any)
-		if len(items) == 0 {
-			t.Fatalf("no transactions to ask the detail of: %v", done)
-		}
-		itemID, _ := items[0].(map[string]any)["itemId"].(string)
-
-		measure("getAccount", map[string]any{"accountNumber": nrb}, aisToken, 4-fewer)
-		measure("getTransactionsDone", map[string]any{"accountNumber": nrb, "perPage": 10}, aisToken, 3-fewer)
-		measure("getTransactionDetail", map[string]any{"accountNumber": nrb, "itemId": itemID}, aisToken, 4-fewer)
+		measure("getAccounts", map[string]any{}, s.accountsToken, 2)
+		measure("getAccount", map[string]any{"accountNumber": s.nrb}, s.aisToken, 2)
+		measure("getTransactionsDone", map[string]any{"accountNumber": s.nrb, "perPage": 10}, s.aisToken, 1)
+		measure("getTransactionDetail", map[string]any{"accountNumber": s.nrb, "itemId": s.itemID}, s.aisToken, 2)
 	})
+}
+
+// aisSession is a sandbox with the demo TPP holding two access tokens of
+// the first customer: one of an ais-accounts consent (getAccounts), one of
+// an ais consent to the first account (getAccount, getTransactionsDone and
+// getTransactionDetail, whose item itemID is).
+type aisSession struct {
+	p                       *sandboxProc
+	data, api, nrb, itemID  string
+	demo                    *tppFiles
+	accountsToken, aisToken string
+}
+
+func newAISSession(t *testing.T, args []string) *aisSession {
+	t.Helper()
+	data := t.TempDir()
+	p := startSandbox(t, append([]string{"--data", data}, args...)...)
+	who := readPSUs(t, data)[0]
+	s := &aisSession{p: p, data: data, api: "https://" + p.api, nrb: who.Accounts[0].Number,
+		demo: loadTPP(t, filepath.Join(data, "sandbox", "demo-tpp"), data)}
+	demo, api := s.demo, s.api
+	// Two ais-accounts consents: one kept for getAccounts, one exchanged
+	// for the ais token (an exchanged token is used up).
+	accounts := func(state string) string {
+		a := demo.call(t, api, "POST", "/v2_1_2.1/auth/v2_1_2.1/authorize", map[string]any{
+			"response_type": "code", "client_id": demo.info.ClientID, "redirect_uri": "http://127.0.0.1:8765/callback",
+			"scope": "ais-accounts", "state": state,
+			"scope_details": scopeDetails("ais-accounts", []map[string]any{{"ais-accounts:getAccounts": map[string]any{"scopeUsageLimit": "multiple"}}}),
+		}, "")
+		if a.status != 200 {
+			t.Fatalf("authorize: %d %s", a.status, a.body)
+		}
+		page, _ := a.json(t)["aspspRedirectUri"].(string)
+		code := codeFrom(t, newBrowser(t, "http://"+p.web).consentBySMS(page, who, nil), state)
+		tok := demo.call(t, api, "POST", "/v2_1_2.1/auth/v2_1_2.1/token", map[string]any{
+			"grant_type": "authorization_code", "Code": code, "redirect_uri": "http://127.0.0.1:8765/callback", "client_id": demo.info.ClientID,
+		}, "")
+		token, _ := tok.json(t)["access_token"].(string)
+		if token == "" {
+			t.Fatalf("token: %d %s", tok.status, tok.body)
+		}
+		return token
+	}
+	s.accountsToken = accounts("st-s")
+	exchanged := accounts("st-x")
+	ex := demo.call(t, api, "POST", "/v2_1_2.1/auth/v2_1_2.1/token", map[string]any{
+		"grant_type": "exchange_token", "exchange_token": exchanged, "scope": "ais",
+		"scope_details": scopeDetails("ais", []map[string]any{{"accountNumber": s.nrb,
+			"ais:getAccount":           map[string]any{"scopeUsageLimit": "multiple"},
+			"ais:getTransactionDetail": map[string]any{"scopeUsageLimit": "multiple"},
+			"ais:getTransactionsDone":  map[string]any{"scopeUsageLimit": "multiple", "maxAllowedHistoryLong": 90}}}),
+	}, "")
+	if s.aisToken, _ = ex.json(t)["access_token"].(string); s.aisToken == "" {
+		t.Fatalf("exchange_token: %d %s", ex.status, ex.body)
+	}
+	done := s.read(t, "getTransactionsDone", map[string]any{"accountNumber": s.nrb, "perPage": 10}, s.aisToken, true)
+	items, _ := done.json(t)["transactions"].([]any)
+	if done.status != 200 || len(items) == 0 {
+		t.Fatalf("no transactions to ask the detail of: %d %s", done.status, done.body)
+	}
+	s.itemID, _ = items[0].(map[string]any)["itemId"].(string)
+	return s
+}
+
+// read calls the account information read op with body and token, the
+// customer present (isDirectPsu) or not.
+func (s *aisSession) read(t *testing.T, op string, body map[string]any, token string, psu bool) apiAnswer {
+	t.Helper()
+	r, err := s.demo.request(s.api, "POST", "/v2_1_2.1/accounts/v2_1_2.1/"+op, body, token, map[string]any{"isDirectPsu": psu})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.demo.do(t, r)
 }
 
 // statementsRun is psd2bank_db_statements_total on the admin listener at

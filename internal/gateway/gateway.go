@@ -377,10 +377,30 @@ func (g *Gateway) check(r *http.Request, req *request) *Refusal {
 	// 10: a request id is accepted once per TPP, on every node.
 	if req.op.AuditWithWrite {
 		q, args := g.auditRecord(r, req, "allowed", "", "", 0)
+		if req.live != nil && g.DB.Engine() == store.Postgres {
+			// On PostgreSQL the record is a WITH query of the handler's
+			// statement, written whether or not that statement grants
+			// the access: it is written only if the token and the TPP
+			// are live (on SQLite the record goes with the statement's
+			// first row, which there is none of then).
+			q, args = liveLead(q, args, req.live)
+		}
 		req.lead = store.NewLead(q, args...)
 		return nil
 	}
 	return g.admit(r, req)
+}
+
+// liveLead is the audit record's INSERT ... VALUES q with args as an
+// INSERT ... SELECT that inserts only when the token and TPP of c are live
+// (live.Cond, its parameters after q's).
+func liveLead(q string, args []any, c *live.Check) (string, []any) {
+	head, values, ok := strings.Cut(q, "VALUES (")
+	if !ok || !strings.HasSuffix(values, ")") {
+		panic("gateway: the audit record is not an INSERT ... VALUES (...)")
+	}
+	q = head + "SELECT " + strings.TrimSuffix(values, ")") + " WHERE TRUE" + live.Cond(len(args)+1)
+	return q, append(args[:len(args):len(args)], c.TokenHash, c.TPP, c.Environment)
 }
 
 // statusRefusal is check 4's refusal of the TPP's registration st, if any.
