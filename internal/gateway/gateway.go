@@ -377,15 +377,19 @@ func (g *Gateway) check(r *http.Request, req *request) *Refusal {
 	// 10: a request id is accepted once per TPP, on every node.
 	if req.op.AuditWithWrite {
 		q, args := g.auditRecord(r, req, "allowed", "", "", 0)
-		if req.live != nil && g.DB.Engine() == store.Postgres {
-			// On PostgreSQL the record is a WITH query of the handler's
-			// statement, written whether or not that statement grants
-			// the access: it is written only if the token and the TPP
-			// are live (on SQLite the record goes with the statement's
-			// first row, which there is none of then).
-			q, args = liveLead(q, args, req.live)
-		}
 		req.lead = store.NewLead(q, args...)
+		if req.live != nil {
+			// On PostgreSQL the record goes as a WITH query of the
+			// handler's statement, which runs whether or not that
+			// statement grants the access: there it is written only if
+			// the token and the TPP are live (on SQLite it goes with the
+			// statement's first row, of which there is none then).
+			// Written on its own (Settle, a transaction's first
+			// statement), the facts are settled before it. The record's
+			// id is its first column.
+			lq, largs := liveLead(q, args, req.live)
+			req.lead.JoinedAs(lq, largs, `SELECT COUNT(*) FROM request_audit WHERE id = $1`, args[:1])
+		}
 		return nil
 	}
 	return g.admit(r, req)

@@ -25,6 +25,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/eidas"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/jws"
+	"github.com/psd2bank/psd2bank/internal/live"
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/store/storetest"
 )
@@ -169,6 +170,16 @@ func newBank(t testing.TB, db *store.DB, mode gateway.Mode) *bank {
 		{Wire: polishapi.Wire, Service: gateway.AIS, Name: "getAccounts", Handler: echo},
 		{Wire: polishapi.Wire, Service: gateway.PIS, Name: "domestic", Handler: echo},
 		{Wire: polishapi.Wire, Service: gateway.CAF, Name: "getConfirmationOfFunds", Handler: echo},
+		// An AIS read that proves the token's and TPP's changing facts
+		// when asked to (X-Test-Prove: as its statement would), for
+		// TestLiveFactsSettledBeforeTheAnswer.
+		{Wire: polishapi.Wire, Service: gateway.AIS, Name: "getAccount", Token: true, AuditWithWrite: true, LiveInStatement: true,
+			Handler: func(w http.ResponseWriter, r *http.Request, c *gateway.Caller) error {
+				if r.Header.Get("X-Test-Prove") == "1" {
+					live.Proven(r.Context())
+				}
+				return echo(w, r, c)
+			}},
 	} {
 		mux.Handle("POST /v2_1_2.1/x/v2_1_2.1/"+op.Name, gw.Wrap(op))
 	}

@@ -44,7 +44,9 @@ func (g *Gateway) tppStatus(r *http.Request, req *request, orgID string) (TPPSta
 		if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && token != "" {
 			thumbprint := req.caller.QWACInfo.FingerprintS256
 			if ll, ok := l.(LiveLookup); ok && req.op.LiveInStatement {
-				if st, grant, h, norm, ok := ll.CachedStatusAndToken(orgID, token, thumbprint); ok {
+				// Only a kept registration check 4 allows (one approved for
+				// production since it was kept is read again, not refused).
+				if st, grant, h, norm, ok := ll.CachedStatusAndToken(orgID, token, thumbprint); ok && g.statusRefusal(req, st, orgID) == nil {
 					req.looked = &lookedUp{token: token, grant: grant}
 					env := ""
 					if g.Mode == Production {

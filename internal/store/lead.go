@@ -21,6 +21,15 @@ import (
 type Lead struct {
 	q    string
 	args []any
+	// wq and wargs, when set, are the lead as written in another
+	// statement's WITH query (PostgreSQL, WriteRow), which runs whether
+	// or not that statement does anything: a guarded form (JoinedAs).
+	wq    string
+	wargs []any
+	// probe, with probeArgs, counts the lead's rows: after a statement
+	// that returned no row, whether the guarded form inserted the lead.
+	probe     string
+	probeArgs []any
 
 	mu   sync.Mutex
 	done bool
@@ -28,6 +37,27 @@ type Lead struct {
 
 // NewLead is a lead that runs q with args.
 func NewLead(q string, args ...any) *Lead { return &Lead{q: q, args: args} }
+
+// JoinedAs sets the form of l written as a WITH query of another statement
+// (on PostgreSQL, WriteRow): q with args, an INSERT without RETURNING that
+// may insert nothing when what it guards does not hold (but must insert
+// whenever that statement returns a row: l is then taken as written); probe with
+// probeArgs counts the rows l wrote (SELECT COUNT(*) ...), read when that
+// statement returned no row, to tell whether l is written. Elsewhere — its
+// own statement, a transaction's first, SQLite's led view — l is written
+// as NewLead made it. It returns l.
+func (l *Lead) JoinedAs(q string, args []any, probe string, probeArgs []any) *Lead {
+	l.wq, l.wargs, l.probe, l.probeArgs = q, args, probe, probeArgs
+	return l
+}
+
+// joined is l's form in another statement's WITH query.
+func (l *Lead) joined() (string, []any) {
+	if l.wq != "" {
+		return l.wq, l.wargs
+	}
+	return l.q, l.args
+}
 
 type leadKey struct{}
 

@@ -180,3 +180,42 @@ func TestWriteRowWithLead(t *testing.T) {
 		}
 	})
 }
+
+// A lead joined to WriteRow's statement in a guarded form (JoinedAs, on
+// PostgreSQL: the gateway's audit record, written only when the access
+// token and TPP are live) is written when the guard held, whether or not
+// the statement returned a row, and is still owed — Settle writes it in
+// its plain form — when the guard did not hold. On SQLite the plain form
+// is written, as before.
+func TestLeadJoinedAs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		const plain = `INSERT INTO settings (name, value) VALUES ($1, 'lead')`
+		const guarded = `INSERT INTO settings (name, value) SELECT $1, 'lead' WHERE CAST($2 AS TEXT) = 'live'`
+		const probe = `SELECT COUNT(*) FROM settings WHERE name = $1`
+		const none = `INSERT INTO settings (name, value) SELECT $1, 'write' WHERE 1 = 0 RETURNING name`
+		count := func(name string) int {
+			t.Helper()
+			var n int
+			if err := db.QueryRowContext(ctx, probe, name).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		for _, guard := range []string{"live", "not live"} {
+			name := "lead " + guard
+			l := store.NewLead(plain, name).JoinedAs(guarded, []any{name, guard}, probe, []any{name})
+			err := db.WriteRow(store.WithLead(ctx, l), none, []any{"w " + guard}, new(string))
+			if !errors.Is(err, sql.ErrNoRows) {
+				t.Fatalf("%s: %v", guard, err)
+			}
+			want := guard == "live" || db.Engine() == store.SQLite
+			if l.Written() != want || count(name) != map[bool]int{true: 1}[want] {
+				t.Fatalf("%s: written %v, %d rows; want %v", guard, l.Written(), count(name), want)
+			}
+			if err := db.Settle(ctx, l); err != nil || count(name) != 1 {
+				t.Fatalf("%s: Settle: %v, %d rows", guard, err, count(name))
+			}
+		}
+	})
+}

@@ -60,8 +60,21 @@ func (db *DB) WriteRow(ctx context.Context, q string, args []any, dest ...any) e
 	}
 	joined, all := withLead(l, q, args)
 	err := db.writeRow(ctx, joined, all, dest...)
-	if err == nil || errors.Is(err, sql.ErrNoRows) { // the statement ran: the lead is written
+	switch {
+	case err == nil: // the statement ran: the lead is written
 		l.written()
+	case errors.Is(err, sql.ErrNoRows) && l.wq == "":
+		l.written()
+	case errors.Is(err, sql.ErrNoRows):
+		// A guarded lead (JoinedAs) may have inserted nothing: as the
+		// probe finds it, else it is still owed.
+		var n int
+		if perr := db.QueryRowContext(ctx, l.probe, l.probeArgs...).Scan(&n); perr != nil {
+			return perr
+		}
+		if n > 0 {
+			l.written()
+		}
 	}
 	return err
 }
@@ -74,13 +87,14 @@ var placeholder = regexp.MustCompile(`\$([0-9]+)`)
 // The lead's statement is an INSERT without RETURNING; q may begin with
 // WITH.
 func withLead(l *Lead, q string, args []any) (string, []any) {
-	shift := len(l.args)
-	all := append(append(make([]any, 0, shift+len(args)), l.args...), args...)
-	key := [2]string{l.q, q}
+	lq, largs := l.joined()
+	shift := len(largs)
+	all := append(append(make([]any, 0, shift+len(args)), largs...), args...)
+	key := [2]string{lq, q}
 	if j, ok := joinedQueries.Load(key); ok {
 		return j.(string), all
 	}
-	joined := joinLead(l.q, shift, q)
+	joined := joinLead(lq, shift, q)
 	joinedQueries.Store(key, joined)
 	return joined, all
 }
