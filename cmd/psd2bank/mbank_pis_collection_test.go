@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/psd2bank/psd2bank/internal/jws"
+	"github.com/psd2bank/psd2bank/internal/polish"
 )
 
 // collectionRequests are the collection's requests of a folder path
@@ -137,7 +138,7 @@ func TestMBankCollectionPIS(t *testing.T) {
 		vars["tppConsentId"] = uuid.NewString()
 		vars["tppConsentIdForCancellation"] = uuid.NewString()
 		vars["scopeTimeLimit"] = time.Now().Add(24 * time.Hour).UTC().Format("2006-01-02T15:04:05.000Z")
-		vars["executionDate"] = time.Now().Format("2006-01-02")
+		vars["executionDate"] = time.Now().In(polish.Warsaw).Format("2006-01-02") // the bank's today is Warsaw's
 	}
 	// The customer approves; the redirect's code goes to {{authorizationCode}}.
 	approve := func(m map[string]any, choose []string) {
