@@ -378,7 +378,7 @@ func (g *Gateway) check(r *http.Request, req *request) *Refusal {
 	if req.op.AuditWithWrite {
 		q, args := g.auditRecord(r, req, "allowed", "", "", 0)
 		req.lead = store.NewLead(q, args...)
-		if req.live != nil {
+		if req.live != nil && g.DB.Engine() == store.Postgres {
 			// On PostgreSQL the record goes as a WITH query of the
 			// handler's statement, which runs whether or not that
 			// statement grants the access: there it is written only if
