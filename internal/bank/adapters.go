@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"database/sql"
 	"strings"
+	"sync"
 
 	"github.com/psd2bank/psd2bank/internal/eidas"
 	"github.com/psd2bank/psd2bank/internal/gateway"
@@ -12,7 +13,12 @@ import (
 )
 
 // Directory adapts the TPP registry to the gateway.
-type Directory struct{ R *tpp.Registry }
+type Directory struct {
+	R *tpp.Registry
+	// Kept, when not nil, keeps the registration of the TPPs read while
+	// active, for CachedTPPStatus.
+	Kept *KeptTPPs
+}
 
 // TPPStatus tells whether the organisation is registered and active.
 func (d Directory) TPPStatus(ctx context.Context, orgID string) (gateway.TPPStatus, error) {
@@ -23,7 +29,51 @@ func (d Directory) TPPStatus(ctx context.Context, orgID string) (gateway.TPPStat
 	if err != nil {
 		return gateway.TPPStatus{}, err
 	}
-	return gateway.TPPStatus{Known: true, Active: t.Active(), Environment: t.Environment, Reason: t.SuspendedReason}, nil
+	st := gateway.TPPStatus{Known: true, Active: t.Active(), Environment: t.Environment, Reason: t.SuspendedReason}
+	if d.Kept != nil && st.Active {
+		d.Kept.put(orgID, st)
+	}
+	return st, nil
+}
+
+// CachedTPPStatus is TPPStatus as an earlier read found it, the TPP then
+// active, without reading (gateway.LiveDirectory): a TPP is never removed
+// and its key never changes; its status and environment, which do, the
+// caller checks where it grants the access (package live) with tppNorm.
+func (d Directory) CachedTPPStatus(orgID string) (st gateway.TPPStatus, tppNorm string, ok bool) {
+	if d.Kept == nil {
+		return gateway.TPPStatus{}, "", false
+	}
+	if st, ok = d.Kept.get(orgID); !ok {
+		return gateway.TPPStatus{}, "", false
+	}
+	return st, tpp.LookupKey(orgID), true
+}
+
+// KeptTPPs are the registrations Directory read, by organisation id
+// (bounded: emptied when full).
+type KeptTPPs struct {
+	mu sync.RWMutex
+	m  map[string]gateway.TPPStatus
+}
+
+// maxKeptTPPs bounds the TPPs kept.
+const maxKeptTPPs = 4096
+
+func (k *KeptTPPs) get(orgID string) (gateway.TPPStatus, bool) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	st, ok := k.m[orgID]
+	return st, ok
+}
+
+func (k *KeptTPPs) put(orgID string, st gateway.TPPStatus) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil || len(k.m) >= maxKeptTPPs {
+		k.m = make(map[string]gateway.TPPStatus)
+	}
+	k.m[orgID] = st
 }
 
 // QSealC finds a registered QSealC by thumbprint.

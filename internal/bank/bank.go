@@ -191,7 +191,7 @@ func New(cfg Config) (*Bank, error) {
 	}
 	b.Gateway = &gateway.Gateway{
 		Mode: mode, QWACs: cfg.QWACs, QSealCs: cfg.QSealCs,
-		Directory: Directory{R: b.Registry}, Register: Licences{L: cfg.Register},
+		Directory: Directory{R: b.Registry, Kept: new(KeptTPPs)}, Register: Licences{L: cfg.Register},
 		DB: cfg.DB, Signer: cfg.Seal, Clock: cfg.Clock, Log: b.log, Obs: b.Obs,
 		TrustedProxies: cfg.TrustedProxies, ProxyCertHeader: cfg.ProxyCertHeader,
 		Tokens: api.Authenticator{S: b.OAuth, TPPs: true},

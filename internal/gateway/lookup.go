@@ -29,6 +29,15 @@ type LiveLookup interface {
 	CachedStatusAndToken(orgID, accessToken, qwacThumbprint string) (st TPPStatus, g Grant, tokenHash, tppNorm string, ok bool)
 }
 
+// LiveDirectory is optional on Directory: TPPStatus as an earlier read found
+// it, the TPP then active, without reading (ok false: nothing kept). The
+// TPP is taken as active: tppNorm names it for the statement that must
+// prove it (package live, Operation.LiveInStatement, for an operation
+// without an access token).
+type LiveDirectory interface {
+	CachedTPPStatus(orgID string) (st TPPStatus, tppNorm string, ok bool)
+}
+
 // lookedUp is an access token authenticated together with the TPP's
 // status, for check 8.
 type lookedUp struct {
@@ -48,11 +57,7 @@ func (g *Gateway) tppStatus(r *http.Request, req *request, orgID string) (TPPSta
 				// production since it was kept is read again, not refused).
 				if st, grant, h, norm, ok := ll.CachedStatusAndToken(orgID, token, thumbprint); ok && g.statusRefusal(req, st, orgID) == nil {
 					req.looked = &lookedUp{token: token, grant: grant}
-					env := ""
-					if g.Mode == Production {
-						env = "production"
-					}
-					req.live = live.New(h, norm, env, func(ctx context.Context) error {
+					req.live = live.New(h, norm, g.liveEnvironment(), func(ctx context.Context) error {
 						return g.confirmLive(ctx, req, l, orgID, token, thumbprint, grant)
 					})
 					return st, nil
@@ -68,7 +73,31 @@ func (g *Gateway) tppStatus(r *http.Request, req *request, orgID string) (TPPSta
 			}
 		}
 	}
+	if ld, ok := g.Directory.(LiveDirectory); ok && req.op.LiveInStatement && !req.op.Token {
+		if st, norm, ok := ld.CachedTPPStatus(orgID); ok && g.statusRefusal(req, st, orgID) == nil {
+			req.live = live.New("", norm, g.liveEnvironment(), func(ctx context.Context) error {
+				st, err := g.Directory.TPPStatus(ctx, orgID)
+				if err != nil {
+					return g.unavailable(err)
+				}
+				if ref := g.statusRefusal(req, st, orgID); ref != nil {
+					return ref
+				}
+				return nil
+			})
+			return st, nil
+		}
+	}
 	return g.Directory.TPPStatus(r.Context(), orgID)
+}
+
+// liveEnvironment is the environment a TPP must be in (package live): in
+// production, production; in the sandbox, any.
+func (g *Gateway) liveEnvironment() string {
+	if g.Mode == Production {
+		return "production"
+	}
+	return ""
 }
 
 // confirmLive reads the TPP's registration and the access token that a

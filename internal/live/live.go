@@ -29,7 +29,7 @@ import (
 
 // Check is the facts a call owes, and how it settles them.
 type Check struct {
-	TokenHash   string // the access token's hash, as oauth_tokens keeps it
+	TokenHash   string // the access token's hash, as oauth_tokens keeps it; "" when the call has none
 	TPP         string // the TPP's normalised organisation id (tpps.norm_id)
 	Environment string // the environment the TPP must be in; "" any
 	// confirm reads the facts: nil when they hold, else the refusal
@@ -58,16 +58,18 @@ func From(ctx context.Context) *Check {
 }
 
 // Cond is a condition, for the WHERE of a statement that grants an access,
-// that holds when the check is not owed ($first is ”) or when the access
-// token is unrevoked and the TPP active: its parameters are $first,
-// $first+1 and $first+2, given by Args. It is the changing part of
+// that holds when the access token is unrevoked ($first, its hash; ”
+// when none is owed) and the TPP active ($first+1, its normalised id; ”
+// when none is owed) in the environment required ($first+2; ” for any):
+// its parameters are given by Args. It is the changing part of
 // oauth.Server.AuthenticateWithTPP's read and of the gateway's check 4.
 func Cond(first int) string {
 	return fmt.Sprintf(`
 	  AND (CAST($%[1]d AS TEXT) = '' OR
-	       EXISTS (SELECT 1 FROM oauth_tokens lt WHERE lt.hash = $%[1]d AND lt.kind = 'access' AND lt.revoked_at = 0)
-	       AND EXISTS (SELECT 1 FROM tpps lp WHERE lp.norm_id = $%[2]d AND lp.status = 'active'
-	                   AND (CAST($%[3]d AS TEXT) = '' OR lp.environment = $%[3]d)))`, first, first+1, first+2)
+	       EXISTS (SELECT 1 FROM oauth_tokens lt WHERE lt.hash = $%[1]d AND lt.kind = 'access' AND lt.revoked_at = 0))
+	  AND (CAST($%[2]d AS TEXT) = '' OR
+	       EXISTS (SELECT 1 FROM tpps lp WHERE lp.norm_id = $%[2]d AND lp.status = 'active'
+	               AND (CAST($%[3]d AS TEXT) = '' OR lp.environment = $%[3]d)))`, first, first+1, first+2)
 }
 
 // Args are Cond's parameters for the check ctx carries: none owed when it

@@ -15,6 +15,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/live"
 	"github.com/psd2bank/psd2bank/internal/money"
 )
 
@@ -104,6 +105,11 @@ func (s *service) check(ctx context.Context, r *http.Request, c *gateway.Caller,
 		if err != nil || ok {
 			return err
 		}
+	}
+	// The TPP's changing facts, when the call still owes them (package
+	// live), before the consent service's check writes.
+	if err := live.Confirm(ctx); err != nil {
+		return err
 	}
 	_, err := s.d.Consents.Check(ctx, consent.Access{ConsentID: cons.ID, TPPID: c.OrgID, Privilege: privilege, Kind: kind,
 		AccountNumber: nrb, PSUPresent: psuPresent(r), HistoryFrom: from, Consume: true})

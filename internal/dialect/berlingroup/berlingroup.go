@@ -104,7 +104,8 @@ func Routes(d Deps) []Route {
 	out := make([]Route, 0, len(ops))
 	for _, o := range ops {
 		out = append(out, Route{Method: o.method, Pattern: Prefix + o.path,
-			Op: gateway.Operation{Wire: Wire, Service: o.service, Name: o.name, Handler: o.h, AuditWithWrite: reads[o.name]}})
+			Op: gateway.Operation{Wire: Wire, Service: o.service, Name: o.name, Handler: o.h, AuditWithWrite: reads[o.name],
+				LiveInStatement: reads[o.name]}})
 	}
 	return out
 }
