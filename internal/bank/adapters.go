@@ -5,10 +5,10 @@ import (
 	"crypto/x509"
 	"database/sql"
 	"strings"
-	"sync"
 
 	"github.com/psd2bank/psd2bank/internal/eidas"
 	"github.com/psd2bank/psd2bank/internal/gateway"
+	"github.com/psd2bank/psd2bank/internal/live"
 	"github.com/psd2bank/psd2bank/internal/tpp"
 )
 
@@ -16,8 +16,8 @@ import (
 type Directory struct {
 	R *tpp.Registry
 	// Kept, when not nil, keeps the registration of the TPPs read while
-	// active, for CachedTPPStatus.
-	Kept *KeptTPPs
+	// active, by organisation id, for CachedTPPStatus.
+	Kept *live.Kept[gateway.TPPStatus]
 }
 
 // TPPStatus tells whether the organisation is registered and active.
@@ -31,7 +31,7 @@ func (d Directory) TPPStatus(ctx context.Context, orgID string) (gateway.TPPStat
 	}
 	st := gateway.TPPStatus{Known: true, Active: t.Active(), Environment: t.Environment, Reason: t.SuspendedReason}
 	if d.Kept != nil && st.Active {
-		d.Kept.put(orgID, st)
+		d.Kept.Put(orgID, st)
 	}
 	return st, nil
 }
@@ -44,36 +44,10 @@ func (d Directory) CachedTPPStatus(orgID string) (st gateway.TPPStatus, tppNorm 
 	if d.Kept == nil {
 		return gateway.TPPStatus{}, "", false
 	}
-	if st, ok = d.Kept.get(orgID); !ok {
+	if st, ok = d.Kept.Get(orgID); !ok {
 		return gateway.TPPStatus{}, "", false
 	}
 	return st, tpp.LookupKey(orgID), true
-}
-
-// KeptTPPs are the registrations Directory read, by organisation id
-// (bounded: emptied when full).
-type KeptTPPs struct {
-	mu sync.RWMutex
-	m  map[string]gateway.TPPStatus
-}
-
-// maxKeptTPPs bounds the TPPs kept.
-const maxKeptTPPs = 4096
-
-func (k *KeptTPPs) get(orgID string) (gateway.TPPStatus, bool) {
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	st, ok := k.m[orgID]
-	return st, ok
-}
-
-func (k *KeptTPPs) put(orgID string, st gateway.TPPStatus) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.m == nil || len(k.m) >= maxKeptTPPs {
-		k.m = make(map[string]gateway.TPPStatus)
-	}
-	k.m[orgID] = st
 }
 
 // QSealC finds a registered QSealC by thumbprint.

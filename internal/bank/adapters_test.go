@@ -7,6 +7,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/bank"
 	"github.com/psd2bank/psd2bank/internal/clock"
 	"github.com/psd2bank/psd2bank/internal/gateway"
+	"github.com/psd2bank/psd2bank/internal/live"
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/store/storetest"
 	"github.com/psd2bank/psd2bank/internal/tpp"
@@ -24,7 +25,7 @@ func TestDirectoryKeepsActiveTPPs(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		d := bank.Directory{R: tpp.New(db, clock.System{}, nil), Kept: new(bank.KeptTPPs)}
+		d := bank.Directory{R: tpp.New(db, clock.System{}, nil), Kept: new(live.Kept[gateway.TPPStatus])}
 		for _, id := range []string{"PSDPL-KNF-0000000001", "PSDPL-KNF-0000000002", "PSDPL-KNF-0000000003"} {
 			if _, _, ok := d.CachedTPPStatus(id); ok {
 				t.Fatalf("%s kept before any read", id)

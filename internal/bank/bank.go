@@ -36,6 +36,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/gateway"
 	"github.com/psd2bank/psd2bank/internal/jws"
 	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/live"
 	"github.com/psd2bank/psd2bank/internal/oauth"
 	"github.com/psd2bank/psd2bank/internal/obs"
 	"github.com/psd2bank/psd2bank/internal/payment"
@@ -191,7 +192,7 @@ func New(cfg Config) (*Bank, error) {
 	}
 	b.Gateway = &gateway.Gateway{
 		Mode: mode, QWACs: cfg.QWACs, QSealCs: cfg.QSealCs,
-		Directory: Directory{R: b.Registry, Kept: new(KeptTPPs)}, Register: Licences{L: cfg.Register},
+		Directory: Directory{R: b.Registry, Kept: new(live.Kept[gateway.TPPStatus])}, Register: Licences{L: cfg.Register},
 		DB: cfg.DB, Signer: cfg.Seal, Clock: cfg.Clock, Log: b.log, Obs: b.Obs,
 		TrustedProxies: cfg.TrustedProxies, ProxyCertHeader: cfg.ProxyCertHeader,
 		Tokens: api.Authenticator{S: b.OAuth, TPPs: true},

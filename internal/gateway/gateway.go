@@ -183,14 +183,15 @@ type Operation struct {
 	// the consent check's access record, store.WriteRow).
 	AuditWithWrite bool
 	// LiveInStatement: with the access token's unchanging facts kept from
-	// an earlier read (LiveLookup), the call does not read the token and
-	// the TPP's registration again; their changing facts (the token not
-	// revoked, the TPP active) go to the handler's statement that grants
-	// the access, which proves them, or are read before its first other
-	// write (package live). Only for handlers whose every write is such a
-	// statement or follows live.Confirm: the account information reads
-	// of PolishAPI and mBank (package ais). Whatever a handler proved, the
-	// gateway reads what is still owed before the answer leaves.
+	// an earlier read (LiveLookup; for an operation without a token, the
+	// TPP's registration, LiveDirectory), the call does not read them
+	// again; their changing facts (the token not revoked, the TPP active)
+	// go to the handler's statement that grants the access, which proves
+	// them, or are read before its first other write (package live). Only
+	// for handlers whose every write is such a statement or follows
+	// live.Confirm: the account information reads of every dialect
+	// (package ais; Berlin Group's own check). Whatever a handler proved,
+	// the gateway reads what is still owed before the answer leaves.
 	LiveInStatement bool
 }
 
@@ -387,7 +388,7 @@ func (g *Gateway) check(r *http.Request, req *request) *Refusal {
 			// Written on its own (Settle, a transaction's first
 			// statement), the facts are settled before it. The record's
 			// id is its first column.
-			lq, largs := liveLead(q, args, req.live)
+			lq, largs := liveLead(args, req.live)
 			req.lead.JoinedAs(lq, largs, `SELECT COUNT(*) FROM request_audit WHERE id = $1`, args[:1])
 		}
 		return nil
@@ -395,15 +396,11 @@ func (g *Gateway) check(r *http.Request, req *request) *Refusal {
 	return g.admit(r, req)
 }
 
-// liveLead is the audit record's INSERT ... VALUES q with args as an
-// INSERT ... SELECT that inserts only when the token and TPP of c are live
-// (live.Cond, its parameters after q's).
-func liveLead(q string, args []any, c *live.Check) (string, []any) {
-	head, values, ok := strings.Cut(q, "VALUES (")
-	if !ok || !strings.HasSuffix(values, ")") {
-		panic("gateway: the audit record is not an INSERT ... VALUES (...)")
-	}
-	q = head + "SELECT " + strings.TrimSuffix(values, ")") + " WHERE TRUE" + live.Cond(len(args)+1)
+// liveLead is the audit record with args (auditRecord's) as an INSERT ...
+// SELECT that inserts only when the token and TPP of c are live (live.Cond,
+// its parameters after args).
+func liveLead(args []any, c *live.Check) (string, []any) {
+	q := auditInsert + ` SELECT ` + auditParams + ` WHERE TRUE` + live.Cond(len(args)+1)
 	return q, append(args[:len(args):len(args)], c.TokenHash, c.TPP, c.Environment)
 }
 

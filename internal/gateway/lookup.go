@@ -76,14 +76,7 @@ func (g *Gateway) tppStatus(r *http.Request, req *request, orgID string) (TPPSta
 	if ld, ok := g.Directory.(LiveDirectory); ok && req.op.LiveInStatement && !req.op.Token {
 		if st, norm, ok := ld.CachedTPPStatus(orgID); ok && g.statusRefusal(req, st, orgID) == nil {
 			req.live = live.New("", norm, g.liveEnvironment(), func(ctx context.Context) error {
-				st, err := g.Directory.TPPStatus(ctx, orgID)
-				if err != nil {
-					return g.unavailable(err)
-				}
-				if ref := g.statusRefusal(req, st, orgID); ref != nil {
-					return ref
-				}
-				return nil
+				return g.confirmStatus(ctx, req, orgID)
 			})
 			return st, nil
 		}
@@ -98,6 +91,20 @@ func (g *Gateway) liveEnvironment() string {
 		return "production"
 	}
 	return ""
+}
+
+// confirmStatus reads the TPP's registration that a call took from what
+// was kept (LiveDirectory) and gives check 4's refusal, if it no longer
+// allows the call.
+func (g *Gateway) confirmStatus(ctx context.Context, req *request, orgID string) error {
+	st, err := g.Directory.TPPStatus(ctx, orgID)
+	if err != nil {
+		return g.unavailable(err)
+	}
+	if ref := g.statusRefusal(req, st, orgID); ref != nil {
+		return ref
+	}
+	return nil
 }
 
 // confirmLive reads the TPP's registration and the access token that a

@@ -58,10 +58,10 @@ func From(ctx context.Context) *Check {
 }
 
 // Cond is a condition, for the WHERE of a statement that grants an access,
-// that holds when the access token is unrevoked ($first, its hash; ”
-// when none is owed) and the TPP active ($first+1, its normalised id; ”
-// when none is owed) in the environment required ($first+2; ” for any):
-// its parameters are given by Args. It is the changing part of
+// that holds when the access token is unrevoked ($first, its hash; empty
+// when none is owed) and the TPP active ($first+1, its normalised id; empty
+// when none is owed) in the environment required ($first+2; empty for
+// any): its parameters are given by Args. It is the changing part of
 // oauth.Server.AuthenticateWithTPP's read and of the gateway's check 4.
 func Cond(first int) string {
 	return fmt.Sprintf(`
@@ -123,4 +123,37 @@ func (c *Check) Refusal() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.err
+}
+
+// Kept is what a node keeps of facts that never change (an access token's
+// row but its revocation, a TPP's registration but its status), by key,
+// for the calls that prove the rest (Cond). Bounded: emptied when it holds
+// Max. The zero value is ready to use, with Max 0 meaning 4,096.
+type Kept[V any] struct {
+	Max int
+
+	mu sync.RWMutex
+	m  map[string]V
+}
+
+// Get is what is kept under key.
+func (k *Kept[V]) Get(key string) (V, bool) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	v, ok := k.m[key]
+	return v, ok
+}
+
+// Put keeps v under key.
+func (k *Kept[V]) Put(key string, v V) {
+	max := k.Max
+	if max <= 0 {
+		max = 4096
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil || len(k.m) >= max {
+		k.m = make(map[string]V)
+	}
+	k.m[key] = v
 }

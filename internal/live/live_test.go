@@ -45,3 +45,25 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("Settle of a check proven: %v after %d reads", err, reads)
 	}
 }
+
+// Kept gives back what was put under a key, and holds at most Max: the
+// one put when full empties it first.
+func TestKept(t *testing.T) {
+	t.Parallel()
+	k := live.Kept[int]{Max: 2}
+	if _, ok := k.Get("a"); ok {
+		t.Fatal("kept before any Put")
+	}
+	k.Put("a", 1)
+	k.Put("b", 2)
+	if v, ok := k.Get("a"); !ok || v != 1 {
+		t.Fatalf("a: %d %v", v, ok)
+	}
+	k.Put("c", 3) // full: emptied, then c kept
+	if _, ok := k.Get("a"); ok {
+		t.Fatal("a kept beyond Max")
+	}
+	if v, ok := k.Get("c"); !ok || v != 3 {
+		t.Fatalf("c: %d %v", v, ok)
+	}
+}

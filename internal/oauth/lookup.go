@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sync"
 
 	"github.com/psd2bank/psd2bank/internal/tpp"
 )
@@ -24,10 +23,7 @@ type TPPStatus struct {
 // active) and 8 (the access token) in one round trip. tokenErr is
 // Authenticate's refusal of the token; err a failure to read.
 func (s *Server) AuthenticateWithTPP(ctx context.Context, accessToken, tppID, qwacThumbprint string) (st TPPStatus, tok Token, tokenErr, err error) {
-	norm, nerr := tpp.NormalizeOrgID(tppID)
-	if nerr != nil {
-		norm = tppID
-	}
+	norm, h := tpp.LookupKey(tppID), hash(accessToken)
 	var status, env, reason sql.NullString
 	var kind, family, consentID, customerID, clientID, tokTPP, scope, cnf sql.NullString
 	var exp, rot, rev sql.NullInt64
@@ -35,7 +31,7 @@ func (s *Server) AuthenticateWithTPP(ctx context.Context, accessToken, tppID, qw
 		t.kind, t.family, t.consent_id, t.customer_id, t.client_id, t.tpp_id, t.scope, t.cnf_x5t_s256, t.expires_at, t.rotated_at, t.revoked_at
 		FROM (SELECT 1 AS one) one
 		LEFT JOIN tpps p ON p.norm_id = $1
-		LEFT JOIN oauth_tokens t ON t.hash = $2 AND t.kind = $3`, norm, hash(accessToken), kindAccess).
+		LEFT JOIN oauth_tokens t ON t.hash = $2 AND t.kind = $3`, norm, h, kindAccess).
 		Scan(&status, &env, &reason, &kind, &family, &consentID, &customerID, &clientID, &tokTPP, &scope, &cnf, &exp, &rot, &rev)
 	if err != nil {
 		return TPPStatus{}, Token{}, nil, fmt.Errorf("read TPP and access token: %w", err)
@@ -52,24 +48,19 @@ func (s *Server) AuthenticateWithTPP(ctx context.Context, accessToken, tppID, qw
 		ExpiresAt: fromMicros(exp.Int64), RotatedAt: fromMicros(rot.Int64), RevokedAt: fromMicros(rev.Int64)}
 	tok, tokenErr = s.accessToken(t, readErr, tppID, qwacThumbprint)
 	if tokenErr == nil && st.Active {
-		s.tokens.put(hash(accessToken), cachedToken{row: t, norm: norm, env: st.Environment})
+		s.tokens.Put(h, cachedToken{row: t, norm: norm, env: st.Environment})
 	}
 	return st, tok, tokenErr, nil
 }
 
-// The access tokens read, kept by hash. A token's row never changes but
-// for its revocation (revoked_at), and a TPP's registration row (tpps)
-// never changes but for its status and environment: the rest — whose the
-// token is, its consent, customer, client, scope, expiry and the
-// certificate it is bound to — is kept here once a read found the token
-// valid and its TPP active, so that a call can take it from here and
-// check only the changing facts, in the statement of its own that grants
-// the access (package live). Bounded: emptied when full.
-type tokenCache struct {
-	mu sync.RWMutex
-	m  map[string]cachedToken
-}
-
+// cachedToken is what Server keeps of an access token read valid with its
+// TPP active (Cached). A token's row never changes but for its revocation
+// (revoked_at), and a TPP's registration row (tpps) never changes but for
+// its status and environment: the rest — whose the token is, its consent,
+// customer, client, scope, expiry and the certificate it is bound to — is
+// kept, so that a call can take it from here and check only the changing
+// facts, in the statement of its own that grants the access (package
+// live). Kept by the token's hash, up to maxCachedTokens.
 type cachedToken struct {
 	row  tokenRow // RevokedAt zero: it was not revoked when read
 	norm string   // the TPP's normalised id it was read with
@@ -78,22 +69,6 @@ type cachedToken struct {
 
 // maxCachedTokens bounds the tokens kept (each some 300 bytes).
 const maxCachedTokens = 16384
-
-func (c *tokenCache) get(h string) (cachedToken, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	t, ok := c.m[h]
-	return t, ok
-}
-
-func (c *tokenCache) put(h string, t cachedToken) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= maxCachedTokens {
-		c.m = make(map[string]cachedToken)
-	}
-	c.m[h] = t
-}
 
 // Cached authenticates an access token, as AuthenticateWithTPP does, from
 // what an earlier read of it kept: the TPP is then taken as active (with
@@ -107,12 +82,9 @@ func (s *Server) Cached(accessToken, tppID, qwacThumbprint string) (st TPPStatus
 		return TPPStatus{}, Token{}, "", "", false
 	}
 	h := hash(accessToken)
-	c, found := s.tokens.get(h)
-	if !found {
+	c, found := s.tokens.Get(h)
+	if !found || tpp.LookupKey(tppID) != c.norm { // never read, or read for another organisation id
 		return TPPStatus{}, Token{}, "", "", false
-	}
-	if n, err := tpp.NormalizeOrgID(tppID); err == nil && n != c.norm || err != nil && tppID != c.norm {
-		return TPPStatus{}, Token{}, "", "", false // read for another organisation id
 	}
 	tok, err := s.accessToken(c.row, nil, tppID, qwacThumbprint)
 	if err != nil {

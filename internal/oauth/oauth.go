@@ -37,6 +37,7 @@ import (
 	"github.com/psd2bank/psd2bank/internal/consent"
 	"github.com/psd2bank/psd2bank/internal/fault"
 	"github.com/psd2bank/psd2bank/internal/ledger"
+	"github.com/psd2bank/psd2bank/internal/live"
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/tpp"
 )
@@ -112,7 +113,7 @@ type Config struct {
 type Server struct {
 	cfg    Config
 	log    *slog.Logger
-	tokens tokenCache // the access tokens read (Cached)
+	tokens *live.Kept[cachedToken] // the access tokens read (Cached)
 }
 
 // New returns a server; zero durations take their defaults.
@@ -140,7 +141,7 @@ func New(cfg Config) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Server{cfg: cfg, log: log}
+	return &Server{cfg: cfg, log: log, tokens: &live.Kept[cachedToken]{Max: maxCachedTokens}}
 }
 
 // Code is an error code of the authorization server: an OAuth error code

@@ -60,11 +60,20 @@ func (a Authenticator) StatusAndToken(ctx context.Context, orgID, token, thumbpr
 	if err != nil {
 		return gateway.TPPStatus{}, gateway.Grant{}, nil, false, err
 	}
-	out := gateway.TPPStatus{Known: st.Known, Active: st.Active, Environment: st.Environment, Reason: st.Reason}
 	if tokenErr != nil {
-		return out, gateway.Grant{}, OAuthRefusal(tokenErr), true, nil
+		return statusOf(st), gateway.Grant{}, OAuthRefusal(tokenErr), true, nil
 	}
-	return out, gateway.Grant{ConsentID: t.ConsentID, CustomerID: t.CustomerID, ClientID: t.ClientID, Scope: string(t.Scope)}, nil, true, nil
+	return statusOf(st), grantOf(t), nil, true, nil
+}
+
+// statusOf is the TPP's registration in the gateway's terms.
+func statusOf(st oauth.TPPStatus) gateway.TPPStatus {
+	return gateway.TPPStatus{Known: st.Known, Active: st.Active, Environment: st.Environment, Reason: st.Reason}
+}
+
+// grantOf is an access token's grant in the gateway's terms.
+func grantOf(t oauth.Token) gateway.Grant {
+	return gateway.Grant{ConsentID: t.ConsentID, CustomerID: t.CustomerID, ClientID: t.ClientID, Scope: string(t.Scope)}
 }
 
 // CachedStatusAndToken is StatusAndToken from what an earlier read kept
@@ -78,8 +87,7 @@ func (a Authenticator) CachedStatusAndToken(orgID, token, thumbprint string) (ga
 	if !ok {
 		return gateway.TPPStatus{}, gateway.Grant{}, "", "", false
 	}
-	return gateway.TPPStatus{Known: st.Known, Active: st.Active, Environment: st.Environment, Reason: st.Reason},
-		gateway.Grant{ConsentID: t.ConsentID, CustomerID: t.CustomerID, ClientID: t.ClientID, Scope: string(t.Scope)}, h, norm, true
+	return statusOf(st), grantOf(t), h, norm, true
 }
 
 // Authenticate resolves an access token for the gateway.
@@ -88,7 +96,7 @@ func (a Authenticator) Authenticate(ctx context.Context, token, tppID, thumbprin
 	if err != nil {
 		return gateway.Grant{}, OAuthRefusal(err)
 	}
-	return gateway.Grant{ConsentID: t.ConsentID, CustomerID: t.CustomerID, ClientID: t.ClientID, Scope: string(t.Scope)}, nil
+	return grantOf(t), nil
 }
 
 // OAuthRefusal renders an authorization server error in the gateway's
