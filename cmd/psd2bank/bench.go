@@ -288,7 +288,16 @@ func bench(ctx context.Context, c benchConfig) (benchReport, error) {
 	rep := benchReport{op: c.op, clients: c.clients, answerSize: len(answer)}
 	rep.pipeline = runLoad(ctx, c, "bank", cl.HTTPClient, next)
 	if c.bare {
-		bare, err := runBare(ctx, c, cl, first, raw, answer, header)
+		// The bare run's clients make and seal every request as for the
+		// bank (a fresh request id, the TPP's signature): the two runs
+		// differ by the server alone. pay's requests each use a consent
+		// of their own, all used by the bank's run: its bare run sends
+		// the first request's bytes again.
+		fresh := next
+		if c.op == "pay" {
+			fresh = nil
+		}
+		bare, err := runBare(ctx, c, cl, first, raw, answer, header, fresh)
 		if err != nil {
 			return rep, err
 		}
@@ -383,8 +392,10 @@ func runLoad(ctx context.Context, c benchConfig, name string, newClient func() *
 
 // runBare serves answer (with the bank's headers) from a TLS server in
 // this process that asks for client certificates as the bank does, and
-// runs the same clients against it with the same request bytes.
-func runBare(ctx context.Context, c benchConfig, cl *tppclient.Client, model *http.Request, reqBody, answer []byte, header http.Header) (benchStats, error) {
+// runs the same clients against it: each request made by fresh, as for the
+// bank, or, when fresh is nil, model's bytes again.
+func runBare(ctx context.Context, c benchConfig, cl *tppclient.Client, model *http.Request, reqBody, answer []byte, header http.Header,
+	fresh func() (*http.Request, error)) (benchStats, error) {
 	cert, pool, err := bareCertificate()
 	if err != nil {
 		return benchStats{}, err
@@ -393,7 +404,9 @@ func runBare(ctx context.Context, c benchConfig, cl *tppclient.Client, model *ht
 	if err != nil {
 		return benchStats{}, err
 	}
+	var served atomic.Int64
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
 		io.Copy(io.Discard, r.Body)
 		for _, k := range []string{"Content-Type", "X-JWS-SIGNATURE", "JWS-Signature", "Digest", "Signature"} {
 			if v := header.Get(k); v != "" {
@@ -404,21 +417,36 @@ func runBare(ctx context.Context, c benchConfig, cl *tppclient.Client, model *ht
 	})}
 	go srv.Serve(ln)
 	defer srv.Close()
-	url := "https://" + ln.Addr().String() + model.URL.RequestURI()
+	addr := ln.Addr().String()
+	url := "https://" + addr + model.URL.RequestURI()
 	newClient := func() *http.Client {
 		hc := cl.HTTPClient()
 		tr := hc.Transport.(*http.Transport)
 		tr.TLSClientConfig.RootCAs = pool
 		return hc
 	}
-	return runLoad(ctx, c, "bare TLS", newClient, func() (*http.Request, error) {
+	stats := runLoad(ctx, c, "bare TLS", newClient, func() (*http.Request, error) {
+		if fresh != nil {
+			r, err := fresh()
+			if err != nil {
+				return nil, err
+			}
+			u := *r.URL
+			u.Scheme, u.Host = "https", addr
+			r.URL, r.Host = &u, addr
+			return r, nil
+		}
 		r, err := http.NewRequest(model.Method, url, bytes.NewReader(reqBody))
 		if err != nil {
 			return nil, err
 		}
 		r.Header = model.Header.Clone()
 		return r, nil
-	}), nil
+	})
+	if n := served.Load(); n < int64(stats.requests) {
+		return stats, fmt.Errorf("the bare server served %d of the %d requests counted", n, stats.requests)
+	}
+	return stats, nil
 }
 
 // bareCertificate is a throw-away ECDSA P-256 server certificate for the

@@ -209,8 +209,12 @@ type Caller struct {
 	RequestID string
 	Grant     *Grant // the access token's grant, for operations that need one
 	Body      []byte // the raw request body, as signed
-	Dialect   Dialect
-	Lang      string // "pl" or "en"
+	// BodyHeader is what the dialect's wire read of the body's own
+	// header when it took the request id (PolishAPI's requestHeader), for
+	// its later checks of the same request not to parse the body again.
+	BodyHeader any
+	Dialect    Dialect
+	Lang       string // "pl" or "en"
 	// SealPrefix, set by a handler, is a beginning its answer usually has
 	// and the bank has sealed before (jws.Prefix): the seal's hash over it
 	// is not computed again.

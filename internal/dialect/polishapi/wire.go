@@ -30,13 +30,13 @@ func (wire) Name() gateway.Dialect { return gateway.PolishAPI }
 func (wire) RequestID(r *http.Request, c *gateway.Caller, _ gateway.Operation) (string, *gateway.Refusal) {
 	headerID := r.Header.Get(HeaderRequestID)
 	var body struct {
-		RequestHeader *struct {
-			RequestID string `json:"requestId"`
-			TPPID     string `json:"tppId"`
-		} `json:"requestHeader"`
+		RequestHeader *bodyHeader `json:"requestHeader"`
 	}
 	if err := json.Unmarshal(c.Body, &body); err != nil {
 		return headerID, gateway.Refuse(http.StatusBadRequest, gateway.CodeFormatError, "the request body is not valid JSON", "treść żądania nie jest poprawnym JSON-em", err)
+	}
+	if body.RequestHeader != nil {
+		c.BodyHeader = body.RequestHeader
 	}
 	if body.RequestHeader == nil || body.RequestHeader.RequestID == "" {
 		return headerID, gateway.Refuse(http.StatusBadRequest, gateway.CodeRequestIDMissing,
@@ -60,6 +60,14 @@ func (wire) RequestID(r *http.Request, c *gateway.Caller, _ gateway.Operation) (
 	return headerID, nil
 }
 
+// bodyHeader is what the pipeline reads of a body's requestHeader: read
+// once, by RequestID, and kept in the Caller for CheckToken.
+type bodyHeader struct {
+	RequestID string `json:"requestId"`
+	TPPID     string `json:"tppId"`
+	Token     string `json:"token"`
+}
+
 // VerifyRequest: X-JWS-SIGNATURE is a detached JWS of the body.
 func (wire) VerifyRequest(r *http.Request, c *gateway.Caller, op gateway.Operation, g *gateway.Gateway) (*x509.Certificate, *gateway.Refusal) {
 	return verifyJWS(r, c, op, g, HeaderSignature, c.Body)
@@ -67,13 +75,15 @@ func (wire) VerifyRequest(r *http.Request, c *gateway.Caller, op gateway.Operati
 
 // CheckToken: requestHeader.token must be the Authorization header's token.
 func (wire) CheckToken(c *gateway.Caller, token string) *gateway.Refusal {
-	var body struct {
-		RequestHeader struct {
-			Token string `json:"token"`
-		} `json:"requestHeader"`
+	h, ok := c.BodyHeader.(*bodyHeader)
+	if !ok {
+		var body struct {
+			RequestHeader bodyHeader `json:"requestHeader"`
+		}
+		json.Unmarshal(c.Body, &body)
+		h = &body.RequestHeader
 	}
-	json.Unmarshal(c.Body, &body)
-	if body.RequestHeader.Token != token {
+	if h.Token != token {
 		return gateway.Refuse(http.StatusUnauthorized, gateway.CodeTokenInvalid,
 			"requestHeader.token must be the same access token as in the Authorization header",
 			"requestHeader.token musi być tym samym tokenem co w nagłówku Authorization")
