@@ -39,8 +39,12 @@ import (
 // their tokens are made before the timer starts directly through the
 // sandbox's authorization server (oauth.Server.Authorize, Approve — the
 // customer's approval without the consent page and its SCA — and Token with
-// the code, bound to the demo TPP's QWAC), on the sandbox's database, and the
-// b.N signed requests are built then too. payments/s is b.N over the
+// the code, bound to the demo TPP's QWAC), on the sandbox's database, each
+// keeping its payment read into the domain's order as PolishAPI's authorize
+// does (common.WithOrders; until 2026-12-07 the benchmark's consents kept
+// only the raw privilege, which the initiation read by another path), and
+// the b.N signed requests are built then too. With PSD2BANK_BENCH_CPUPROFILE
+// set, the measured part's CPU profile is written to that file. payments/s is b.N over the
 // measured time; queries/op counts the bank's SQL statements per payment,
 // BEGIN and COMMIT included; tx-µs/op is the time spent inside
 // transactions per payment (on SQLite the one writer is held that long). The sub-benchmark ledger books
