@@ -42,9 +42,11 @@ with the TPP's QSealC and a fresh request id, and checks the bank's seal on
 the first answer. A progress line shows the running count; at the end it
 prints requests/s, p50/p90/p99 latency and errors. With --bare it then runs
 the same clients, for the same time, against a bare TLS server in this
-process that returns the same bytes to the same request bytes (client
-certificates requested), and prints the ratio: how close the whole bank
-comes to moving the bytes alone.
+process that answers every request with the bank's answer bytes (client
+certificates requested) — the clients making and sealing each request as
+for the bank (pay: the first request's bytes again, its consents being
+used up), so that the runs differ by the server alone — and prints the
+ratio: how close the whole bank comes to moving the bytes alone.
 
 Operations (PolishAPI):
   ais   getTransactionsDone, the newest page of 100 items, isDirectPsu (the customer present, so the
@@ -90,7 +92,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&c.account, "account", "", "the account `NRB` read, checked or debited")
 	fs.IntVar(&c.clients, "clients", 8, "concurrent `clients`, each with its own connection")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "how long to run")
-	fs.BoolVar(&c.bare, "bare", false, "run the same against a bare TLS server returning the same bytes, and print the ratio")
+	fs.BoolVar(&c.bare, "bare", false, "run the same clients against a bare TLS server returning the bank's answer bytes, and print the ratio")
 	fs.IntVar(&c.payments, "payments", 400, "pay: how many consents to prepare (the run ends when they are used)")
 	fs.Usage = helpUsage(fs, benchUsage) // help on stdout (-h), with the flags
 	if err := parse(fs, args, getenv); err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/psd2bank/psd2bank/internal/live"
 	"github.com/psd2bank/psd2bank/internal/payment"
 	"github.com/psd2bank/psd2bank/internal/store"
 )
@@ -233,12 +234,52 @@ func (r *consentRow) privilege(consentID string) (Privilege, error) {
 		p.Payment = json.RawMessage(r.raw)
 	}
 	if r.order != "" {
-		p.Order = new(payment.Consented)
-		if err := json.Unmarshal([]byte(r.order), p.Order); err != nil {
+		o, err := readOrder(r.order)
+		if err != nil {
 			return Privilege{}, fmt.Errorf("the payment of privilege %s of %s: %w", p.Name, consentID, err)
 		}
+		p.Order = o
 	}
 	return p, nil
+}
+
+// A payment initiation checks the body against the payment its consent
+// keeps (consent_privileges.payment_order, JSON), inside the initiation's
+// transaction — on SQLite while the one writer is held. The order is
+// written once, when the consent is asked for, and never changes; what
+// reading its JSON gives is kept by the JSON itself (orders), so the
+// initiation does not read it again: KeepOrder reads it when the dialect
+// has the order in hand, before the consent's transaction, and readOrder
+// finds it. The key is the whole JSON, so a kept order is exactly what
+// reading that JSON gives, on any node, whatever the consent; a node that
+// has not kept it (another node, a restart, a full keep) reads it.
+var orders = live.Kept[payment.Consented]{Max: 4096}
+
+// KeepOrder keeps what reading the JSON a consent will keep of o gives.
+func KeepOrder(o *payment.Consented) {
+	js, err := json.Marshal(o)
+	if err != nil {
+		return
+	}
+	var read payment.Consented
+	if err := json.Unmarshal(js, &read); err != nil {
+		return
+	}
+	orders.Put(string(js), read)
+}
+
+// readOrder is the order a consent keeps as js: a copy of the kept one,
+// or read from js (and then kept).
+func readOrder(js string) (*payment.Consented, error) {
+	if o, ok := orders.Get(js); ok {
+		return o.Clone(), nil
+	}
+	var o payment.Consented
+	if err := json.Unmarshal([]byte(js), &o); err != nil {
+		return nil, err
+	}
+	orders.Put(js, o)
+	return o.Clone(), nil
 }
 
 func notFound(id string) error {

@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/psd2bank/psd2bank/internal/clock"
@@ -174,6 +175,27 @@ type Consented struct {
 	// its sender account (PolishAPI's bundles); otherwise an order without
 	// one is paid from the account the customer chooses.
 	SenderRequired bool `json:",omitempty"`
+}
+
+// Clone is a copy of c that shares nothing with it.
+func (c Consented) Clone() *Consented {
+	c.Orders = slices.Clone(c.Orders)
+	for i := range c.Orders {
+		o := &c.Orders[i]
+		if o.Tax != nil {
+			t := *o.Tax
+			o.Tax = &t
+		}
+		if o.Split != nil {
+			sp := *o.Split
+			o.Split = &sp
+		}
+		if o.Recurrence != nil {
+			r := *o.Recurrence
+			o.Recurrence = &r
+		}
+	}
+	return &c
 }
 
 // Payment is a recorded payment and where it is.

@@ -276,6 +276,10 @@ func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result
 	if err := t.db.fault(q); err != nil {
 		return nil, err
 	}
+	ctx, err := t.stmtContext(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if st := t.inTx(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -287,6 +291,10 @@ func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows
 	if err := t.db.fault(q); err != nil {
 		return nil, err
 	}
+	ctx, err := t.stmtContext(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if st := t.inTx(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -295,10 +303,14 @@ func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows
 
 func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
 	t.db.queries.Add(1)
-	if err := t.db.fault(q); err != nil {
+	err := t.db.fault(q)
+	if err == nil {
+		ctx, err = t.stmtContext(ctx)
+	}
+	if err != nil {
 		// A *sql.Row cannot be built with an error from outside database/sql;
 		// a cancelled context makes the row carry one.
-		cctx, cancel := context.WithCancelCause(ctx)
+		cctx, cancel := context.WithCancelCause(context.Background())
 		cancel(err)
 		return t.tx.QueryRowContext(cctx, q, args...)
 	}
@@ -310,6 +322,31 @@ func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Ro
 
 // Engine tells which engine the transaction runs on.
 func (t *Tx) Engine() Engine { return t.db.engine }
+
+// On SQLite a transaction holds the one writer, and a statement given a
+// context that can end costs goroutines while it holds it: the driver
+// starts one per statement to interrupt it when the context ends, and
+// database/sql one per transaction and per read to roll back or close
+// when it ends — each started, woken and scheduled on the cores the
+// writer's own work needs. A statement of a SQLite transaction lasts
+// microseconds: there is nothing to interrupt in it. So the transaction
+// is begun, once its caller has the writer (a wait the context still
+// ends), with a context that cannot end, and every statement of it is run
+// with one (stmtContext): the caller's context is checked before each
+// statement instead, and an ended one fails the statement, and so the
+// transaction, as before. PostgreSQL's statements keep the caller's.
+
+// stmtContext is the context a statement of t runs with: on SQLite ctx's
+// values without its end (ctx.Err() when it has ended), else ctx.
+func (t *Tx) stmtContext(ctx context.Context) (context.Context, error) {
+	if t.db.engine != SQLite {
+		return ctx, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return context.WithoutCancel(ctx), nil
+}
 
 // maxAttempts bounds the retries of a transaction that lost a conflict.
 const maxAttempts = 10
@@ -336,7 +373,7 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 func (db *DB) inTxOnce(ctx context.Context, fn func(*Tx) error) (err error) {
 	db.queries.Add(2) // BEGIN and COMMIT/ROLLBACK
 	db.writeWaiting.Add(1)
-	sqlTx, err := db.write.BeginTx(ctx, nil)
+	sqlTx, release, err := db.begin(ctx)
 	db.writeWaiting.Add(-1)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
@@ -354,6 +391,7 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(*Tx) error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			sqlTx.Rollback()
+			release()
 			panic(p)
 		}
 	}()
@@ -364,6 +402,7 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(*Tx) error) (err error) {
 	if err != nil {
 		rbErr := sqlTx.Rollback()
 		ended()
+		release()
 		db.handOver()
 		if rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
@@ -372,6 +411,7 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(*Tx) error) (err error) {
 	}
 	err = sqlTx.Commit()
 	ended()
+	release()
 	db.handOver()
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -380,6 +420,27 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(*Tx) error) (err error) {
 		fn()
 	}
 	return nil
+}
+
+// begin begins a transaction on the writer, waiting for it as long as ctx
+// lasts, and returns the function that gives the connection back once the
+// transaction has ended. On SQLite the transaction's own context cannot end
+// (see stmtContext).
+func (db *DB) begin(ctx context.Context) (*sql.Tx, func(), error) {
+	if db.engine != SQLite {
+		tx, err := db.write.BeginTx(ctx, nil)
+		return tx, func() {}, err
+	}
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	tx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	return tx, func() { conn.Close() }, nil
 }
 
 // retryable tells whether err is a conflict that a new attempt may resolve.

@@ -65,3 +65,71 @@ func TestUniqueViolationIsRecognised(t *testing.T) {
 		}
 	})
 }
+
+// A transaction whose caller's context ends part-way fails at its next
+// statement and writes nothing, on either engine, whichever kind of
+// statement comes next; a context that has ended before the transaction
+// begins it not; and the statements of a live context run and commit.
+func TestInTxEndsWithTheCallersContext(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ins := `INSERT INTO settings (name, value) VALUES ($1, $2)`
+		count := func() int {
+			var n int
+			if err := db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM settings`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		next := map[string]func(context.Context, *store.Tx) error{
+			"exec": func(ctx context.Context, tx *store.Tx) error { _, err := tx.ExecContext(ctx, ins, "b", "2"); return err },
+			"query": func(ctx context.Context, tx *store.Tx) error {
+				rows, err := tx.QueryContext(ctx, `SELECT name FROM settings`)
+				if err == nil {
+					rows.Close()
+				}
+				return err
+			},
+			"query row": func(ctx context.Context, tx *store.Tx) error {
+				var n int
+				return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM settings`).Scan(&n)
+			},
+		}
+		for name, stmt := range next {
+			ctx, cancel := context.WithCancel(context.Background())
+			err := db.InTx(ctx, func(tx *store.Tx) error {
+				if _, err := tx.ExecContext(ctx, ins, "a", "1"); err != nil {
+					return err
+				}
+				cancel()
+				return stmt(ctx, tx)
+			})
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("%s after the context ended: %v, want context.Canceled", name, err)
+			}
+			if n := count(); n != 0 {
+				t.Fatalf("%s: %d rows written by a transaction whose context ended", name, n)
+			}
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		ran := false
+		if err := db.InTx(ctx, func(tx *store.Tx) error { ran = true; return nil }); err == nil || ran {
+			t.Errorf("a transaction began with an ended context: %v, ran %v", err, ran)
+		}
+		ctx, cancel = context.WithCancel(context.Background())
+		defer cancel()
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			for _, stmt := range next {
+				if err := stmt(ctx, tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(); n != 1 {
+			t.Fatalf("%d rows after a transaction that committed one", n)
+		}
+	})
+}

@@ -32,6 +32,9 @@ func WithOrders(read ConsentedReader, privs []consent.Privilege) {
 		}
 		if c, ok, err := read(p.Name, p.Payment); ok && err == nil {
 			privs[i].Order = &c
+			// Read into the form the consent keeps now, outside the
+			// consent's transaction, for the initiation not to read it.
+			consent.KeepOrder(&c)
 		}
 	}
 }
