@@ -303,17 +303,18 @@ func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows
 
 func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
 	t.db.queries.Add(1)
-	err := t.db.fault(q)
-	if err == nil {
-		ctx, err = t.stmtContext(ctx)
-	}
-	if err != nil {
+	if err := t.db.fault(q); err != nil {
 		// A *sql.Row cannot be built with an error from outside database/sql;
 		// a cancelled context makes the row carry one.
-		cctx, cancel := context.WithCancelCause(context.Background())
+		cctx, cancel := context.WithCancelCause(ctx)
 		cancel(err)
 		return t.tx.QueryRowContext(cctx, q, args...)
 	}
+	sctx, err := t.stmtContext(ctx)
+	if err != nil {
+		return t.tx.QueryRowContext(ctx, q, args...) // ended: the row carries ctx.Err()
+	}
+	ctx = sctx
 	if st := t.inTx(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

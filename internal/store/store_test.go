@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/psd2bank/psd2bank/internal/store"
 	"github.com/psd2bank/psd2bank/internal/store/storetest"
@@ -81,7 +82,10 @@ func TestInTxEndsWithTheCallersContext(t *testing.T) {
 			return n
 		}
 		next := map[string]func(context.Context, *store.Tx) error{
-			"exec": func(ctx context.Context, tx *store.Tx) error { _, err := tx.ExecContext(ctx, ins, "b", "2"); return err },
+			"exec": func(ctx context.Context, tx *store.Tx) error {
+				_, err := tx.ExecContext(ctx, ins, "b", "2")
+				return err
+			},
 			"query": func(ctx context.Context, tx *store.Tx) error {
 				rows, err := tx.QueryContext(ctx, `SELECT name FROM settings`)
 				if err == nil {
@@ -109,6 +113,21 @@ func TestInTxEndsWithTheCallersContext(t *testing.T) {
 			if n := count(); n != 0 {
 				t.Fatalf("%s: %d rows written by a transaction whose context ended", name, n)
 			}
+		}
+		// A deadline that passes part-way is told as such.
+		dctx, dcancel := context.WithTimeout(context.Background(), time.Hour)
+		defer dcancel()
+		err := db.InTx(dctx, func(tx *store.Tx) error {
+			if _, err := tx.ExecContext(dctx, ins, "a", "1"); err != nil {
+				return err
+			}
+			var passed context.Context
+			passed, dcancel = context.WithDeadline(dctx, time.Now().Add(-time.Second))
+			var n int
+			return tx.QueryRowContext(passed, `SELECT COUNT(*) FROM settings`).Scan(&n)
+		})
+		if !errors.Is(err, context.DeadlineExceeded) || count() != 0 {
+			t.Errorf("a statement past its deadline: %v, %d rows; want context.DeadlineExceeded and none", err, count())
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
