@@ -19,6 +19,7 @@ var migrations embed.FS
 // Migrate applies every embedded migration that the database does not have
 // yet and returns the versions it applied.
 func (db *DB) Migrate(ctx context.Context) ([]int64, error) {
+	defer db.migrating()()
 	p, err := db.migrator()
 	if err != nil {
 		return nil, err
@@ -43,6 +44,19 @@ func (db *DB) Version(ctx context.Context) (int64, error) {
 	return p.GetDBVersion(ctx)
 }
 
+// migrating lets SQLite's writer have a second connection while goose
+// migrates, and returns the function that takes it away again: goose holds
+// one connection for its session and gives a migration that runs outside
+// its transaction (paymentsByID) the pool, which with the writer's one
+// connection would wait for ever.
+func (db *DB) migrating() func() {
+	if db.engine != SQLite {
+		return func() {}
+	}
+	db.write.SetMaxOpenConns(2)
+	return func() { db.write.SetMaxOpenConns(1) }
+}
+
 func (db *DB) migrator() (*goose.Provider, error) {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
@@ -52,7 +66,7 @@ func (db *DB) migrator() (*goose.Provider, error) {
 	if db.engine == Postgres {
 		dialect = goose.DialectPostgres
 	}
-	opts := []goose.ProviderOption{goose.WithGoMigrations(postingsPageIndex(db.engine), clusteredTables(db.engine), clusteredAccesses(db.engine), ledViewMigration(db.engine), accessesByConsent(db.engine))}
+	opts := []goose.ProviderOption{goose.WithGoMigrations(postingsPageIndex(db.engine), clusteredTables(db.engine), clusteredAccesses(db.engine), ledViewMigration(db.engine), accessesByConsent(db.engine), paymentsByID(db.engine))}
 	if db.engine == Postgres {
 		// Nodes that start together (a new version rolled out to all of
 		// them) migrate one after the other: the first applies what is new
