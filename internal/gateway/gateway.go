@@ -400,12 +400,15 @@ func (g *Gateway) check(r *http.Request, req *request) *Refusal {
 	return g.admit(r, req)
 }
 
-// liveLead is the audit record with args (auditRecord's) as an INSERT ...
-// SELECT that inserts only when the token and TPP of c are live (live.Cond,
-// its parameters after args).
+// liveLeadSQL is the audit record as an INSERT ... SELECT that inserts only
+// when the token and TPP are live (live.Cond, its parameters after the
+// record's fourteen).
+var liveLeadSQL = auditInsert + ` SELECT ` + auditParams + ` WHERE TRUE` + live.Cond(strings.Count(auditParams, "$")+1)
+
+// liveLead is the audit record with args (auditRecord's) as liveLeadSQL
+// for the token and TPP of c.
 func liveLead(args []any, c *live.Check) (string, []any) {
-	q := auditInsert + ` SELECT ` + auditParams + ` WHERE TRUE` + live.Cond(len(args)+1)
-	return q, append(args[:len(args):len(args)], c.TokenHash, c.TPP, c.Environment)
+	return liveLeadSQL, append(args[:len(args):len(args)], c.TokenHash, c.TPP, c.Environment)
 }
 
 // statusRefusal is check 4's refusal of the TPP's registration st, if any.

@@ -298,15 +298,17 @@ func (g *Gateway) writeAudit(r *http.Request, req *request, decision, code, reas
 	return err
 }
 
-// auditRecord is the statement that writes a call's audit record.
 // auditInsert and auditParams are the audit record's INSERT: its columns,
-// and the parameters of its values (auditRecord's args, in order).
+// and the parameters of its values (auditRecord's args, in order);
+// auditSQL the INSERT with those values.
 const (
 	auditInsert = `INSERT INTO request_audit
 		(id, at, tpp_id, cert_serial, request_id, dialect, operation, method, path, remote_addr, decision, code, reason, status)`
 	auditParams = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14`
+	auditSQL    = auditInsert + ` VALUES (` + auditParams + `)`
 )
 
+// auditRecord is the statement that writes a call's audit record.
 func (g *Gateway) auditRecord(r *http.Request, req *request, decision, code, reason string, status int) (string, []any) {
 	serial := ""
 	if req.caller.QWAC != nil {
@@ -317,7 +319,7 @@ func (g *Gateway) auditRecord(r *http.Request, req *request, decision, code, rea
 	if req.op.Wire != nil {
 		dialect = string(req.op.Wire.Name())
 	}
-	return auditInsert + ` VALUES (` + auditParams + `)`,
+	return auditSQL,
 		[]any{uuid.Must(uuid.NewV7()).String(), req.started.UnixMicro(), tppID, serial, req.requestID,
 			dialect, req.op.Name, r.Method, r.URL.Path, r.RemoteAddr, decision, code, reason, status}
 }

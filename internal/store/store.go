@@ -272,53 +272,40 @@ type Tx struct {
 func (t *Tx) AfterCommit(fn func()) { t.after = append(t.after, fn) }
 
 func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	t.db.queries.Add(1)
-	if err := t.db.fault(q); err != nil {
-		return nil, err
-	}
-	ctx, err := t.stmtContext(ctx)
+	ctx, st, err := t.statement(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	if st := t.inTx(ctx, q); st != nil {
+	if st != nil {
 		return st.ExecContext(ctx, args...)
 	}
 	return t.tx.ExecContext(ctx, q, args...)
 }
 
 func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	t.db.queries.Add(1)
-	if err := t.db.fault(q); err != nil {
-		return nil, err
-	}
-	ctx, err := t.stmtContext(ctx)
+	ctx, st, err := t.statement(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	if st := t.inTx(ctx, q); st != nil {
+	if st != nil {
 		return st.QueryContext(ctx, args...)
 	}
 	return t.tx.QueryContext(ctx, q, args...)
 }
 
 func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	t.db.queries.Add(1)
-	if err := t.db.fault(q); err != nil {
+	sctx, st, err := t.statement(ctx, q)
+	if err != nil {
 		// A *sql.Row cannot be built with an error from outside database/sql;
-		// a cancelled context makes the row carry one.
+		// a cancelled context makes the row carry one (an ended ctx's own).
 		cctx, cancel := context.WithCancelCause(ctx)
 		cancel(err)
 		return t.tx.QueryRowContext(cctx, q, args...)
 	}
-	sctx, err := t.stmtContext(ctx)
-	if err != nil {
-		return t.tx.QueryRowContext(ctx, q, args...) // ended: the row carries ctx.Err()
+	if st != nil {
+		return st.QueryRowContext(sctx, args...)
 	}
-	ctx = sctx
-	if st := t.inTx(ctx, q); st != nil {
-		return st.QueryRowContext(ctx, args...)
-	}
-	return t.tx.QueryRowContext(ctx, q, args...)
+	return t.tx.QueryRowContext(sctx, q, args...)
 }
 
 // Engine tells which engine the transaction runs on.
@@ -332,21 +319,27 @@ func (t *Tx) Engine() Engine { return t.db.engine }
 // writer's own work needs. A statement of a SQLite transaction lasts
 // microseconds: there is nothing to interrupt in it. So the transaction
 // is begun, once its caller has the writer (a wait the context still
-// ends), with a context that cannot end, and every statement of it is run
-// with one (stmtContext): the caller's context is checked before each
-// statement instead, and an ended one fails the statement, and so the
+// ends), with a context that cannot end (DB.begin), and every statement of
+// it is run with one (statement): the caller's context is checked before
+// each statement instead, and an ended one fails the statement, and so the
 // transaction, as before. PostgreSQL's statements keep the caller's.
 
-// stmtContext is the context a statement of t runs with: on SQLite ctx's
-// values without its end (ctx.Err() when it has ended), else ctx.
-func (t *Tx) stmtContext(ctx context.Context) (context.Context, error) {
-	if t.db.engine != SQLite {
-		return ctx, nil
+// statement counts a statement q of t and passes it through the fault
+// hook, and gives the context it runs with — on SQLite ctx's values
+// without its end, an ended ctx failing it — and its prepared form, if
+// kept.
+func (t *Tx) statement(ctx context.Context, q string) (context.Context, *sql.Stmt, error) {
+	t.db.queries.Add(1)
+	if err := t.db.fault(q); err != nil {
+		return ctx, nil, err
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	if t.db.engine == SQLite {
+		if err := ctx.Err(); err != nil {
+			return ctx, nil, err
+		}
+		ctx = context.WithoutCancel(ctx)
 	}
-	return context.WithoutCancel(ctx), nil
+	return ctx, t.inTx(ctx, q), nil
 }
 
 // maxAttempts bounds the retries of a transaction that lost a conflict.
@@ -426,7 +419,7 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(*Tx) error) (err error) {
 // begin begins a transaction on the writer, waiting for it as long as ctx
 // lasts, and returns the function that gives the connection back once the
 // transaction has ended. On SQLite the transaction's own context cannot end
-// (see stmtContext).
+// (see Tx.statement).
 func (db *DB) begin(ctx context.Context) (*sql.Tx, func(), error) {
 	if db.engine != SQLite {
 		tx, err := db.write.BeginTx(ctx, nil)

@@ -169,7 +169,7 @@ func AddToRegisterFile(path string, in EntryInput) error {
 	if err != nil {
 		return err
 	}
-	key := lookupKey(in.OrgID)
+	key := LookupKey(in.OrgID)
 	registerFileMu.Lock()
 	defer registerFileMu.Unlock()
 

@@ -469,7 +469,7 @@ func (r *Registry) AddCertificate(ctx context.Context, appID, actor string, pemB
 		if err != nil {
 			return err
 		}
-		if pc.info.OrgID().Normalized() != lookupKey(a.OrgID) {
+		if pc.info.OrgID().Normalized() != LookupKey(a.OrgID) {
 			return newError(CodeCertificate,
 				"the certificate belongs to %s, but the application is for %s",
 				"certyfikat należy do %s, a wniosek dotyczy %s", pc.info.OrganizationID, a.OrgID)

@@ -142,13 +142,10 @@ func NormalizeOrgID(id string) (string, error) {
 	return o.Normalized(), nil
 }
 
-// lookupKey is the normalized identifier, or the identifier as given when it
-// is not a PSD2 one (which then finds nothing).
 // LookupKey is the key a TPP is found by (tpps.norm_id): the normalised
-// organisation id, or id itself when it does not parse.
-func LookupKey(id string) string { return lookupKey(id) }
-
-func lookupKey(id string) string {
+// organisation id, or id itself when it is not a PSD2 one (which then
+// finds nothing).
+func LookupKey(id string) string {
 	n, err := NormalizeOrgID(id)
 	if err != nil {
 		return id

@@ -91,7 +91,7 @@ func (r *Registry) TPP(ctx context.Context, id string) (TPP, error) {
 }
 
 func (r *Registry) tpp(ctx context.Context, q store.Querier, id string) (TPP, error) {
-	t, err := scanTPP(q.QueryRowContext(ctx, `SELECT `+tppColumns+` FROM tpps WHERE norm_id = $1`, lookupKey(id)))
+	t, err := scanTPP(q.QueryRowContext(ctx, `SELECT `+tppColumns+` FROM tpps WHERE norm_id = $1`, LookupKey(id)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return TPP{}, errTPPNotFound(id)
 	}
@@ -258,7 +258,7 @@ func checkPair(qwac, qseal parsedCert, orgID string) error {
 	if qseal.info.Kind != eidas.KindQSealC {
 		return newError(CodeCertificate, "the QSealC is a %s, not a QSealC (QcType eseal)", "certyfikat QSealC jest typu %s, a nie QSealC (QcType eseal)", qseal.info.Kind)
 	}
-	want := lookupKey(orgID)
+	want := LookupKey(orgID)
 	for _, c := range []parsedCert{qwac, qseal} {
 		if c.info.OrgID().Normalized() != want {
 			return newError(CodeCertificate,
@@ -277,7 +277,7 @@ func (r *Registry) upsertTPP(ctx context.Context, tx *store.Tx, id, name, env st
 	if CodeOf(err) == CodeNotFound {
 		_, err = tx.ExecContext(ctx,
 			`INSERT INTO tpps (id, norm_id, name, environment, status, suspended_reason, created_at, updated_at)
-			 VALUES ($1, $2, $3, $4, $5, '', $6, $6)`, id, lookupKey(id), name, env, StatusActive, now)
+			 VALUES ($1, $2, $3, $4, $5, '', $6, $6)`, id, LookupKey(id), name, env, StatusActive, now)
 		if err != nil {
 			return TPP{}, false, fmt.Errorf("create TPP %s: %w", id, err)
 		}
